@@ -1,0 +1,179 @@
+import { clockFromEnv, type Clock } from "./clock.ts";
+import type { Collector } from "./collect/define.ts";
+import { ensureTools } from "./collect/probe.ts";
+import { machineInfo, runCycle, selectTargets, syncMachines, type CycleReport, type ExecutorFactory } from "./collect/scheduler.ts";
+import type { RunRecord } from "./collect/run.ts";
+import type { VcConfig } from "./config/define.ts";
+import { loadConfig, type LoadConfigOptions } from "./config/load.ts";
+import { VcError, errorMessage } from "./errors.ts";
+import { createLocalExecutor } from "./exec/local.ts";
+import type { Executor } from "./exec/types.ts";
+import { computeHealth, type FleetHealth, type MachineHealth } from "./health/index.ts";
+import { envelope, type RobotEnvelope } from "./robot/envelope.ts";
+import { queryReadOnly } from "./store/readonly.ts";
+import { sql } from "./store/sql.ts";
+import { openStore, type QueryResult, type Store } from "./store/store.ts";
+
+export interface OpenCockpitOptions extends LoadConfigOptions {
+  /** A config already loaded (skips discovery). */
+  config?: VcConfig;
+  clock?: Clock;
+  /** Open the store read-only (robot views, `vc query`). */
+  readOnly?: boolean;
+  /** Collectors that run even when the config leaves them out (the CLI passes the fallback probe). */
+  alwaysOn?: readonly Collector[];
+  /** How to reach a machine; defaults to local for ssh = "local". */
+  executorFor?: ExecutorFactory;
+}
+
+/** Everything a front end or a user script asks of vc, over one store. */
+export interface Cockpit {
+  readonly config: VcConfig;
+  readonly store: Store;
+  readonly clock: Clock;
+  /** One poll cycle (or part of one). */
+  collect(options?: { machine?: string; collector?: string; force?: boolean; signal?: AbortSignal; onRun?: (r: RunRecord) => void }): Promise<CycleReport>;
+  health(): Promise<FleetHealth>;
+  /** `vc robot health`: health in the robot envelope. */
+  robotHealth(): Promise<RobotEnvelope<{ overall: FleetHealth["overall"]; machines: Omit<MachineHealth, "factors">[] }>>;
+  /** `vc robot machine <id>`. */
+  robotMachine(id: string): Promise<RobotEnvelope<MachineView>>;
+  /** Read-only SQL over the store. */
+  query(text: string): Promise<QueryResult>;
+  doctor(): Promise<DoctorReport>;
+  close(): Promise<void>;
+  [Symbol.asyncDispose](): Promise<void>;
+}
+
+export interface MachineView {
+  machine: Record<string, unknown>;
+  health: MachineHealth;
+  system: Record<string, unknown> | null;
+  filesystems: Record<string, unknown>[];
+  collectors: Record<string, unknown>[];
+  tools: Record<string, unknown>[];
+}
+
+export interface DoctorCheck {
+  check: string;
+  ok: boolean;
+  detail: string;
+}
+export interface DoctorReport {
+  ok: boolean;
+  checks: DoctorCheck[];
+  machines: { id: string; reachable: boolean; error?: string; tools: Record<string, { available: boolean; version: string | null }> }[];
+  collectors: { machine: string; collector: string; last_run_at: string | null; last_result: string | null; last_ok_at: string | null; last_error: string | null }[];
+}
+
+/** The default way to reach a machine: this one runs locally; SSH arrives with the remote executor. */
+export const defaultExecutorFor: ExecutorFactory = (m) => {
+  if (m.ssh === "local") return createLocalExecutor({ machineId: m.id });
+  throw new VcError("exec_failed", `machine ${m.id} (${m.ssh}) needs the SSH executor, which this vc does not have yet`, {
+    hint: 'use ssh: "local" for this machine until remote collection lands',
+  });
+};
+
+/**
+ * Loads the config, opens the store and returns the cockpit: the one API behind the CLI,
+ * the robot views and a user's own scripts.
+ * @example await using vc = await openCockpit({ readOnly: true }); console.log(await vc.health())
+ */
+export async function openCockpit(options: OpenCockpitOptions = {}): Promise<Cockpit> {
+  const clock = options.clock ?? clockFromEnv(options.env);
+  const loaded = options.config ?? (await loadConfig(options));
+  const names = new Set(loaded.collectors.map((c) => c.name));
+  const config: VcConfig = { ...loaded, collectors: [...(options.alwaysOn ?? []).filter((c) => !names.has(c.name)), ...loaded.collectors] };
+  const store = await openStore({ path: config.db, readOnly: options.readOnly, clock });
+  const executorFor = options.executorFor ?? defaultExecutorFor;
+  const executors = new Map<string, Executor>();
+  const execFor: ExecutorFactory = async (m) => {
+    let e = executors.get(m.id);
+    if (!e) executors.set(m.id, (e = await executorFor(m)));
+    return e;
+  };
+
+  async function health() {
+    return computeHealth(store, config, clock.now());
+  }
+
+  const cockpit: Cockpit = {
+    config,
+    store,
+    clock,
+    collect: (o = {}) => runCycle({ store, config, clock, executorFor: execFor, ...o }),
+    health,
+    async robotHealth() {
+      const h = await health();
+      return envelope(
+        "health",
+        { overall: h.overall, machines: h.machines.map(({ factors: _f, ...m }) => m) },
+        { now: clock.now(), staleness: h.staleness, warnings: h.warnings },
+      );
+    },
+    async robotMachine(id) {
+      selectTargets(config, { machine: id });
+      const h = await health();
+      const at = clock.now().toISOString();
+      const [machine] = await store.query(sql`SELECT * FROM machines WHERE machine_id = ${id}`);
+      const [system] = await store.query(
+        sql`SELECT * EXCLUDE (raw_json) FROM sys_samples WHERE machine_id = ${id} AND collected_at <= ${at}::TIMESTAMP ORDER BY collected_at DESC LIMIT 1`,
+      );
+      const filesystems = system
+        ? await store.query(sql`SELECT mount, filesystem, fs_type, size_bytes, used_bytes, avail_bytes, used_pct FROM filesystems
+            WHERE machine_id = ${id} AND collected_at = ${system.collected_at as string}::TIMESTAMP ORDER BY mount`)
+        : [];
+      const collectors = await store.query(sql`SELECT collector, last_run_at, last_result, last_ok_at, last_error, consecutive_failures,
+          date_diff('second', last_ok_at, ${at}::TIMESTAMP) AS staleness_s FROM collector_state WHERE machine_id = ${id} ORDER BY collector`);
+      const tools = await store.query(sql`SELECT tool_name, available, path, version, checked_at FROM machine_tool_capabilities WHERE machine_id = ${id} ORDER BY tool_name`);
+      const mh = h.machines.find((m) => m.id === id)!;
+      const staleness = Object.fromEntries(collectors.map((c) => [c.collector as string, (c.staleness_s as number | null) ?? null]));
+      const warnings = collectors.filter((c) => c.last_result === "failed").map((c) => `${c.collector} failed: ${c.last_error}`);
+      const { machine_id: _id, ...rest } = (machine ?? {}) as Record<string, unknown>;
+      return envelope(
+        "machine",
+        { machine: { id, ...rest }, health: mh, system: system ?? null, filesystems, collectors, tools },
+        { now: clock.now(), staleness, warnings },
+      );
+    },
+    query: (text) => queryReadOnly(store, text),
+    async doctor() {
+      const checks: DoctorCheck[] = [
+        { check: "config", ok: true, detail: `${config.source}: ${config.machines.length} machine(s), ${config.collectors.length} collector(s)` },
+        { check: "store", ok: !store.readOnly, detail: `${store.path} ${store.readOnly ? "opened read-only" : "writable, migrations current"}` },
+      ];
+      const machines: DoctorReport["machines"] = [];
+      if (!store.readOnly) await syncMachines(store, config, clock.now());
+      for (const m of config.machines) {
+        const wanted = config.collectors.filter((c) => !m.collectors || m.collectors.includes(c.name)).flatMap((c) => c.requires?.commands ?? []);
+        try {
+          const exec = await execFor(machineInfo(m));
+          const tools = store.readOnly ? {} : await ensureTools(store, exec, wanted, { clock, ttlHours: 0, force: true });
+          machines.push({ id: m.id, reachable: true, tools });
+        } catch (err) {
+          machines.push({ id: m.id, reachable: false, error: errorMessage(err), tools: {} });
+        }
+      }
+      for (const m of machines) checks.push({ check: `machine ${m.id}`, ok: m.reachable, detail: m.reachable ? "reachable" : m.error ?? "unreachable" });
+      const states = await store.query<DoctorReport["collectors"][number] & { machine_id: string }>(
+        "SELECT machine_id, collector, last_run_at, last_result, last_ok_at, last_error FROM collector_state",
+      );
+      const collectors: DoctorReport["collectors"] = [];
+      for (const m of config.machines) {
+        for (const c of config.collectors.filter((c) => !m.collectors || m.collectors.includes(c.name))) {
+          const s = states.find((x) => x.machine_id === m.id && x.collector === c.name);
+          collectors.push({ machine: m.id, collector: c.name, last_run_at: s?.last_run_at ?? null, last_result: s?.last_result ?? null, last_ok_at: s?.last_ok_at ?? null, last_error: s?.last_error ?? null });
+        }
+      }
+      return { ok: checks.every((c) => c.ok), checks, machines, collectors };
+    },
+    async close() {
+      await Promise.all([...executors.values()].map((e) => e.close().catch(() => {})));
+      await store.close();
+    },
+    [Symbol.asyncDispose]() {
+      return cockpit.close();
+    },
+  };
+  return cockpit;
+}

@@ -1,0 +1,89 @@
+import type { Cursor } from "../cursor/index.ts";
+import type { Executor } from "../exec/types.ts";
+
+/** A machine as a collector sees it. */
+export interface MachineInfo {
+  id: string;
+  /** "local" or an SSH target. */
+  ssh: string;
+  tags: readonly string[];
+  roles: readonly string[];
+  /** Per-machine overrides of upstream paths, keyed `<collector>.<key>`. */
+  paths: Readonly<Record<string, string>>;
+}
+
+/** Bounds one run must stay within (plan §2.4). */
+export interface CollectorLimits {
+  timeoutMs: number;
+  maxBytes: number;
+  maxRows: number;
+}
+
+/** What a tool probe found on a machine. */
+export interface ToolInfo {
+  available: boolean;
+  path: string | null;
+  version: string | null;
+}
+
+/** The one object a collector receives. */
+export interface CollectContext {
+  machine: MachineInfo;
+  exec: Executor;
+  /** The cursor saved under the default key, if any. */
+  cursor: Cursor | undefined;
+  /** Every cursor saved for this (machine, collector), by key. */
+  cursors: Readonly<Record<string, Cursor>>;
+  /** The instant this run is stamped with (`collected_at`). */
+  now: Date;
+  /** When this collector last succeeded on this machine. */
+  since: Date | undefined;
+  limits: CollectorLimits;
+  /** Aborted when the run's deadline passes: pass it on to exec and fetch. */
+  signal: AbortSignal;
+  /** Tools found on the machine (from the probe). */
+  tools: Readonly<Record<string, ToolInfo>>;
+  /** A warning for the run record: a skipped line, a rotated file. The run still succeeds. */
+  warn(message: string): void;
+  /** A path for this machine: the override `<collector>.<key>` from vc.config.ts, else `fallback`. */
+  path(key: string, fallback: string): string;
+}
+
+/** Rows by table; the store stamps machine_id, collected_at, source, source_version, schema_version. */
+export type CollectRows = Record<string, readonly Record<string, unknown>[]>;
+
+/** What a collector returns: rows, and the cursor(s) that commit with them. */
+export interface CollectResult {
+  rows: CollectRows;
+  /** Saved under the default key. */
+  cursor?: Cursor;
+  /** Several cursors by key (one per source file, say). */
+  cursors?: Record<string, Cursor>;
+  warnings?: string[];
+}
+
+/** A collector: plain data plus one async function (plan §3.16). */
+export interface Collector {
+  /** Unique, lower-case: `ntm`, `dcg`, `sysprobe`. */
+  name: string;
+  /** The collector's own version, stamped on rows as source_version. */
+  version: string;
+  /** Version of the row shapes it produces, stamped as schema_version. */
+  schemaVersion: number;
+  description?: string;
+  /** Commands that must be on the machine's PATH; the collector is skipped where one is missing. */
+  requires?: { commands?: readonly string[] };
+  /** Run at most this often (default: every poll). */
+  intervalSeconds?: number;
+  /** Overrides of the configured limits for this collector. */
+  limits?: Partial<CollectorLimits>;
+  collect(ctx: CollectContext): Promise<CollectResult>;
+}
+
+/**
+ * Declares a collector. An identity function: it exists so TypeScript checks the shape.
+ * @example export default defineCollector({ name: "uptime", version: "1.0.0", schemaVersion: 1, async collect(ctx) { … } })
+ */
+export function defineCollector<const C extends Collector>(collector: C): C {
+  return collector;
+}

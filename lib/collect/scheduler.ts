@@ -1,0 +1,177 @@
+import type { Clock } from "../clock.ts";
+import type { VcConfig } from "../config/define.ts";
+import { VcError, errorMessage } from "../errors.ts";
+import type { Executor } from "../exec/types.ts";
+import { mapPool } from "../_pool.ts";
+import { sql } from "../store/sql.ts";
+import type { Store } from "../store/store.ts";
+import type { Collector, MachineInfo, ToolInfo } from "./define.ts";
+import { ensureTools } from "./probe.ts";
+import { runCollector, writeRunRecord, type RunRecord } from "./run.ts";
+
+/** Makes (or reuses) the executor of a machine. */
+export type ExecutorFactory = (machine: MachineInfo) => Executor | Promise<Executor>;
+
+export interface CycleOptions {
+  store: Store;
+  config: VcConfig;
+  clock: Clock;
+  executorFor: ExecutorFactory;
+  /** Only this machine (by id). */
+  machine?: string;
+  /** Only this collector (by name). */
+  collector?: string;
+  /** Run every collector now, ignoring each one's own interval. */
+  force?: boolean;
+  signal?: AbortSignal;
+  /** Called as each run ends (progress on a TTY, the daemon's status line). */
+  onRun?: (record: RunRecord) => void;
+}
+
+export interface MachineReport {
+  machine: string;
+  reachable: boolean;
+  error?: string;
+  runs: RunRecord[];
+}
+
+export interface CycleReport {
+  startedAt: string;
+  durationMs: number;
+  machines: MachineReport[];
+}
+
+/** Machines and collectors a cycle covers, after --machine / --collector filters. */
+export function selectTargets(config: VcConfig, filters: { machine?: string; collector?: string }) {
+  const machines = filters.machine ? config.machines.filter((m) => m.id === filters.machine) : config.machines;
+  if (filters.machine && machines.length === 0) {
+    throw new VcError("unknown_machine", `no machine "${filters.machine}" in ${config.source}`, {
+      hint: `known machines: ${config.machines.map((m) => m.id).join(", ")}`,
+    });
+  }
+  const collectors = filters.collector ? config.collectors.filter((c) => c.name === filters.collector) : config.collectors;
+  if (filters.collector && collectors.length === 0) {
+    throw new VcError("unknown_collector", `no collector "${filters.collector}" in ${config.source}`, {
+      hint: `known collectors: ${config.collectors.map((c) => c.name).join(", ") || "(none)"}`,
+    });
+  }
+  return { machines, collectors };
+}
+
+/** A configured machine as collectors see it. */
+export function machineInfo(m: VcConfig["machines"][number]): MachineInfo {
+  return { id: m.id, ssh: m.ssh, tags: m.tags, roles: m.roles, paths: m.paths };
+}
+
+/** Records every configured machine in `machines` (first_seen_at kept, the rest refreshed). */
+export async function syncMachines(store: Store, config: VcConfig, now: Date): Promise<void> {
+  await store.transaction(async (tx) => {
+    for (const m of config.machines) {
+      await tx.run(sql`INSERT INTO machines(machine_id, ssh_target, tags_json, roles_json, allow_write_commands, allow_autopilot, first_seen_at, last_seen_at)
+        VALUES (${m.id}, ${m.ssh}, ${JSON.stringify(m.tags)}, ${JSON.stringify(m.roles)}, ${m.allow_write_commands}, ${m.allow_autopilot}, ${now.toISOString()}::TIMESTAMP, ${now.toISOString()}::TIMESTAMP)
+        ON CONFLICT (machine_id) DO UPDATE SET ssh_target = excluded.ssh_target, tags_json = excluded.tags_json, roles_json = excluded.roles_json,
+          allow_write_commands = excluded.allow_write_commands, allow_autopilot = excluded.allow_autopilot`);
+    }
+  });
+}
+
+/**
+ * One poll cycle: every selected collector on every selected machine, bounded by machines in
+ * flight and collectors per machine. A machine that fails costs only its own runs.
+ * @example const report = await runCycle({ store, config, clock, executorFor })
+ */
+export async function runCycle(o: CycleOptions): Promise<CycleReport> {
+  const { store, config, clock } = o;
+  const { machines, collectors } = selectTargets(config, o);
+  const started = clock.now();
+  const t0 = performance.now();
+  await syncMachines(store, config, started);
+  const lastRuns = o.force || o.collector ? new Map<string, number>() : await lastRunTimes(store);
+  const sinceOk = await lastOkTimes(store);
+
+  const reports = await mapPool(machines, config.polling.max_machines_in_flight, async (m): Promise<MachineReport> => {
+    const machine = machineInfo(m);
+    const mine = collectors.filter((c) => !m.collectors || m.collectors.includes(c.name));
+    const due = mine.filter((c) => isDue(c, lastRuns.get(`${m.id}\u0000${c.name}`), started, config));
+    if (due.length === 0) return { machine: m.id, reachable: true, runs: [] };
+    let tools: Record<string, ToolInfo>;
+    let exec: Executor;
+    try {
+      exec = await o.executorFor(machine);
+      const wanted = due.flatMap((c) => c.requires?.commands ?? []);
+      tools = await ensureTools(store, exec, wanted, { clock, ttlHours: config.polling.tool_probe_ttl_hours, signal: o.signal });
+    } catch (err) {
+      // An unreachable machine: every due collector gets a failed record, so its data reads stale.
+      const error = `machine ${m.id} unreachable: ${errorMessage(err)}`;
+      const runs = await mapPool(due, 4, (c) => failedRun(store, clock, c, machine, error));
+      runs.forEach((r) => o.onRun?.(r));
+      return { machine: m.id, reachable: false, error, runs };
+    }
+    await store.run(sql`UPDATE machines SET last_seen_at = ${started.toISOString()}::TIMESTAMP WHERE machine_id = ${m.id}`);
+    const runs = await mapPool(due, config.polling.max_collectors_in_flight_per_machine, async (collector) => {
+      const rec = await runCollector({
+        store,
+        clock,
+        collector,
+        machine,
+        exec,
+        tools,
+        limits: limitsFor(config, collector),
+        since: sinceOk.get(`${m.id}\u0000${collector.name}`),
+        signal: o.signal,
+      });
+      o.onRun?.(rec);
+      return rec;
+    });
+    return { machine: m.id, reachable: true, runs };
+  });
+  return { startedAt: started.toISOString(), durationMs: performance.now() - t0, machines: reports };
+}
+
+function limitsFor(config: VcConfig, c: Collector) {
+  return {
+    timeoutMs: config.polling.collector_timeout_seconds * 1000,
+    maxBytes: config.polling.max_bytes,
+    maxRows: config.polling.max_rows,
+    ...c.limits,
+  };
+}
+
+function isDue(c: Collector, lastRun: number | undefined, now: Date, config: VcConfig): boolean {
+  if (lastRun === undefined) return true;
+  const every = (c.intervalSeconds ?? 0) * 1000;
+  // Within one poll interval a collector without its own interval always runs.
+  return every <= config.polling.interval_seconds * 1000 || now.getTime() - lastRun >= every;
+}
+
+async function lastRunTimes(store: Store): Promise<Map<string, number>> {
+  const rows = await store.query<{ machine_id: string; collector: string; last_run_at: string }>(
+    "SELECT machine_id, collector, last_run_at FROM collector_state WHERE last_result <> 'skipped'",
+  );
+  return new Map(rows.map((r) => [`${r.machine_id}\u0000${r.collector}`, Date.parse(r.last_run_at)]));
+}
+
+async function lastOkTimes(store: Store): Promise<Map<string, Date>> {
+  const rows = await store.query<{ machine_id: string; collector: string; last_ok_at: string }>(
+    "SELECT machine_id, collector, last_ok_at FROM collector_state WHERE last_ok_at IS NOT NULL",
+  );
+  return new Map(rows.map((r) => [`${r.machine_id}\u0000${r.collector}`, new Date(r.last_ok_at)]));
+}
+
+async function failedRun(store: Store, clock: Clock, collector: Collector, machine: MachineInfo, error: string): Promise<RunRecord> {
+  const now = clock.now();
+  const rec: RunRecord = {
+    machine: machine.id,
+    collector: collector.name,
+    result: "failed",
+    startedAt: now.toISOString(),
+    durationMs: 0,
+    rows: 0,
+    rowsByTable: {},
+    bytes: 0,
+    warnings: [],
+    error,
+  };
+  await writeRunRecord(store, rec, now, collector);
+  return rec;
+}

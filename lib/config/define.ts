@@ -1,0 +1,39 @@
+import type { Collector } from "../collect/define.ts";
+import type { ConfigInput, MachineConfig, PollingConfig } from "./schema.ts";
+
+type Falsy = false | null | undefined | 0 | "";
+
+/** What a user writes in vc.config.ts. */
+export type VcConfigInput = Omit<ConfigInput, "collectors"> & {
+  /** Collector instances; falsy entries are dropped, so `env.NO_X ? null : x()` reads naturally. */
+  collectors?: readonly (Collector | Falsy)[];
+};
+
+/** The environment a config function receives. */
+export interface ConfigEnv {
+  env: Record<string, string | undefined>;
+}
+
+/** vc.config.ts as an object, or a function of the environment returning one. */
+export type VcConfigExport = VcConfigInput | ((ctx: ConfigEnv) => VcConfigInput | Promise<VcConfigInput>);
+
+/** A validated config with every default filled in and paths resolved. */
+export interface VcConfig {
+  /** The file it came from, or "(embedded default)". */
+  source: string;
+  db: string;
+  data_dir: string;
+  polling: PollingConfig;
+  machines: MachineConfig[];
+  collectors: Collector[];
+  rules: unknown[];
+  autopilot: { mode: "off" | "suggest" | "execute-safe" | "execute-with-approval"; safe_commands: { allow: string[] } };
+}
+
+/**
+ * Declares vc's config. An identity function: it exists so TypeScript checks the shape.
+ * @example export default defineConfig({ machines: [{ id: "orko", ssh: "local" }], collectors: [sysprobe()] })
+ */
+export function defineConfig<const C extends VcConfigExport>(config: C): C {
+  return config;
+}

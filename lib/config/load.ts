@@ -1,0 +1,185 @@
+import { existsSync } from "node:fs";
+import { homedir } from "node:os";
+import { isAbsolute, join, resolve } from "node:path";
+import { pathToFileURL } from "node:url";
+import * as v from "valibot";
+import { VcError, errorMessage } from "../errors.ts";
+import { expandHome } from "../exec/local.ts";
+import type { Collector } from "../collect/define.ts";
+import type { VcConfig, VcConfigExport } from "./define.ts";
+import { ConfigSchema } from "./schema.ts";
+
+/** Modules a config may import by name, registered before it is loaded. */
+export type ModuleMap = Record<string, () => Promise<Record<string, unknown>>>;
+
+export interface LoadConfigOptions {
+  /** `--config FILE`: tried first, and must exist. */
+  file?: string;
+  /** `--db PATH`: wins over $VC_DB and the config's `db`. */
+  db?: string;
+  cwd?: string;
+  env?: Record<string, string | undefined>;
+  /** The config used when no file is found (the CLI passes the repo's vc.config.ts). */
+  fallback?: { source: string; load: () => Promise<VcConfigExport> };
+  /** Extra modules (e.g. "vibe-cockpit/plugins") a config outside this repo may import. */
+  modules?: ModuleMap;
+}
+
+/** Where the config was looked for, in order, and which was taken. */
+export function discoverConfig(options: Pick<LoadConfigOptions, "file" | "cwd" | "env"> = {}): { file: string | null; tried: string[] } {
+  const env = options.env ?? process.env;
+  const cwd = options.cwd ?? process.cwd();
+  const tried: string[] = [];
+  const explicit = options.file ?? env.VC_CONFIG;
+  if (explicit) {
+    const file = resolve(cwd, expandHome(explicit, env.HOME ?? homedir()));
+    if (!existsSync(file)) {
+      const from = options.file ? "--config" : "$VC_CONFIG";
+      throw new VcError("config_not_found", `${file}: no such config file (from ${from})`, {
+        hint: "`vc init` writes a starter config",
+      });
+    }
+    return { file, tried: [file] };
+  }
+  const candidates = [join(cwd, "vc.config.ts"), join(xdgConfigHome(env), "vc", "vc.config.ts")];
+  for (const file of candidates) {
+    tried.push(file);
+    if (existsSync(file)) return { file, tried };
+  }
+  return { file: null, tried };
+}
+
+/** $XDG_CONFIG_HOME or ~/.config. */
+export function xdgConfigHome(env: Record<string, string | undefined> = process.env): string {
+  return env.XDG_CONFIG_HOME || join(env.HOME ?? homedir(), ".config");
+}
+
+/** $XDG_DATA_HOME or ~/.local/share. */
+export function xdgDataHome(env: Record<string, string | undefined> = process.env): string {
+  return env.XDG_DATA_HOME || join(env.HOME ?? homedir(), ".local", "share");
+}
+
+let registered = false;
+
+/**
+ * Makes `import … from "vibe-cockpit"` work in a config that has no node_modules beside it.
+ * Bun plugins apply to the whole process, so this runs once.
+ */
+export function registerSelfModule(modules: ModuleMap = {}): void {
+  if (registered) return;
+  registered = true;
+  const all: ModuleMap = { "vibe-cockpit": () => import("../index.ts"), ...modules };
+  Bun.plugin({
+    name: "vibe-cockpit-self",
+    setup(build) {
+      for (const [name, load] of Object.entries(all)) {
+        build.module(name, async () => ({ exports: { ...(await load()) }, loader: "object" }));
+      }
+    },
+  });
+}
+
+/**
+ * Finds, loads and validates the config: `--config`, `$VC_CONFIG`, `./vc.config.ts`,
+ * `$XDG_CONFIG_HOME/vc/vc.config.ts`, then the fallback. Errors name the file and the field.
+ * @example const config = await loadConfig({ db: "/tmp/vc.duckdb" })
+ */
+export async function loadConfig(options: LoadConfigOptions = {}): Promise<VcConfig> {
+  const env = options.env ?? process.env;
+  const { file, tried } = discoverConfig(options);
+  let source: string;
+  let exported: VcConfigExport;
+  if (file) {
+    source = file;
+    registerSelfModule(options.modules);
+    let mod: Record<string, unknown>;
+    try {
+      mod = (await import(pathToFileURL(file).href)) as Record<string, unknown>;
+    } catch (err) {
+      throw new VcError("config_load_failed", `${file}: ${errorMessage(err)}`, {
+        cause: err,
+        hint: "the config must be a TypeScript module whose default export is defineConfig({...})",
+      });
+    }
+    const value = mod.default ?? mod.config;
+    if (value === undefined) {
+      throw new VcError("config_invalid", `${file}: no default export`, { hint: "end it with `export default defineConfig({ ... })`" });
+    }
+    exported = value as VcConfigExport;
+  } else if (options.fallback) {
+    source = options.fallback.source;
+    exported = await options.fallback.load();
+  } else {
+    throw new VcError("config_not_found", `no vc.config.ts found (looked at ${tried.join(", ")})`, {
+      hint: "`vc init` writes a starter config",
+    });
+  }
+  return resolveConfig(exported, { source, env, db: options.db, cwd: options.cwd });
+}
+
+/** Validates a config value and fills in defaults; `source` names it in errors. */
+export async function resolveConfig(
+  exported: VcConfigExport,
+  options: { source: string; env?: Record<string, string | undefined>; db?: string; cwd?: string },
+): Promise<VcConfig> {
+  const env = options.env ?? process.env;
+  const input = typeof exported === "function" ? await exported({ env }) : exported;
+  const parsed = v.safeParse(ConfigSchema, input);
+  if (!parsed.success) {
+    const issue = parsed.issues[0];
+    const field = formatPath(issue.path);
+    const expected = issue.expected ? `expected ${issue.expected}, received ${issue.received}` : issue.message;
+    throw new VcError("config_invalid", `${options.source}: ${field || "(top level)"}: ${issue.kind === "validation" ? issue.message : expected}`, {
+      details: { file: options.source, field, expected: issue.expected, received: issue.received },
+      hint: parsed.issues.length > 1 ? `${parsed.issues.length - 1} more problem(s) after this one` : undefined,
+    });
+  }
+  const c = parsed.output;
+  const collectors = c.collectors.filter(Boolean) as unknown as Collector[];
+  checkUnique(options.source, "machines", c.machines.map((m) => m.id));
+  checkUnique(options.source, "collectors", collectors.map((x) => x.name));
+  const known = new Set(collectors.map((x) => x.name));
+  c.machines.forEach((m, i) => {
+    for (const name of m.collectors ?? []) {
+      if (!known.has(name)) {
+        throw new VcError("config_invalid", `${options.source}: machines[${i}].collectors: no collector "${name}"`, {
+          hint: `known collectors: ${[...known].join(", ") || "(none)"}`,
+        });
+      }
+    }
+  });
+
+  const home = env.HOME ?? homedir();
+  const cwd = options.cwd ?? process.cwd();
+  const abs = (p: string) => {
+    const e = expandHome(p, home);
+    return isAbsolute(e) ? e : resolve(cwd, e);
+  };
+  const dataDir = abs(c.data_dir ?? join(xdgDataHome(env), "vc"));
+  const db = abs(options.db ?? env.VC_DB ?? c.db ?? join(dataDir, "vc.duckdb"));
+  return {
+    source: options.source,
+    db,
+    data_dir: dataDir,
+    polling: c.polling,
+    machines: c.machines,
+    collectors,
+    rules: c.rules.filter(Boolean),
+    autopilot: c.autopilot as VcConfig["autopilot"],
+  };
+}
+
+function checkUnique(source: string, what: string, names: string[]): void {
+  const seen = new Set<string>();
+  names.forEach((name, i) => {
+    if (seen.has(name)) throw new VcError("config_invalid", `${source}: ${what}[${i}]: "${name}" appears twice`);
+    seen.add(name);
+  });
+}
+
+function formatPath(path: readonly { key: unknown }[] | undefined): string {
+  if (!path) return "";
+  let out = "";
+  for (const p of path) out += typeof p.key === "number" ? `[${p.key}]` : out ? `.${String(p.key)}` : String(p.key);
+  return out;
+}

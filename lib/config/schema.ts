@@ -1,0 +1,66 @@
+import * as v from "valibot";
+
+const machineId = v.pipe(
+  v.string(),
+  v.regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/, "a machine id: a letter or digit, then letters, digits, '.', '_' or '-' (63 at most)"),
+);
+const positiveInt = (fallback: number) => v.optional(v.pipe(v.number(), v.integer(), v.minValue(1)), fallback);
+
+/** One machine of the inventory (plan §4.1, §9.3). */
+export const MachineSchema = v.strictObject({
+  id: machineId,
+  /** "local", `user@host:port`, or a Host alias from ~/.ssh/config. */
+  ssh: v.pipe(v.string(), v.nonEmpty("\"local\", user@host:port or a Host alias")),
+  tags: v.optional(v.array(v.string()), []),
+  roles: v.optional(v.array(v.string()), []),
+  allow_write_commands: v.optional(v.boolean(), false),
+  allow_autopilot: v.optional(v.boolean(), false),
+  /** Overrides of upstream paths, keyed `<collector>.<key>` (e.g. "dcg.history_db"). */
+  paths: v.optional(v.record(v.string(), v.string()), {}),
+  /** Only these collectors run on this machine (default: all). */
+  collectors: v.optional(v.array(v.string())),
+});
+
+/** Poll loop bounds (plan §2.4, §4.1). */
+export const PollingSchema = v.strictObject({
+  interval_seconds: positiveInt(120),
+  max_machines_in_flight: positiveInt(8),
+  max_collectors_in_flight_per_machine: positiveInt(4),
+  collector_timeout_seconds: positiveInt(30),
+  max_bytes: positiveInt(16 * 1024 * 1024),
+  max_rows: positiveInt(100_000),
+  tool_probe_ttl_hours: positiveInt(24),
+  /** Data older than this many intervals is stale. */
+  stale_after_intervals: positiveInt(3),
+});
+
+const CollectorSchema = v.looseObject({
+  name: v.pipe(v.string(), v.regex(/^[a-z][a-z0-9_-]*$/, "a collector name: lower-case letters, digits, '_' or '-'")),
+  version: v.string(),
+  schemaVersion: v.pipe(v.number(), v.integer()),
+  collect: v.function(),
+});
+
+const falsy = v.union([v.literal(false), v.null(), v.undefined(), v.literal(0), v.literal("")]);
+
+export const AutopilotSchema = v.strictObject({
+  mode: v.optional(v.picklist(["off", "suggest", "execute-safe", "execute-with-approval"]), "suggest"),
+  safe_commands: v.optional(v.strictObject({ allow: v.optional(v.array(v.string()), []) }), { allow: [] }),
+});
+
+/** The whole of vc.config.ts. */
+export const ConfigSchema = v.strictObject({
+  /** The DuckDB file (default $XDG_DATA_HOME/vc/vc.duckdb). */
+  db: v.optional(v.string()),
+  /** Where vc keeps its files (default $XDG_DATA_HOME/vc). */
+  data_dir: v.optional(v.string()),
+  polling: v.optional(PollingSchema, {}),
+  machines: v.optional(v.pipe(v.array(MachineSchema), v.minLength(1, "at least one machine")), [{ id: "local", ssh: "local" }]),
+  collectors: v.optional(v.array(v.union([CollectorSchema, falsy])), []),
+  rules: v.optional(v.array(v.unknown()), []),
+  autopilot: v.optional(AutopilotSchema, {}),
+});
+
+export type ConfigInput = v.InferInput<typeof ConfigSchema>;
+export type MachineConfig = v.InferOutput<typeof MachineSchema>;
+export type PollingConfig = v.InferOutput<typeof PollingSchema>;

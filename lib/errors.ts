@@ -1,0 +1,64 @@
+/** Error codes vc raises on purpose; anything else reaching the CLI is a bug. */
+export type VcErrorCode =
+  | "config_not_found"
+  | "config_invalid"
+  | "config_load_failed"
+  | "store_not_duckdb"
+  | "store_locked"
+  | "store_open_failed"
+  | "migration_changed"
+  | "migration_failed"
+  | "migration_newer"
+  | "query_refused"
+  | "query_failed"
+  | "unknown_machine"
+  | "unknown_collector"
+  | "exec_failed"
+  | "exec_timeout"
+  | "collector_failed"
+  | "invalid_input"
+  | "not_found";
+
+export interface VcErrorOptions {
+  /** One line telling the user what to do about it. */
+  hint?: string;
+  cause?: unknown;
+  /** Where it happened: the scheduler stamps collector and machine here. */
+  collector?: string;
+  machine?: string;
+  /** Anything else worth showing (file, field, sql). */
+  details?: Record<string, unknown>;
+}
+
+/**
+ * The one error type vc throws on purpose: a code, a readable message, an optional hint.
+ * @example throw new VcError("unknown_machine", `no machine "x"`, { hint: "known: a, b" })
+ */
+export class VcError extends Error {
+  readonly code: VcErrorCode;
+  readonly hint?: string;
+  collector?: string;
+  machine?: string;
+  readonly details?: Record<string, unknown>;
+
+  constructor(code: VcErrorCode, message: string, options: VcErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = "VcError";
+    this.code = code;
+    this.hint = options.hint;
+    this.collector = options.collector;
+    this.machine = options.machine;
+    this.details = options.details;
+  }
+}
+
+/** True for errors vc raised on purpose (shown as one line), false for bugs (shown with a stack). */
+export function isVcError(err: unknown): err is VcError {
+  return err instanceof VcError;
+}
+
+/** The message of any thrown value, without a stack. */
+export function errorMessage(err: unknown): string {
+  if (err instanceof Error) return err.message;
+  return String(err);
+}

@@ -1,0 +1,20 @@
+// The public API of vibe-cockpit: re-exports only.
+export { VcError, isVcError, errorMessage, type VcErrorCode } from "./errors.ts";
+export { systemClock, createFixedClock, clockFromEnv, type Clock } from "./clock.ts";
+export { defineConfig, type VcConfig, type VcConfigInput, type VcConfigExport, type ConfigEnv } from "./config/define.ts";
+export { loadConfig, resolveConfig, discoverConfig, registerSelfModule, xdgConfigHome, xdgDataHome, type LoadConfigOptions } from "./config/load.ts";
+export { openStore, type Store, type StoreTx, type StoreOptions, type QueryResult } from "./store/store.ts";
+export { migrate, loadMigrations, type Migration } from "./store/migrate.ts";
+export { sql, renderSql, inlineSql, quoteIdentifier, type SqlQuery } from "./store/sql.ts";
+export { queryReadOnly } from "./store/readonly.ts";
+export { cursor, parseCursor, loadCursors, saveCursors, type Cursor, type TimestampCursor, type FileOffsetCursor, type PrimaryKeyCursor, type OpaqueCursor } from "./cursor/index.ts";
+export { createLocalExecutor, expandHome, type LocalExecutorOptions } from "./exec/local.ts";
+export type { Executor, Command, RunOptions, RunResult, FileStat, HttpResult } from "./exec/types.ts";
+export { defineCollector, type Collector, type CollectContext, type CollectResult, type CollectRows, type CollectorLimits, type MachineInfo, type ToolInfo } from "./collect/define.ts";
+export { runCollector, type RunRecord } from "./collect/run.ts";
+export { runCycle, selectTargets, type CycleReport, type MachineReport, type ExecutorFactory } from "./collect/scheduler.ts";
+export { probeTools, ensureTools } from "./collect/probe.ts";
+export { computeHealth, severityOf, type FleetHealth, type MachineHealth, type HealthFactor, type Severity } from "./health/index.ts";
+export { envelope, errorEnvelope, type RobotEnvelope, type RobotErrorEnvelope } from "./robot/envelope.ts";
+export { openCockpit, defaultExecutorFor, type Cockpit, type OpenCockpitOptions, type DoctorReport, type MachineView } from "./cockpit.ts";
+export { runDaemon, type DaemonOptions } from "./daemon.ts";

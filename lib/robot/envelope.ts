@@ -1,0 +1,44 @@
+import { isVcError, errorMessage } from "../errors.ts";
+
+/** The versioned robot envelope (plan §7.3): stable keys for agents to read. */
+export interface RobotEnvelope<T> {
+  schema_version: string;
+  generated_at: string;
+  data: T;
+  /** Seconds since each collector's data was last refreshed (null: never). */
+  staleness: Record<string, number | null>;
+  warnings: string[];
+}
+
+export interface RobotErrorEnvelope {
+  schema_version: "vc.robot.error.v1";
+  generated_at: string;
+  error: { code: string; message: string; hint?: string };
+}
+
+/**
+ * Wraps data in the robot envelope.
+ * @example envelope("health", data, { now, staleness, warnings })
+ */
+export function envelope<T>(
+  kind: string,
+  data: T,
+  o: { now: Date; staleness?: Record<string, number | null>; warnings?: string[] },
+): RobotEnvelope<T> {
+  return {
+    schema_version: `vc.robot.${kind}.v1`,
+    generated_at: o.now.toISOString(),
+    data,
+    staleness: o.staleness ?? {},
+    warnings: o.warnings ?? [],
+  };
+}
+
+/** An error as an envelope, so an agent reading stdout always gets JSON. */
+export function errorEnvelope(err: unknown, now: Date): RobotErrorEnvelope {
+  return {
+    schema_version: "vc.robot.error.v1",
+    generated_at: now.toISOString(),
+    error: isVcError(err) ? { code: err.code, message: err.message, ...(err.hint ? { hint: err.hint } : {}) } : { code: "internal", message: errorMessage(err) },
+  };
+}

@@ -1,0 +1,93 @@
+import {
+  BIGINT,
+  BOOLEAN,
+  DOUBLE,
+  DuckDBListValue,
+  DuckDBStructValue,
+  DuckDBTimestampTZValue,
+  DuckDBTimestampValue,
+  DuckDBTypeId,
+  type DuckDBType,
+  type DuckDBValue,
+} from "@duckdb/node-api";
+
+/** A value as vc hands it out: bigints as numbers when exact, timestamps as ISO 8601 strings. */
+export function fromDuckDB(value: DuckDBValue): unknown {
+  if (value === null || value === undefined) return null;
+  if (typeof value === "bigint") {
+    return value <= BigInt(Number.MAX_SAFE_INTEGER) && value >= BigInt(Number.MIN_SAFE_INTEGER) ? Number(value) : value.toString();
+  }
+  if (typeof value !== "object") return value;
+  if (value instanceof DuckDBTimestampValue || value instanceof DuckDBTimestampTZValue) {
+    if (!value.isFinite) return value.toString();
+    return new Date(Number(value.micros / 1000n)).toISOString();
+  }
+  if (value instanceof DuckDBListValue) return value.items.map(fromDuckDB);
+  if (value instanceof DuckDBStructValue) {
+    return Object.fromEntries(Object.entries(value.entries).map(([k, v]) => [k, fromDuckDB(v)]));
+  }
+  if (value instanceof Uint8Array) return value;
+  return String(value);
+}
+
+/** Milliseconds since the epoch from a Date, an ISO string or a number of ms. */
+export function toEpochMs(v: unknown): number | null {
+  if (v === null || v === undefined || v === "") return null;
+  if (v instanceof Date) return v.getTime();
+  if (typeof v === "number") return v;
+  if (typeof v === "string") {
+    const t = Date.parse(v);
+    return Number.isFinite(t) ? t : null;
+  }
+  return null;
+}
+
+/**
+ * A JS value made into what DuckDB's appender wants for a column of `type`.
+ * Returns `undefined` when the value cannot be that type (the caller names table and column).
+ */
+export function toDuckDB(v: unknown, type: DuckDBType): DuckDBValue | undefined {
+  if (v === null || v === undefined) return null;
+  switch (type.typeId) {
+    case DuckDBTypeId.VARCHAR:
+      if (typeof v === "string") return v;
+      if (typeof v === "object") return JSON.stringify(v);
+      return String(v);
+    case DuckDBTypeId.TIMESTAMP:
+    case DuckDBTypeId.TIMESTAMP_TZ: {
+      const ms = toEpochMs(v);
+      if (ms === null || !Number.isFinite(ms)) return undefined;
+      const micros = BigInt(Math.round(ms * 1000));
+      return type.typeId === DuckDBTypeId.TIMESTAMP ? new DuckDBTimestampValue(micros) : new DuckDBTimestampTZValue(micros);
+    }
+    case DuckDBTypeId.BOOLEAN:
+      if (typeof v === "boolean") return v;
+      if (v === 0 || v === 1) return v === 1;
+      if (v === "true" || v === "false") return v === "true";
+      return undefined;
+    case DuckDBTypeId.DOUBLE:
+    case DuckDBTypeId.FLOAT: {
+      const n = typeof v === "number" ? v : typeof v === "bigint" ? Number(v) : typeof v === "string" && v.trim() !== "" ? Number(v) : NaN;
+      return Number.isNaN(n) ? undefined : n;
+    }
+    case DuckDBTypeId.INTEGER:
+    case DuckDBTypeId.SMALLINT:
+    case DuckDBTypeId.TINYINT: {
+      const n = typeof v === "number" ? v : typeof v === "bigint" ? Number(v) : typeof v === "string" && /^-?\d+$/.test(v) ? Number(v) : NaN;
+      return Number.isInteger(n) ? n : undefined;
+    }
+    case DuckDBTypeId.BIGINT:
+    case DuckDBTypeId.UBIGINT:
+    case DuckDBTypeId.HUGEINT:
+      if (typeof v === "bigint") return v;
+      if (typeof v === "number" && Number.isFinite(v)) return BigInt(Math.trunc(v));
+      if (typeof v === "string" && /^-?\d+$/.test(v)) return BigInt(v);
+      return undefined;
+    case DuckDBTypeId.LIST:
+      return Array.isArray(v) ? new DuckDBListValue(v.map((x) => (typeof x === "string" ? x : JSON.stringify(x)))) : undefined;
+    default:
+      return typeof v === "object" ? JSON.stringify(v) : (v as DuckDBValue);
+  }
+}
+
+export { BIGINT, BOOLEAN, DOUBLE };

@@ -1,0 +1,318 @@
+import { closeSync, existsSync, mkdirSync, openSync, readSync, statSync } from "node:fs";
+import { dirname } from "node:path";
+import { DuckDBDataChunk, DuckDBInstance, type DuckDBConnection, type DuckDBType, type DuckDBValue } from "@duckdb/node-api";
+import { VcError, errorMessage } from "../errors.ts";
+import { systemClock, type Clock } from "../clock.ts";
+import { migrate } from "./migrate.ts";
+import { renderSql, quoteIdentifier, type SqlQuery } from "./sql.ts";
+import { fromDuckDB, toDuckDB } from "./_values.ts";
+import { readDaemonLock } from "./_lock.ts";
+
+/** What goes into `openStore`. */
+export interface StoreOptions {
+  /** The DuckDB file; created with its folder when missing (unless read-only). */
+  path: string;
+  /** Open for reading only: nothing can be written through this store. */
+  readOnly?: boolean;
+  clock?: Clock;
+  /** Where the numbered `.sql` migrations live (defaults to vc's own). */
+  migrationsDir?: string;
+}
+
+/** Rows as plain objects, with the column order of the result. */
+export interface QueryResult<T = Record<string, unknown>> {
+  columns: string[];
+  types: string[];
+  rows: T[];
+  /** More rows matched than were returned. */
+  truncated?: boolean;
+}
+
+/** What a transaction body can do: read and write on the one connection that holds it. */
+export interface StoreTx {
+  query<T = Record<string, unknown>>(q: SqlQuery | string): Promise<T[]>;
+  run(q: SqlQuery | string): Promise<number>;
+  /** Batch insert through DuckDB's appender; rows already present (by natural key) are skipped. Returns rows added. */
+  insert(table: string, rows: readonly Record<string, unknown>[]): Promise<number>;
+  /** A table's column names, in order. */
+  columns(table: string): Promise<string[]>;
+}
+
+/** The DuckDB file behind vc: one instance per process, one writer connection, many readers. */
+export interface Store extends StoreTx {
+  readonly path: string;
+  readonly readOnly: boolean;
+  readonly clock: Clock;
+  /** Rows with column names and types, for front ends that print tables. */
+  select<T = Record<string, unknown>>(q: SqlQuery | string): Promise<QueryResult<T>>;
+  /** Runs `fn` in one transaction: everything it wrote commits together, or nothing does. */
+  transaction<T>(fn: (tx: StoreTx) => Promise<T>): Promise<T>;
+  /** A new connection on the same instance (for read-only user queries). */
+  connect(): Promise<DuckDBConnection>;
+  close(): Promise<void>;
+  [Symbol.asyncDispose](): Promise<void>;
+}
+
+const instanceOptions = {
+  // vc reads nothing from outside through DuckDB: collectors hand it rows, users get read-only SQL.
+  enable_external_access: "false",
+  autoinstall_known_extensions: "false",
+  autoload_known_extensions: "false",
+  allow_community_extensions: "false",
+};
+
+/**
+ * Opens (and migrates) the store. Refuses a file that is not DuckDB without touching it, and
+ * explains who holds the file when another process has it.
+ * @example await using store = await openStore({ path: "~/.local/share/vc/vc.duckdb" })
+ */
+export async function openStore(options: StoreOptions): Promise<Store> {
+  const { path, readOnly = false, clock = systemClock } = options;
+  checkIsDuckDB(path, readOnly);
+  if (!readOnly) mkdirSync(dirname(path), { recursive: true });
+
+  let instance: DuckDBInstance;
+  try {
+    instance = await DuckDBInstance.create(path, {
+      ...instanceOptions,
+      access_mode: readOnly ? "READ_ONLY" : "READ_WRITE",
+      ...(readOnly ? { lock_configuration: "true" } : {}),
+    });
+  } catch (err) {
+    throw explainOpenError(path, err);
+  }
+  const writer = await instance.connect();
+  const reader = await instance.connect();
+  try {
+    await migrate(writer, { clock, dir: options.migrationsDir, readOnly });
+  } catch (err) {
+    writer.closeSync();
+    reader.closeSync();
+    instance.closeSync();
+    throw err;
+  }
+  return createStore({ path, readOnly, clock, instance, writer, reader });
+}
+
+function checkIsDuckDB(path: string, readOnly: boolean): void {
+  if (!existsSync(path)) {
+    if (readOnly) {
+      throw new VcError("not_found", `no store at ${path} yet`, { hint: "run `vc collect --once` to create it, or pass --db" });
+    }
+    return;
+  }
+  const st = statSync(path);
+  if (st.isDirectory()) throw new VcError("store_not_duckdb", `${path} is a directory, not a DuckDB file`, { hint: "point --db at a file" });
+  if (st.size === 0) return;
+  const head = Buffer.alloc(16);
+  const fd = openSync(path, "r");
+  try {
+    readSync(fd, head, 0, 16, 0);
+  } finally {
+    closeSync(fd);
+  }
+  if (head.subarray(8, 12).toString("latin1") !== "DUCK") {
+    const what = head.toString("latin1").startsWith("SQLite format 3") ? "a SQLite database" : "not a DuckDB database";
+    throw new VcError("store_not_duckdb", `${path} is ${what}; vc left it untouched`, {
+      hint: "point --db (or $VC_DB, or `db` in vc.config.ts) at a DuckDB file or a path that does not exist yet",
+    });
+  }
+}
+
+function explainOpenError(path: string, err: unknown): VcError {
+  const msg = errorMessage(err);
+  const held = /Conflicting lock is held in (.*?) \(PID (\d+)\)/.exec(msg);
+  if (held || /Could not set lock/.test(msg)) {
+    const pid = held ? Number(held[2]) : undefined;
+    const daemon = readDaemonLock(path);
+    if (daemon && (pid === undefined || daemon.pid === pid)) {
+      return new VcError("store_locked", `the daemon (pid ${daemon.pid}) holds ${path}; run this through it or stop it`, {
+        hint: `\`kill ${daemon.pid}\` stops it cleanly; it has held the store since ${daemon.started_at}`,
+        details: { pid: daemon.pid },
+        cause: err,
+      });
+    }
+    return new VcError("store_locked", `another process (pid ${pid ?? "?"}${held ? `, ${held[1]}` : ""}) holds ${path}; wait for it to finish or stop it`, {
+      hint: "DuckDB lets one process open a store for writing and no other process open it meanwhile",
+      details: { pid },
+      cause: err,
+    });
+  }
+  if (/not a valid DuckDB database/.test(msg)) {
+    return new VcError("store_not_duckdb", `${path} is not a DuckDB database; vc left it untouched`, { cause: err });
+  }
+  return new VcError("store_open_failed", `cannot open the store ${path}: ${msg}`, { cause: err });
+}
+
+interface StoreParts {
+  path: string;
+  readOnly: boolean;
+  clock: Clock;
+  instance: DuckDBInstance;
+  writer: DuckDBConnection;
+  reader: DuckDBConnection;
+}
+
+interface TableInfo {
+  columns: string[];
+  types: DuckDBType[];
+  stage: string;
+}
+
+const CHUNK = 2048;
+
+function createStore(parts: StoreParts): Store {
+  const { path, readOnly, clock, instance, writer, reader } = parts;
+  const tables = new Map<string, TableInfo>();
+  let queue: Promise<unknown> = Promise.resolve();
+  let closed = false;
+
+  async function exec(conn: DuckDBConnection, q: SqlQuery | string) {
+    const { text, params } = renderSql(q);
+    try {
+      return await conn.runAndReadAll(text, params as DuckDBValue[]);
+    } catch (err) {
+      throw new VcError("query_failed", errorMessage(err), { cause: err, details: { sql: text, params } });
+    }
+  }
+
+  async function selectOn<T>(conn: DuckDBConnection, q: SqlQuery | string): Promise<QueryResult<T>> {
+    const reader = await exec(conn, q);
+    const columns = reader.columnNames();
+    const types = reader.columnTypes().map((t) => t.toString());
+    const rows = reader.getRows().map((row) => {
+      const o: Record<string, unknown> = {};
+      for (let i = 0; i < columns.length; i++) o[columns[i]!] = fromDuckDB(row[i]!);
+      return o as T;
+    });
+    return { columns, types, rows };
+  }
+
+  async function tableInfo(table: string): Promise<TableInfo> {
+    const known = tables.get(table);
+    if (known) return known;
+    const r = await writer.runAndReadAll(
+      "SELECT column_name FROM duckdb_columns() WHERE table_name = $1 AND schema_name = 'main' AND database_name = current_database() ORDER BY column_index",
+      [table],
+    );
+    const columns = r.getRowObjects().map((row) => row.column_name as string);
+    if (columns.length === 0) throw new VcError("invalid_input", `no table "${table}" in the store`, { details: { table } });
+    const stage = `_stage_${table}`;
+    await writer.run(`CREATE TEMP TABLE IF NOT EXISTS ${quoteIdentifier(stage)} AS SELECT * FROM main.${quoteIdentifier(table)} LIMIT 0`);
+    const probe = await writer.runAndReadAll(`SELECT * FROM main.${quoteIdentifier(table)} LIMIT 0`);
+    const info = { columns, types: probe.columnTypes(), stage };
+    tables.set(table, info);
+    return info;
+  }
+
+  async function insertOn(table: string, rows: readonly Record<string, unknown>[]): Promise<number> {
+    if (rows.length === 0) return 0;
+    const info = await tableInfo(table);
+    const known = new Set(info.columns);
+    for (const key of Object.keys(rows[0]!)) {
+      if (!known.has(key)) {
+        throw new VcError("invalid_input", `table ${table} has no column "${key}"`, { hint: `its columns: ${info.columns.join(", ")}` });
+      }
+    }
+    const appender = await writer.createAppender(info.stage, "main", "temp");
+    try {
+      for (let start = 0; start < rows.length; start += CHUNK) {
+        const slice = rows.slice(start, start + CHUNK);
+        const chunk = DuckDBDataChunk.create(info.types, slice.length);
+        const columns = info.columns.map((col, c) => {
+          const type = info.types[c]!;
+          return slice.map((row, i) => {
+            const value = toDuckDB(row[col], type);
+            if (value === undefined) {
+              throw new VcError("invalid_input", `table ${table}, column ${col}: ${JSON.stringify(row[col])} is not a ${type.toString()} (row ${start + i + 1})`);
+            }
+            return value;
+          });
+        });
+        chunk.setColumns(columns);
+        appender.appendDataChunk(chunk);
+      }
+      appender.flushSync();
+    } finally {
+      appender.closeSync();
+    }
+    try {
+      const result = await writer.run(`INSERT INTO main.${quoteIdentifier(table)} SELECT * FROM temp.main.${quoteIdentifier(info.stage)} ON CONFLICT DO NOTHING`);
+      return Number(result.rowsChanged);
+    } finally {
+      await writer.run(`DELETE FROM temp.main.${quoteIdentifier(info.stage)}`);
+    }
+  }
+
+  const tx: StoreTx = {
+    query: async (q) => (await selectOn(writer, q)).rows as never,
+    run: async (q) => {
+      const { text, params } = renderSql(q);
+      try {
+        return Number((await writer.run(text, params as DuckDBValue[])).rowsChanged);
+      } catch (err) {
+        throw new VcError("query_failed", errorMessage(err), { cause: err, details: { sql: text } });
+      }
+    },
+    insert: insertOn,
+    columns: async (table) => (await tableInfo(table)).columns,
+  };
+
+  function serialize<T>(fn: () => Promise<T>): Promise<T> {
+    const next = queue.then(fn, fn);
+    queue = next.catch(() => {});
+    return next;
+  }
+
+  function assertWritable() {
+    if (closed) throw new VcError("invalid_input", "the store is closed");
+    if (readOnly) throw new VcError("query_refused", `the store ${path} is open read-only`);
+  }
+
+  const store: Store = {
+    path,
+    readOnly,
+    clock,
+    async query(q) {
+      return (await selectOn(reader, q)).rows as never;
+    },
+    select: (q) => selectOn(reader, q),
+    run(q) {
+      assertWritable();
+      return serialize(() => tx.run(q));
+    },
+    columns: (table) => serialize(() => tx.columns(table)),
+    insert(table, rows) {
+      assertWritable();
+      return store.transaction((t) => t.insert(table, rows));
+    },
+    transaction(fn) {
+      assertWritable();
+      return serialize(async () => {
+        await writer.run("BEGIN TRANSACTION");
+        try {
+          const out = await fn(tx);
+          await writer.run("COMMIT");
+          return out;
+        } catch (err) {
+          await writer.run("ROLLBACK").catch(() => {});
+          throw err;
+        }
+      });
+    },
+    connect: () => instance.connect(),
+    async close() {
+      if (closed) return;
+      closed = true;
+      await queue.catch(() => {});
+      if (!readOnly) await writer.run("CHECKPOINT").catch(() => {});
+      writer.closeSync();
+      reader.closeSync();
+      instance.closeSync();
+    },
+    [Symbol.asyncDispose]() {
+      return store.close();
+    },
+  };
+  return store;
+}
