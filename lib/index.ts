@@ -18,3 +18,4 @@ export { computeHealth, severityOf, type FleetHealth, type MachineHealth, type H
 export { envelope, errorEnvelope, type RobotEnvelope, type RobotErrorEnvelope } from "./robot/envelope.ts";
 export { openCockpit, defaultExecutorFor, type Cockpit, type OpenCockpitOptions, type DoctorReport, type MachineView } from "./cockpit.ts";
 export { runDaemon, type DaemonOptions } from "./daemon.ts";
+export { starterConfig, writeStarterConfig } from "./config/starter.ts";

@@ -1,6 +1,8 @@
 -- Core tables of plan §5.2 used by the first slice: inventory, tool capabilities, system samples,
 -- filesystems (df), ingestion cursors, run records and the audit log.
 -- Every ingest table has a natural key (PRIMARY KEY): inserting the same rows twice adds nothing.
+-- No sequences: DuckDB sequences are not transactional, so a read-only SELECT could advance one;
+-- ids are hyperids made by vc instead.
 
 CREATE TABLE machines(
     machine_id VARCHAR PRIMARY KEY,

@@ -1,0 +1,9 @@
+import { defineCommand } from "citty";
+
+export default defineCommand({
+  meta: { name: "robot", description: "Answers for agents: versioned JSON envelopes on stdout, diagnostics on stderr" },
+  subCommands: {
+    health: () => import("./health.ts").then((m) => m.default),
+    machine: () => import("./machine.ts").then((m) => m.default),
+  },
+});

@@ -1,0 +1,57 @@
+import { defineCommand } from "citty";
+import { runDaemon } from "../../lib/index.ts";
+import { guard, log, openFromArgs, storeArgs } from "../_common.ts";
+
+export default defineCommand({
+  meta: {
+    name: "up",
+    description: "Run the daemon: poll every machine at the configured interval and keep the store. SIGINT/SIGTERM stop it after the current transaction.",
+  },
+  args: {
+    ...storeArgs,
+    interval: { type: "string", description: "seconds between cycles (overrides polling.interval_seconds)", valueHint: "SECONDS" },
+  },
+  run: ({ args }) =>
+    guard(async () => {
+      const vc = await openFromArgs(args);
+      if (args.interval !== undefined) {
+        const s = Number(args.interval);
+        if (!Number.isInteger(s) || s < 1) throw new Error(`--interval: expected a whole number of seconds ≥ 1, got "${args.interval}"`);
+        vc.config.polling.interval_seconds = s;
+      }
+      const stop = new AbortController();
+      let stopping = false;
+      const onSignal = (sig: string) => {
+        if (stopping) process.exit(130); // a second signal: leave now
+        stopping = true;
+        log.info(`${sig}: stopping after the current transaction…`);
+        stop.abort();
+      };
+      process.on("SIGINT", () => onSignal("SIGINT"));
+      process.on("SIGTERM", () => onSignal("SIGTERM"));
+
+      const tty = process.stderr.isTTY;
+      let ok = 0;
+      let failed = 0;
+      log.start(`vc up: ${vc.config.machines.length} machine(s), ${vc.config.collectors.length} collector(s), every ${vc.config.polling.interval_seconds} s → ${vc.store.path}`);
+      try {
+        await runDaemon(vc, {
+          signal: stop.signal,
+          onRun: (r) => (r.result === "failed" ? failed++ : r.result === "ok" && ok++),
+          onCycle: (report, n) => {
+            const runs = report.machines.flatMap((m) => m.runs);
+            const bad = runs.filter((r) => r.result === "failed");
+            const line = `cycle ${n} · ${runs.length} runs in ${(report.durationMs / 1000).toFixed(1)} s · ${bad.length} failed · totals ${ok} ok ${failed} failed · next in ${vc.config.polling.interval_seconds} s`;
+            if (tty) process.stderr.write(`\r\x1b[2K${line}`);
+            else log.info(line);
+            for (const r of bad) log.warn(`${r.machine}/${r.collector}: ${r.error}`);
+          },
+          onError: (err) => log.error(err),
+        });
+      } finally {
+        if (tty) process.stderr.write("\n");
+        await vc.close();
+        log.success("stopped; store closed cleanly");
+      }
+    }),
+});
