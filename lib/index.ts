@@ -19,3 +19,4 @@ export { envelope, errorEnvelope, type RobotEnvelope, type RobotErrorEnvelope } 
 export { openCockpit, defaultExecutorFor, type Cockpit, type OpenCockpitOptions, type DoctorReport, type MachineView } from "./cockpit.ts";
 export { runDaemon, type DaemonOptions } from "./daemon.ts";
 export { starterConfig, writeStarterConfig } from "./config/starter.ts";
+export { parseJsonLines, type JsonLinesResult } from "./collect/jsonl.ts";

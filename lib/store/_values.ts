@@ -30,6 +30,11 @@ export function fromDuckDB(value: DuckDBValue): unknown {
   return String(value);
 }
 
+/** True when a BIGINT value can travel as a DOUBLE without loss. */
+export function isSafeNumber(v: unknown): boolean {
+  return v === null || v === undefined || (typeof v === "number" && Number.isSafeInteger(v));
+}
+
 /** Milliseconds since the epoch from a Date, an ISO string or a number of ms. */
 export function toEpochMs(v: unknown): number | null {
   if (v === null || v === undefined || v === "") return null;
@@ -90,4 +95,78 @@ export function toDuckDB(v: unknown, type: DuckDBType): DuckDBValue | undefined 
   }
 }
 
-export { BIGINT, BOOLEAN, DOUBLE };
+/** How a stage column's values are laid into a vector (see _append.ts). */
+export type StageKind = "f64" | "i32" | "i64" | "bool" | "str" | "any";
+
+/** How one column of a table is staged for the appender and read back into the table. */
+export interface ColumnPlan {
+  name: string;
+  /** The stage column it travels through. */
+  stage: { name: string; sql: string; type: DuckDBType; kind: StageKind };
+  /** SQL expression over the stage column giving the table's value. */
+  select: string;
+  /** The value for the stage column (null for NULL), or undefined when it cannot be this column's type. */
+  convert(value: unknown): unknown;
+}
+
+const q = (s: string) => `"${s.replaceAll('"', '""')}"`;
+
+function kindOf(type: DuckDBType): StageKind {
+  switch (type.typeId) {
+    case DuckDBTypeId.DOUBLE:
+      return "f64";
+    case DuckDBTypeId.INTEGER:
+      return "i32";
+    case DuckDBTypeId.BIGINT:
+      return "i64";
+    case DuckDBTypeId.BOOLEAN:
+      return "bool";
+    case DuckDBTypeId.VARCHAR:
+      return "str";
+    default:
+      return "any";
+  }
+}
+
+/**
+ * The staging plan of a column. Numbers cross from JS to DuckDB cheaply as DOUBLE (a typed array),
+ * BigInt and timestamp objects do not: so TIMESTAMP columns are staged as epoch milliseconds and,
+ * when every value of a batch is a safe integer (`numeric`), BIGINT columns as DOUBLE; DuckDB casts
+ * them back in one vectorised INSERT … SELECT.
+ */
+export function planColumn(name: string, type: DuckDBType, numeric: boolean): ColumnPlan {
+  const id = type.typeId;
+  if (id === DuckDBTypeId.TIMESTAMP) {
+    const ms = `${name}__ms`;
+    return {
+      name,
+      stage: { name: ms, sql: "DOUBLE", type: DOUBLE, kind: "f64" },
+      select: `epoch_ms(CAST(round(${q(ms)}) AS BIGINT))`,
+      convert(value) {
+        if (value === null || value === undefined) return null;
+        const t = typeof value === "string" ? Date.parse(value) : toEpochMs(value);
+        return t === null || !Number.isFinite(t) ? undefined : t;
+      },
+    };
+  }
+  if (id === DuckDBTypeId.BIGINT && numeric) {
+    const n = `${name}__n`;
+    return {
+      name,
+      stage: { name: n, sql: "DOUBLE", type: DOUBLE, kind: "f64" },
+      select: `CAST(${q(n)} AS BIGINT)`,
+      convert: (value) => (value === null || value === undefined ? null : typeof value === "number" && Number.isSafeInteger(value) ? value : undefined),
+    };
+  }
+  const kind = kindOf(type);
+  // The common cases first, without a trip through toDuckDB's switch.
+  const convert: (value: unknown) => unknown =
+    kind === "f64"
+      ? (v) => (typeof v === "number" ? v : toDuckDB(v, type))
+      : kind === "str"
+        ? (v) => (typeof v === "string" ? v : toDuckDB(v, type))
+        : kind === "bool"
+          ? (v) => (typeof v === "boolean" ? v : toDuckDB(v, type))
+          : (v) => toDuckDB(v, type);
+  return { name, stage: { name, sql: type.toString(), type, kind }, select: q(name), convert };
+}

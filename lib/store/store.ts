@@ -1,11 +1,12 @@
 import { closeSync, existsSync, mkdirSync, openSync, readSync, statSync } from "node:fs";
 import { dirname } from "node:path";
-import { DuckDBDataChunk, DuckDBInstance, type DuckDBConnection, type DuckDBType, type DuckDBValue } from "@duckdb/node-api";
+import { DuckDBInstance, DuckDBTypeId, type DuckDBConnection, type DuckDBType, type DuckDBValue } from "@duckdb/node-api";
 import { VcError, errorMessage } from "../errors.ts";
 import { systemClock, type Clock } from "../clock.ts";
 import { migrate } from "./migrate.ts";
 import { renderSql, quoteIdentifier, type SqlQuery } from "./sql.ts";
-import { fromDuckDB, toDuckDB } from "./_values.ts";
+import { fromDuckDB, isSafeNumber, planColumn, type ColumnPlan } from "./_values.ts";
+import { BadValue, fillChunk } from "./_append.ts";
 import { readDaemonLock } from "./_lock.ts";
 
 /** What goes into `openStore`. */
@@ -156,7 +157,17 @@ interface StoreParts {
 interface TableInfo {
   columns: string[];
   types: DuckDBType[];
+  /** Staging for batches whose BIGINT values are all safe integers (fast), and for the rest (exact). */
+  fast: StagePlan;
+  exact: StagePlan;
+}
+
+interface StagePlan {
+  plans: ColumnPlan[];
   stage: string;
+  stageTypes: DuckDBType[];
+  insertSql: string;
+  created: boolean;
 }
 
 const CHUNK = 2048;
@@ -191,16 +202,17 @@ function createStore(parts: StoreParts): Store {
   async function tableInfo(table: string): Promise<TableInfo> {
     const known = tables.get(table);
     if (known) return known;
-    const r = await writer.runAndReadAll(
-      "SELECT column_name FROM duckdb_columns() WHERE table_name = $1 AND schema_name = 'main' AND database_name = current_database() ORDER BY column_index",
-      [table],
-    );
-    const columns = r.getRowObjects().map((row) => row.column_name as string);
-    if (columns.length === 0) throw new VcError("invalid_input", `no table "${table}" in the store`, { details: { table } });
-    const stage = `_stage_${table}`;
-    await writer.run(`CREATE TEMP TABLE IF NOT EXISTS ${quoteIdentifier(stage)} AS SELECT * FROM main.${quoteIdentifier(table)} LIMIT 0`);
-    const probe = await writer.runAndReadAll(`SELECT * FROM main.${quoteIdentifier(table)} LIMIT 0`);
-    const info = { columns, types: probe.columnTypes(), stage };
+    const probe = await writer.runAndReadAll(`SELECT * FROM main.${quoteIdentifier(table)} LIMIT 0`).catch(() => null);
+    if (!probe) throw new VcError("invalid_input", `no table "${table}" in the store`, { details: { table } });
+    const columns = probe.columnNames();
+    const types = probe.columnTypes();
+    const stagePlan = (numeric: boolean): StagePlan => {
+      const plans = columns.map((c, i) => planColumn(c, types[i]!, numeric));
+      const stage = `_stage_${numeric ? "n" : "x"}_${table}`;
+      const insertSql = `INSERT INTO main.${quoteIdentifier(table)} SELECT ${plans.map((p) => p.select).join(", ")} FROM temp.main.${quoteIdentifier(stage)} ON CONFLICT DO NOTHING`;
+      return { plans, stage, stageTypes: plans.map((p) => p.stage.type), insertSql, created: false };
+    };
+    const info = { columns, types, fast: stagePlan(true), exact: stagePlan(false) };
     tables.set(table, info);
     return info;
   }
@@ -214,33 +226,33 @@ function createStore(parts: StoreParts): Store {
         throw new VcError("invalid_input", `table ${table} has no column "${key}"`, { hint: `its columns: ${info.columns.join(", ")}` });
       }
     }
-    const appender = await writer.createAppender(info.stage, "main", "temp");
+    const bigints = info.columns.filter((_, i) => info.types[i]!.typeId === DuckDBTypeId.BIGINT);
+    const plan = bigints.every((c) => rows.every((r) => isSafeNumber(r[c]))) ? info.fast : info.exact;
+    if (!plan.created) {
+      const cols = plan.plans.map((p) => `${quoteIdentifier(p.stage.name)} ${p.stage.sql}`);
+      await writer.run(`CREATE OR REPLACE TEMP TABLE ${quoteIdentifier(plan.stage)}(${cols.join(", ")})`);
+      plan.created = true;
+    }
+    const appender = await writer.createAppender(plan.stage, "main", "temp");
     try {
       for (let start = 0; start < rows.length; start += CHUNK) {
-        const slice = rows.slice(start, start + CHUNK);
-        const chunk = DuckDBDataChunk.create(info.types, slice.length);
-        const columns = info.columns.map((col, c) => {
-          const type = info.types[c]!;
-          return slice.map((row, i) => {
-            const value = toDuckDB(row[col], type);
-            if (value === undefined) {
-              throw new VcError("invalid_input", `table ${table}, column ${col}: ${JSON.stringify(row[col])} is not a ${type.toString()} (row ${start + i + 1})`);
-            }
-            return value;
-          });
-        });
-        chunk.setColumns(columns);
-        appender.appendDataChunk(chunk);
+        appender.appendDataChunk(fillChunk(plan.plans, plan.stageTypes, rows, start, Math.min(CHUNK, rows.length - start)));
       }
       appender.flushSync();
+    } catch (err) {
+      if (err instanceof BadValue) {
+        const type = info.types[info.columns.indexOf(err.column)]!.toString();
+        throw new VcError("invalid_input", `table ${table}, column ${err.column}: ${JSON.stringify(err.value)} is not a ${type} (row ${err.row})`);
+      }
+      throw err;
     } finally {
       appender.closeSync();
     }
     try {
-      const result = await writer.run(`INSERT INTO main.${quoteIdentifier(table)} SELECT * FROM temp.main.${quoteIdentifier(info.stage)} ON CONFLICT DO NOTHING`);
+      const result = await writer.run(plan.insertSql);
       return Number(result.rowsChanged);
     } finally {
-      await writer.run(`DELETE FROM temp.main.${quoteIdentifier(info.stage)}`);
+      await writer.run(`DELETE FROM temp.main.${quoteIdentifier(plan.stage)}`);
     }
   }
 
