@@ -1,6 +1,6 @@
 // Shared plumbing of the commands: common flags, opening the cockpit, printing errors.
 // No logic of vc's own lives here.
-import { createConsola } from "consola";
+import type { ConsolaInstance } from "consola";
 import { errorEnvelope, isVcError, openCockpit, type Cockpit, type OpenCockpitOptions } from "../lib/index.ts";
 import { clockFromEnv } from "../lib/clock.ts";
 import { sysprobe } from "../plugins/index.ts";
@@ -11,12 +11,11 @@ export const storeArgs = {
   db: { type: "string", description: "DuckDB store (default: $VC_DB, the config's db, $XDG_DATA_HOME/vc/vc.duckdb)", valueHint: "PATH" },
 } as const;
 
-/** Logs go to stderr; stdout carries only the answer. */
-export const log = createConsola({
-  stdout: process.stderr,
-  stderr: process.stderr,
-  formatOptions: { colors: useColor(), date: false },
-});
+/** Logs go to stderr; stdout carries only the answer. Loaded on first use (robot commands never log). */
+export async function logger(): Promise<ConsolaInstance> {
+  const { createConsola } = await import("consola");
+  return createConsola({ stdout: process.stderr, stderr: process.stderr, formatOptions: { colors: useColor(), date: false } });
+}
 
 export function useColor(stream: NodeJS.WriteStream = process.stderr): boolean {
   return Boolean(stream.isTTY) && !process.env.NO_COLOR && process.env.TERM !== "dumb";

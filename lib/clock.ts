@@ -14,7 +14,7 @@ export const systemClock: Clock = { now: () => new Date(), fixed: false };
  * A clock pinned to one instant; `advance` moves it (tests and replays step time by hand).
  * @example const clock = createFixedClock("2026-01-25T03:00:00Z")
  */
-export function createFixedClock(at: string | Date): Clock & { advance(ms: number): void; set(at: Date): void } {
+export function createFixedClock(at: string | Date | number): Clock & { advance(ms: number): void; set(at: Date): void } {
   let t = parseInstant(at, "clock");
   return {
     fixed: true,
@@ -34,8 +34,8 @@ export function clockFromEnv(env: Record<string, string | undefined> = process.e
   return pinned ? createFixedClock(parseInstant(pinned, "$VC_NOW")) : systemClock;
 }
 
-function parseInstant(at: string | Date, what: string): number {
-  const t = at instanceof Date ? at.getTime() : Date.parse(at);
+function parseInstant(at: string | Date | number, what: string): number {
+  const t = at instanceof Date ? at.getTime() : typeof at === "number" ? at : Date.parse(at);
   if (!Number.isFinite(t)) {
     throw new VcError("invalid_input", `${what}: "${String(at)}" is not an ISO 8601 time`, {
       hint: "use a form like 2026-01-25T03:00:00Z",

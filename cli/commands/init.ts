@@ -1,7 +1,7 @@
 import { join, resolve } from "node:path";
 import { defineCommand } from "citty";
 import { writeStarterConfig, xdgConfigHome } from "../../lib/index.ts";
-import { guard, log } from "../_common.ts";
+import { guard, logger } from "../_common.ts";
 
 export default defineCommand({
   meta: { name: "init", description: "Write a starter vc.config.ts (never overwrites one)" },
@@ -10,6 +10,7 @@ export default defineCommand({
   },
   run: ({ args }) =>
     guard(async () => {
+      const log = await logger();
       const path = args.path ? resolve(args.path) : join(xdgConfigHome(), "vc", "vc.config.ts");
       writeStarterConfig(path);
       log.success(`wrote ${path}`);

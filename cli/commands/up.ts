@@ -1,6 +1,6 @@
 import { defineCommand } from "citty";
 import { runDaemon } from "../../lib/index.ts";
-import { guard, log, openFromArgs, storeArgs } from "../_common.ts";
+import { guard, logger, openFromArgs, storeArgs } from "../_common.ts";
 
 export default defineCommand({
   meta: {
@@ -13,6 +13,7 @@ export default defineCommand({
   },
   run: ({ args }) =>
     guard(async () => {
+      const log = await logger();
       const vc = await openFromArgs(args);
       if (args.interval !== undefined) {
         const s = Number(args.interval);

@@ -66,15 +66,12 @@ export async function migrate(
 ): Promise<number[]> {
   const migrations = loadMigrations(options.dir);
   let applied: Applied[] = [];
-  const exists = await conn.runAndReadAll(
-    "SELECT count(*)::INTEGER AS n FROM information_schema.tables WHERE table_name = 'schema_migrations' AND table_schema = 'main'",
-  );
-  if ((exists.getRowObjects()[0]?.n as number) > 0) {
-    const r = await conn.runAndReadAll("SELECT version, name, checksum FROM schema_migrations ORDER BY version");
-    applied = r.getRowObjects() as unknown as Applied[];
-  } else if (!options.readOnly) {
-    await conn.run(ledger);
-  }
+  const ledgerRows = await conn
+    .runAndReadAll("SELECT version, name, checksum FROM main.schema_migrations ORDER BY version")
+    .then((r) => r.getRowObjects() as unknown as Applied[])
+    .catch(() => null); // no ledger yet: a new store
+  if (ledgerRows) applied = ledgerRows;
+  else if (!options.readOnly) await conn.run(ledger);
 
   const byVersion = new Map(migrations.map((m) => [m.version, m]));
   for (const a of applied) {
