@@ -20,3 +20,4 @@ export { openCockpit, defaultExecutorFor, type Cockpit, type OpenCockpitOptions,
 export { runDaemon, type DaemonOptions } from "./daemon.ts";
 export { starterConfig, writeStarterConfig } from "./config/starter.ts";
 export { parseJsonLines, type JsonLinesResult } from "./collect/jsonl.ts";
+export { insertJsonLines, type InsertJsonLinesOptions, type InsertJsonLinesResult } from "./store/ingest.ts";

@@ -21,10 +21,15 @@ export default defineCommand({
         vc.config.polling.interval_seconds = s;
       }
       const stop = new AbortController();
-      let stopping = false;
+      let stoppingSince = 0;
       const onSignal = (sig: string) => {
-        if (stopping) process.exit(130); // a second signal: leave now
-        stopping = true;
+        // A second signal means "leave now" — unless it is the same Ctrl-C, delivered again by a
+        // wrapper such as `bun run`, within the same second.
+        if (stoppingSince) {
+          if (performance.now() - stoppingSince > 1000) process.exit(130);
+          return;
+        }
+        stoppingSince = performance.now();
         log.info(`${sig}: stopping after the current transaction…`);
         stop.abort();
       };

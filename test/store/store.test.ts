@@ -84,3 +84,24 @@ describe("store", () => {
     expect(err.hint).toContain("vc collect --once");
   });
 });
+
+describe("insertJsonLines", () => {
+  it("inserts JSON Lines in pipelined batches, skipping and locating bad lines, leaving a partial last line", async () => {
+    const { insertJsonLines } = await import("../../lib/index.ts");
+    await using store = await openStore({ path: join(dir, "jsonl.duckdb") });
+    const lines = Array.from({ length: 50 }, (_, i) => JSON.stringify({ machine_id: "m", collected_at: new Date(Date.UTC(2026, 0, 1, 0, i)).toISOString(), source: "j", load1: i }));
+    lines.splice(10, 0, "{not json");
+    const text = `${lines.join("\n")}\n{"machine_id":"m","collected_at":"2026-01-02T00:00:00Z","source":"j"`;
+    const bytes = new TextEncoder().encode(text);
+    const r = await store.transaction((tx) => insertJsonLines(tx, "sys_samples", bytes, { batchBytes: 300 }));
+    expect(r.added).toBe(50);
+    expect(r.parsed).toBe(50);
+    expect(r.bad).toHaveLength(1);
+    expect(new TextDecoder().decode(bytes.subarray(r.bad[0]!.offset, r.bad[0]!.offset + 9))).toBe("{not json");
+    expect(r.consumed).toBe(text.lastIndexOf("\n") + 1);
+    const again = await store.transaction((tx) => insertJsonLines(tx, "sys_samples", bytes, { batchBytes: 1000 }));
+    expect(again.added).toBe(0);
+    const [{ n }] = await store.query<{ n: number }>("select count(*)::INTEGER n from sys_samples");
+    expect(n).toBe(50);
+  });
+});
