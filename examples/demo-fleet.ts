@@ -93,7 +93,7 @@ export async function createDemoFleet(o: DemoFleetOptions): Promise<DemoFleet> {
       ON CONFLICT DO NOTHING`);
     await tx.run(`UPDATE machines SET last_seen_at = s.at, last_ok_at = s.at FROM (SELECT machine_id AS id, max(collected_at) AS at FROM sys_samples GROUP BY 1) s WHERE machines.machine_id = s.id`);
   });
-  const [{ n }] = await store.query<{ n: number }>("SELECT count(*)::BIGINT AS n FROM sys_samples");
+  const { n } = (await store.query<{ n: number }>("SELECT count(*)::BIGINT AS n FROM sys_samples"))[0]!;
   await store.close();
 
   const config = join(out, "vc.config.ts");

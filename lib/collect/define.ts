@@ -50,7 +50,7 @@ export interface CollectContext {
 }
 
 /** Rows by table; the store stamps machine_id, collected_at, source, source_version, schema_version. */
-export type CollectRows = Record<string, readonly Record<string, unknown>[]>;
+export type CollectRows = Record<string, readonly Record<string, unknown>[] | undefined>;
 
 /** What a collector returns: rows, and the cursor(s) that commit with them. */
 export interface CollectResult {

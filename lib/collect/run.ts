@@ -117,7 +117,7 @@ export async function runCollector(o: RunCollectorOptions): Promise<RunRecord> {
     let total = 0;
     const rec = await store.transaction(async (tx) => {
       for (const [table, list] of Object.entries(rows)) {
-        if (list.length === 0) continue;
+        if (!list || list.length === 0) continue;
         const columns = new Set(await tx.columns(table));
         const added = await tx.insert(table, list.map((r) => stamp(r, columns, fill)));
         rowsByTable[table] = added;
@@ -145,6 +145,7 @@ function checkResult(result: CollectResult, collector: Collector, limits: Collec
   }
   let total = 0;
   for (const [table, list] of Object.entries(result.rows)) {
+    if (list === undefined) continue;
     if (!Array.isArray(list) || list.some((r) => typeof r !== "object" || r === null || Array.isArray(r))) {
       throw new VcError("collector_failed", `${collector.name} returned rows.${table} that is not an array of objects`);
     }

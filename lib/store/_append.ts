@@ -76,7 +76,7 @@ function writeStrings(vector: duckdb.Vector, values: readonly (string | null)[],
   const long: number[] = [];
   for (let i = 0; i < n; i++) {
     const s = values[i];
-    if (s === null) continue;
+    if (s === null || s === undefined) continue;
     const at = i * 16;
     if (s.length > INLINE) {
       long.push(i);

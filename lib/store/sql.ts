@@ -30,7 +30,7 @@ export function sql(strings: TemplateStringsArray | readonly string[], ...values
   values.forEach((value, i) => {
     const next = strings[i + 1] ?? "";
     if (isSql(value)) {
-      outStrings[outStrings.length - 1] += value.strings[0];
+      outStrings[outStrings.length - 1] += value.strings[0] ?? "";
       value.values.forEach((v, j) => {
         outValues.push(v);
         outStrings.push(value.strings[j + 1] ?? "");

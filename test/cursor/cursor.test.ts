@@ -21,7 +21,7 @@ describe("cursors", () => {
     // a later save replaces, it does not add
     await store.transaction((tx) => saveCursors(tx, "m1", "dcg", { pk: cursor.pk(5000) }, now));
     expect((await loadCursors(store, "m1", "dcg")).pk).toEqual({ kind: "pk", id: 5000 });
-    const [{ n }] = await store.query<{ n: number }>("select count(*)::INTEGER n from ingestion_cursors");
+    const { n } = (await store.query<{ n: number }>("select count(*)::INTEGER n from ingestion_cursors"))[0]!;
     expect(n).toBe(4);
   });
 

@@ -36,7 +36,7 @@ describe("migrations", () => {
     const db = join(dir, "b.duckdb");
     await (await openStore({ path: db })).close();
     await using store = await openStore({ path: db });
-    const [{ n }] = await store.query<{ n: number }>("select count(*)::INTEGER n from schema_migrations");
+    const { n } = (await store.query<{ n: number }>("select count(*)::INTEGER n from schema_migrations"))[0]!;
     expect(n).toBe(loadMigrations().length);
   });
 

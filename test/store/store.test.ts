@@ -101,7 +101,7 @@ describe("insertJsonLines", () => {
     expect(r.consumed).toBe(text.lastIndexOf("\n") + 1);
     const again = await store.transaction((tx) => insertJsonLines(tx, "sys_samples", bytes, { batchBytes: 1000 }));
     expect(again.added).toBe(0);
-    const [{ n }] = await store.query<{ n: number }>("select count(*)::INTEGER n from sys_samples");
+    const { n } = (await store.query<{ n: number }>("select count(*)::INTEGER n from sys_samples"))[0]!;
     expect(n).toBe(50);
   });
 });
