@@ -10,9 +10,11 @@ import { createLocalExecutor } from "./exec/local.ts";
 import type { Executor } from "./exec/types.ts";
 import { computeHealth, type FleetHealth, type MachineHealth } from "./health/index.ts";
 import { envelope, type RobotEnvelope } from "./robot/envelope.ts";
+import { coreSections, loadMachineSections, type MachineSection } from "./robot/machine.ts";
 import { queryReadOnly } from "./store/readonly.ts";
 import { sql } from "./store/sql.ts";
 import { openStore, type QueryResult, type Store } from "./store/store.ts";
+import { toMigrations, type MigrationSource } from "./store/migrate.ts";
 
 export interface OpenCockpitOptions extends LoadConfigOptions {
   /** A config already loaded (skips discovery). */
@@ -45,14 +47,15 @@ export interface Cockpit {
   [Symbol.asyncDispose](): Promise<void>;
 }
 
+/** `vc robot machine <id>`: the machine, its health, and one key per section (system, filesystems, …). */
 export interface MachineView {
   machine: Record<string, unknown>;
   health: MachineHealth;
-  system: Record<string, unknown> | null;
-  filesystems: Record<string, unknown>[];
-  collectors: Record<string, unknown>[];
-  tools: Record<string, unknown>[];
+  [section: string]: unknown;
 }
+
+/** The sections of the machine view, in order. Areas with more data add theirs here. */
+export const machineSections: MachineSection[] = [...coreSections];
 
 export interface DoctorCheck {
   check: string;
@@ -64,6 +67,11 @@ export interface DoctorReport {
   checks: DoctorCheck[];
   machines: { id: string; reachable: boolean; error?: string; tools: Record<string, { available: boolean; version: string | null }> }[];
   collectors: { machine: string; collector: string; last_run_at: string | null; last_result: string | null; last_ok_at: string | null; last_error: string | null }[];
+}
+
+/** The migrations each configured plugin brings, as sources for the store. */
+export function pluginMigrations(collectors: readonly Collector[]): MigrationSource[] {
+  return collectors.filter((c) => c.migrations).map((c) => ({ source: c.name, migrations: toMigrations(c.migrations!, `plugin ${c.name}`) }));
 }
 
 /** The default way to reach a machine: this one runs locally; SSH arrives with the remote executor. */
@@ -84,7 +92,7 @@ export async function openCockpit(options: OpenCockpitOptions = {}): Promise<Coc
   const loaded = options.config ?? (await loadConfig(options));
   const names = new Set(loaded.collectors.map((c) => c.name));
   const config: VcConfig = { ...loaded, collectors: [...(options.alwaysOn ?? []).filter((c) => !names.has(c.name)), ...loaded.collectors] };
-  const store = await openStore({ path: config.db, readOnly: options.readOnly, clock });
+  const store = await openStore({ path: config.db, readOnly: options.readOnly, clock, pluginMigrations: pluginMigrations(config.collectors) });
   const executorFor = options.executorFor ?? defaultExecutorFor;
   const executors = new Map<string, Executor>();
   const execFor: ExecutorFactory = async (m) => {
@@ -116,25 +124,12 @@ export async function openCockpit(options: OpenCockpitOptions = {}): Promise<Coc
       const h = await health();
       const at = clock.now().toISOString();
       const [machine] = await store.query(sql`SELECT * FROM machines WHERE machine_id = ${id}`);
-      const [system] = await store.query(
-        sql`SELECT * EXCLUDE (raw_json) FROM sys_samples WHERE machine_id = ${id} AND collected_at <= ${at}::TIMESTAMP ORDER BY collected_at DESC LIMIT 1`,
-      );
-      const filesystems = system
-        ? await store.query(sql`SELECT mount, filesystem, fs_type, size_bytes, used_bytes, avail_bytes, used_pct FROM filesystems
-            WHERE machine_id = ${id} AND collected_at = ${system.collected_at as string}::TIMESTAMP ORDER BY mount`)
-        : [];
-      const collectors = await store.query(sql`SELECT collector, last_run_at, last_result, last_ok_at, last_error, consecutive_failures,
-          date_diff('second', last_ok_at, ${at}::TIMESTAMP) AS staleness_s FROM collector_state WHERE machine_id = ${id} ORDER BY collector`);
-      const tools = await store.query(sql`SELECT tool_name, available, path, version, checked_at FROM machine_tool_capabilities WHERE machine_id = ${id} ORDER BY tool_name`);
-      const mh = h.machines.find((m) => m.id === id)!;
+      const sections = await loadMachineSections(machineSections, { store, machineId: id, at });
+      const collectors = (sections.collectors ?? []) as Record<string, unknown>[];
       const staleness = Object.fromEntries(collectors.map((c) => [c.collector as string, (c.staleness_s as number | null) ?? null]));
       const warnings = collectors.filter((c) => c.last_result === "failed").map((c) => `${c.collector} failed: ${c.last_error}`);
       const { machine_id: _id, ...rest } = (machine ?? {}) as Record<string, unknown>;
-      return envelope(
-        "machine",
-        { machine: { id, ...rest }, health: mh, system: system ?? null, filesystems, collectors, tools },
-        { now: clock.now(), staleness, warnings },
-      );
+      return envelope("machine", { machine: { id, ...rest }, health: h.machines.find((m) => m.id === id)!, ...sections }, { now: clock.now(), staleness, warnings });
     },
     query: (text) => queryReadOnly(store, text),
     async doctor() {

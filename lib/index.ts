@@ -4,7 +4,7 @@ export { systemClock, createFixedClock, clockFromEnv, type Clock } from "./clock
 export { defineConfig, type VcConfig, type VcConfigInput, type VcConfigExport, type ConfigEnv } from "./config/define.ts";
 export { loadConfig, resolveConfig, discoverConfig, registerSelfModule, xdgConfigHome, xdgDataHome, type LoadConfigOptions } from "./config/load.ts";
 export { openStore, type Store, type StoreTx, type StoreOptions, type QueryResult } from "./store/store.ts";
-export { migrate, loadMigrations, type Migration } from "./store/migrate.ts";
+export { migrate, loadMigrations, toMigrations, type Migration, type MigrationSource, type MigrationsInput } from "./store/migrate.ts";
 export { sql, renderSql, inlineSql, quoteIdentifier, type SqlQuery } from "./store/sql.ts";
 export { queryReadOnly } from "./store/readonly.ts";
 export { cursor, parseCursor, loadCursors, saveCursors, type Cursor, type TimestampCursor, type FileOffsetCursor, type PrimaryKeyCursor, type OpaqueCursor } from "./cursor/index.ts";
@@ -16,8 +16,9 @@ export { runCycle, selectTargets, type CycleReport, type MachineReport, type Exe
 export { probeTools, ensureTools } from "./collect/probe.ts";
 export { computeHealth, severityOf, type FleetHealth, type MachineHealth, type HealthFactor, type Severity } from "./health/index.ts";
 export { envelope, errorEnvelope, type RobotEnvelope, type RobotErrorEnvelope } from "./robot/envelope.ts";
-export { openCockpit, defaultExecutorFor, type Cockpit, type OpenCockpitOptions, type DoctorReport, type MachineView } from "./cockpit.ts";
+export { openCockpit, defaultExecutorFor, pluginMigrations, type Cockpit, type OpenCockpitOptions, type DoctorReport, type MachineView } from "./cockpit.ts";
 export { runDaemon, type DaemonOptions } from "./daemon.ts";
 export { starterConfig, writeStarterConfig } from "./config/starter.ts";
 export { parseJsonLines, type JsonLinesResult } from "./collect/jsonl.ts";
 export { insertJsonLines, type InsertJsonLinesOptions, type InsertJsonLinesResult } from "./store/ingest.ts";
+export { repoId, normalizeRemote } from "./collect/ids.ts";

@@ -1,5 +1,6 @@
 import type { Cursor } from "../cursor/index.ts";
 import type { Executor } from "../exec/types.ts";
+import type { MigrationsInput } from "../store/migrate.ts";
 
 /** A machine as a collector sees it. */
 export interface MachineInfo {
@@ -60,6 +61,8 @@ export interface CollectResult {
   /** Several cursors by key (one per source file, say). */
   cursors?: Record<string, Cursor>;
   warnings?: string[];
+  /** Set when the collector found nothing to read here (no data file, say): the run is "skipped" with this reason. */
+  skipped?: string;
 }
 
 /** A collector: plain data plus one async function (plan §3.16). */
@@ -71,8 +74,14 @@ export interface Collector {
   /** Version of the row shapes it produces, stamped as schema_version. */
   schemaVersion: number;
   description?: string;
-  /** Commands that must be on the machine's PATH; the collector is skipped where one is missing. */
-  requires?: { commands?: readonly string[] };
+  /**
+   * What must be on a machine for this collector to run there: commands on PATH, files under HOME
+   * (a default path, or `{ key, path }` when the path can be overridden as `<collector>.<key>`).
+   * Where one is missing the collector is skipped with the reason, not failed.
+   */
+  requires?: { commands?: readonly string[]; files?: readonly (string | { key: string; path: string })[] };
+  /** The plugin's own tables: a folder of NNN_*.sql files, or their names and text. */
+  migrations?: MigrationsInput;
   /** Run at most this often (default: every poll). */
   intervalSeconds?: number;
   /** Overrides of the configured limits for this collector. */

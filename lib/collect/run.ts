@@ -68,8 +68,19 @@ export async function runCollector(o: RunCollectorOptions): Promise<RunRecord> {
   });
 
   const missing = (collector.requires?.commands ?? []).filter((t) => !o.tools[t]?.available);
-  if (missing.length > 0) {
-    const rec = record({ result: "skipped", reason: `${missing.join(", ")} not found on ${machine.id}'s PATH` });
+  const skip = async (reason: string) => {
+    const rec = record({ result: "skipped", reason });
+    await writeRunRecord(store, rec, now, collector);
+    return rec;
+  };
+  if (missing.length > 0) return skip(`${missing.join(", ")} not found on ${machine.id}'s PATH`);
+  try {
+    for (const f of collector.requires?.files ?? []) {
+      const path = typeof f === "string" ? f : (machine.paths[`${collector.name}.${f.key}`] ?? f.path);
+      if (!(await o.exec.stat(path))) return skip(`${path} not found on ${machine.id}`);
+    }
+  } catch (err) {
+    const rec = record({ result: "failed", error: errorMessage(err) });
     await writeRunRecord(store, rec, now, collector);
     return rec;
   }
@@ -105,6 +116,7 @@ export async function runCollector(o: RunCollectorOptions): Promise<RunRecord> {
     const result = await Promise.race([collector.collect(ctx), aborted]);
     const { rows, cursors: newCursors } = checkResult(result, collector, limits);
     for (const w of result.warnings ?? []) warn(String(w));
+    if (typeof result.skipped === "string") return await skip(result.skipped);
 
     const fill = {
       machine_id: machine.id,

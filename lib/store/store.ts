@@ -3,7 +3,7 @@ import { dirname } from "node:path";
 import { DuckDBInstance, DuckDBTypeId, type DuckDBConnection, type DuckDBType, type DuckDBValue } from "@duckdb/node-api";
 import { VcError, errorMessage } from "../errors.ts";
 import { systemClock, type Clock } from "../clock.ts";
-import { migrate } from "./migrate.ts";
+import { migrate, type MigrationSource } from "./migrate.ts";
 import { renderSql, quoteIdentifier, type SqlQuery } from "./sql.ts";
 import { fromDuckDB, isSafeNumber, planColumn, type ColumnPlan } from "./_values.ts";
 import { BadValue, fillChunk } from "./_append.ts";
@@ -18,6 +18,8 @@ export interface StoreOptions {
   clock?: Clock;
   /** Where the numbered `.sql` migrations live (defaults to vc's own). */
   migrationsDir?: string;
+  /** Plugins' own migrations, applied after vc's. */
+  pluginMigrations?: readonly MigrationSource[];
 }
 
 /** Rows as plain objects, with the column order of the result. */
@@ -85,7 +87,7 @@ export async function openStore(options: StoreOptions): Promise<Store> {
   const writer = await instance.connect();
   const reader = await instance.connect();
   try {
-    await migrate(writer, { clock, dir: options.migrationsDir, readOnly });
+    await migrate(writer, { clock, dir: options.migrationsDir, sources: options.pluginMigrations, readOnly });
   } catch (err) {
     writer.closeSync();
     reader.closeSync();

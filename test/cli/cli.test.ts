@@ -109,6 +109,18 @@ describe("the first-run path", () => {
   });
 });
 
+describe("custom plugins", () => {
+  it("runs a plugin declared in a config, with a table of its own", async () => {
+    const { env } = fresh({ VC_NOW: "2026-01-25T03:00:00Z" });
+    const cfg = join(repoRoot, "examples/custom-plugin/vc.config.ts");
+    const c = await vc(["collect", "--once", "--config", cfg], { env });
+    expect(c.code).toBe(0);
+    expect(c.stdout).toMatch(/uptime\s+ok\s+1/);
+    const q = await vc(["query", "--config", cfg, "select machine_id, collected_at, load5 >= 0 AS ok from uptime_samples", "--format", "json"], { env });
+    expect(JSON.parse(q.stdout)).toEqual([{ machine_id: "local", collected_at: "2026-01-25T03:00:00.000Z", ok: true }]);
+  });
+});
+
 describe("vc query", () => {
   it("answers a SELECT as table, json and csv, and refuses writes", async () => {
     const { env } = fresh({ VC_NOW: "2026-01-25T03:00:00Z" });

@@ -199,3 +199,24 @@ describe("scheduler", () => {
     await store.close();
   });
 });
+
+describe("requirements and skips", () => {
+  it("skips a collector whose required file is missing (honouring the per-machine path), or that says it skipped", async () => {
+    const home = join(dir, "reqhome");
+    mkdirSync(home, { recursive: true });
+    writeFileSync(join(home, "present.db"), "x");
+    const needsFile = defineCollector({ name: "needsfile", version: "1", schemaVersion: 1, requires: { files: [{ key: "db", path: "~/absent.db" }] }, collect: async () => ({ rows: { sys_samples: [{ load1: 1 }] } }) });
+    const needsOther = defineCollector({ name: "needsother", version: "1", schemaVersion: 1, requires: { files: ["~/absent.db"] }, collect: async () => ({ rows: {} }) });
+    const saysSkip = defineCollector({ name: "saysskip", version: "1", schemaVersion: 1, collect: async () => ({ rows: {}, skipped: "no mailbox configured" }) });
+    const config = await resolveConfig(
+      { machines: [{ id: "m1", ssh: "local", paths: { "needsfile.db": "~/present.db" } }], collectors: [needsFile, needsOther, saysSkip] },
+      { source: "test", env: {} },
+    );
+    await using store = await openStore({ path: join(dir, `s${n++}.duckdb`) });
+    const report = await runCycle({ store, config, clock: createFixedClock("2026-01-25T03:00:00Z"), executorFor: (m) => createLocalExecutor({ machineId: m.id, home }) });
+    const by = Object.fromEntries(report.machines[0]!.runs.map((r) => [r.collector, r]));
+    expect(by.needsfile).toMatchObject({ result: "ok", rows: 1 });
+    expect(by.needsother).toMatchObject({ result: "skipped", reason: "~/absent.db not found on m1" });
+    expect(by.saysskip).toMatchObject({ result: "skipped", reason: "no mailbox configured" });
+  });
+});

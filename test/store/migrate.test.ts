@@ -2,7 +2,7 @@ import { describe, expect, it } from "bun:test";
 import { copyFileSync, mkdirSync, readdirSync, writeFileSync, appendFileSync } from "node:fs";
 import { join } from "node:path";
 import { createHash } from "node:crypto";
-import { openStore, loadMigrations, VcError } from "../../lib/index.ts";
+import { openStore, loadMigrations, toMigrations, VcError } from "../../lib/index.ts";
 import { defaultMigrationsDir } from "../../lib/store/migrate.ts";
 import { tempDir } from "../helpers/tmp.ts";
 
@@ -75,5 +75,25 @@ describe("migrations", () => {
     const err = await openStore({ path: db }).catch((e) => e);
     expect(err.code).toBe("migration_newer");
     expect(err.message).toContain("950_future.sql");
+  });
+});
+
+describe("plugin migrations", () => {
+  it("applies a plugin's own tables after vc's, records them under the plugin, and refuses an edited one", async () => {
+    const db = join(dir, "plugin.duckdb");
+    const v1 = [{ source: "uptime", migrations: toMigrations([{ name: "001_uptime.sql", sql: "CREATE TABLE uptime_samples(machine_id VARCHAR, collected_at TIMESTAMP, seconds DOUBLE, PRIMARY KEY (machine_id, collected_at));" }]) }];
+    {
+      await using store = await openStore({ path: db, pluginMigrations: v1 });
+      expect(await store.insert("uptime_samples", [{ machine_id: "m", collected_at: "2026-01-01T00:00:00Z", seconds: 5 }])).toBe(1);
+      const rows = await store.query("select source, version, name from schema_migrations where source <> 'core'");
+      expect(rows).toEqual([{ source: "uptime", version: 1, name: "001_uptime.sql" }]);
+    }
+    const edited = [{ source: "uptime", migrations: toMigrations([{ name: "001_uptime.sql", sql: "CREATE TABLE uptime_samples(x INTEGER);" }]) }];
+    const err = await openStore({ path: db, pluginMigrations: edited }).catch((e) => e);
+    expect(err.code).toBe("migration_changed");
+    expect(err.message).toContain("001_uptime.sql (plugin uptime)");
+    // a store opened without the plugin still opens: plugins come and go
+    await (await openStore({ path: db })).close();
+    expect(() => toMigrations([{ name: "uptime.sql", sql: "" }], "plugin uptime")).toThrow('"uptime.sql" is not named NNN_description.sql');
   });
 });

@@ -1,0 +1,52 @@
+import { sql } from "../store/sql.ts";
+import type { Store } from "../store/store.ts";
+
+/** What a section of `vc robot machine <id>` is asked. */
+export interface MachineQuery {
+  store: Store;
+  machineId: string;
+  /** ISO time: rows after it are not seen (a pinned clock replays the past). */
+  at: string;
+}
+
+/** One part of the machine view: a name and a loader. Sections for more data append to the list. */
+export interface MachineSection {
+  name: string;
+  load(q: MachineQuery): Promise<unknown>;
+}
+
+const latestSample = (q: MachineQuery) =>
+  q.store.query(
+    sql`SELECT * EXCLUDE (raw_json) FROM sys_samples WHERE machine_id = ${q.machineId} AND collected_at <= ${q.at}::TIMESTAMP
+        ORDER BY collected_at DESC, source LIMIT 1`,
+  );
+
+/** The sections every store has (vc's core tables). */
+export const coreSections: MachineSection[] = [
+  { name: "system", load: async (q) => (await latestSample(q))[0] ?? null },
+  {
+    name: "filesystems",
+    async load(q) {
+      return q.store.query(sql`SELECT mount, filesystem, fs_type, size_bytes, used_bytes, avail_bytes, used_pct FROM filesystems
+        WHERE machine_id = ${q.machineId} AND collected_at = (SELECT max(collected_at) FROM filesystems WHERE machine_id = ${q.machineId} AND collected_at <= ${q.at}::TIMESTAMP)
+        ORDER BY mount`);
+    },
+  },
+  {
+    name: "collectors",
+    load: (q) =>
+      q.store.query(sql`SELECT collector, last_run_at, last_result, last_ok_at, last_error, consecutive_failures,
+          date_diff('second', last_ok_at, ${q.at}::TIMESTAMP) AS staleness_s FROM collector_state WHERE machine_id = ${q.machineId} ORDER BY collector`),
+  },
+  {
+    name: "tools",
+    load: (q) => q.store.query(sql`SELECT tool_name, available, path, version, checked_at FROM machine_tool_capabilities WHERE machine_id = ${q.machineId} ORDER BY tool_name`),
+  },
+];
+
+/** Every section, by name; a section whose tables are missing (an older store) reads as null. */
+export async function loadMachineSections(sections: readonly MachineSection[], q: MachineQuery): Promise<Record<string, unknown>> {
+  const out: Record<string, unknown> = {};
+  for (const s of sections) out[s.name] = await s.load(q).catch(() => null);
+  return out;
+}
