@@ -6,10 +6,15 @@ import type { RunRecord } from "./collect/run.ts";
 import type { VcConfig } from "./config/define.ts";
 import { loadConfig, type LoadConfigOptions } from "./config/load.ts";
 import { VcError, errorMessage } from "./errors.ts";
-import { createLocalExecutor } from "./exec/local.ts";
+import { createLocalExecutor, expandHome } from "./exec/local.ts";
+import { createSshExecutor, type SshExecutorOptions } from "./exec/ssh.ts";
+import { resolveSshTarget } from "./exec/_ssh-target.ts";
+import { homedir, userInfo } from "node:os";
+import { join } from "node:path";
 import type { Executor } from "./exec/types.ts";
 import { computeHealth, type FleetHealth, type MachineHealth } from "./health/index.ts";
 import { envelope, type RobotEnvelope } from "./robot/envelope.ts";
+import { recordAudit } from "./audit.ts";
 import { coreSections, loadMachineSections, type MachineSection } from "./robot/machine.ts";
 import { queryReadOnly } from "./store/readonly.ts";
 import { sql } from "./store/sql.ts";
@@ -74,13 +79,32 @@ export function pluginMigrations(collectors: readonly Collector[]): MigrationSou
   return collectors.filter((c) => c.migrations).map((c) => ({ source: c.name, migrations: toMigrations(c.migrations!, `plugin ${c.name}`) }));
 }
 
-/** The default way to reach a machine: this one runs locally; SSH arrives with the remote executor. */
-export const defaultExecutorFor: ExecutorFactory = (m) => {
-  if (m.ssh === "local") return createLocalExecutor({ machineId: m.id });
-  throw new VcError("exec_failed", `machine ${m.id} (${m.ssh}) needs the SSH executor, which this vc does not have yet`, {
-    hint: 'use ssh: "local" for this machine until remote collection lands',
-  });
-};
+/**
+ * How vc reaches machines by default: this one with Bun.spawn, the others over one pooled SSH
+ * connection each. Keys trusted on first use go to `<data_dir>/known_hosts` and the audit log.
+ */
+export function createExecutorFactory(config: VcConfig, o: { env?: Record<string, string | undefined>; onTrust?: SshExecutorOptions["onTrust"] } = {}): ExecutorFactory {
+  const env = o.env ?? process.env;
+  const localHome = env.HOME ?? homedir();
+  return (m) => {
+    const machine = config.machines.find((x) => x.id === m.id);
+    if (m.ssh === "local") return createLocalExecutor({ machineId: m.id });
+    const target = resolveSshTarget(m.ssh, { home: localHome, defaultUser: env.USER ?? userInfo().username });
+    return createSshExecutor({
+      machineId: m.id,
+      target,
+      localHome,
+      knownHosts: machine?.known_hosts?.map((f) => expandHome(f, localHome)),
+      tofuKnownHosts: join(config.data_dir, "known_hosts"),
+      trustOnFirstUse: machine?.trust_on_first_use ?? false,
+      identityFile: machine?.identity_file,
+      connectTimeoutMs: config.polling.connect_timeout_seconds * 1000,
+      keepaliveMs: config.polling.keepalive_seconds * 1000,
+      maxChannels: config.polling.max_channels_per_machine,
+      onTrust: o.onTrust,
+    });
+  };
+}
 
 /**
  * Loads the config, opens the store and returns the cockpit: the one API behind the CLI,
@@ -93,7 +117,17 @@ export async function openCockpit(options: OpenCockpitOptions = {}): Promise<Coc
   const names = new Set(loaded.collectors.map((c) => c.name));
   const config: VcConfig = { ...loaded, collectors: [...(options.alwaysOn ?? []).filter((c) => !names.has(c.name)), ...loaded.collectors] };
   const store = await openStore({ path: config.db, readOnly: options.readOnly, clock, pluginMigrations: pluginMigrations(config.collectors) });
-  const executorFor = options.executorFor ?? defaultExecutorFor;
+  // A key trusted on first use is written to the audit log as it happens (never silently).
+  const audits: Promise<unknown>[] = [];
+  const onTrust: SshExecutorOptions["onTrust"] = (e) => {
+    if (store.readOnly) return;
+    audits.push(
+      store.transaction((tx) =>
+        recordAudit(tx, { ts: clock.now(), eventType: "host_key_trusted", actor: "vc", machineId: e.machineId, action: `trust ${e.host}:${e.port}`, result: "ok", details: e }),
+      ),
+    );
+  };
+  const executorFor = options.executorFor ?? createExecutorFactory(config, { env: options.env, onTrust });
   const executors = new Map<string, Executor>();
   const execFor: ExecutorFactory = async (m) => {
     let e = executors.get(m.id);
@@ -109,7 +143,11 @@ export async function openCockpit(options: OpenCockpitOptions = {}): Promise<Coc
     config,
     store,
     clock,
-    collect: (o = {}) => runCycle({ store, config, clock, executorFor: execFor, ...o }),
+    async collect(o = {}) {
+      const report = await runCycle({ store, config, clock, executorFor: execFor, ...o });
+      await Promise.all(audits.splice(0));
+      return report;
+    },
     health,
     async robotHealth() {
       const h = await health();

@@ -16,6 +16,8 @@ export type VcErrorCode =
   | "exec_failed"
   | "exec_timeout"
   | "collector_failed"
+  /** Thrown inside a collector (e.g. by an executor) when it cannot run on this machine: the run is skipped, not failed. */
+  | "collector_skipped"
   | "invalid_input"
   | "not_found";
 

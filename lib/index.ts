@@ -16,7 +16,11 @@ export { runCycle, selectTargets, type CycleReport, type MachineReport, type Exe
 export { probeTools, ensureTools } from "./collect/probe.ts";
 export { computeHealth, severityOf, type FleetHealth, type MachineHealth, type HealthFactor, type Severity } from "./health/index.ts";
 export { envelope, errorEnvelope, type RobotEnvelope, type RobotErrorEnvelope } from "./robot/envelope.ts";
-export { openCockpit, defaultExecutorFor, pluginMigrations, type Cockpit, type OpenCockpitOptions, type DoctorReport, type MachineView } from "./cockpit.ts";
+export { createSshExecutor, type SshExecutorOptions, type SshStatus } from "./exec/ssh.ts";
+export { resolveSshTarget, type SshTarget } from "./exec/_ssh-target.ts";
+export { shellQuote } from "./exec/_shell.ts";
+export { recordAudit, type AuditEvent } from "./audit.ts";
+export { openCockpit, createExecutorFactory, pluginMigrations, type Cockpit, type OpenCockpitOptions, type DoctorReport, type MachineView } from "./cockpit.ts";
 export { runDaemon, type DaemonOptions } from "./daemon.ts";
 export { starterConfig, writeStarterConfig } from "./config/starter.ts";
 export { parseJsonLines, type JsonLinesResult } from "./collect/jsonl.ts";

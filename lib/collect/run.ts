@@ -1,4 +1,4 @@
-import hyperid from "hyperid";
+import { recordAudit } from "../audit.ts";
 import type { Clock } from "../clock.ts";
 import { DEFAULT_CURSOR_KEY, loadCursors, parseCursor, saveCursors, type Cursor } from "../cursor/index.ts";
 import { VcError, errorMessage } from "../errors.ts";
@@ -7,7 +7,6 @@ import { sql } from "../store/sql.ts";
 import type { Store, StoreTx } from "../store/store.ts";
 import type { CollectContext, CollectResult, Collector, CollectorLimits, MachineInfo, ToolInfo } from "./define.ts";
 
-const newId = hyperid({ urlSafe: true });
 
 /** The run record of one (machine, collector). */
 export interface RunRecord {
@@ -142,6 +141,7 @@ export async function runCollector(o: RunCollectorOptions): Promise<RunRecord> {
     });
     return rec;
   } catch (err) {
+    if (err instanceof VcError && err.code === "collector_skipped") return await skip(err.message);
     const message = errorMessage(err);
     const rec = record({ result: "failed", error: message });
     await writeRunRecord(store, rec, now, collector);
@@ -220,9 +220,20 @@ async function writeRecordIn(tx: StoreTx, rec: RunRecord, now: Date, collector: 
     reason: rec.reason,
   };
   const at = now.toISOString();
-  await tx.run(sql`INSERT INTO audit_events(event_id, ts, event_type, actor, machine_id, action, result, duration_ms, rows_inserted, bytes_read, warnings_count, error, details_json)
-    VALUES (${newId()}, ${at}::TIMESTAMP, 'collector_run', ${rec.collector}, ${rec.machine}, 'collect', ${rec.result}, ${rec.durationMs},
-            ${rec.rows}, ${rec.bytes}, ${rec.warnings.length}, ${rec.error ?? rec.reason ?? null}, ${JSON.stringify(details)})`);
+  await recordAudit(tx, {
+    ts: now,
+    eventType: "collector_run",
+    actor: rec.collector,
+    machineId: rec.machine,
+    action: "collect",
+    result: rec.result,
+    durationMs: rec.durationMs,
+    rowsInserted: rec.rows,
+    bytesRead: rec.bytes,
+    warningsCount: rec.warnings.length,
+    error: rec.error ?? rec.reason ?? null,
+    details,
+  });
   const ok = rec.result === "ok";
   await tx.run(sql`INSERT INTO collector_state(machine_id, collector, last_run_at, last_result, last_ok_at, last_error, consecutive_failures)
     VALUES (${rec.machine}, ${rec.collector}, ${at}::TIMESTAMP, ${rec.result}, ${ok ? at : null}::TIMESTAMP, ${rec.error ?? rec.reason ?? null}, ${rec.result === "failed" ? 1 : 0})

@@ -19,6 +19,12 @@ export const MachineSchema = v.strictObject({
   paths: v.optional(v.record(v.string(), v.string()), {}),
   /** Only these collectors run on this machine (default: all). */
   collectors: v.optional(v.array(v.string())),
+  /** SSH: an identity file to try first (besides ssh-agent and ~/.ssh/config's IdentityFile). */
+  identity_file: v.optional(v.string()),
+  /** SSH: accept an unknown host key once, record it in <data_dir>/known_hosts and the audit log. Never a changed key. */
+  trust_on_first_use: v.optional(v.boolean(), false),
+  /** SSH: known_hosts files to check instead of ~/.ssh/known_hosts and /etc/ssh/ssh_known_hosts. */
+  known_hosts: v.optional(v.array(v.string())),
 });
 
 /** Poll loop bounds (plan §2.4, §4.1). */
@@ -32,6 +38,12 @@ export const PollingSchema = v.strictObject({
   tool_probe_ttl_hours: positiveInt(24),
   /** Data older than this many intervals is stale. */
   stale_after_intervals: positiveInt(3),
+  /** SSH: how long connecting to a machine may take before it counts as unreachable. */
+  connect_timeout_seconds: positiveInt(10),
+  /** SSH: commands open at once on one machine's connection (OpenSSH's MaxSessions is 10). */
+  max_channels_per_machine: positiveInt(8),
+  /** SSH: keepalive interval. */
+  keepalive_seconds: positiveInt(15),
 });
 
 const CollectorSchema = v.looseObject({

@@ -1,5 +1,5 @@
 import { Database } from "bun:sqlite";
-import { closeSync, openSync, readSync, statSync } from "node:fs";
+import { closeSync, copyFileSync, openSync, readSync, statSync } from "node:fs";
 import { homedir } from "node:os";
 import { VcError, errorMessage } from "../errors.ts";
 import { renderSql } from "../store/sql.ts";
@@ -83,6 +83,9 @@ export function createLocalExecutor(options: LocalExecutorOptions): Executor {
       }
       const { bytes, truncated } = await readCapped(res.body, opts.maxBytes ?? DEFAULT_MAX_BYTES, () => {});
       return { status: res.status, body: decodeUtf8(bytes, truncated).text, truncated };
+    },
+    async fetchFile(remotePath, localPath) {
+      copyFileSync(expand(remotePath), localPath);
     },
     async close() {},
   };

@@ -61,6 +61,8 @@ export interface Executor {
   /** A read-only query on a SQLite file; parameters come from the `sql` tag. */
   sqlite(path: string, query: SqlQuery | string, options?: { timeoutMs?: number }): Promise<Record<string, unknown>[]>;
   httpGet(url: string, options?: { timeoutMs?: number; maxBytes?: number; signal?: AbortSignal }): Promise<HttpResult>;
+  /** Copies a (large) file from the machine to a local path (SFTP over SSH). */
+  fetchFile(remotePath: string, localPath: string): Promise<void>;
   close(): Promise<void>;
 }
 

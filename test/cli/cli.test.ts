@@ -1,10 +1,12 @@
-import { describe, expect, it } from "bun:test";
+import { describe, expect, it, setDefaultTimeout } from "bun:test";
 import { existsSync, readFileSync, writeFileSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { hostname } from "node:os";
 import { openStore } from "../../lib/index.ts";
 import { isolatedEnv, repoRoot, vc, vcSpawn } from "../helpers/cli.ts";
 import { tempDir } from "../helpers/tmp.ts";
+
+setDefaultTimeout(60_000); // these tests start real processes
 
 const dir = tempDir("vc-cli-");
 let n = 0;
@@ -241,6 +243,7 @@ describe("one writer", () => {
         file,
         `import { defineConfig } from "vibe-cockpit";
 import { tail } from ${JSON.stringify(join(repoRoot, "test/fixtures/plugins/tail.ts"))};
+
 export default defineConfig({
   db: "~/tail.duckdb",
   polling: { interval_seconds: 1, max_rows: ${maxRows} },

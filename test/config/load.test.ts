@@ -118,6 +118,6 @@ describe("config validation", () => {
     const c = { name: "x", version: "1", schemaVersion: 1, collect: async () => ({ rows: {} }) };
     const cfg = await resolveConfig(defineConfig({ collectors: [c, null, false, undefined] }), { source: "t", env: {} });
     expect(cfg.collectors).toEqual([c]);
-    expect(cfg.machines).toEqual([{ id: "local", ssh: "local", tags: [], roles: [], allow_write_commands: false, allow_autopilot: false, paths: {} }]);
+    expect(cfg.machines).toEqual([{ id: "local", ssh: "local", tags: [], roles: [], allow_write_commands: false, allow_autopilot: false, paths: {}, trust_on_first_use: false }]);
   });
 });

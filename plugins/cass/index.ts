@@ -1,0 +1,99 @@
+import * as v from "valibot";
+import { cursor, defineCollector, type CollectContext, type Cursor } from "vibe-cockpit";
+import { HealthSchema, StatsSchema, TimelineSchema, healthRow, issueText, parseJsonOutput, statsRows, timelineRows, type BucketMemory } from "./parse.ts";
+
+export interface CassOptions {
+  /** Also run `cass stats --json` (default true). */
+  stats?: boolean;
+  /** Also run `cass timeline --json` (default true; its default range is the last 7 days, by hour). */
+  timeline?: boolean;
+}
+
+type Read = { ok: true; raw: unknown; exitCode: number | null } | { ok: false; error: string };
+
+async function readJson(ctx: CollectContext, args: string[]): Promise<Read> {
+  const r = await ctx.exec.run(["cass", ...args]);
+  try {
+    return { ok: true, raw: parseJsonOutput(r.stdout), exitCode: r.exitCode };
+  } catch {
+    const why = r.stderr.trim().split("\n").slice(-3).join(" ").slice(0, 300) || JSON.stringify(r.stdout.slice(0, 120));
+    return { ok: false, error: `cass ${args.join(" ")} exited ${r.exitCode} without JSON: ${why}` };
+  }
+}
+
+function memoryFrom(c: Cursor | undefined): BucketMemory {
+  if (c?.kind !== "opaque") return {};
+  try {
+    const m = JSON.parse(c.value) as unknown;
+    return m && typeof m === "object" && !Array.isArray(m) ? (m as BucketMemory) : {};
+  } catch {
+    return {};
+  }
+}
+
+/**
+ * cass (plan §3.4): index status from `cass health --json` (it exits non-zero when unhealthy and
+ * still prints the JSON: that is data), metrics from `cass stats --json`, and hour buckets from
+ * `cass timeline --json`. Stats and timeline are not asked of an archive that is not initialized.
+ * Timeline buckets are written when new or changed (an opaque cursor remembers each bucket).
+ * @example collectors: [cass()]
+ */
+export function cass(options: CassOptions = {}) {
+  return defineCollector({
+    name: "cass",
+    version: "1.0.0",
+    schemaVersion: 1,
+    description: "cass health/stats/timeline --json: session index status, archive metrics, sessions per hour",
+    requires: { commands: ["cass"] },
+    async collect(ctx) {
+      const health = await readJson(ctx, ["health", "--json"]);
+      if (!health.ok) throw new Error(health.error);
+      const h = v.safeParse(HealthSchema, health.raw);
+      if (!h.success) throw new Error(`cass health --json printed a different shape than expected (${issueText(h)})`);
+      const status = healthRow(h.output, health.raw, health.exitCode);
+      if (health.exitCode !== 0 && h.output.healthy !== false) ctx.warn(`cass health --json exited ${health.exitCode} but reports healthy`);
+
+      const initialized = h.output.initialized !== false;
+      const [stats, timeline] = await Promise.all([
+        initialized && options.stats !== false ? readJson(ctx, ["stats", "--json"]) : null,
+        initialized && options.timeline !== false ? readJson(ctx, ["timeline", "--json"]) : null,
+      ]);
+
+      let metricRows: Record<string, unknown>[] = [];
+      if (stats && !stats.ok) ctx.warn(stats.error);
+      else if (stats) {
+        const s = v.safeParse(StatsSchema, stats.raw);
+        if (!s.success) ctx.warn(`cass stats --json printed a different shape than expected (${issueText(s)})`);
+        else {
+          if (stats.exitCode !== 0) ctx.warn(`cass stats --json exited ${stats.exitCode} but printed its JSON; read it`);
+          metricRows = statsRows(s.output, stats.raw, ctx.warn);
+        }
+      }
+
+      let buckets: Record<string, unknown>[] = [];
+      let memory: BucketMemory | null = null;
+      if (timeline && !timeline.ok) ctx.warn(timeline.error);
+      else if (timeline) {
+        const t = v.safeParse(TimelineSchema, timeline.raw);
+        if (!t.success || (!t.output.groups && !t.output.sessions)) {
+          ctx.warn(`cass timeline --json printed a different shape than expected (${t.success ? "neither groups nor sessions" : issueText(t)})`);
+        } else {
+          if (timeline.exitCode !== 0) ctx.warn(`cass timeline --json exited ${timeline.exitCode} but printed its JSON; read it`);
+          const room = ctx.limits.maxRows - 1 - metricRows.length;
+          const out = timelineRows(t.output, memoryFrom(ctx.cursor), Math.max(0, room), ctx.warn);
+          if (out.rows.length === Math.max(0, room) && Object.keys(out.after).length < out.total) {
+            ctx.warn(`cass timeline: max_rows (${ctx.limits.maxRows}) reached; the other buckets are written next run`);
+          }
+          buckets = out.rows;
+          memory = out.after;
+        }
+      }
+      return {
+        rows: { cass_index_status: [status], cass_stats_snapshots: metricRows, session_timeline_buckets: buckets },
+        ...(memory ? { cursor: cursor.opaque(JSON.stringify(memory)) } : {}),
+      };
+    },
+  });
+}
+
+export default cass;
