@@ -20,7 +20,9 @@ export function commandArgv(command: Command): string[] {
 /**
  * A command line for a remote shell: every word quoted, the environment passed through `env`,
  * and the command started in a process group of its own whose id is printed first on stderr
- * (`@@vc:pid:N`), so a timeout can kill the whole group.
+ * (`@@vc:pid:N`), so a timeout can kill the whole group. Its exit status is printed last on
+ * stderr too (`@@vc:exit:N`): ssh2 can lose the channel's exit-status message (seen on the first
+ * channel of a ProxyJump connection), and a command's status must never be lost.
  */
 export function remoteCommandLine(command: Command, env: Record<string, string> = {}): string {
   const argv = commandArgv(command);
@@ -28,12 +30,17 @@ export function remoteCommandLine(command: Command, env: Record<string, string> 
   for (const k of Object.keys(env)) if (!ENV_NAME.test(k)) throw new VcError("invalid_input", `bad environment variable name ${JSON.stringify(k)}`);
   const pairs = Object.entries(env).map(([k, v]) => `${k}=${v}`);
   const cmd = [...(pairs.length ? ["env", ...pairs] : []), ...argv].map(shellQuote).join(" ");
-  const mark = `printf '@@vc:pid:%s\\n' "$$" >&2`;
-  return `if command -v setsid >/dev/null 2>&1; then exec setsid -w sh -c ${shellQuote(`${mark}; exec "$@"`)} sh ${cmd}; else ${mark}; exec ${cmd}; fi`;
+  const pid = `printf '@@vc:pid:%s\\n' "$$" >&2`;
+  const status = `s=$?; printf '@@vc:exit:%s\\n' "$s" >&2; exit "$s"`;
+  return `if command -v setsid >/dev/null 2>&1; then exec setsid -w sh -c ${shellQuote(`${pid}; "$@"; ${status}`)} sh ${cmd}; else ${pid}; ${cmd}; ${status}; fi`;
 }
 
-/** The process-group id a wrapped command printed on stderr, and stderr without that line. */
-export function splitPidMark(stderr: string): { pid: number | null; rest: string } {
-  const m = /^@@vc:pid:(\d+)\n/.exec(stderr);
-  return m ? { pid: Number(m[1]), rest: stderr.slice(m[0].length) } : { pid: null, rest: stderr };
+/** The process-group id and exit status a wrapped command printed on stderr, and stderr without them. */
+export function splitMarks(stderr: string): { pid: number | null; exit: number | null; rest: string } {
+  let rest = stderr;
+  const p = /^@@vc:pid:(\d+)\n/.exec(rest);
+  if (p) rest = rest.slice(p[0].length);
+  const e = /@@vc:exit:(\d+)\n$/.exec(rest);
+  if (e) rest = rest.slice(0, e.index);
+  return { pid: p ? Number(p[1]) : null, exit: e ? Number(e[1]) : null, rest };
 }

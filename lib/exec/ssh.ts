@@ -7,7 +7,7 @@ import { inlineSql } from "../store/sql.ts";
 import { httpGetOverStream } from "./_http.ts";
 import { checkHostKey, fingerprint, keyType, knownHostsName, knownKeyTypes, type HostKeyStatus } from "./_known-hosts.ts";
 import { decodeUtf8 } from "./_output.ts";
-import { remoteCommandLine, shellQuote, splitPidMark } from "./_shell.ts";
+import { remoteCommandLine, shellQuote, splitMarks } from "./_shell.ts";
 import { defaultIdentityFiles, type SshTarget } from "./_ssh-target.ts";
 import { expandHome } from "./local.ts";
 import { DEFAULT_MAX_BYTES, DEFAULT_TIMEOUT_MS, type Command, type Executor, type FileStat, type RunOptions, type RunResult } from "./types.ts";
@@ -289,7 +289,7 @@ export function createSshExecutor(o: SshExecutorOptions): Executor & { status():
         let exitSignal: string | null = null;
         let finished = false;
         const stop = () => {
-          void killGroup(pid ?? splitPidMark(err).pid);
+          void killGroup(pid ?? splitMarks(err).pid);
           ch.signal("KILL");
           ch.close();
         };
@@ -314,7 +314,7 @@ export function createSshExecutor(o: SshExecutorOptions): Executor & { status():
         });
         ch.stderr.on("data", (d: Buffer) => {
           if (err.length < 64 * 1024) err += d.toString("utf8");
-          if (pid === null) pid = splitPidMark(err).pid;
+          if (pid === null) pid = splitMarks(err).pid;
         });
         ch.on("exit", (code: number | null, signal?: string) => {
           sawExit = true;
@@ -326,9 +326,11 @@ export function createSshExecutor(o: SshExecutorOptions): Executor & { status():
           finished = true;
           clearTimeout(timer);
           opts.signal?.removeEventListener("abort", onAbort);
-          const stderr = splitPidMark(err).rest + (exitSignal && !timedOut && !truncated ? `(killed by ${exitSignal})\n` : "");
-          if (!sawExit && !timedOut && !truncated && !opts.signal?.aborted) {
-            return reject(new VcError("exec_failed", `${where}: connection lost while running a command`));
+          const marks = splitMarks(err);
+          const stderr = marks.rest + (exitSignal && !timedOut && !truncated ? `(killed by ${exitSignal})\n` : "");
+          if (!sawExit && marks.exit !== null) exitCode = marks.exit;
+          else if (!sawExit && !timedOut && !truncated && !opts.signal?.aborted) {
+            return reject(new VcError("exec_failed", `${where}: connection lost while running ${commandName(command)}`));
           }
           resolve({
             stdout: Buffer.concat(out),
@@ -438,6 +440,10 @@ export function createSshExecutor(o: SshExecutorOptions): Executor & { status():
     },
   };
   return executor;
+}
+
+function commandName(command: Command): string {
+  return "script" in command ? "a script" : (command[0] ?? "a command");
 }
 
 /** ssh2's host-key algorithms with the ones known_hosts holds first (as OpenSSH does). */

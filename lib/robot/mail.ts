@@ -70,7 +70,7 @@ const mailSection: MachineSection = {
             WHERE machine_id = ${q.machineId} AND collected_at <= ${q.at}::TIMESTAMP
             GROUP BY project_id, message_id, message_created_ts, recipient)
           SELECT m.project_id, m.message_id, m.subject, m.sender, d.recipient, d.kind, m.importance, m.ack_required, m.thread_id,
-                 m.created_ts, date_diff('second', m.created_ts, ${q.at}::TIMESTAMP) AS age_s, d.read_ts, d.ack_ts
+                 m.created_ts, (epoch_ms(${q.at}::TIMESTAMP) - epoch_ms(m.created_ts)) // 1000 AS age_s, d.read_ts, d.ack_ts
           FROM d JOIN mail_messages m
             ON m.machine_id = ${q.machineId} AND m.project_id = d.project_id AND m.message_id = d.message_id AND m.created_ts = d.message_created_ts
           WHERE m.collected_at <= ${q.at}::TIMESTAMP AND m.created_ts <= ${q.at}::TIMESTAMP
@@ -106,7 +106,7 @@ const reservationsSection: MachineSection = {
             WHERE machine_id = ${q.machineId} AND collected_at <= ${q.at}::TIMESTAMP
             GROUP BY project_id, reservation_id, created_ts)
           SELECT project_id, reservation_id, path_pattern, holder, exclusive, reason, created_ts, expires_ts,
-                 date_diff('second', ${q.at}::TIMESTAMP, expires_ts) AS expires_in_s
+                 (epoch_ms(expires_ts) - epoch_ms(${q.at}::TIMESTAMP)) // 1000 AS expires_in_s
           FROM s WHERE released_ts IS NULL AND created_ts <= ${q.at}::TIMESTAMP
           ORDER BY expires_ts, project_id, reservation_id`,
     );

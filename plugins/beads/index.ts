@@ -16,7 +16,7 @@ import {
 export interface BeadsOptions {
   /**
    * Repositories to read besides those `ru list --json` names (paths on the machine, `~` allowed).
-   * A machine's own list replaces both: `paths: { "beads.repos": "~/a:/data/b" }` (colon-separated).
+   * A machine's own list replaces both: `paths: { "beads.repos": "~/a:/data/b" }` (separated by `:` or `,`).
    */
   repos?: readonly string[];
   /** Ask `ru list --json` for the machine's repositories when ru is on PATH (default true). */
@@ -92,7 +92,7 @@ async function listRepos(ctx: CollectContext, have: ReadonlySet<string>, options
   const override = ctx.path("repos", "");
   let none: string;
   if (override.trim() !== "") {
-    for (const p of override.split(":")) if (p.trim()) wanted.push({ path: p.trim(), url: null, name: null });
+    for (const p of override.split(/[:,\n]/)) if (p.trim()) wanted.push({ path: p.trim(), url: null, name: null });
     none = `the machine's beads.repos list is empty`;
   } else {
     const useRu = options.useRu !== false;

@@ -267,7 +267,7 @@ export function timelineRows(t: Timeline, before: BucketMemory, max: number, war
       else warn(`skipped a cass timeline session in ${start}: ${issueText(r)}`);
     }
     const byAgent: Record<string, number> = {};
-    for (const s of ok) byAgent[s.agent ?? "unknown"] = (byAgent[s.agent ?? "unknown"] ?? 0) + 1;
+    for (const a of ok.map((s) => s.agent ?? "unknown").sort()) byAgent[a] = (byAgent[a] ?? 0) + 1;
     const row: Row = {
       bucket_start: g.start,
       bucket_end: g.end,

@@ -93,7 +93,9 @@ export function cloudBenchmarker(options: CloudBenchmarkerOptions = {}) {
     async collect(ctx) {
       const baseUrl = ctx.path("url", options.url ?? CLOUD_BENCHMARKER_URL).replace(/\/+$/, "");
       const prev = readCursor(ctx);
-      const recent = prev !== null && ctx.now.getTime() - Date.parse(prev.at) < RECENT_MS;
+      // Only a cursor in the recent past: one "ahead" of this clock says the clocks disagree.
+      const age = prev ? ctx.now.getTime() - Date.parse(prev.at) : NaN;
+      const recent = age >= 0 && age < RECENT_MS;
       const query = recent ? "?time_period=last_7_days" : "";
 
       let rawItems: unknown[];
@@ -101,7 +103,7 @@ export function cloudBenchmarker(options: CloudBenchmarkerOptions = {}) {
         rawItems = await getJson(ctx, `${baseUrl}/data/raw/${query}`);
       } catch (err) {
         const m = errorMessage(err);
-        if (/ECONNREFUSED|connection refused|Unable to connect/i.test(m)) return { rows: {}, skipped: `no cloud_benchmarker server found at ${baseUrl} (connection refused)` };
+        if (/ECONNREFUSED|connection refused|Unable to connect/i.test(m)) return { rows: {}, skipped: `cloud_benchmarker server not found at ${baseUrl} (connection refused)` };
         throw err;
       }
       const overallItems = await getJson(ctx, `${baseUrl}/data/overall/${query}`);

@@ -54,14 +54,16 @@ const pkOf = (c: Cursor | undefined) => (c?.kind === "pk" ? c.id : 0);
  *   they have at that moment.
  * - A delivery's read_ts/ack_ts is set later. Those changes carry their own time, so each poll
  *   also reads the deliveries (of messages already read) whose read_ts or ack_ts is at or after the
- *   newest change seen so far (timestamp cursor `recipient_changes`, less an overlap). Each distinct
- *   state is one row (the state is in the key): the same state read again adds nothing, a new
- *   read or ack adds exactly one row. Chosen over a snapshot keyed by collected_at, which would copy
- *   every delivery every poll, and over a time window, which would miss changes to older mail.
+ *   newest change seen so far (timestamp cursor `recipient_changes`), and, with the rows left, the
+ *   minute before it (a change committed late). Each distinct state is one row (the state is in the
+ *   key): the same state read again adds nothing, a new read or ack adds exactly one row. Chosen
+ *   over a snapshot keyed by collected_at, which would copy every delivery every poll, and over a
+ *   re-read window of recent messages, which would miss reads of older mail.
  * - Reservations change in place (renewed expiry, release): new ones `id > cursor` (pk cursor
- *   `reservations`) plus every one still active or released within the grace period, each distinct
- *   (expiry, release) state one row.
- * At most ctx.limits.maxRows rows a run; the cursors resume where it stopped.
+ *   `reservations`), then the known ones still active or released within the grace period, each
+ *   distinct (expiry, release) state one row.
+ * At most ctx.limits.maxRows rows a run, new messages first, then read/ack changes, new
+ * reservations, re-reads; each cursor resumes where its part stopped.
  * @example collectors: [mcpAgentMail()]   // paths: { "mcp_agent_mail.db": "/srv/mail/storage.sqlite3" }
  */
 export function mcpAgentMail(options: McpAgentMailOptions = {}) {
@@ -179,13 +181,10 @@ export function mcpAgentMail(options: McpAgentMailOptions = {}) {
         }
       }
 
-      // 2. Read/ack changes to deliveries of messages read in earlier runs, oldest change first.
-      if (knownMessages === 0) {
-        changeMs = later(prevChangeMs, newestNewChange);
-      } else if (budget > 0) {
-        const from = prevChangeMs === undefined ? undefined : t(prevChangeMs - overlapMs);
-        const changed = from === undefined ? sql`(r.read_ts IS NOT NULL OR r.ack_ts IS NOT NULL)` : sql`(r.read_ts >= ${from} OR r.ack_ts >= ${from})`;
-        const rows = await ctx.exec.sqlite(
+      // 2. Read/ack changes to deliveries of messages read in earlier runs, at or after the newest
+      // change seen so far, oldest first (a run cut short resumes at the last change it read).
+      const changes = (where: ReturnType<typeof sql>, limit: number) =>
+        ctx.exec.sqlite(
           db,
           sql`SELECT r.*, m.created_ts AS vc_message_created_ts, m.project_id AS vc_project_id, p.slug AS vc_project_slug, a.name AS vc_agent_name,
                      max(coalesce(r.read_ts, ${sql.raw(String(zero))}), coalesce(r.ack_ts, ${sql.raw(String(zero))})) AS vc_change_ts
@@ -193,10 +192,11 @@ export function mcpAgentMail(options: McpAgentMailOptions = {}) {
               JOIN messages m ON m.id = r.message_id
               LEFT JOIN projects p ON p.id = m.project_id
               LEFT JOIN agents a ON a.id = r.agent_id
-              WHERE r.message_id <= ${knownMessages} AND ${changed}
-              ORDER BY vc_change_ts, r.message_id, r.agent_id LIMIT ${budget}`,
+              WHERE r.message_id <= ${knownMessages} AND ${where}
+              ORDER BY vc_change_ts, r.message_id, r.agent_id LIMIT ${limit}`,
         );
-        let newest = prevChangeMs;
+      const takeChanges = (rows: Record<string, unknown>[]) => {
+        let newest: number | undefined;
         for (const raw of rows) {
           const { value, error } = check(RecipientRowSchema, raw, "message_recipients row");
           const mapped = value ? toRecipient(value) : { error };
@@ -204,9 +204,18 @@ export function mcpAgentMail(options: McpAgentMailOptions = {}) {
           else ctx.warn(`${db}: ${mapped.error}; skipped`);
           newest = later(newest, mapped.changeMs);
         }
-        // Cut short: the cursor stops at the last change read, or the rest would be skipped.
-        changeMs = rows.length >= budget ? newest : later(newest, newestNewChange);
         budget -= rows.length;
+        return newest;
+      };
+      if (knownMessages === 0) {
+        changeMs = later(prevChangeMs, newestNewChange);
+      } else if (budget > 0) {
+        const from = prevChangeMs === undefined ? undefined : t(prevChangeMs);
+        const limit = budget;
+        const rows = await changes(from === undefined ? sql`(r.read_ts IS NOT NULL OR r.ack_ts IS NOT NULL)` : sql`(r.read_ts >= ${from} OR r.ack_ts >= ${from})`, limit);
+        const newest = later(prevChangeMs, takeChanges(rows));
+        // Cut short: the cursor stops at the last change read, or the rest would be skipped.
+        changeMs = rows.length >= limit ? newest : later(newest, newestNewChange);
       }
 
       if (hasRes) {
@@ -235,6 +244,13 @@ export function mcpAgentMail(options: McpAgentMailOptions = {}) {
           const graceStart = t(ctx.now.getTime() - graceMs);
           take(await ctx.exec.sqlite(db, sql`${select} WHERE fr.id <= ${knownReservations} AND coalesce(${released}, fr.expires_ts) >= ${graceStart} ORDER BY fr.id LIMIT ${budget}`));
         }
+      }
+
+      // 5. Last, with what is left: the overlap before that cursor, for a change committed late.
+      if (knownMessages > 0 && prevChangeMs !== undefined && budget > 0) {
+        const from = t(prevChangeMs - overlapMs);
+        const to = t(prevChangeMs);
+        takeChanges(await changes(sql`((r.read_ts >= ${from} AND r.read_ts < ${to}) OR (r.ack_ts >= ${from} AND r.ack_ts < ${to}))`, budget));
       }
 
       const cursors: Record<string, Cursor> = { messages: cursor.pk(msgAfter), reservations: cursor.pk(resAfter) };

@@ -199,7 +199,7 @@ describe("beads collector", () => {
     const run = await runOnce({ store, collector: c, machine: m });
     expect(run.result).toBe("ok");
     expect(run.rowsByTable).toEqual({ beads_triage_snapshots: 2, beads_graph_metrics: 2, beads_issues: 24 });
-    expect(run.warnings.map((w) => w.replace(m.home, "~"))).toEqual([
+    expect(run.warnings.map((w) => w.replace(m.home, "~")).sort()).toEqual([
       "Acme/c: no .beads directory at ~/data/c/.beads, repository skipped",
       "Acme/gone: no .beads directory at ~/data/gone/.beads, repository skipped",
     ]);
@@ -220,7 +220,7 @@ describe("beads collector", () => {
     const { machine: m, store } = await setup(c, {
       tools: { ...tools(), ru: { "list --json": '{"data":{"repos":[{"path":"/nowhere"}]}}' } },
       home: { "one/.beads/issues.jsonl": `${issueLines[1]}\n`, "two/.beads/issues.jsonl": `${issueLines[2]}\n` },
-      paths: { "beads.repos": "~/one:~/two" },
+      paths: { "beads.repos": "~/one:~/two,~/one" },
     });
     const run = await runOnce({ store, collector: c, machine: m });
     expect(run).toMatchObject({ result: "ok", warnings: [], rowsByTable: { beads_triage_snapshots: 2, beads_graph_metrics: 2, beads_issues: 2 } });

@@ -1,0 +1,341 @@
+// `vc robot accounts` and the machine view's agents/accounts/sessions sections: provider usage
+// per account (caut: account_usage_snapshots), limits per profile (caam: account_limits_snapshot,
+// caam_profile_limits_snapshot), the active profile per tool (caam: account_profile_snapshots),
+// recent provider errors (account_status_events), ntm's sessions and agents, cass's index.
+// Every answer is the latest snapshot per key at or before `at`, with its age, so stale data
+// reads as stale and never as current.
+import { sql, type SqlQuery } from "../store/sql.ts";
+import type { Store } from "../store/store.ts";
+import type { MachineQuery, MachineSection } from "./machine.ts";
+
+export interface AccountsViewOptions {
+  /** Data older than this is flagged `stale` and warned about (default 900 s). */
+  staleAfterSeconds?: number;
+  /** Only this machine (the machine view); default every machine. */
+  machineId?: string;
+  /** Provider events from this far back (default 24 h). */
+  eventsWindowSeconds?: number;
+}
+
+/** One rate-limit window as the views show it. */
+export interface AccountWindow {
+  window: string;
+  used_percent: number | null;
+  window_minutes: number | null;
+  resets_at: string | null;
+  /** Seconds until the reset (negative: it passed, so used_percent is no longer current). */
+  resets_in_s: number | null;
+}
+
+/** A provider account as caut last saw it on a machine. */
+export interface AccountUsage {
+  machine_id: string;
+  provider: string;
+  account: string | null;
+  collected_at: string;
+  staleness_s: number;
+  stale: boolean;
+  /** The fullest window's used percent. */
+  max_used_percent: number | null;
+  status: string | null;
+  auth_warning: string | null;
+  credits_remaining: number | null;
+  windows: (AccountWindow & { remaining_percent: number | null; reset_description: string | null })[];
+}
+
+/** A caam profile's limits as last fetched on a machine. */
+export interface ProfileLimits {
+  machine_id: string;
+  provider: string;
+  profile: string;
+  /** It is the tool's active profile (caam status, same machine). */
+  active: boolean | null;
+  collected_at: string;
+  staleness_s: number;
+  stale: boolean;
+  plan_type: string | null;
+  error: string | null;
+  max_used_percent: number | null;
+  credits_balance: number | null;
+  estimated_depletion: string | null;
+  windows: AccountWindow[];
+}
+
+/** A tool's active profile and auth health (caam status). */
+export interface ToolProfile {
+  machine_id: string;
+  tool: string;
+  logged_in: boolean | null;
+  active_profile: string | null;
+  health_status: string | null;
+  health_expires_at: string | null;
+  expires_in_s: number | null;
+  identity_email: string | null;
+  error: string | null;
+  collected_at: string;
+  staleness_s: number;
+  stale: boolean;
+}
+
+export interface AccountsData {
+  accounts: AccountUsage[];
+  profiles: ProfileLimits[];
+  tools: ToolProfile[];
+  /** Provider errors and status changes in the events window, newest first. */
+  events: { machine_id: string; ts: string; provider: string; account: string | null; event_type: string; message: string | null }[];
+}
+
+const ageS = (at: string, t: string) => Math.max(0, Math.round((Date.parse(at) - Date.parse(t)) / 1000));
+const untilS = (at: string, t: string | null) => (t ? Math.round((Date.parse(t) - Date.parse(at)) / 1000) : null);
+const maxOf = (xs: (number | null)[]) => {
+  const n = xs.filter((x): x is number => typeof x === "number");
+  return n.length ? Math.max(...n) : null;
+};
+const key = (...parts: unknown[]) => parts.map(String).join("\u0000");
+
+/** Rows of `table` from the latest collection per `keys` at or before `at` (and of one machine). */
+function latestPer(table: string, keys: string[], at: string, machineId: string | undefined, columns: string): SqlQuery {
+  const by = keys.map((k) => `"${k}"`).join(", ");
+  const mine = machineId === undefined ? sql`` : sql` AND machine_id = ${machineId}`;
+  return sql`WITH latest AS (
+      SELECT ${sql.raw(by)}, max(collected_at) AS collected_at FROM ${sql.identifier(table)}
+      WHERE collected_at <= ${at}::TIMESTAMP${mine} GROUP BY ${sql.raw(by)})
+    SELECT ${sql.raw(columns)} FROM ${sql.identifier(table)} t JOIN latest l USING (${sql.raw(by)}, collected_at)
+    ORDER BY ${sql.raw(by)}`;
+}
+
+interface UsageRow {
+  machine_id: string;
+  collected_at: string;
+  provider: string;
+  account: string;
+  window_name: string;
+  used_percent: number | null;
+  remaining_percent: number | null;
+  window_minutes: number | null;
+  resets_at: string | null;
+  reset_description: string | null;
+  credits_remaining: number | null;
+  status: string | null;
+  auth_warning: string | null;
+}
+
+interface LimitRow {
+  machine_id: string;
+  collected_at: string;
+  provider: string;
+  profile: string;
+  window_name: string;
+  utilization_pct: number | null;
+  resets_at: string | null;
+  window_minutes: number | null;
+}
+
+const WINDOW_ORDER = ["primary", "secondary", "tertiary"];
+const byWindow = (a: { window: string }, b: { window: string }) => {
+  const ia = WINDOW_ORDER.indexOf(a.window);
+  const ib = WINDOW_ORDER.indexOf(b.window);
+  return (ia < 0 ? 99 : ia) - (ib < 0 ? 99 : ib) || a.window.localeCompare(b.window);
+};
+
+/**
+ * Accounts across the fleet as of `at`: caut usage per provider account, caam limits per
+ * profile, the active profile per tool, recent provider events. Staleness (seconds) is per
+ * collector, the worst machine; stale items are flagged and warned about.
+ * @example const { data, staleness, warnings } = await accountsView(store, new Date().toISOString())
+ */
+export async function accountsView(
+  store: Store,
+  at: string,
+  options: AccountsViewOptions = {},
+): Promise<{ data: AccountsData; staleness: Record<string, number | null>; warnings: string[] }> {
+  const staleAfter = options.staleAfterSeconds ?? 900;
+  const m = options.machineId;
+  const warnings: string[] = [];
+  const staleness: Record<string, number | null> = { caut: null, caam: null };
+  const note = (collector: "caut" | "caam", collectedAt: string) => {
+    const age = ageS(at, collectedAt);
+    staleness[collector] = Math.max(staleness[collector] ?? 0, age);
+    return age;
+  };
+  const staleMachines = new Map<string, string>();
+  const flag = (collector: string, machine: string, age: number, collectedAt: string) => {
+    if (age > staleAfter) staleMachines.set(key(collector, machine), `${collector} data for ${machine} is ${age} s old (last collected ${collectedAt})`);
+    return age > staleAfter;
+  };
+
+  // caut: the latest collection that held each (machine, provider, account)
+  const usage = await store.query<UsageRow>(
+    latestPer("account_usage_snapshots", ["machine_id", "provider", "account"], at, m,
+      "machine_id, collected_at, provider, account, window_name, used_percent, remaining_percent, window_minutes, resets_at, reset_description, credits_remaining, status, auth_warning"),
+  );
+  const accounts = new Map<string, AccountUsage>();
+  for (const r of usage) {
+    const k = key(r.machine_id, r.provider, r.account);
+    let a = accounts.get(k);
+    if (!a) {
+      const age = note("caut", r.collected_at);
+      a = {
+        machine_id: r.machine_id, provider: r.provider, account: r.account === "" ? null : r.account, collected_at: r.collected_at,
+        staleness_s: age, stale: flag("caut", r.machine_id, age, r.collected_at), max_used_percent: null,
+        status: r.status, auth_warning: r.auth_warning, credits_remaining: r.credits_remaining, windows: [],
+      };
+      accounts.set(k, a);
+    }
+    a.windows.push({
+      window: r.window_name, used_percent: r.used_percent, remaining_percent: r.remaining_percent, window_minutes: r.window_minutes,
+      resets_at: r.resets_at, resets_in_s: untilS(at, r.resets_at), reset_description: r.reset_description,
+    });
+  }
+  for (const a of accounts.values()) {
+    a.windows.sort(byWindow);
+    a.max_used_percent = maxOf(a.windows.map((w) => w.used_percent));
+    for (const w of a.windows) {
+      if (w.resets_in_s !== null && w.resets_in_s < 0) {
+        warnings.push(`${a.provider}/${a.account ?? "?"} on ${a.machine_id}: the ${w.window} window reset ${-w.resets_in_s} s ago; its used_percent predates the reset`);
+      }
+    }
+  }
+
+  // caam: profiles (with their windows from the same collection) and tools
+  const profileRows = await store.query<{
+    machine_id: string; collected_at: string; provider: string; profile: string; plan_type: string | null; error: string | null;
+    credits_balance: number | null; estimated_depletion: string | null;
+  }>(latestPer("caam_profile_limits_snapshot", ["machine_id", "provider", "profile"], at, m,
+    "machine_id, collected_at, provider, profile, plan_type, error, credits_balance, estimated_depletion"));
+  const limitRows = await store.query<LimitRow>(
+    latestPer("account_limits_snapshot", ["machine_id", "provider", "profile"], at, m,
+      "machine_id, collected_at, provider, profile, window_name, utilization_pct, resets_at, window_minutes"),
+  );
+  const toolRows = await store.query<{
+    machine_id: string; collected_at: string; tool: string; logged_in: boolean | null; active_profile: string | null; health_status: string | null;
+    health_expires_at: string | null; identity_email: string | null; error: string | null;
+  }>(latestPer("account_profile_snapshots", ["machine_id", "tool"], at, m,
+    "machine_id, collected_at, tool, logged_in, active_profile, health_status, health_expires_at, identity_email, error"));
+
+  const windowsOf = new Map<string, LimitRow[]>();
+  for (const w of limitRows) {
+    const k = key(w.machine_id, w.provider, w.profile, w.collected_at);
+    windowsOf.set(k, [...(windowsOf.get(k) ?? []), w]);
+  }
+  const activeOf = new Map(toolRows.map((t) => [key(t.machine_id, t.tool), t.active_profile]));
+  const profiles: ProfileLimits[] = profileRows.map((p) => {
+    const age = note("caam", p.collected_at);
+    const windows = (windowsOf.get(key(p.machine_id, p.provider, p.profile, p.collected_at)) ?? [])
+      .map((w) => ({ window: w.window_name, used_percent: w.utilization_pct, window_minutes: w.window_minutes, resets_at: w.resets_at, resets_in_s: untilS(at, w.resets_at) }))
+      .sort(byWindow);
+    const tool = activeOf.get(key(p.machine_id, p.provider));
+    return {
+      machine_id: p.machine_id, provider: p.provider, profile: p.profile, active: tool === undefined ? null : tool === p.profile,
+      collected_at: p.collected_at, staleness_s: age, stale: flag("caam", p.machine_id, age, p.collected_at), plan_type: p.plan_type, error: p.error,
+      max_used_percent: maxOf(windows.map((w) => w.used_percent)), credits_balance: p.credits_balance, estimated_depletion: p.estimated_depletion, windows,
+    };
+  });
+  const tools: ToolProfile[] = toolRows.map((t) => {
+    const age = note("caam", t.collected_at);
+    return {
+      machine_id: t.machine_id, tool: t.tool, logged_in: t.logged_in, active_profile: t.active_profile, health_status: t.health_status,
+      health_expires_at: t.health_expires_at, expires_in_s: untilS(at, t.health_expires_at), identity_email: t.identity_email, error: t.error,
+      collected_at: t.collected_at, staleness_s: age, stale: flag("caam", t.machine_id, age, t.collected_at),
+    };
+  });
+
+  const since = new Date(Date.parse(at) - (options.eventsWindowSeconds ?? 86_400) * 1000).toISOString();
+  const events = await store.query<AccountsData["events"][number]>(
+    sql`SELECT machine_id, ts, provider, account, event_type, message FROM account_status_events
+        WHERE ts > ${since}::TIMESTAMP AND ts <= ${at}::TIMESTAMP AND collected_at <= ${at}::TIMESTAMP
+        ${m === undefined ? sql`` : sql`AND machine_id = ${m}`}
+        ORDER BY ts DESC, machine_id, provider LIMIT 100`,
+  );
+
+  warnings.unshift(...staleMachines.values());
+  return { data: { accounts: [...accounts.values()], profiles, tools, events }, staleness, warnings };
+}
+
+const parseJson = (v: unknown) => {
+  if (typeof v !== "string") return v ?? null;
+  try {
+    return JSON.parse(v) as unknown;
+  } catch {
+    return v;
+  }
+};
+const withJson = <T extends Record<string, unknown>>(row: T, columns: string[]) => {
+  const out: Record<string, unknown> = { ...row };
+  for (const c of columns) if (c in out) out[c] = parseJson(out[c]);
+  return out;
+};
+
+/** ntm on this machine: the latest activity totals, its sessions, and agents where ntm gave them. */
+const agentsSection: MachineSection = {
+  name: "agents",
+  async load(q) {
+    const [activity] = await q.store.query<Record<string, unknown> & { collected_at: string }>(
+      sql`SELECT * EXCLUDE (raw_json, machine_id, source, source_version, schema_version) FROM ntm_activity_snapshot
+          WHERE machine_id = ${q.machineId} AND collected_at <= ${q.at}::TIMESTAMP ORDER BY collected_at DESC LIMIT 1`,
+    );
+    const [last] = await q.store.query<{ collected_at: string | null }>(
+      sql`SELECT max(collected_at) AS collected_at FROM ntm_sessions_snapshot WHERE machine_id = ${q.machineId} AND collected_at <= ${q.at}::TIMESTAMP`,
+    );
+    const at = last?.collected_at ?? activity?.collected_at;
+    if (!at) return null;
+    const sessions = await q.store.query<Record<string, unknown>>(
+      sql`SELECT session_name, attached, agent_count, health_status, health_reason, windows, pane_count, work_dir, base_project, label, agent_counts_json
+          FROM ntm_sessions_snapshot WHERE machine_id = ${q.machineId} AND collected_at = ${at}::TIMESTAMP ORDER BY session_name`,
+    );
+    const agents = await q.store.query<Record<string, unknown>>(
+      sql`SELECT session_name, pane_id, agent_type, variant, is_active, seconds_since_output, process_state_name, memory_mb, context_percent, context_model, last_output_at
+          FROM ntm_agents_snapshot WHERE machine_id = ${q.machineId} AND collected_at = ${at}::TIMESTAMP ORDER BY session_name, pane_id`,
+    );
+    return {
+      collected_at: at,
+      staleness_s: ageS(q.at, at),
+      activity: activity ? withJson(activity, ["by_type_json", "by_state_json", "alert_counts_json"]) : null,
+      sessions: sessions.map((s) => withJson(s, ["agent_counts_json"])),
+      agents,
+    };
+  },
+};
+
+/** caut and caam on this machine: what `vc robot accounts` shows, for this machine only. */
+const accountsSection: MachineSection = {
+  name: "accounts",
+  async load(q) {
+    const { data, staleness } = await accountsView(q.store, q.at, { machineId: q.machineId });
+    if (!data.accounts.length && !data.profiles.length && !data.tools.length && !data.events.length) return null;
+    return { staleness_s: staleness, ...data };
+  },
+};
+
+/** cass on this machine: index status, archive totals, sessions per bucket over the last day. */
+const sessionsSection: MachineSection = {
+  name: "sessions",
+  async load(q) {
+    const [index] = await q.store.query<Record<string, unknown> & { collected_at: string }>(
+      sql`SELECT collected_at, state, healthy, initialized, index_status, index_fresh, index_stale, rebuilding, last_index_at, freshness_seconds,
+                 documents, total_sessions, total_messages, pending_sessions, errors_json, recommended_action
+          FROM cass_index_status WHERE machine_id = ${q.machineId} AND collected_at <= ${q.at}::TIMESTAMP ORDER BY collected_at DESC LIMIT 1`,
+    );
+    const stats = await q.store.query<{ metric_name: string; dimensions_json: string | null; metric_value: number }>(
+      sql`SELECT metric_name, dimensions_json, metric_value FROM cass_stats_snapshots
+          WHERE machine_id = ${q.machineId} AND collected_at = (SELECT max(collected_at) FROM cass_stats_snapshots WHERE machine_id = ${q.machineId} AND collected_at <= ${q.at}::TIMESTAMP)
+          ORDER BY metric_name, dimension_key`,
+    );
+    const since = new Date(Date.parse(q.at) - 86_400_000).toISOString();
+    const buckets = await q.store.query<Record<string, unknown>>(
+      sql`SELECT bucket_start, bucket_end, granularity, conversation_count, message_count, open_sessions, by_agent_json FROM session_timeline_buckets
+          WHERE machine_id = ${q.machineId} AND collected_at <= ${q.at}::TIMESTAMP AND bucket_start > ${since}::TIMESTAMP AND bucket_start <= ${q.at}::TIMESTAMP
+          QUALIFY row_number() OVER (PARTITION BY bucket_start ORDER BY collected_at DESC) = 1
+          ORDER BY bucket_start`,
+    );
+    if (!index && !stats.length && !buckets.length) return null;
+    return {
+      index: index ? { ...withJson(index, ["errors_json"]), staleness_s: ageS(q.at, index.collected_at) } : null,
+      stats: stats.map((s) => ({ metric: s.metric_name, dimensions: parseJson(s.dimensions_json), value: s.metric_value })),
+      timeline_24h: buckets.map((b) => withJson(b, ["by_agent_json"])),
+    };
+  },
+};
+
+/** The machine view's sections for ntm (agents), caut/caam (accounts) and cass (sessions). */
+export const accountSections: MachineSection[] = [agentsSection, accountsSection, sessionsSection];

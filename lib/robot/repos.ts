@@ -1,0 +1,178 @@
+import { errorMessage } from "../errors.ts";
+import { sql, type SqlQuery } from "../store/sql.ts";
+import type { Store } from "../store/store.ts";
+import type { MachineQuery, MachineSection } from "./machine.ts";
+
+/** One repo of `vc robot repos`: its state in the machine's latest ru snapshot. */
+export interface RepoLine {
+  repo_id: string;
+  repo: string | null;
+  path: string | null;
+  url: string | null;
+  status: string | null;
+  branch: string | null;
+  dirty: boolean | null;
+  /** As ru reports them: -1 for both when a diverged repo's histories could not be compared. */
+  ahead: number | null;
+  behind: number | null;
+  mismatch: boolean | null;
+  last_commit_at: string | null;
+  /** Ready beads from the latest triage of this repo on this machine; null without beads data. */
+  beads_ready: number | null;
+}
+
+/** One machine of `vc robot repos`. */
+export interface MachineRepos {
+  id: string;
+  /** When ru's snapshot shown here was taken. */
+  collected_at: string;
+  summary: { repos: number; dirty: number; ahead: number; behind: number; diverged: number; missing: number; no_upstream: number; beads_ready: number | null };
+  repos: RepoLine[];
+}
+
+export interface ReposData {
+  machines: MachineRepos[];
+}
+
+// The beads collectors' table, when they are installed: the latest ready count per (machine, repo).
+const beadsJoin = (at: string): SqlQuery => sql`LEFT JOIN (
+    SELECT machine_id, repo_id, ready_count FROM beads_triage_snapshots WHERE collected_at <= ${at}::TIMESTAMP
+    QUALIFY row_number() OVER (PARTITION BY machine_id, repo_id ORDER BY collected_at DESC) = 1
+  ) b ON b.machine_id = s.machine_id AND b.repo_id = s.repo_id`;
+
+const reposQuery = (at: string, withBeads: boolean): SqlQuery => sql`
+  WITH latest AS (SELECT machine_id, max(collected_at) AS t FROM repo_status_snapshots WHERE collected_at <= ${at}::TIMESTAMP GROUP BY machine_id)
+  SELECT s.machine_id, s.collected_at, s.repo_id, s.repo, s.path, r.url, s.status, s.branch, s.dirty, s.ahead, s.behind, s.mismatch, s.last_commit_at,
+         ${withBeads ? sql`b.ready_count` : sql`NULL`}::INTEGER AS beads_ready
+  FROM repo_status_snapshots s
+  JOIN latest l ON l.machine_id = s.machine_id AND l.t = s.collected_at
+  LEFT JOIN repos r ON r.machine_id = s.machine_id AND r.repo_id = s.repo_id
+  ${withBeads ? beadsJoin(at) : sql``}
+  ORDER BY s.machine_id, s.repo, s.path`;
+
+type Row = RepoLine & { machine_id: string; collected_at: string };
+
+/**
+ * `vc robot repos`: per machine, the repos of its latest ru snapshot at or before `at` with
+ * branch, dirty, ahead/behind, last commit and the ready beads count (when the beads collectors
+ * have written `beads_triage_snapshots`; null otherwise).
+ * @example const { data, staleness, warnings } = await reposView(store, new Date().toISOString())
+ */
+export async function reposView(store: Store, at: string): Promise<{ data: ReposData; staleness: Record<string, number | null>; warnings: string[] }> {
+  const warnings: string[] = [];
+  let withBeads = true;
+  let rows: Row[];
+  try {
+    rows = await store.query<Row>(reposQuery(at, true));
+  } catch {
+    withBeads = false; // no beads table (or an older one without ready_count) in this store
+    rows = await store.query<Row>(reposQuery(at, false));
+  }
+
+  const byMachine = new Map<string, Row[]>();
+  for (const r of rows) {
+    const list = byMachine.get(r.machine_id) ?? [];
+    list.push(r);
+    byMachine.set(r.machine_id, list);
+  }
+  const machines: MachineRepos[] = [...byMachine.entries()].map(([id, list]) => {
+    const repos = list.map(({ machine_id: _m, collected_at: _c, ...repo }) => repo);
+    const ready = repos.map((r) => r.beads_ready).filter((n): n is number => n !== null);
+    return {
+      id,
+      collected_at: list[0]!.collected_at,
+      summary: {
+        repos: repos.length,
+        dirty: repos.filter((r) => r.dirty).length,
+        ahead: repos.filter((r) => (r.ahead ?? 0) > 0).length,
+        behind: repos.filter((r) => (r.behind ?? 0) > 0).length,
+        diverged: repos.filter((r) => r.status === "diverged").length,
+        missing: repos.filter((r) => r.status === "missing" || r.status === "not_git").length,
+        no_upstream: repos.filter((r) => r.status === "no_upstream").length,
+        beads_ready: ready.length ? ready.reduce((a, b) => a + b, 0) : null,
+      },
+      repos,
+    };
+  });
+
+  // Staleness of ru and of whichever collectors wrote the beads rows, as the health view reports it.
+  let sources: string[] = ["ru"];
+  if (withBeads) {
+    try {
+      const s = await store.query<{ source: string }>("SELECT DISTINCT source FROM beads_triage_snapshots WHERE source IS NOT NULL ORDER BY 1");
+      sources = [...sources, ...s.map((r) => r.source)];
+    } catch {
+      // a beads table without a source column: its freshness is unknown here
+    }
+  }
+  const states = await store.query<{ machine_id: string; collector: string; last_result: string; last_ok_at: string | null; last_error: string | null }>(
+    sql`SELECT machine_id, collector, last_result, last_ok_at, last_error FROM collector_state
+        WHERE collector IN (${sql.join(sources.map((name) => sql`${name}`))}) AND last_result <> 'skipped' ORDER BY collector, machine_id`,
+  );
+  const staleness: Record<string, number | null> = {};
+  const now = Date.parse(at);
+  for (const name of sources) {
+    const mine = states.filter((s) => s.collector === name);
+    if (mine.length === 0) continue;
+    const ages = mine.map((s) => (s.last_ok_at ? Math.max(0, Math.round((now - Date.parse(s.last_ok_at)) / 1000)) : null));
+    staleness[name] = ages.includes(null) ? null : Math.max(...(ages as number[]));
+    for (const s of mine) if (s.last_result === "failed") warnings.push(`${name} failed on ${s.machine_id}: ${s.last_error ?? "unknown error"}`);
+  }
+  if (machines.length > 0 && rows.every((r) => r.beads_ready === null)) warnings.push("no beads triage for any of these repos: beads_ready is null");
+  return { data: { machines }, staleness, warnings };
+}
+
+const parseJson = (v: unknown) => {
+  if (typeof v !== "string") return v ?? null;
+  try {
+    return JSON.parse(v);
+  } catch (err) {
+    return { unreadable: errorMessage(err) };
+  }
+};
+
+const latest = (table: string, q: MachineQuery) =>
+  sql`(SELECT max(collected_at) FROM ${sql.identifier(table)} WHERE machine_id = ${q.machineId} AND collected_at <= ${q.at}::TIMESTAMP)`;
+
+/**
+ * Sections of `vc robot machine <id>` for sysmoni, pt and rch: the busiest processes, pt's
+ * findings and the rch daemon with its workers, each from its latest collection at or before
+ * the view's time (null when there is none).
+ */
+export const systemSections: MachineSection[] = [
+  {
+    name: "top_processes",
+    async load(q) {
+      const rows = await q.store.query<Record<string, unknown>>(sql`SELECT collected_at, pid, comm, cpu_pct, mem_pct, mem_bytes, nice, fd_count, fd_diff, io_read_kib_s, io_write_kib_s
+        FROM sys_top_processes WHERE machine_id = ${q.machineId} AND collected_at = ${latest("sys_top_processes", q)} ORDER BY rank, pid LIMIT 15`);
+      if (rows.length === 0) return null;
+      return { collected_at: rows[0]!.collected_at, processes: rows.map(({ collected_at: _c, ...p }) => p) };
+    },
+  },
+  {
+    name: "process_triage",
+    async load(q) {
+      const [snap] = await q.store.query<Record<string, unknown>>(sql`SELECT collected_at, generated_at, exit_code, total_processes, candidates_found, kill_count,
+          review_count, spare_count, policy_blocked_count, expected_memory_freed_gb
+        FROM process_triage_snapshot WHERE machine_id = ${q.machineId} AND collected_at = ${latest("process_triage_snapshot", q)}`);
+      if (!snap) return null;
+      const findings = await q.store.query(sql`SELECT pid, comm, command, classification, confidence, score, recommendation, recommendation_set, reversibility,
+          age_s, memory_mb, cpu_pct, policy_blocked, policy_violation, supervisor_unit
+        FROM process_triage_findings WHERE machine_id = ${q.machineId} AND collected_at = ${snap.collected_at as string}::TIMESTAMP ORDER BY score DESC NULLS LAST, pid`);
+      return { ...snap, findings };
+    },
+  },
+  {
+    name: "rch",
+    async load(q) {
+      const [snap] = await q.store.query<Record<string, unknown>>(sql`SELECT * EXCLUDE (machine_id, raw_json, source, source_version, schema_version)
+        FROM rch_status_snapshots WHERE machine_id = ${q.machineId} AND collected_at = ${latest("rch_status_snapshots", q)}`);
+      if (!snap) return null;
+      const workers = await q.store.query(sql`SELECT worker_id, host, status, circuit_state, used_slots, total_slots, speed_score, consecutive_failures,
+          recovery_in_s, last_error, pressure_state, pressure_disk_free_gb, drift_state
+        FROM rch_worker_snapshots WHERE machine_id = ${q.machineId} AND collected_at = ${snap.collected_at as string}::TIMESTAMP ORDER BY worker_id`);
+      const { remediation_hints_json: hints, ...rest } = snap;
+      return { ...rest, remediation_hints: parseJson(hints) ?? [], workers };
+    },
+  },
+];
