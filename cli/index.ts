@@ -16,6 +16,7 @@ const main = defineCommand({
     robot: () => import("./commands/robot/index.ts").then((m) => m.default),
     query: () => import("./commands/query.ts").then((m) => m.default),
     doctor: () => import("./commands/doctor.ts").then((m) => m.default),
+    machines: () => import("./commands/machines.ts").then((m) => m.default),
   },
 });
 

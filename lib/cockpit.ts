@@ -1,11 +1,10 @@
 import { clockFromEnv, type Clock } from "./clock.ts";
 import type { Collector } from "./collect/define.ts";
-import { ensureTools } from "./collect/probe.ts";
 import { machineInfo, runCycle, selectTargets, syncMachines, type CycleReport, type ExecutorFactory } from "./collect/scheduler.ts";
 import type { RunRecord } from "./collect/run.ts";
 import type { VcConfig } from "./config/define.ts";
 import { loadConfig, type LoadConfigOptions } from "./config/load.ts";
-import { VcError, errorMessage } from "./errors.ts";
+import { VcError } from "./errors.ts";
 import { createLocalExecutor, expandHome } from "./exec/local.ts";
 import { createSshExecutor, type SshExecutorOptions } from "./exec/ssh.ts";
 import { resolveSshTarget } from "./exec/_ssh-target.ts";
@@ -15,6 +14,7 @@ import type { Executor } from "./exec/types.ts";
 import { computeHealth, type FleetHealth, type MachineHealth } from "./health/index.ts";
 import { envelope, type RobotEnvelope } from "./robot/envelope.ts";
 import { recordAudit } from "./audit.ts";
+import { listMachines, probeMachines, type MachineListing, type MachineProbe } from "./machines.ts";
 import { coreSections, loadMachineSections, type MachineSection } from "./robot/machine.ts";
 import { queryReadOnly } from "./store/readonly.ts";
 import { sql } from "./store/sql.ts";
@@ -48,6 +48,10 @@ export interface Cockpit {
   /** Read-only SQL over the store. */
   query(text: string): Promise<QueryResult>;
   doctor(): Promise<DoctorReport>;
+  /** `vc machines list`: the inventory with what the store knows, no network. */
+  machines(): Promise<MachineListing[]>;
+  /** `vc machines probe [id]`: connect, check, probe tools afresh. */
+  probeMachines(ids?: string[]): Promise<MachineProbe[]>;
   close(): Promise<void>;
   [Symbol.asyncDispose](): Promise<void>;
 }
@@ -70,7 +74,7 @@ export interface DoctorCheck {
 export interface DoctorReport {
   ok: boolean;
   checks: DoctorCheck[];
-  machines: { id: string; reachable: boolean; error?: string; tools: Record<string, { available: boolean; version: string | null }> }[];
+  machines: MachineProbe[];
   collectors: { machine: string; collector: string; last_run_at: string | null; last_result: string | null; last_ok_at: string | null; last_error: string | null }[];
 }
 
@@ -175,19 +179,12 @@ export async function openCockpit(options: OpenCockpitOptions = {}): Promise<Coc
         { check: "config", ok: true, detail: `${config.source}: ${config.machines.length} machine(s), ${config.collectors.length} collector(s)` },
         { check: "store", ok: !store.readOnly, detail: `${store.path} ${store.readOnly ? "opened read-only" : "writable, migrations current"}` },
       ];
-      const machines: DoctorReport["machines"] = [];
       if (!store.readOnly) await syncMachines(store, config, clock.now());
-      for (const m of config.machines) {
-        const wanted = config.collectors.filter((c) => !m.collectors || m.collectors.includes(c.name)).flatMap((c) => c.requires?.commands ?? []);
-        try {
-          const exec = await execFor(machineInfo(m));
-          const tools = store.readOnly ? {} : await ensureTools(store, exec, wanted, { clock, ttlHours: 0, force: true });
-          machines.push({ id: m.id, reachable: true, tools });
-        } catch (err) {
-          machines.push({ id: m.id, reachable: false, error: errorMessage(err), tools: {} });
-        }
+      const machines = await probeMachines({ store, config, clock, executorFor: execFor });
+      for (const m of machines) {
+        const how = m.auth_method === "local" ? "local" : `${m.auth_method}, host key ${m.host_key.status}`;
+        checks.push({ check: `machine ${m.id}`, ok: m.reachable, detail: m.reachable ? `reachable (${how}, ${m.latency_ms} ms)` : (m.error ?? "unreachable") });
       }
-      for (const m of machines) checks.push({ check: `machine ${m.id}`, ok: m.reachable, detail: m.reachable ? "reachable" : m.error ?? "unreachable" });
       const states = await store.query<DoctorReport["collectors"][number] & { machine_id: string }>(
         "SELECT machine_id, collector, last_run_at, last_result, last_ok_at, last_error FROM collector_state",
       );
@@ -199,6 +196,12 @@ export async function openCockpit(options: OpenCockpitOptions = {}): Promise<Coc
         }
       }
       return { ok: checks.every((c) => c.ok), checks, machines, collectors };
+    },
+    machines: () => listMachines(store, config),
+    async probeMachines(ids) {
+      for (const id of ids ?? []) selectTargets(config, { machine: id });
+      if (!store.readOnly) await syncMachines(store, config, clock.now());
+      return probeMachines({ store, config, clock, executorFor: execFor, ids });
     },
     async close() {
       await Promise.all([...executors.values()].map((e) => e.close().catch(() => {})));

@@ -98,6 +98,7 @@ export async function runCycle(o: CycleOptions): Promise<CycleReport> {
     let exec: Executor;
     try {
       exec = await o.executorFor(machine);
+      await exec.connect?.();
       const wanted = due.flatMap((c) => c.requires?.commands ?? []);
       tools = await ensureTools(store, exec, wanted, { clock, ttlHours: config.polling.tool_probe_ttl_hours, signal: o.signal });
     } catch (err) {

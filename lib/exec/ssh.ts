@@ -365,6 +365,9 @@ export function createSshExecutor(o: SshExecutorOptions): Executor & { status():
       const text = decodeUtf8(r.stdout, r.truncated);
       return { stdout: text.text, stderr: r.stderr, exitCode: r.exitCode, durationMs: r.durationMs, truncated: r.truncated, timedOut: r.timedOut, invalidUtf8: text.invalid, bytes: r.bytes };
     },
+    async connect() {
+      await conn();
+    },
     home: remoteHome,
     expand,
     async stat(path): Promise<FileStat | null> {

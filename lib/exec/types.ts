@@ -63,6 +63,8 @@ export interface Executor {
   httpGet(url: string, options?: { timeoutMs?: number; maxBytes?: number; signal?: AbortSignal }): Promise<HttpResult>;
   /** Copies a (large) file from the machine to a local path (SFTP over SSH). */
   fetchFile(remotePath: string, localPath: string): Promise<void>;
+  /** Opens (or checks) the connection without running anything; throws when the machine is unreachable. */
+  connect?(): Promise<void>;
   close(): Promise<void>;
 }
 
