@@ -18,11 +18,11 @@ export function commandArgv(command: Command): string[] {
 }
 
 /**
- * A command line for a remote shell: every word quoted, the environment passed through `env`,
- * and the command started in a process group of its own whose id is printed first on stderr
- * (`@@vc:pid:N`), so a timeout can kill the whole group. Its exit status is printed last on
- * stderr too (`@@vc:exit:N`): ssh2 can lose the channel's exit-status message (seen on the first
- * channel of a ProxyJump connection), and a command's status must never be lost.
+ * A command line for a remote shell: every word quoted, the environment passed through `env`.
+ * The shell prints its pid first on stderr (`@@vc:pid:N`): sshd starts each session's shell as a
+ * session and process-group leader (setsid), so that pid is the group a timeout kills. The exit
+ * status is printed last on stderr too (`@@vc:exit:N`): ssh2 can lose a channel's exit-status
+ * message (seen on the first channel of a ProxyJump connection), and a status must never be lost.
  */
 export function remoteCommandLine(command: Command, env: Record<string, string> = {}): string {
   const argv = commandArgv(command);
@@ -30,9 +30,7 @@ export function remoteCommandLine(command: Command, env: Record<string, string> 
   for (const k of Object.keys(env)) if (!ENV_NAME.test(k)) throw new VcError("invalid_input", `bad environment variable name ${JSON.stringify(k)}`);
   const pairs = Object.entries(env).map(([k, v]) => `${k}=${v}`);
   const cmd = [...(pairs.length ? ["env", ...pairs] : []), ...argv].map(shellQuote).join(" ");
-  const pid = `printf '@@vc:pid:%s\\n' "$$" >&2`;
-  const status = `s=$?; printf '@@vc:exit:%s\\n' "$s" >&2; exit "$s"`;
-  return `if command -v setsid >/dev/null 2>&1; then exec setsid -w sh -c ${shellQuote(`${pid}; "$@"; ${status}`)} sh ${cmd}; else ${pid}; ${cmd}; ${status}; fi`;
+  return `printf '@@vc:pid:%s\\n' "$$" >&2; ${cmd}; s=$?; printf '@@vc:exit:%s\\n' "$s" >&2; exit "$s"`;
 }
 
 /** The process-group id and exit status a wrapped command printed on stderr, and stderr without them. */
