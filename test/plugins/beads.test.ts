@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { createFakeMachine, createTestStore, runOnce, testCollector, type FakeMachineOptions } from "../../lib/testkit.ts";
 import { createFixedClock, repoId, type Collector } from "../../lib/index.ts";
 import { beads } from "../../plugins/beads/index.ts";
+import { mapList, readEnvelope } from "../../plugins/ru/parse.ts";
 import { graphMetricsRow, issueRow, parseReady, parseRuList, parseTriage, priorityOf, splitLines, triageRow, type Triage } from "../../plugins/beads/parse.ts";
 
 setDefaultTimeout(30_000);
@@ -209,6 +210,11 @@ describe("beads collector", () => {
     ]);
     expect(await store.query("SELECT DISTINCT repo_id FROM beads_issues ORDER BY 1")).toEqual(
       [repoId({ url: "Acme/a" }), repoId({ path: `${m.home}/data/b`, machine: "fake" })].sort().map((repo_id) => ({ repo_id })),
+    );
+    // The ids are the ones the ru collector gives the same list, so `vc robot repos` can join them.
+    const ru = mapList(readEnvelope(JSON.stringify(list), "ru list"), "fake", () => {}).rows;
+    expect(await store.query("SELECT repo_path AS path, repo_id FROM beads_triage_snapshots ORDER BY 1")).toEqual(
+      ru.filter((r) => /\/data\/[ab]$/.test(String(r.path))).map((r) => ({ path: r.path, repo_id: r.repo_id })),
     );
     // bv and br ran in each repository with .beads, once each.
     expect(m.calls("bv")).toEqual(["--robot-triage", "--robot-triage"]);
