@@ -14,6 +14,7 @@ import type { Executor } from "./exec/types.ts";
 import { computeHealth, type FleetHealth, type MachineHealth } from "./health/index.ts";
 import { envelope, type RobotEnvelope } from "./robot/envelope.ts";
 import { recordAudit } from "./audit.ts";
+import { reposView, systemSections, type ReposData } from "./robot/repos.ts";
 import { listMachines, probeMachines, type MachineListing, type MachineProbe } from "./machines.ts";
 import { coreSections, loadMachineSections, type MachineSection } from "./robot/machine.ts";
 import { queryReadOnly } from "./store/readonly.ts";
@@ -43,6 +44,8 @@ export interface Cockpit {
   health(): Promise<FleetHealth>;
   /** `vc robot health`: health in the robot envelope. */
   robotHealth(): Promise<RobotEnvelope<{ overall: FleetHealth["overall"]; machines: Omit<MachineHealth, "factors">[] }>>;
+  /** `vc robot repos`: per machine, repos with dirty, ahead/behind, last commit and ready beads. */
+  robotRepos(): Promise<RobotEnvelope<ReposData>>;
   /** `vc robot machine <id>`. */
   robotMachine(id: string): Promise<RobotEnvelope<MachineView>>;
   /** Read-only SQL over the store. */
@@ -64,7 +67,7 @@ export interface MachineView {
 }
 
 /** The sections of the machine view, in order. Areas with more data add theirs here. */
-export const machineSections: MachineSection[] = [...coreSections];
+export const machineSections: MachineSection[] = [...coreSections, ...systemSections];
 
 export interface DoctorCheck {
   check: string;
@@ -160,6 +163,11 @@ export async function openCockpit(options: OpenCockpitOptions = {}): Promise<Coc
         { overall: h.overall, machines: h.machines.map(({ factors: _f, ...m }) => m) },
         { now: clock.now(), staleness: h.staleness, warnings: h.warnings },
       );
+    },
+    async robotRepos() {
+      const now = clock.now();
+      const { data, staleness, warnings } = await reposView(store, now.toISOString());
+      return envelope("repos", data, { now, staleness, warnings });
     },
     async robotMachine(id) {
       selectTargets(config, { machine: id });

@@ -26,3 +26,4 @@ export { starterConfig, writeStarterConfig } from "./config/starter.ts";
 export { parseJsonLines, type JsonLinesResult } from "./collect/jsonl.ts";
 export { insertJsonLines, type InsertJsonLinesOptions, type InsertJsonLinesResult } from "./store/ingest.ts";
 export { repoId, normalizeRemote } from "./collect/ids.ts";
+export { reposView, systemSections, type ReposData, type MachineRepos, type RepoLine } from "./robot/repos.ts";

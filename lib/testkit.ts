@@ -34,7 +34,7 @@ export interface FakeMachineOptions {
   tools?: Record<string, FakeTool>;
   /** Routes served over HTTP on 127.0.0.1 (`url(path)` gives the address). */
   http?: Record<string, string | { status?: number; body: string; contentType?: string }>;
-  /** Per-machine path overrides, as in vc.config.ts (`<collector>.<key>`). */
+  /** Per-machine path overrides, as in vc.config.ts (`<collector>.<key>`); `{http}` in a value becomes the `http` server's base URL. */
   paths?: Record<string, string>;
   /** Keep the system's PATH after the fake tools (default true); false hides every real tool. */
   systemPath?: boolean;
@@ -128,7 +128,9 @@ exit 64
 
   const systemPath = o.systemPath === false ? "/usr/bin/false-path-only" : (process.env.PATH ?? "/usr/bin:/bin");
   const env: Record<string, string> = { PATH: `${bin}:${systemPath}`, HOME: home, LANG: "C.UTF-8" };
-  const info: MachineInfo = { id: o.id ?? "fake", ssh: "local", tags: [], roles: [], paths: o.paths ?? {} };
+  const base = server ? `http://127.0.0.1:${server.port}` : "";
+  const paths = Object.fromEntries(Object.entries(o.paths ?? {}).map(([k, v]) => [k, v.replaceAll("{http}", base)]));
+  const info: MachineInfo = { id: o.id ?? "fake", ssh: "local", tags: [], roles: [], paths };
   // /bin/sh must still run with no system PATH: the executor spawns it by absolute path.
   const exec = createLocalExecutor({ machineId: info.id, home, env });
   return {

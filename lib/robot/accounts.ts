@@ -8,6 +8,7 @@ import { sql, type SqlQuery } from "../store/sql.ts";
 import type { Store } from "../store/store.ts";
 import type { MachineQuery, MachineSection } from "./machine.ts";
 
+/** What `accountsView` may be told beyond the store and the instant. */
 export interface AccountsViewOptions {
   /** Data older than this is flagged `stale` and warned about (default 900 s). */
   staleAfterSeconds?: number;
@@ -77,6 +78,7 @@ export interface ToolProfile {
   stale: boolean;
 }
 
+/** The `data` of `vc robot accounts` (vc.robot.accounts.v1). */
 export interface AccountsData {
   accounts: AccountUsage[];
   profiles: ProfileLimits[];

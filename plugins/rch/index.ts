@@ -1,6 +1,8 @@
 import { defineCollector } from "vibe-cockpit";
 import { TRACKED_METRICS, mapMetrics, mapStatus, readResponse } from "./parse.ts";
 
+export { TRACKED_METRICS };
+
 /** Where rchd serves Prometheus metrics unless told otherwise (`rchd --metrics-port 9100`). */
 export const DEFAULT_METRICS_URL = "http://127.0.0.1:9100/metrics";
 
@@ -51,6 +53,11 @@ export function rch(options: RchOptions = {}) {
           if (res.truncated) ctx.warn(`${url}: the response was cut at the byte limit; the last family may be incomplete`);
           const m = mapMetrics(res.body, tracked, ctx.now);
           metrics = m.rows;
+          const room = Math.max(0, ctx.limits.maxRows - 1 - workers.length);
+          if (metrics.length > room) {
+            ctx.warn(`${url}: ${metrics.length} tracked samples, kept the first ${room} (max_rows)`);
+            metrics = metrics.slice(0, room);
+          }
           if (m.errors.length > 0) {
             const first = m.errors[0]!;
             ctx.warn(`${url}: ${m.errors.length} line(s) not understood, e.g. line ${first.line}: ${first.message}`);

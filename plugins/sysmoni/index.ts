@@ -1,6 +1,9 @@
 import { defineCollector } from "vibe-cockpit";
 import { INOTIFY_PROBE, mapSample, parseInotifyProbe, readSample } from "./parse.ts";
 
+// Two ticks, then head closes the pipe. An empty answer (no sysmoni, no stream) falls back to --json.
+const STREAM = "sysmoni --json-stream 2>/dev/null | head -n 2";
+
 export interface SysmoniOptions {
   /**
    * Count the collecting user's inotify watches from /proc (default true). sysmoni's own count
@@ -10,8 +13,9 @@ export interface SysmoniOptions {
 }
 
 /**
- * sysmoni (plan §3.10): one `sysmoni --json` sample per run into sys_samples (source "sysmoni"),
- * its top processes, GPUs and thermal zones, plus the user's inotify watches.
+ * sysmoni (plan §3.10): one sample per run (the second tick of `sysmoni --json-stream`, whose
+ * rates are measured; `sysmoni --json` where it cannot stream) into sys_samples (source
+ * "sysmoni"), its top processes, GPUs and thermal zones, plus the user's inotify watches.
  * @example collectors: [sysmoni()]
  */
 export function sysmoni(options: SysmoniOptions = {}) {
@@ -20,16 +24,22 @@ export function sysmoni(options: SysmoniOptions = {}) {
     name: "sysmoni",
     version: "1.0.0",
     schemaVersion: 1,
-    description: "sysmoni --json: CPU, memory, IO, network, GPUs, temperatures, top processes, inotify",
+    description: "sysmoni --json-stream: CPU, memory, IO, network, GPUs, temperatures, top processes, inotify",
     requires: { commands: ["sysmoni"] },
     async collect(ctx) {
-      // sysmoni waits one interval (1 s by default) before it prints its sample.
-      const r = await ctx.exec.run(["sysmoni", "--json"]);
-      if (r.exitCode !== 0) {
-        throw new Error(`sysmoni --json exited with ${r.exitCode ?? "a signal"}: ${(r.stderr.trim() || r.stdout.trim()).slice(0, 200)}`);
+      // `sysmoni --json` prints its first tick, which has nothing to measure rates against (CPU,
+      // disk and network read 0): the second tick of `--json-stream` has them (about 2 s, at
+      // sysmoni's default 1 s interval; sysmoni ends on the closed pipe at its next tick).
+      let r = await ctx.exec.run({ script: STREAM });
+      let what = "sysmoni --json-stream";
+      if (r.stdout.trim() === "") {
+        // A sysmoni that does not stream answers --json alone.
+        r = await ctx.exec.run(["sysmoni", "--json"]);
+        what = "sysmoni --json";
+        if (r.exitCode !== 0) throw new Error(`${what} exited with ${r.exitCode ?? "a signal"}: ${(r.stderr.trim() || r.stdout.trim()).slice(0, 200)}`);
       }
-      const { raw, sample } = readSample(r.stdout);
-      const rows = mapSample(raw, sample, ctx.warn);
+      const { raw, sample, tick } = readSample(r.stdout, what);
+      const rows = mapSample(raw, sample, ctx.warn, tick);
       if (probe) {
         try {
           const p = await ctx.exec.run({ script: INOTIFY_PROBE }, { timeoutMs: 15_000, maxBytes: 4096 });

@@ -63,10 +63,11 @@ export interface SysmoniRows {
 }
 
 /**
- * The last JSON line of sysmoni's output (`--json` prints one; `--json-stream` many), checked
- * against the Sample shape. Throws a readable Error when there is none.
+ * The last JSON line of sysmoni's output (`--json` prints one; `--json-stream` one per tick),
+ * checked against the Sample shape, and how many lines came before it. Throws a readable Error
+ * when there is no sample.
  */
-export function readSample(stdout: string): { raw: Record<string, unknown>; sample: Sample } {
+export function readSample(stdout: string, what = "sysmoni --json"): { raw: Record<string, unknown>; sample: Sample; tick: number } {
   const lines = stdout.split("\n").map((l) => l.trim()).filter((l) => l !== "");
   let lastError = "no output";
   for (let i = lines.length - 1; i >= 0; i--) {
@@ -78,19 +79,31 @@ export function readSample(stdout: string): { raw: Record<string, unknown>; samp
       continue;
     }
     const r = v.safeParse(SampleSchema, raw);
-    if (r.success) return { raw: raw as Record<string, unknown>, sample: r.output };
+    if (r.success) return { raw: raw as Record<string, unknown>, sample: r.output, tick: i + 1 };
     const issue = r.issues[0];
     lastError = `not a sysmoni sample: ${issue.path?.map((p) => String(p.key)).join(".") || "(top)"}: ${issue.message}`;
   }
-  throw new Error(`sysmoni --json printed no sample (${lastError}): ${JSON.stringify(stdout.slice(0, 120))}`);
+  throw new Error(`${what} printed no sample (${lastError}): ${JSON.stringify(stdout.slice(0, 120))}`);
 }
 
 /**
- * Maps a sample to rows. `Interval` is nanoseconds (Go Duration); MB/s and Mbit/s rates go to the
- * core columns unchanged (disk_*_mbps are megabytes/s as sysmoni computes them, net_*_mbps megabits/s);
- * a process's Memory is a percent of RAM, its ReadKBs/WriteKBs KiB per second.
+ * sysmoni's first tick has no previous one to measure against: CPU, disk and network rates, per
+ * process I/O and FDDiff all come out as 0 (FDDiff as the whole fd count). `--json` prints only
+ * that first tick, so a one-shot sample with an all-zero CPU is "not measured", not "idle".
  */
-export function mapSample(raw: Record<string, unknown>, s: Sample, warn: (m: string) => void): SysmoniRows {
+export function isUnmeasured(s: Sample, tick: number): boolean {
+  return tick < 2 && s.CPU.Total === 0 && (s.CPU.PerCore ?? []).every((c) => c === 0);
+}
+
+/**
+ * Maps a sample to rows. `Interval` is nanoseconds (Go Duration); rates go to the core columns
+ * unchanged (disk_*_mbps are MiB/s as sysmoni computes them, net_*_mbps megabits/s); a process's
+ * Memory is a percent of RAM, its ReadKBs/WriteKBs KiB per second. `tick` is the sample's place in
+ * sysmoni's stream (1 = the first): an unmeasured first tick (isUnmeasured) gives nulls for rates.
+ */
+export function mapSample(raw: Record<string, unknown>, s: Sample, warn: (m: string) => void, tick = 2): SysmoniRows {
+  const unmeasured = isUnmeasured(s, tick);
+  const rate = (n: number | null | undefined) => (unmeasured ? null : orNull(n));
   const total = orNull(s.Memory.TotalBytes);
   const top: Record<string, unknown>[] = [];
   const seen = new Set<number>();
@@ -116,9 +129,9 @@ export function mapSample(raw: Record<string, unknown>, s: Sample, warn: (m: str
       mem_pct: memPct,
       mem_bytes: memPct !== null && total !== null ? Math.round((memPct / 100) * total) : null,
       fd_count: int(x.FDCount),
-      fd_diff: int(x.FDDiff),
-      io_read_kib_s: orNull(x.ReadKBs),
-      io_write_kib_s: orNull(x.WriteKBs),
+      fd_diff: unmeasured ? null : int(x.FDDiff),
+      io_read_kib_s: rate(x.ReadKBs),
+      io_write_kib_s: rate(x.WriteKBs),
       raw_json: p,
     });
   });
@@ -152,7 +165,7 @@ export function mapSample(raw: Record<string, unknown>, s: Sample, warn: (m: str
   const sample = {
     sampled_at: sampledAt,
     sample_interval_s: interval !== null ? interval / 1e9 : null, // Go Duration: nanoseconds
-    cpu_total: orNull(s.CPU.Total),
+    cpu_total: rate(s.CPU.Total),
     cpu_cores: s.CPU.PerCore?.length ? s.CPU.PerCore.length : null,
     load1: orNull(s.CPU.Load1),
     load5: orNull(s.CPU.Load5),
@@ -164,10 +177,10 @@ export function mapSample(raw: Record<string, unknown>, s: Sample, warn: (m: str
     mem_buffers_bytes: orNull(s.Memory.Buffers),
     swap_used_bytes: orNull(s.Memory.SwapUsed),
     swap_total_bytes: orNull(s.Memory.SwapTotal),
-    disk_read_mbps: orNull(s.IO?.DiskReadMBs),
-    disk_write_mbps: orNull(s.IO?.DiskWriteMBs),
-    net_rx_mbps: orNull(s.IO?.NetRxMbps),
-    net_tx_mbps: orNull(s.IO?.NetTxMbps),
+    disk_read_mbps: rate(s.IO?.DiskReadMBs),
+    disk_write_mbps: rate(s.IO?.DiskWriteMBs),
+    net_rx_mbps: rate(s.IO?.NetRxMbps),
+    net_tx_mbps: rate(s.IO?.NetTxMbps),
     gpu_count: s.GPUs ? gpus.length : 0,
     gpu_util_max: maxOf(gpus.map((g) => g.util_pct as number | null)),
     temp_max_c: maxOf(temps.map((t) => t.temp_c as number | null)),

@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { expect } from "bun:test";
+import { describe, expect, it } from "bun:test";
 import { testCollector } from "../../lib/testkit.ts";
 import { uptime } from "../../examples/custom-plugin/uptime.ts";
 
@@ -17,4 +17,18 @@ testCollector({
       { machine_id: "fake", collected_at: "2026-01-25T03:00:00.000Z", load1: 0, load5: 0.03, load15: 0 },
     ]);
   },
+});
+
+describe("the test kit's fake machine", () => {
+  it("serves http routes on loopback and puts their base URL into paths", async () => {
+    const { createFakeMachine } = await import("../../lib/testkit.ts");
+    const m = createFakeMachine({ http: { "/metrics": "up 1\n" }, paths: { "rch.metrics_url": "{http}/metrics" } });
+    try {
+      expect(m.info.paths["rch.metrics_url"]).toBe(m.url("/metrics"));
+      expect(m.info.paths["rch.metrics_url"]).toStartWith("http://127.0.0.1:");
+      expect(await m.exec.httpGet(m.url("/metrics"))).toEqual({ status: 200, body: "up 1\n", truncated: false });
+    } finally {
+      m.close();
+    }
+  });
 });

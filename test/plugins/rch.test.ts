@@ -315,3 +315,20 @@ describe("rch collector", () => {
     expect(run.error).toBe("rch status --json exited with 2: error: unexpected argument '--json'");
   });
 });
+
+describe("rch collector limits", () => {
+  it("keeps a scrape within max_rows, with a warning", async () => {
+    const collector = rch();
+    const store = await createTestStore([collector]);
+    const machine = createFakeMachine({ tools: { rch: { "status --json": status } }, paths: { "rch.metrics_url": server.url("/metrics") } });
+    try {
+      const run = await runOnce({ store, collector, machine, limits: { maxRows: 10 } });
+      expect(run.result).toBe("ok");
+      expect(run.rowsByTable).toEqual({ rch_status_snapshots: 1, rch_worker_snapshots: 3, rch_metric_samples: 6 });
+      expect(run.warnings).toEqual([`${server.url("/metrics")}: 36 tracked samples, kept the first 6 (max_rows)`]);
+    } finally {
+      machine.close();
+      await store.close();
+    }
+  });
+});

@@ -1,11 +1,10 @@
 import { afterAll, describe, expect, it } from "bun:test";
-import { watch } from "node:fs";
-import { readFileSync } from "node:fs";
+import { chmodSync, readFileSync, watch, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { createFakeMachine, createTestStore, runOnce, testCollector } from "../../lib/testkit.ts";
 import { createFixedClock } from "../../lib/index.ts";
 import { sysmoni } from "../../plugins/sysmoni/index.ts";
-import { INOTIFY_PROBE, mapSample, parseGoTime, parseInotifyProbe, readSample } from "../../plugins/sysmoni/parse.ts";
+import { INOTIFY_PROBE, isUnmeasured, mapSample, parseGoTime, parseInotifyProbe, readSample } from "../../plugins/sysmoni/parse.ts";
 
 // Real `sysmoni --json` and `--json-stream` outputs (system_resource_protection_script @9474924).
 const fx = (name: string) => readFileSync(join(import.meta.dir, "../fixtures/sysmoni", name), "utf8");
@@ -119,6 +118,29 @@ describe("sysmoni parser", () => {
     expect(rows.sample).toMatchObject({ disk_read_mbps: null, net_tx_mbps: null, cpu_total: 52.8527582444736 });
   });
 
+  it("takes a one-shot first tick's zero CPU and rates as not measured, and a later tick's zeros as zeros", () => {
+    // What `sysmoni --json` really prints: its first tick, with nothing earlier to measure against.
+    const first = variant((s) => {
+      s.CPU.Total = 0;
+      s.CPU.PerCore = s.CPU.PerCore.map(() => 0);
+      s.IO = { DiskReadMBs: 0, DiskWriteMBs: 0, NetRxMbps: 0, NetTxMbps: 0, PerDevice: null };
+      for (const p of s.Top) Object.assign(p, { ReadKBs: 0, WriteKBs: 0, FDDiff: p.FDCount });
+    });
+    const one = readSample(first);
+    expect(one.tick).toBe(1);
+    expect(isUnmeasured(one.sample, one.tick)).toBe(true);
+    const rows = mapSample(one.raw, one.sample, () => {}, one.tick);
+    expect(rows.sample).toMatchObject({ cpu_total: null, disk_read_mbps: null, disk_write_mbps: null, net_rx_mbps: null, net_tx_mbps: null, cpu_cores: 32, load1: 14.21 });
+    expect(rows.top[0]).toMatchObject({ pid: 365421, cpu_pct: 137.8193919197059, fd_count: 381, fd_diff: null, io_read_kib_s: null, io_write_kib_s: null });
+    // The same zeros on a second tick are measurements.
+    const second = mapSample(one.raw, one.sample, () => {}, 2);
+    expect(second.sample).toMatchObject({ cpu_total: 0, disk_read_mbps: 0, net_tx_mbps: 0 });
+    expect(second.top[0]).toMatchObject({ fd_diff: 381, io_read_kib_s: 0 });
+    // A first tick that did measure something (the real fixture) is kept as it is.
+    const real1 = readSample(real);
+    expect(isUnmeasured(real1.sample, real1.tick)).toBe(false);
+  });
+
   it("refuses output that is not a sample, saying what it got", () => {
     expect(() => readSample("")).toThrow(/no sample \(no output\)/);
     expect(() => readSample('{"Timestamp": 5}\n')).toThrow(/Timestamp/);
@@ -147,6 +169,37 @@ describe("sysmoni collector", () => {
       { machine_id: "orko", n: 128 },
       { machine_id: "trj", n: 3 },
     ]);
+  });
+
+  it("reads the second tick of --json-stream, and falls back to --json where there is no stream", async () => {
+    const collector = sysmoni({ inotifyProbe: false });
+    const store = await createTestStore([collector]);
+    const streaming = createFakeMachine({ id: "a", tools: { sysmoni: { "--json-stream": stream } } });
+    const oneShot = createFakeMachine({ id: "b", tools: { sysmoni: { "--json": real } } });
+    cleanup.push(() => streaming.close(), () => oneShot.close(), () => store.close());
+    expect((await runOnce({ store, collector, machine: streaming })).result).toBe("ok");
+    expect((await runOnce({ store, collector, machine: oneShot })).result).toBe("ok");
+    expect(streaming.calls("sysmoni")).toEqual(["--version", "--json-stream"]); // --version: the tool probe
+    expect(oneShot.calls("sysmoni")).toEqual(["--version", "--json-stream", "--json"]);
+    expect(await store.query("SELECT machine_id, sampled_at FROM sys_samples ORDER BY machine_id")).toEqual([
+      { machine_id: "a", sampled_at: "2026-08-20T15:11:11.225Z" },
+      { machine_id: "b", sampled_at: "2026-08-20T15:11:09.218Z" },
+    ]);
+  });
+
+  it("stops a sysmoni that streams forever after two ticks", async () => {
+    // Like the real one: a line per tick until the pipe closes (then SIGPIPE ends it).
+    const m = createFakeMachine({ home: { "tick.json": real } });
+    writeFileSync(join(m.bin, "sysmoni"), `#!/bin/sh\n[ "$1" = "--json-stream" ] || exit 2\nwhile cat "$HOME/tick.json"; do sleep 0.2; done\n`);
+    chmodSync(join(m.bin, "sysmoni"), 0o755);
+    const collector = sysmoni({ inotifyProbe: false });
+    const store = await createTestStore([collector]);
+    cleanup.push(() => m.close(), () => store.close());
+    const t0 = performance.now();
+    const run = await runOnce({ store, collector, machine: m, limits: { timeoutMs: 10_000 } });
+    expect(run.result).toBe("ok");
+    expect(performance.now() - t0).toBeLessThan(5_000);
+    expect(run.rowsByTable.sys_samples).toBe(1);
   });
 
   it("fails readably when sysmoni exits non-zero", async () => {

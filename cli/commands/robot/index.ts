@@ -5,5 +5,6 @@ export default defineCommand({
   subCommands: {
     health: () => import("./health.ts").then((m) => m.default),
     machine: () => import("./machine.ts").then((m) => m.default),
+    repos: () => import("./repos.ts").then((m) => m.default),
   },
 });
