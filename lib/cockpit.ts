@@ -15,6 +15,8 @@ import { computeHealth, type FleetHealth, type MachineHealth } from "./health/in
 import { envelope, type RobotEnvelope } from "./robot/envelope.ts";
 import { recordAudit } from "./audit.ts";
 import { reposView, systemSections, type ReposData } from "./robot/repos.ts";
+import { accountSections, accountsView, type AccountsData } from "./robot/accounts.ts";
+import { mailSections } from "./robot/mail.ts";
 import { listMachines, probeMachines, type MachineListing, type MachineProbe } from "./machines.ts";
 import { coreSections, loadMachineSections, type MachineSection } from "./robot/machine.ts";
 import { queryReadOnly } from "./store/readonly.ts";
@@ -44,6 +46,8 @@ export interface Cockpit {
   health(): Promise<FleetHealth>;
   /** `vc robot health`: health in the robot envelope. */
   robotHealth(): Promise<RobotEnvelope<{ overall: FleetHealth["overall"]; machines: Omit<MachineHealth, "factors">[] }>>;
+  /** `vc robot accounts`: caut usage per account, caam profiles and tools, provider events. */
+  robotAccounts(): Promise<RobotEnvelope<AccountsData>>;
   /** `vc robot repos`: per machine, repos with dirty, ahead/behind, last commit and ready beads. */
   robotRepos(): Promise<RobotEnvelope<ReposData>>;
   /** `vc robot machine <id>`. */
@@ -67,7 +71,7 @@ export interface MachineView {
 }
 
 /** The sections of the machine view, in order. Areas with more data add theirs here. */
-export const machineSections: MachineSection[] = [...coreSections, ...systemSections];
+export const machineSections: MachineSection[] = [...coreSections, ...systemSections, ...accountSections, ...mailSections];
 
 export interface DoctorCheck {
   check: string;
@@ -163,6 +167,12 @@ export async function openCockpit(options: OpenCockpitOptions = {}): Promise<Coc
         { overall: h.overall, machines: h.machines.map(({ factors: _f, ...m }) => m) },
         { now: clock.now(), staleness: h.staleness, warnings: h.warnings },
       );
+    },
+    async robotAccounts() {
+      const now = clock.now();
+      const staleAfterSeconds = config.polling.interval_seconds * config.polling.stale_after_intervals;
+      const { data, staleness, warnings } = await accountsView(store, now.toISOString(), { staleAfterSeconds });
+      return envelope("accounts", data, { now, staleness, warnings });
     },
     async robotRepos() {
       const now = clock.now();

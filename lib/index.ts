@@ -27,3 +27,5 @@ export { parseJsonLines, type JsonLinesResult } from "./collect/jsonl.ts";
 export { insertJsonLines, type InsertJsonLinesOptions, type InsertJsonLinesResult } from "./store/ingest.ts";
 export { repoId, normalizeRemote } from "./collect/ids.ts";
 export { reposView, systemSections, type ReposData, type MachineRepos, type RepoLine } from "./robot/repos.ts";
+export { accountsView, accountSections, type AccountsData, type AccountsViewOptions, type AccountUsage, type ProfileLimits, type ToolProfile } from "./robot/accounts.ts";
+export { mailSections } from "./robot/mail.ts";

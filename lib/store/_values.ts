@@ -1,4 +1,5 @@
 import {
+  VARCHAR,
   BIGINT,
   BOOLEAN,
   DOUBLE,
@@ -134,7 +135,7 @@ function kindOf(type: DuckDBType): StageKind {
  * when every value of a batch is a safe integer (`numeric`), BIGINT columns as DOUBLE; DuckDB casts
  * them back in one vectorised INSERT … SELECT.
  */
-export function planColumn(name: string, type: DuckDBType, numeric: boolean): ColumnPlan {
+export function planColumn(name: string, type: DuckDBType, numeric: boolean, json = false): ColumnPlan {
   const id = type.typeId;
   if (id === DuckDBTypeId.TIMESTAMP) {
     const ms = `${name}__ms`;
@@ -156,6 +157,24 @@ export function planColumn(name: string, type: DuckDBType, numeric: boolean): Co
       stage: { name: n, sql: "DOUBLE", type: DOUBLE, kind: "f64" },
       select: `CAST(${q(n)} AS BIGINT)`,
       convert: (value) => (value === null || value === undefined ? null : typeof value === "number" && Number.isSafeInteger(value) ? value : undefined),
+    };
+  }
+  if (json) {
+    // Staged as text and checked here, so a bad value names its column instead of aborting the transaction.
+    return {
+      name,
+      stage: { name, sql: "VARCHAR", type: VARCHAR, kind: "str" },
+      select: `CAST(${q(name)} AS JSON)`,
+      convert(v) {
+        if (v === null || v === undefined) return null;
+        if (typeof v !== "string") return JSON.stringify(v);
+        try {
+          JSON.parse(v);
+          return v;
+        } catch {
+          return undefined;
+        }
+      },
     };
   }
   const kind = kindOf(type);

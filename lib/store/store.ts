@@ -159,6 +159,8 @@ interface StoreParts {
 interface TableInfo {
   columns: string[];
   types: DuckDBType[];
+  /** Type names as declared (JSON included). */
+  typeNames: string[];
   /** Staging for batches whose BIGINT values are all safe integers (fast), and for the rest (exact). */
   fast: StagePlan;
   exact: StagePlan;
@@ -208,13 +210,20 @@ function createStore(parts: StoreParts): Store {
     if (!probe) throw new VcError("invalid_input", `no table "${table}" in the store`, { details: { table } });
     const columns = probe.columnNames();
     const types = probe.columnTypes();
+    // node-api reports JSON columns as VARCHAR: the catalog knows them by name.
+    const declared = await writer.runAndReadAll(
+      "SELECT column_name, data_type FROM duckdb_columns() WHERE table_name = $1 AND schema_name = 'main' AND database_name = current_database()",
+      [table],
+    );
+    const json = new Set(declared.getRowObjects().filter((r) => r.data_type === "JSON").map((r) => r.column_name as string));
     const stagePlan = (numeric: boolean): StagePlan => {
-      const plans = columns.map((c, i) => planColumn(c, types[i]!, numeric));
+      const plans = columns.map((c, i) => planColumn(c, types[i]!, numeric, json.has(c)));
       const stage = `_stage_${numeric ? "n" : "x"}_${table}`;
       const insertSql = `INSERT INTO main.${quoteIdentifier(table)} SELECT ${plans.map((p) => p.select).join(", ")} FROM temp.main.${quoteIdentifier(stage)} ON CONFLICT DO NOTHING`;
       return { plans, stage, stageTypes: plans.map((p) => p.stage.type), insertSql, created: false };
     };
-    const info = { columns, types, fast: stagePlan(true), exact: stagePlan(false) };
+    const typeNames = columns.map((c, i) => (json.has(c) ? "JSON" : types[i]!.toString()));
+    const info = { columns, types, typeNames, fast: stagePlan(true), exact: stagePlan(false) };
     tables.set(table, info);
     return info;
   }
@@ -243,7 +252,7 @@ function createStore(parts: StoreParts): Store {
       appender.flushSync();
     } catch (err) {
       if (err instanceof BadValue) {
-        const type = info.types[info.columns.indexOf(err.column)]!.toString();
+        const type = info.typeNames[info.columns.indexOf(err.column)]!;
         throw new VcError("invalid_input", `table ${table}, column ${err.column}: ${JSON.stringify(err.value)} is not a ${type} (row ${err.row})`);
       }
       throw err;
@@ -253,8 +262,11 @@ function createStore(parts: StoreParts): Store {
     try {
       const result = await writer.run(plan.insertSql);
       return Number(result.rowsChanged);
+    } catch (err) {
+      throw new VcError("query_failed", `inserting into ${table}: ${errorMessage(err).split("\n")[0]}`, { cause: err });
     } finally {
-      await writer.run(`DELETE FROM temp.main.${quoteIdentifier(plan.stage)}`);
+      // After a failed INSERT the transaction is aborted and this fails too: it must not hide the cause.
+      await writer.run(`DELETE FROM temp.main.${quoteIdentifier(plan.stage)}`).catch(() => {});
     }
   }
 

@@ -7,9 +7,11 @@
  */
 import * as v from "valibot";
 
-const str = v.nullish(v.string());
-const num = v.nullish(v.number());
-const bool = v.nullish(v.boolean());
+/** An optional field: absent, null, or of a type this reader does not know all read as null. */
+const opt = <T extends v.GenericSchema>(schema: T) => v.fallback(v.nullish(schema), null);
+const str = opt(v.string());
+const num = opt(v.number());
+const bool = opt(v.boolean());
 
 export const UsageWindowSchema = v.looseObject({
   utilization: num,
@@ -26,11 +28,11 @@ export const UsageInfoSchema = v.looseObject({
   primary_window: v.nullish(v.unknown()),
   secondary_window: v.nullish(v.unknown()),
   tertiary_window: v.nullish(v.unknown()),
-  model_windows: v.nullish(v.record(v.string(), v.unknown())),
-  credits: v.nullish(v.looseObject({ has_credits: bool, unlimited: bool, balance: num })),
+  model_windows: opt(v.record(v.string(), v.unknown())),
+  credits: opt(v.looseObject({ has_credits: bool, unlimited: bool, balance: num })),
   fetched_at: str,
   error: str,
-  burn_rate: v.nullish(
+  burn_rate: opt(
     v.looseObject({
       tokens_per_minute: num,
       tokens_per_hour: num,
@@ -38,7 +40,7 @@ export const UsageInfoSchema = v.looseObject({
       sample_period: num, // nanoseconds
       sample_size: num,
       confidence: num,
-      by_model: v.nullish(v.record(v.string(), v.number())),
+      by_model: opt(v.record(v.string(), v.unknown())),
       total_tokens: num,
     }),
   ),
@@ -49,7 +51,7 @@ export const UsageInfoSchema = v.looseObject({
 export const ProfileUsageSchema = v.looseObject({
   provider: v.pipe(v.string(), v.minLength(1)),
   profile_name: v.string(),
-  usage: v.nullish(UsageInfoSchema),
+  usage: v.nullish(UsageInfoSchema), // a usage of another shape skips the entry, with a warning
 });
 
 export const StatusToolSchema = v.looseObject({
@@ -57,18 +59,18 @@ export const StatusToolSchema = v.looseObject({
   logged_in: bool,
   active_profile: str,
   error: str,
-  health: v.nullish(
+  health: opt(
     v.looseObject({ status: str, reason: str, expires_at: str, error_count: num, cooldown_remaining: str }),
   ),
-  identity: v.nullish(
+  identity: opt(
     v.looseObject({ email: str, organization: str, plan_type: str, account_id: str, expires_at: str, provider: str }),
   ),
 });
 
 export const StatusOutputSchema = v.looseObject({
   tools: v.nullable(v.array(v.unknown())), // a Go nil slice prints null
-  warnings: v.nullish(v.array(v.unknown())),
-  recommendations: v.nullish(v.array(v.unknown())),
+  warnings: opt(v.array(v.unknown())),
+  recommendations: opt(v.array(v.unknown())),
 });
 
 type Row = Record<string, unknown>;
@@ -154,12 +156,16 @@ export function limitsRows(list: readonly unknown[], warn: Warn): { windows: Row
         continue;
       }
       const util = win.output.utilization ?? (typeof win.output.used_percent === "number" ? win.output.used_percent / 100 : null);
+      if (util === null) {
+        warn(`skipped caam ${provider}/${profile} ${name} window: neither utilization nor used_percent is a number`);
+        continue;
+      }
       mine.push({
         provider,
         profile,
         window_name: name,
         utilization: util,
-        utilization_pct: util === null ? null : round6(util * 100),
+        utilization_pct: round6(util * 100),
         used_percent: typeof win.output.used_percent === "number" ? Math.trunc(win.output.used_percent) : null,
         resets_at: isoTime(win.output.resets_at),
         window_minutes: nsToMinutes(win.output.window_duration),

@@ -8,9 +8,11 @@
 import { createHash } from "node:crypto";
 import * as v from "valibot";
 
-const str = v.nullish(v.string());
-const num = v.nullish(v.number());
-const bool = v.nullish(v.boolean());
+/** An optional field: absent, null, or of a type this reader does not know all read as null. */
+const opt = <T extends v.GenericSchema>(schema: T) => v.fallback(v.nullish(schema), null);
+const str = opt(v.string());
+const num = opt(v.number());
+const bool = opt(v.boolean());
 
 export const HealthSchema = v.looseObject({
   status: v.string(),
@@ -18,15 +20,15 @@ export const HealthSchema = v.looseObject({
   health_level: str,
   initialized: bool,
   explanation: str,
-  warnings: v.nullish(v.array(v.unknown())),
-  errors: v.nullish(v.array(v.unknown())),
+  warnings: opt(v.array(v.unknown())),
+  errors: opt(v.array(v.unknown())),
   recommended_action: str,
   latency_ms: num,
   data_dir: str,
-  db: v.nullish(v.looseObject({ exists: bool, conversations: num, messages: num })),
-  state: v.nullish(
+  db: opt(v.looseObject({ exists: bool, conversations: num, messages: num })),
+  state: opt(
     v.looseObject({
-      index: v.nullish(
+      index: opt(
         v.looseObject({
           exists: bool,
           status: str,
@@ -38,10 +40,10 @@ export const HealthSchema = v.looseObject({
           documents: num,
         }),
       ),
-      database: v.nullish(v.looseObject({ exists: bool, conversations: num, messages: num })),
-      pending: v.nullish(v.looseObject({ sessions: num })),
-      rebuild: v.nullish(v.looseObject({ active: bool })),
-      _meta: v.nullish(v.looseObject({ db_path: str, data_dir: str })),
+      database: opt(v.looseObject({ exists: bool, conversations: num, messages: num })),
+      pending: opt(v.looseObject({ sessions: num })),
+      rebuild: opt(v.looseObject({ active: bool })),
+      _meta: opt(v.looseObject({ db_path: str, data_dir: str })),
     }),
   ),
 });
@@ -49,14 +51,14 @@ export const HealthSchema = v.looseObject({
 export const StatsSchema = v.looseObject({
   conversations: v.number(),
   messages: num,
-  by_agent: v.nullish(v.array(v.unknown())),
-  top_workspaces: v.nullish(v.array(v.unknown())),
-  by_source: v.nullish(v.array(v.unknown())),
-  raw_mirror: v.nullish(v.record(v.string(), v.unknown())),
+  by_agent: opt(v.array(v.unknown())),
+  top_workspaces: opt(v.array(v.unknown())),
+  by_source: opt(v.array(v.unknown())),
+  raw_mirror: opt(v.record(v.string(), v.unknown())),
 });
 
 export const TimelineSessionSchema = v.looseObject({
-  id: v.nullish(v.union([v.number(), v.string()])),
+  id: opt(v.union([v.number(), v.string()])),
   agent: str,
   started_at: v.number(), // epoch ms
   ended_at: num,
@@ -64,9 +66,9 @@ export const TimelineSessionSchema = v.looseObject({
 });
 
 export const TimelineSchema = v.looseObject({
-  range: v.nullish(v.looseObject({ start: num, end: num })),
+  range: opt(v.looseObject({ start: num, end: num })),
   total_sessions: num,
-  groups: v.nullish(v.record(v.string(), v.array(v.unknown()))),
+  groups: v.nullish(v.record(v.string(), v.unknown())),
   sessions: v.nullish(v.array(v.unknown())),
 });
 
@@ -232,6 +234,10 @@ export function timelineRows(t: Timeline, before: BucketMemory, max: number, war
   if (t.groups) {
     for (const [key, sessions] of Object.entries(t.groups)) {
       const b = bucketOf(key);
+      if (!Array.isArray(sessions)) {
+        warn(`skipped cass timeline group ${JSON.stringify(key.slice(0, 40))}: not a list of sessions`);
+        continue;
+      }
       if (!b) {
         warn(`skipped cass timeline group ${JSON.stringify(key.slice(0, 40))}: not an hour or day key`);
         continue;

@@ -1,6 +1,6 @@
+import * as v from "valibot";
 import { cursor, defineCollector, errorMessage, sql, type CollectContext, type Cursor } from "vibe-cockpit";
 import { UsageOutputSchema, historyRows, isoTime, issueText, parseJsonOutput, statusEvents, usageRows, type StatusMemory } from "./parse.ts";
-import * as v from "valibot";
 
 export interface CautOptions {
   /** Also ask providers' status pages (`caut usage --json --status`; network, slower). Default false. */

@@ -7,8 +7,10 @@
 import { createHash } from "node:crypto";
 import * as v from "valibot";
 
-const str = v.nullish(v.string());
-const num = v.nullish(v.number());
+/** An optional field: absent, null, or of a type this reader does not know all read as null. */
+const opt = <T extends v.GenericSchema>(schema: T) => v.fallback(v.nullish(schema), null);
+const str = opt(v.string());
+const num = opt(v.number());
 
 export const RateWindowSchema = v.looseObject({
   usedPercent: v.number(),
@@ -22,15 +24,15 @@ export const ProviderPayloadSchema = v.looseObject({
   account: str,
   version: str,
   source: str,
-  status: v.nullish(v.looseObject({ indicator: str, description: str, updatedAt: str, url: str })),
+  status: opt(v.looseObject({ indicator: str, description: str, updatedAt: str, url: str })),
   usage: v.looseObject({
     primary: v.nullish(v.unknown()),
     secondary: v.nullish(v.unknown()),
     tertiary: v.nullish(v.unknown()),
     updatedAt: str,
-    identity: v.nullish(v.looseObject({ accountEmail: str, accountOrganization: str, loginMethod: str })),
+    identity: opt(v.looseObject({ accountEmail: str, accountOrganization: str, loginMethod: str })),
   }),
-  credits: v.nullish(v.looseObject({ remaining: num, updatedAt: str })),
+  credits: opt(v.looseObject({ remaining: num, updatedAt: str })),
   authWarning: str,
 });
 
@@ -38,7 +40,7 @@ export const ErrorDetailSchema = v.looseObject({
   provider: v.string(),
   finalError: str,
   errorCode: str,
-  retryable: v.nullish(v.boolean()),
+  retryable: opt(v.boolean()),
 });
 
 /** The caut robot envelope. `data` entries are checked one by one. */
@@ -47,8 +49,8 @@ export const UsageOutputSchema = v.looseObject({
   generatedAt: str,
   command: str,
   data: v.array(v.unknown()),
-  errors: v.nullish(v.array(v.unknown())),
-  errorDetails: v.nullish(v.array(v.unknown())),
+  errors: opt(v.array(v.unknown())),
+  errorDetails: opt(v.array(v.unknown())),
 });
 
 export type ProviderPayload = v.InferOutput<typeof ProviderPayloadSchema>;

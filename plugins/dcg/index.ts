@@ -9,10 +9,15 @@ export const DEFAULT_CONFIG = "~/.config/dcg/config.toml";
 const NL = 0x0a;
 
 async function readConfig(ctx: CollectContext, path: string): Promise<DcgConfigPaths | null> {
-  const st = await ctx.exec.stat(path);
-  if (!st) return null;
-  const bytes = await ctx.exec.readRange(path, 0, Math.min(st.size, 1024 * 1024));
-  return parseDcgConfig(new TextDecoder().decode(bytes));
+  try {
+    const st = await ctx.exec.stat(path);
+    if (!st) return null;
+    const bytes = await ctx.exec.readRange(path, 0, Math.min(st.size, 1024 * 1024));
+    return parseDcgConfig(new TextDecoder().decode(bytes));
+  } catch (err) {
+    ctx.warn(`cannot read dcg's config ${path}: ${err instanceof Error ? err.message : String(err)}; using the default paths`);
+    return null;
+  }
 }
 
 /** A path from dcg's config: `~/…` and absolute as they are; relative ones taken from HOME. */

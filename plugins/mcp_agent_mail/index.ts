@@ -86,7 +86,18 @@ export function mcpAgentMail(options: McpAgentMailOptions = {}) {
       const prevChange = ctx.cursors.recipient_changes;
       let changeMs: number | undefined = prevChange?.kind === "timestamp" ? Date.parse(prevChange.at) : undefined;
 
-      // A mailbox re-created from scratch restarts its ids: read it from the start.
+      // A mailbox re-created from scratch restarts its ids: read it from the start. The Rust server
+      // names each database generation (db_identity); elsewhere ids going backwards tell.
+      const generation = tables.has("db_identity")
+        ? (await ctx.exec.sqlite(db, sql`SELECT generation_id FROM db_identity LIMIT 1`)).map((r) => String(r.generation_id))[0]
+        : undefined;
+      const prevGeneration = ctx.cursors.generation?.kind === "opaque" ? ctx.cursors.generation.value : undefined;
+      if (generation !== undefined && prevGeneration !== undefined && generation !== prevGeneration && (msgAfter > 0 || resAfter > 0)) {
+        ctx.warn(`${db}: the mailbox is a new database (generation ${prevGeneration} → ${generation}); reading it from the start`);
+        msgAfter = 0;
+        resAfter = 0;
+        changeMs = undefined;
+      }
       const hasRes = tables.has("file_reservations");
       const [max] = await ctx.exec.sqlite(
         db,
@@ -254,7 +265,9 @@ export function mcpAgentMail(options: McpAgentMailOptions = {}) {
       }
 
       const cursors: Record<string, Cursor> = { messages: cursor.pk(msgAfter), reservations: cursor.pk(resAfter) };
-      if (changeMs !== undefined) cursors.recipient_changes = cursor.timestamp(new Date(changeMs));
+      if (generation !== undefined) cursors.generation = cursor.opaque(generation);
+      // Always saved, so a start-over replaces an old cursor: the epoch means "no change seen yet".
+      cursors.recipient_changes = cursor.timestamp(new Date(changeMs ?? 0));
       return { rows: { mail_messages: messages, mail_recipients: recipients, mail_file_reservations: reservations }, cursors };
     },
   });

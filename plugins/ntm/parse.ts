@@ -6,10 +6,18 @@
  */
 import * as v from "valibot";
 
-const str = v.nullish(v.string());
-const num = v.nullish(v.number());
-const bool = v.nullish(v.boolean());
-const counts = v.nullish(v.record(v.string(), v.number()));
+/** An optional field: absent, null, or of a type this reader does not know all read as null. */
+const opt = <T extends v.GenericSchema>(schema: T) => v.fallback(v.nullish(schema), null);
+const str = opt(v.string());
+const num = opt(v.number());
+const bool = opt(v.boolean());
+/** A map of counts; entries that are not numbers are left out. */
+const counts = opt(
+  v.pipe(
+    v.record(v.string(), v.unknown()),
+    v.transform((o) => Object.fromEntries(Object.entries(o).filter(([, n]) => typeof n === "number")) as Record<string, number>),
+  ),
+);
 
 /** An agent pane of the legacy status shape. */
 export const LegacyAgentSchema = v.looseObject({
@@ -40,12 +48,12 @@ export const StatusSessionSchema = v.looseObject({
   name: v.pipe(v.string(), v.minLength(1)),
   attached: bool,
   agent_count: num,
-  health: v.nullish(v.looseObject({ status: str, reason: str })),
+  health: opt(v.looseObject({ status: str, reason: str })),
   exists: bool,
   windows: num,
   panes: num,
   created_at: str,
-  agents: v.nullish(v.array(v.unknown())),
+  agents: opt(v.array(v.unknown())),
 });
 
 export const StatusSummarySchema = v.looseObject({
@@ -73,11 +81,11 @@ export const StatusSchema = v.looseObject({
   generated_at: str,
   timestamp: str,
   overall_status: str,
-  system: v.nullish(v.looseObject({ version: str, tmux_available: bool })),
+  system: opt(v.looseObject({ version: str, tmux_available: bool })),
   sessions: v.nullish(v.array(v.unknown())),
-  summary: v.nullish(StatusSummarySchema),
+  summary: opt(StatusSummarySchema),
   alert_counts: counts,
-  pagination: v.nullish(v.looseObject({ has_more: bool })),
+  pagination: opt(v.looseObject({ has_more: bool })),
 });
 
 export const ListSessionSchema = v.looseObject({
@@ -88,7 +96,7 @@ export const ListSessionSchema = v.looseObject({
   pane_count: num,
   attached: bool,
   working_directory: str,
-  agents: v.nullish(v.record(v.string(), v.number())),
+  agents: counts,
 });
 
 /** `ntm list --json`. */
@@ -274,10 +282,11 @@ export function mapNtm(
   for (const [i, raw] of (input.status?.parsed.sessions ?? []).entries()) {
     const s = check(StatusSessionSchema, raw, `ntm --robot-status session #${i}`, warn);
     if (!s) continue;
-    const e = byName.get(s.name) ?? {};
-    if (e.status) warn(`ntm --robot-status listed session ${s.name} twice; kept the first`);
-    else byName.set(s.name, { ...e, status: { s, raw } });
-    if (e.status) continue;
+    if (byName.has(s.name)) {
+      warn(`ntm --robot-status listed session ${s.name} twice; kept the first`);
+      continue;
+    }
+    byName.set(s.name, { status: { s, raw } });
     for (const [j, rawAgent] of (s.agents ?? []).entries()) {
       const a = check(LegacyAgentSchema, rawAgent, `ntm agent #${j} of session ${s.name}`, warn);
       if (!a) continue;

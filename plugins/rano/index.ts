@@ -37,7 +37,8 @@ export function rano(options: RanoOptions = {}) {
       const argv = ["rano", "export", "--format", "jsonl", "--since", since];
       const db = ctx.path("db", "");
       if (db) argv.push("--sqlite", await ctx.exec.expand(db)); // rano does not expand `~`
-      const r = await ctx.exec.run(argv, { cwd: await ctx.exec.home() });
+      // In HOME, where rano's relative default `observer.sqlite` is taken from (and SSH sessions start).
+      const r = await ctx.exec.run({ script: 'cd "$HOME" 2>/dev/null; exec "$@"', args: argv });
       if (r.exitCode !== 0) {
         const err = (r.stderr.trim() || r.stdout.trim()).slice(0, 300);
         if (/SQLite file not found/i.test(err)) {

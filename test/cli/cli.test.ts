@@ -77,7 +77,7 @@ describe("the first-run path", () => {
     expect(mv.schema_version).toBe("vc.robot.machine.v1");
     expect(mv.data.system.mem_total_bytes).toBeGreaterThan(0);
     expect(mv.data.filesystems.some((f: { mount: string }) => f.mount === "/")).toBe(true);
-    expect(mv.data.collectors[0]).toMatchObject({ collector: "sysprobe", last_result: "ok" });
+    expect(mv.data.collectors.find((c: { collector: string }) => c.collector === "sysprobe")).toMatchObject({ collector: "sysprobe", last_result: "ok" });
     expect(existsSync(join(env.XDG_DATA_HOME!, "vc", "vc.duckdb"))).toBe(true);
   });
 

@@ -97,6 +97,27 @@ describe("caam collector", () => {
     ]);
   });
 
+  it("keeps a profile or tool whose optional fields changed type: those read as null", async () => {
+    const list = JSON.parse(limits) as any[];
+    list[0].usage.burn_rate.by_model = { "claude-opus-4-1": "n/a" };
+    list[0].usage.credits = "none";
+    list[1].usage.burn_rate = 12;
+    const st = JSON.parse(status);
+    st.tools[0].health = "healthy";
+    st.warnings = "none";
+    const { rec, store } = await run({ tools: { caam: { "limits --format json": JSON.stringify(list), "status --json": JSON.stringify(st) } } });
+    expect(rec.warnings).toEqual([]);
+    expect(rec.rowsByTable).toEqual({ account_limits_snapshot: 12, caam_profile_limits_snapshot: 6, account_profile_snapshots: 3 });
+    expect(await store.query("SELECT profile, credits_has, burn_by_model_json, burn_tokens_per_hour FROM caam_profile_limits_snapshot WHERE profile IN ('alt', 'personal') ORDER BY 1")).toEqual([
+      { profile: "alt", credits_has: null, burn_by_model_json: '{"claude-opus-4-1":"n/a"}', burn_tokens_per_hour: 1312404 },
+      { profile: "personal", credits_has: null, burn_by_model_json: null, burn_tokens_per_hour: null },
+    ]);
+    expect(await store.query("SELECT tool, health_status, active_profile, warnings_json FROM account_profile_snapshots WHERE tool IN ('codex', 'claude') ORDER BY 1")).toEqual([
+      { tool: "claude", health_status: "warning", active_profile: "work", warnings_json: null },
+      { tool: "codex", health_status: null, active_profile: "team", warnings_json: null },
+    ]);
+  });
+
   it("reads an empty fleet: no profiles, no tools (a Go nil slice)", async () => {
     const { rec } = await run({ tools: { caam: { "limits --format json": "[]\n", "status --json": '{"tools":null}' } } });
     expect(rec.result).toBe("ok");
@@ -110,7 +131,7 @@ describe("caam collector", () => {
     expect(rec.result).toBe("ok");
     expect(rec.warnings).toHaveLength(2);
     expect(rec.warnings[0]).toStartWith("skipped caam limits entry #6: provider:");
-    expect(rec.warnings[1]).toStartWith("skipped caam codex/bad-window primary window: utilization:");
+    expect(rec.warnings[1]).toBe("skipped caam codex/bad-window primary window: neither utilization nor used_percent is a number");
     expect(rec.rowsByTable).toEqual({ account_limits_snapshot: 13, caam_profile_limits_snapshot: 7, account_profile_snapshots: 3 });
   });
 

@@ -160,6 +160,22 @@ describe("cass collector", () => {
     expect(r2.rowsByTable.session_timeline_buckets).toBe(3);
   });
 
+  it("keeps records whose optional fields changed type: those read as null", async () => {
+    const h = JSON.parse(health);
+    h.state.pending = 3;
+    h.latency_ms = "37ms";
+    h.errors = "none";
+    const t = JSON.parse(timeline);
+    t.range = "last 7 days";
+    t.groups["2026-08-20 04:00"][0].ended_at = "still open";
+    const { machine, store, collector } = await setup({ tools: { cass: { "health --json": JSON.stringify(h), "stats --json": stats, "timeline --json": JSON.stringify(t) } } });
+    const rec = await runOnce({ store, collector, machine });
+    expect(rec.warnings).toEqual([]);
+    expect(rec.rowsByTable).toEqual({ cass_index_status: 1, cass_stats_snapshots: 26, session_timeline_buckets: 11 });
+    expect(await store.query("SELECT state, pending_sessions, latency_ms, errors_json, total_sessions FROM cass_index_status")).toEqual([{ state: "healthy", pending_sessions: null, latency_ms: null, errors_json: null, total_sessions: 14822 }]);
+    expect(await store.query("SELECT range_start, open_sessions FROM session_timeline_buckets WHERE bucket_start = '2026-08-20 04:00'")).toEqual([{ range_start: null, open_sessions: 1 }]);
+  });
+
   it("keeps the health row when stats or timeline fail, with warnings", async () => {
     const { machine, store, collector } = await setup({ tools: { cass: { "health --json": health, "stats --json": { stderr: "error: database is locked", exit: 9 }, "timeline --json": '{"range":{"start":1,"end":2}}' } } });
     const rec = await runOnce({ store, collector, machine });

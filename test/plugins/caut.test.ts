@@ -126,6 +126,21 @@ describe("caut collector", () => {
     ]);
   });
 
+  it("keeps a provider whose optional fields changed type: those read as null", async () => {
+    const out = json();
+    out.data[0].usage.identity = "ops@flywheel.dev";
+    out.data[0].credits = [118.4];
+    out.data[1].status = "ok";
+    const { machine, store, collector } = await setup({ tools: { caut: { "usage --json": JSON.stringify(out) } } });
+    const rec = await runOnce({ store, collector, machine });
+    expect(rec.warnings).toEqual([]);
+    expect(rec.rowsByTable).toEqual({ account_usage_snapshots: 5 });
+    expect(await store.query("SELECT DISTINCT provider, account, account_email, credits_remaining, status FROM account_usage_snapshots ORDER BY provider")).toEqual([
+      { provider: "claude", account: "jeff@flywheel.dev", account_email: "jeff@flywheel.dev", credits_remaining: null, status: null },
+      { provider: "codex", account: "ops@flywheel.dev", account_email: null, credits_remaining: null, status: null },
+    ]);
+  });
+
   it("skips a malformed provider or window with a warning, keeps the rest", async () => {
     const out = json();
     out.data.push({ account: "no-provider@x" }, { provider: "codex", account: "z@x", source: "cli", usage: { primary: { usedPercent: "high" }, secondary: { usedPercent: 3 }, updatedAt: "2026-09-01T00:00:00Z" } });

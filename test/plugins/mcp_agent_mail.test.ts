@@ -250,6 +250,20 @@ INSERT INTO messages (id, project_id, sender_id, subject, body_md, created_ts) V
     ]);
   });
 
+  it("reads a new database generation from the start even when its ids have grown past the cursor", async () => {
+    const { machine, store, collector } = await setup(mailbox(`${rust}\nINSERT INTO db_identity (singleton, generation_id) VALUES (0, 'a1b2');`));
+    await runOnce({ store, collector, machine });
+    const regrown = rust.split("-- sample data")[0]! + `
+INSERT INTO db_identity (singleton, generation_id) VALUES (0, 'c3d4');
+INSERT INTO projects (id, slug, human_key, created_at) VALUES (1, 'data-projects-vibe-cockpit', '/data/projects/vibe_cockpit', 1790000000000000);
+INSERT INTO agents (id, project_id, name, program, model, inception_ts, last_active_ts) VALUES (1, 1, 'GreenCastle', 'claude-code', 'opus-4.1', 1790000000000000, 1790000000000000);
+${Array.from({ length: 12 }, (_, i) => `INSERT INTO messages (id, project_id, sender_id, subject, body_md, created_ts) VALUES (${i + 1}, 1, 1, 'gen 2 #${i + 1}', 'b', ${1790000001000000 + i});`).join("\n")}`;
+    machine.writeFile(MAILBOX, { sqlite: regrown });
+    const again = await runOnce({ store, collector, machine });
+    expect(again.warnings).toEqual([expect.stringContaining("generation a1b2 → c3d4")]);
+    expect(added(again)).toEqual({ mail_messages: 12 });
+  });
+
   it("finds the mailbox where vc.config.ts says, and is skipped with the reason where there is none", async () => {
     const moved = await setup({ home: { "srv/mail/storage.sqlite3": { sqlite: python } }, paths: { "mcp_agent_mail.db": "~/srv/mail/storage.sqlite3" } });
     const run = await runOnce({ store: moved.store, collector: moved.collector, machine: moved.machine });

@@ -109,6 +109,24 @@ describe("ntm collector", () => {
     expect(await store.query("SELECT sum(agent_count)::INTEGER AS n, count(*) FILTER (WHERE attached)::INTEGER AS att FROM ntm_sessions_snapshot")).toEqual([{ n: 21, att: 0 }]);
   });
 
+  it("keeps a record whose optional fields changed type: those read as null, non-number counts are left out", async () => {
+    const s = json(status);
+    s.sessions[0].health = "healthy";
+    s.sessions[1].attached = "yes";
+    s.summary.agents_by_state = { active: 8, idle: 3, labels: ["x"] };
+    s.system = "1.40.0";
+    const l = json(list);
+    l.sessions[0].agents = { claude: 3, total: 4, notes: "two are idle" };
+    const { rec, store } = await run({ tools: { ntm: { "--robot-status": JSON.stringify(s), "list --json": JSON.stringify(l) } } });
+    expect(rec.warnings).toEqual([]);
+    expect(rec.rowsByTable).toEqual({ ntm_sessions_snapshot: 3, ntm_activity_snapshot: 1 });
+    expect(await store.query("SELECT session_name, attached, health_status, agent_count, agent_counts_json FROM ntm_sessions_snapshot WHERE session_name IN ('vibe_cockpit', 'frankentui') ORDER BY 1")).toEqual([
+      { session_name: "frankentui", attached: false, health_status: "warning", agent_count: 4, agent_counts_json: '{"claude":3,"total":4}' },
+      { session_name: "vibe_cockpit", attached: true, health_status: null, agent_count: 5, agent_counts_json: JSON.stringify(json(list).sessions[2].agents) },
+    ]);
+    expect(await store.query("SELECT by_state_json, ntm_version, tmux_available FROM ntm_activity_snapshot")).toEqual([{ by_state_json: '{"active":8,"idle":3}', ntm_version: null, tmux_available: null }]);
+  });
+
   it("skips a malformed session with a warning and keeps the rest", async () => {
     const s = json(status);
     s.sessions.push({ agent_count: 2 }, "junk", { name: "", agent_count: 1 });

@@ -105,3 +105,15 @@ describe("insertJsonLines", () => {
     expect(n).toBe(50);
   });
 });
+
+describe("JSON columns", () => {
+  it("take objects, and refuse text that is not JSON by naming the column", async () => {
+    await using store = await openStore({ path: join(dir, "json.duckdb") });
+    const base = { machine_id: "m", source: "t" };
+    expect(await store.insert("sys_samples", [{ ...base, collected_at: "2026-01-01T00:00:00Z", raw_json: { a: [1, 2] } }, { ...base, collected_at: "2026-01-01T00:01:00Z", raw_json: '{"b":true}' }])).toBe(2);
+    const err = await store.insert("sys_samples", [{ ...base, collected_at: "2026-01-01T00:02:00Z", raw_json: "not json {" }]).catch((e) => e);
+    expect(err.message).toContain("column raw_json");
+    expect(err.message).toContain("is not a JSON");
+    expect(await store.query("select raw_json from sys_samples order by collected_at")).toEqual([{ raw_json: '{"a":[1,2]}' }, { raw_json: '{"b":true}' }]);
+  });
+});

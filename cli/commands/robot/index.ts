@@ -6,5 +6,6 @@ export default defineCommand({
     health: () => import("./health.ts").then((m) => m.default),
     machine: () => import("./machine.ts").then((m) => m.default),
     repos: () => import("./repos.ts").then((m) => m.default),
+    accounts: () => import("./accounts.ts").then((m) => m.default),
   },
 });
