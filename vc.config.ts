@@ -1,5 +1,6 @@
 // The embedded default: what `vc` uses when no other config is found.
-// This machine, every bundled plugin, the default rules. Copy it (`vc init`) to make your own.
+// This machine, every bundled plugin, the default rules, alerts to <data_dir>/alerts.jsonl.
+// Copy it (`vc init`) to make your own.
 // Each collector is skipped, with the reason, on a machine without its tool or data.
 import { hostname } from "node:os";
 import { defineConfig } from "vibe-cockpit";
@@ -9,8 +10,10 @@ import {
   caam,
   cass,
   caut,
+  alertsJsonl,
   cloudBenchmarker,
   dcg,
+  defaultRules,
   mcpAgentMail,
   ntm,
   pt,
@@ -43,6 +46,7 @@ export default defineConfig({
     afsc({ intervalSeconds: 600 }),
     cloudBenchmarker({ intervalSeconds: 900 }),
   ],
-  rules: [],
+  rules: defaultRules(),
+  channels: [alertsJsonl()],
   autopilot: { mode: "suggest" },
 });

@@ -14,6 +14,9 @@ import type { Executor } from "./exec/types.ts";
 import { computeHealth, type FleetHealth, type MachineHealth } from "./health/index.ts";
 import { envelope, type RobotEnvelope } from "./robot/envelope.ts";
 import { recordAudit } from "./audit.ts";
+import { finishCycle, healthAt, type CycleOutcome } from "./cycle.ts";
+import { triage, type TriageItem } from "./triage.ts";
+import { ackAlert, explainAlert, listAlerts, silenceAlerts, type AlertView, type SilenceInput } from "./alerts/ops.ts";
 import { reposView, systemSections, type ReposData } from "./robot/repos.ts";
 import { accountSections, accountsView, type AccountsData } from "./robot/accounts.ts";
 import { mailSections } from "./robot/mail.ts";
@@ -41,8 +44,15 @@ export interface Cockpit {
   readonly config: VcConfig;
   readonly store: Store;
   readonly clock: Clock;
-  /** One poll cycle (or part of one). */
-  collect(options?: { machine?: string; collector?: string; force?: boolean; signal?: AbortSignal; onRun?: (r: RunRecord) => void }): Promise<CycleReport>;
+  /** One poll cycle (or part of one), ending with health, rules, alerts, delivery and a snapshot. */
+  collect(options?: { machine?: string; collector?: string; force?: boolean; signal?: AbortSignal; onRun?: (r: RunRecord) => void }): Promise<CycleReport & { outcome: CycleOutcome }>;
+  /** Called with each cycle's outcome (the watch stream); returns an unsubscribe function. */
+  subscribe(listener: (outcome: CycleOutcome) => void): () => void;
+  /** Active alerts (all: resolved ones too). */
+  alerts(options?: { all?: boolean }): Promise<AlertView[]>;
+  ack(id: string, options: { by: string; note?: string }): Promise<AlertView>;
+  silence(input: Omit<SilenceInput, "at">): Promise<{ silence_id: string; matches: number }>;
+  explain(id: string): Promise<Awaited<ReturnType<typeof explainAlert>>>;
   health(): Promise<FleetHealth>;
   /** `vc robot health`: health in the robot envelope. */
   robotHealth(): Promise<RobotEnvelope<{ overall: FleetHealth["overall"]; machines: Omit<MachineHealth, "factors">[] }>>;
@@ -50,6 +60,12 @@ export interface Cockpit {
   robotAccounts(): Promise<RobotEnvelope<AccountsData>>;
   /** `vc robot repos`: per machine, repos with dirty, ahead/behind, last commit and ready beads. */
   robotRepos(): Promise<RobotEnvelope<ReposData>>;
+  /** `vc robot triage`: the top issues ranked, each with why and suggested commands. */
+  robotTriage(options?: { limit?: number }): Promise<RobotEnvelope<{ items: TriageItem[]; overall: FleetHealth["overall"] }>>;
+  /** `vc robot alerts`: active alerts (all: resolved too). */
+  robotAlerts(options?: { all?: boolean }): Promise<RobotEnvelope<{ alerts: AlertView[] }>>;
+  /** `vc robot health --at T`: the fleet as snapshotted at or before T. */
+  robotHealthAt(at: Date): Promise<RobotEnvelope<unknown>>;
   /** `vc robot machine <id>`. */
   robotMachine(id: string): Promise<RobotEnvelope<MachineView>>;
   /** Read-only SQL over the store. */
@@ -130,6 +146,7 @@ export async function openCockpit(options: OpenCockpitOptions = {}): Promise<Coc
   const store = await openStore({ path: config.db, readOnly: options.readOnly, clock, pluginMigrations: pluginMigrations(config.collectors) });
   // A key trusted on first use is written to the audit log as it happens (never silently).
   const audits: Promise<unknown>[] = [];
+  const listeners = new Set<(o: CycleOutcome) => void>();
   const onTrust: SshExecutorOptions["onTrust"] = (e) => {
     if (store.readOnly) return;
     audits.push(
@@ -157,8 +174,18 @@ export async function openCockpit(options: OpenCockpitOptions = {}): Promise<Coc
     async collect(o = {}) {
       const report = await runCycle({ store, config, clock, executorFor: execFor, ...o });
       await Promise.all(audits.splice(0));
-      return report;
+      const outcome = await finishCycle({ store, config, clock, rules: config.rules, channels: config.channels });
+      for (const l of listeners) l(outcome);
+      return { ...report, outcome };
     },
+    subscribe(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+    alerts: (o = {}) => listAlerts(store, { all: o.all, at: clock.now().toISOString() }),
+    ack: (id, o) => ackAlert(store, id, { ...o, at: clock.now() }),
+    silence: (input) => silenceAlerts(store, { ...input, at: clock.now() }),
+    explain: (id) => explainAlert(store, config.rules, id),
     health,
     async robotHealth() {
       const h = await health();
@@ -167,6 +194,21 @@ export async function openCockpit(options: OpenCockpitOptions = {}): Promise<Coc
         { overall: h.overall, machines: h.machines.map(({ factors: _f, ...m }) => m) },
         { now: clock.now(), staleness: h.staleness, warnings: h.warnings },
       );
+    },
+    async robotTriage(o = {}) {
+      const now = clock.now();
+      const [h, alerts] = await Promise.all([health(), listAlerts(store, { at: now.toISOString() })]);
+      return envelope("triage", { overall: h.overall, items: triage(alerts, h, now, o.limit) }, { now, staleness: h.staleness, warnings: h.warnings });
+    },
+    async robotAlerts(o = {}) {
+      const now = clock.now();
+      return envelope("alerts", { alerts: await listAlerts(store, { all: o.all, at: now.toISOString() }) }, { now });
+    },
+    async robotHealthAt(at) {
+      const snap = await healthAt(store, at);
+      if (!snap) throw new VcError("not_found", `no fleet snapshot at or before ${at.toISOString()}`, { hint: "snapshots are written at the end of each poll cycle" });
+      const { overall, machines, firing, staleness, warnings } = snap.summary;
+      return envelope("health", { overall, machines, firing, snapshot_at: snap.collected_at }, { now: clock.now(), staleness: staleness ?? {}, warnings: warnings ?? [] });
     },
     async robotAccounts() {
       const now = clock.now();

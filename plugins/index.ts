@@ -14,3 +14,5 @@ export { cass, type CassOptions } from "./cass/index.ts";
 export { mcpAgentMail, type McpAgentMailOptions } from "./mcp_agent_mail/index.ts";
 export { dcg } from "./dcg/index.ts";
 export { rano, type RanoOptions } from "./rano/index.ts";
+export { defaultRules, DEFAULT_RULES, type RuleOverrides } from "./rules/index.ts";
+export { alertsJsonl, stdoutChannel, webhook, slackPayload } from "./channels/index.ts";

@@ -1,12 +1,18 @@
 import type { Collector } from "../collect/define.ts";
+import type { Channel } from "../alerts/channel.ts";
+import type { Rule } from "../rules/define.ts";
 import type { ConfigInput, MachineConfig, PollingConfig } from "./schema.ts";
 
 type Falsy = false | null | undefined | 0 | "";
 
 /** What a user writes in vc.config.ts. */
-export type VcConfigInput = Omit<ConfigInput, "collectors"> & {
+export type VcConfigInput = Omit<ConfigInput, "collectors" | "rules" | "channels"> & {
   /** Collector instances; falsy entries are dropped, so `env.NO_X ? null : x()` reads naturally. */
   collectors?: readonly (Collector | Falsy)[];
+  /** Alert rules (the default pack and your own); falsy entries are dropped. */
+  rules?: readonly (Rule | Falsy)[];
+  /** Alert channels; falsy entries are dropped. */
+  channels?: readonly (Channel | Falsy)[];
 };
 
 /** The environment a config function receives. */
@@ -26,7 +32,9 @@ export interface VcConfig {
   polling: PollingConfig;
   machines: MachineConfig[];
   collectors: Collector[];
-  rules: unknown[];
+  rules: Rule[];
+  channels: Channel[];
+  alerting: { flap_window_minutes: number; flap_transitions: number };
   autopilot: { mode: "off" | "suggest" | "execute-safe" | "execute-with-approval"; safe_commands: { allow: string[] } };
 }
 

@@ -6,6 +6,8 @@ import * as v from "valibot";
 import { VcError, errorMessage } from "../errors.ts";
 import { expandHome } from "../exec/local.ts";
 import type { Collector } from "../collect/define.ts";
+import type { Channel } from "../alerts/channel.ts";
+import type { Rule } from "../rules/define.ts";
 import type { VcConfig, VcConfigExport } from "./define.ts";
 import { ConfigSchema } from "./schema.ts";
 
@@ -138,6 +140,7 @@ export async function resolveConfig(
   const collectors = c.collectors.filter(Boolean) as unknown as Collector[];
   checkUnique(options.source, "machines", c.machines.map((m) => m.id));
   checkUnique(options.source, "collectors", collectors.map((x) => x.name));
+  checkUnique(options.source, "rules", (c.rules.filter(Boolean) as { id: string }[]).map((r) => r.id));
   const known = new Set(collectors.map((x) => x.name));
   c.machines.forEach((m, i) => {
     for (const name of m.collectors ?? []) {
@@ -164,7 +167,9 @@ export async function resolveConfig(
     polling: c.polling,
     machines: c.machines,
     collectors,
-    rules: c.rules.filter(Boolean),
+    rules: c.rules.filter(Boolean) as unknown as Rule[],
+    channels: c.channels.filter(Boolean) as unknown as Channel[],
+    alerting: c.alerting,
     autopilot: c.autopilot as VcConfig["autopilot"],
   };
 }

@@ -53,6 +53,19 @@ const CollectorSchema = v.looseObject({
   collect: v.function(),
 });
 
+const RuleSchema = v.looseObject({
+  id: v.pipe(v.string(), v.regex(/^[a-z][a-z0-9_]*$/, "a rule id: lower-case letters, digits and '_'")),
+  severity: v.picklist(["critical", "high", "medium", "low"]),
+  title: v.string(),
+  source: v.looseObject({ kind: v.literal("source"), name: v.string(), sql: v.function() }),
+  when: v.looseObject({ kind: v.string() }),
+  labels: v.array(v.string()),
+  value: v.string(),
+  message: v.string(),
+});
+
+const ChannelSchema = v.looseObject({ name: v.string(), deliver: v.function() });
+
 const falsy = v.union([v.literal(false), v.null(), v.undefined(), v.literal(0), v.literal("")]);
 
 export const AutopilotSchema = v.strictObject({
@@ -69,7 +82,19 @@ export const ConfigSchema = v.strictObject({
   polling: v.optional(PollingSchema, {}),
   machines: v.optional(v.pipe(v.array(MachineSchema), v.minLength(1, "at least one machine")), [{ id: "local", ssh: "local" }]),
   collectors: v.optional(v.array(v.union([CollectorSchema, falsy])), []),
-  rules: v.optional(v.array(v.unknown()), []),
+  /** Alert rules (defineRule); falsy entries are dropped. */
+  rules: v.optional(v.array(v.union([RuleSchema, falsy])), []),
+  /** Where alert state changes go (defineChannel); falsy entries are dropped. */
+  channels: v.optional(v.array(v.union([ChannelSchema, falsy])), []),
+  alerting: v.optional(
+    v.strictObject({
+      /** Firing/resolved changes within this window count towards flapping. */
+      flap_window_minutes: positiveInt(60),
+      /** This many changes within the window make an alert flap (then it is not re-notified). */
+      flap_transitions: positiveInt(4),
+    }),
+    {},
+  ),
   autopilot: v.optional(AutopilotSchema, {}),
 });
 

@@ -7,7 +7,7 @@ import { VcError } from "../errors.ts";
 export function starterConfig(machineId = hostname().replace(/[^A-Za-z0-9._-]/g, "-").replace(/^[^A-Za-z0-9]+/, "") || "local"): string {
   return `// vc.config.ts: your fleet for vc (vibe cockpit). Plain TypeScript; see \`vc --help\`.
 import { defineConfig } from "vibe-cockpit";
-import { sysprobe } from "vibe-cockpit/plugins";
+import { alertsJsonl, defaultRules, sysprobe } from "vibe-cockpit/plugins";
 
 export default defineConfig({
   // db: "~/.local/share/vc/vc.duckdb",
@@ -22,7 +22,10 @@ export default defineConfig({
     // { id: "worker-01", ssh: "ubuntu@worker-01:22", tags: ["worker"] },
   ],
   collectors: [sysprobe()],
-  rules: [],
+  // The plan's default alert rules; tune a threshold with defaultRules({ disk_low: { min_free_pct: 15 } }).
+  rules: defaultRules(),
+  // Where alert state changes go: <data_dir>/alerts.jsonl; add webhook({ url }) for Slack and the like.
+  channels: [alertsJsonl()],
   autopilot: { mode: "suggest" },
 });
 `;

@@ -116,9 +116,14 @@ export function withThresholds<R extends Rule>(rule: R, thresholds: Record<strin
 
 /** Every threshold a rule's conditions use, by name. */
 export function thresholdNames(rule: Rule): string[] {
-  const names = new Set<string>();
+  return Object.keys(thresholdDefaults(rule));
+}
+
+/** Each threshold a rule's conditions use, with its default. */
+export function thresholdDefaults(rule: Rule): Record<string, number> {
+  const names: Record<string, number> = {};
   const visitOperand = (o: Operand): void => {
-    if (o.kind === "threshold") names.add(o.name);
+    if (o.kind === "threshold") names[o.name] ??= o.default;
     if (o.kind === "mul") (visitOperand(o.left), visitOperand(o.right));
   };
   const visit = (c: Condition): void => {
@@ -127,7 +132,7 @@ export function thresholdNames(rule: Rule): string[] {
   };
   visit(rule.when);
   if (rule.resolveWhen) visit(rule.resolveWhen);
-  return [...names];
+  return names;
 }
 
 /** "10m", "1h", "30s", "2d" → milliseconds. */

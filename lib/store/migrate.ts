@@ -79,13 +79,18 @@ interface Applied {
  */
 export async function migrate(
   conn: DuckDBConnection,
-  options: { clock: Clock; dir?: string; sources?: readonly MigrationSource[]; readOnly?: boolean },
+  options: { clock: Clock; dir?: string; sources?: readonly MigrationSource[]; readOnly?: boolean; pending?: string[] },
 ): Promise<string[]> {
   const sources: MigrationSource[] = [{ source: "core", migrations: loadMigrations(options.dir) }, ...(options.sources ?? [])];
   const ledgerRows = await conn
     .runAndReadAll("SELECT source, version, name, checksum FROM main.schema_migrations ORDER BY source, version")
     .then((r) => r.getRowObjects() as unknown as Applied[])
-    .catch(() => null); // no ledger yet: a new store
+    .catch((err: unknown) => {
+      if (/Table with name schema_migrations does not exist/i.test(errorMessage(err))) return null; // a new store
+      throw new VcError("migration_failed", `cannot read this store's migration ledger: ${errorMessage(err).split("\n")[0]}`, {
+        hint: "the store was made by an incompatible (development) build of vc: point --db at a new file",
+      });
+    });
   const applied = ledgerRows ?? [];
   if (!ledgerRows && !options.readOnly) await conn.run(ledger);
 
@@ -110,8 +115,11 @@ export async function migrate(
         });
       }
     }
-    if (options.readOnly) continue;
     const have = new Set(mine.map((a) => a.version));
+    if (options.readOnly) {
+      options.pending?.push(...migrations.filter((x) => !have.has(x.version)).map((x) => x.name));
+      continue;
+    }
     for (const m of migrations.filter((x) => !have.has(x.version))) {
       await conn.run("BEGIN TRANSACTION");
       try {

@@ -86,13 +86,22 @@ export async function openStore(options: StoreOptions): Promise<Store> {
   }
   const writer = await instance.connect();
   const reader = await instance.connect();
+  const pending: string[] = [];
   try {
-    await migrate(writer, { clock, dir: options.migrationsDir, sources: options.pluginMigrations, readOnly });
+    await migrate(writer, { clock, dir: options.migrationsDir, sources: options.pluginMigrations, readOnly, pending });
   } catch (err) {
     writer.closeSync();
     reader.closeSync();
     instance.closeSync();
     throw err;
+  }
+  if (readOnly && pending.length > 0) {
+    // A store from an older vc: bring it up to date once (briefly read-write), then read it.
+    writer.closeSync();
+    reader.closeSync();
+    instance.closeSync();
+    await (await openStore({ ...options, readOnly: false })).close();
+    return openStore(options);
   }
   return createStore({ path, readOnly, clock, instance, writer, reader });
 }
@@ -191,7 +200,17 @@ function createStore(parts: StoreParts): Store {
     }
   }
 
-  async function selectOn<T>(conn: DuckDBConnection, q: SqlQuery | string): Promise<QueryResult<T>> {
+  // Queries still running when close() is called: closing under them leaves the process hanging.
+  const inFlight = new Set<Promise<unknown>>();
+  function selectOn<T>(conn: DuckDBConnection, q: SqlQuery | string): Promise<QueryResult<T>> {
+    const p = selectNow<T>(conn, q);
+    inFlight.add(p);
+    const done = () => inFlight.delete(p);
+    p.then(done, done);
+    return p;
+  }
+
+  async function selectNow<T>(conn: DuckDBConnection, q: SqlQuery | string): Promise<QueryResult<T>> {
     const reader = await exec(conn, q);
     const columns = reader.columnNames();
     const types = reader.columnTypes().map((t) => t.toString());
@@ -331,6 +350,7 @@ function createStore(parts: StoreParts): Store {
       if (closed) return;
       closed = true;
       await queue.catch(() => {});
+      await Promise.allSettled([...inFlight]);
       if (!readOnly) await writer.run("CHECKPOINT").catch(() => {});
       writer.closeSync();
       reader.closeSync();

@@ -6,6 +6,7 @@
  * Timestamps are chrono RFC 3339 in UTC (`Z`, up to nanoseconds).
  */
 import * as v from "valibot";
+import { issueText } from "vibe-cockpit";
 
 const str = v.optional(v.nullable(v.string()));
 const num = v.optional(v.nullable(v.number()));
@@ -56,19 +57,13 @@ export interface RunRecordIn {
   summary: { value: RunSummary; raw: unknown } | null;
 }
 
-const message = (r: { issues: [{ message: string; path?: { key: unknown }[] }, ...unknown[]] }) => {
-  const issue = r.issues[0];
-  const at = issue.path?.map((p) => String(p.key)).join(".") || "(top level)";
-  return `${at}: ${issue.message}`;
-};
-
 /** One line of a results file: a summary (it has run_id, as afsc itself checks first) or a result. */
 export function classifyLine(value: unknown): { summary: RunSummary } | { entry: ResultEntry } | { error: string } {
   const s = v.safeParse(RunSummarySchema, value);
   if (s.success) return { summary: s.output };
   const e = v.safeParse(ResultEntrySchema, value);
   if (e.success) return { entry: e.output };
-  return { error: message(e as never) };
+  return { error: issueText(e, "(top level)") };
 }
 
 /** The lines of one results file; bad lines are reported and skipped. */
@@ -102,17 +97,17 @@ export function parseStatus(text: string, warn: (m: string) => void): RunRecordI
   }
   if (v.safeParse(NoRunsSchema, json).success) return "no_runs";
   const r = v.safeParse(StatusSchema, json);
-  if (!r.success) return new Error(`status --format json printed a different shape (${message(r as never)}): ${JSON.stringify(text.trim().slice(0, 120))}`);
+  if (!r.success) return new Error(`status --format json printed a different shape (${issueText(r, "(top level)")}): ${JSON.stringify(text.trim().slice(0, 120))}`);
   const run: RunRecordIn = { file: r.output.file, entries: [], summary: null };
   for (const [i, item] of r.output.results.entries()) {
     const e = v.safeParse(ResultEntrySchema, item);
     if (e.success) run.entries.push({ value: e.output, raw: item });
-    else warn(`status results[${i}]: not a result, skipped (${message(e as never)})`);
+    else warn(`status results[${i}]: not a result, skipped (${issueText(e, "(top level)")})`);
   }
   if (r.output.summary !== null && r.output.summary !== undefined) {
     const s = v.safeParse(RunSummarySchema, r.output.summary);
     if (s.success) run.summary = { value: s.output, raw: r.output.summary };
-    else warn(`status summary: not a run summary, ignored (${message(s as never)})`);
+    else warn(`status summary: not a run summary, ignored (${issueText(s, "(top level)")})`);
   }
   return run;
 }

@@ -7,6 +7,7 @@
  */
 import { createHash } from "node:crypto";
 import * as v from "valibot";
+import { issueText } from "vibe-cockpit";
 
 const str = v.optional(v.nullable(v.string()));
 const num = v.optional(v.nullable(v.number()));
@@ -111,11 +112,7 @@ export function parseTriage(text: string): Triage | Error {
   const json = parseJson(text, "bv --robot-triage output");
   if (json instanceof Error) return json;
   const r = v.safeParse(TriageSchema, json);
-  if (!r.success) {
-    const issue = r.issues[0];
-    const at = issue.path?.map((p) => String(p.key)).join(".") || "(top level)";
-    return new Error(`bv --robot-triage printed a different shape (at ${at}: ${issue.message}): ${excerpt(text)}`);
-  }
+  if (!r.success) return new Error(`bv --robot-triage printed a different shape (at ${issueText(r, "(top level)")}): ${excerpt(text)}`);
   return r.output;
 }
 
@@ -262,11 +259,7 @@ export const IssueSchema = v.looseObject({
  */
 export function issueRow(repo: RepoRef, line: string, value: unknown): { row: Record<string, unknown> } | { error: string } {
   const r = v.safeParse(IssueSchema, value);
-  if (!r.success) {
-    const issue = r.issues[0];
-    const at = issue.path?.map((p) => String(p.key)).join(".") || "(top level)";
-    return { error: `${at}: ${issue.message}` };
-  }
+  if (!r.success) return { error: issueText(r, "(top level)") };
   const i = r.output;
   return {
     row: {

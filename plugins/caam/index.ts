@@ -1,29 +1,9 @@
-import * as v from "valibot";
-import { defineCollector, type CollectContext } from "vibe-cockpit";
-import { StatusOutputSchema, issueText, limitsRows, parseJsonOutput, statusRows } from "./parse.ts";
+import { checkOutput, defineCollector, runJsonAs } from "vibe-cockpit";
+import { StatusOutputSchema, limitsRows, statusRows } from "./parse.ts";
 
 export interface CaamOptions {
   /** Also run `caam status --json` for the active profile and health per tool (default true). */
   status?: boolean;
-}
-
-type Outcome = { ok: true; value: unknown } | { ok: false; error: string };
-
-/** Runs one caam command and reads its JSON; a failure comes back as text. */
-async function read(ctx: CollectContext, args: string[], check: (raw: unknown) => string | null): Promise<Outcome> {
-  const what = `caam ${args.join(" ")}`;
-  const r = await ctx.exec.run(["caam", ...args]);
-  let raw: unknown;
-  try {
-    raw = parseJsonOutput(r.stdout);
-  } catch {
-    const why = r.stderr.trim().split("\n").slice(-3).join(" ").slice(0, 300) || JSON.stringify(r.stdout.slice(0, 120));
-    return { ok: false, error: `${what} exited ${r.exitCode} without JSON: ${why}` };
-  }
-  const bad = check(raw);
-  if (bad) return { ok: false, error: `${what} printed a different shape than expected (${bad})` };
-  if (r.exitCode !== 0) ctx.warn(`${what} exited ${r.exitCode} but printed its JSON; read it`);
-  return { ok: true, value: raw };
 }
 
 /**
@@ -42,21 +22,19 @@ export function caam(options: CaamOptions = {}) {
     requires: { commands: ["caam"] },
     async collect(ctx) {
       const [limits, status] = await Promise.all([
-        read(ctx, ["limits", "--format", "json"], (raw) => (Array.isArray(raw) ? null : "not a JSON array")),
-        withStatus
-          ? read(ctx, ["status", "--json"], (raw) => {
-              const r = v.safeParse(StatusOutputSchema, raw);
-              return r.success ? null : issueText(r);
-            })
-          : Promise.resolve(null),
+        runJsonAs(ctx, ["caam", "limits", "--format", "json"], (raw, what) => {
+          if (!Array.isArray(raw)) throw new Error(`${what} printed a different shape than expected (not a JSON array)`);
+          return raw as unknown[];
+        }),
+        withStatus ? runJsonAs(ctx, ["caam", "status", "--json"], (raw, what) => checkOutput(StatusOutputSchema, raw, what)) : Promise.resolve(null),
       ]);
       if (!limits.ok && (!status || !status.ok)) {
         throw new Error([limits.error, status && !status.ok ? status.error : null].filter(Boolean).join("; "));
       }
       if (!limits.ok) ctx.warn(limits.error);
       if (status && !status.ok) ctx.warn(status.error);
-      const { windows, profiles } = limits.ok ? limitsRows(limits.value as unknown[], ctx.warn) : { windows: [], profiles: [] };
-      const tools = status?.ok ? statusRows(v.parse(StatusOutputSchema, status.value), ctx.warn) : [];
+      const { windows, profiles } = limits.ok ? limitsRows(limits.value, ctx.warn) : { windows: [], profiles: [] };
+      const tools = status?.ok ? statusRows(status.value, ctx.warn) : [];
       return { rows: { account_limits_snapshot: windows, caam_profile_limits_snapshot: profiles, account_profile_snapshots: tools } };
     },
   });

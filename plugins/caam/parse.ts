@@ -6,6 +6,7 @@
  * recommendations?}). Schemas accept unknown fields and absent optional ones; mappers are pure.
  */
 import * as v from "valibot";
+import { checkRecord, isoTime } from "vibe-cockpit";
 
 /** An optional field: absent, null, or of a type this reader does not know all read as null. */
 const opt = <T extends v.GenericSchema>(schema: T) => v.fallback(v.nullish(schema), null);
@@ -76,44 +77,6 @@ export const StatusOutputSchema = v.looseObject({
 type Row = Record<string, unknown>;
 type Warn = (message: string) => void;
 
-/**
- * An RFC 3339 time (any fraction, `Z` or an offset) as a UTC ISO string with milliseconds;
- * null for absent, unreadable or Go's zero time (year 1).
- */
-export function isoTime(value: unknown): string | null {
-  if (typeof value !== "string") return null;
-  const m = /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d+))?)?(Z|[+-]\d{2}:?\d{2})?$/i.exec(value.trim());
-  if (!m) return null;
-  const [, y, mo, d, h, mi, s, frac, tz] = m;
-  if (Number(y) <= 1) return null;
-  const ms = Number(((frac ?? "") + "000").slice(0, 3));
-  let t = Date.UTC(Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi), Number(s ?? 0), ms);
-  if (tz && tz.toUpperCase() !== "Z") {
-    const sign = tz.startsWith("-") ? -1 : 1;
-    const digits = tz.slice(1).replace(":", "");
-    t -= sign * (Number(digits.slice(0, 2)) * 60 + Number(digits.slice(2, 4))) * 60_000;
-  }
-  return Number.isFinite(t) ? new Date(t).toISOString() : null;
-}
-
-/** The first JSON value in a command's stdout. */
-export function parseJsonOutput(stdout: string): unknown {
-  const text = stdout.trim();
-  try {
-    return JSON.parse(text);
-  } catch (err) {
-    const at = text.search(/^[[{]/m);
-    if (at > 0) return JSON.parse(text.slice(at));
-    throw err;
-  }
-}
-
-export const issueText = (r: { issues: readonly v.BaseIssue<unknown>[] }) => {
-  const i = r.issues[0]!;
-  const path = i.path?.map((p) => String(p.key)).join(".");
-  return `${path ? `${path}: ` : ""}${i.message}`;
-};
-
 /** Go nanoseconds as whole minutes (window lengths are whole minutes). */
 const nsToMinutes = (ns: number | null | undefined) => (typeof ns === "number" && ns > 0 ? Math.round(ns / 60e9) : null);
 const round6 = (n: number) => Math.round(n * 1e6) / 1e6;
@@ -127,19 +90,16 @@ export function limitsRows(list: readonly unknown[], warn: Warn): { windows: Row
   const profiles: Row[] = [];
   const seen = new Set<string>();
   for (const [i, raw] of list.entries()) {
-    const r = v.safeParse(ProfileUsageSchema, raw);
-    if (!r.success) {
-      warn(`skipped caam limits entry #${i}: ${issueText(r)}`);
-      continue;
-    }
-    const { provider, profile_name: profile } = r.output;
+    const entry = checkRecord(ProfileUsageSchema, raw, `caam limits entry #${i}`, warn);
+    if (!entry) continue;
+    const { provider, profile_name: profile } = entry;
     const key = `${provider}\u0000${profile}`;
     if (seen.has(key)) {
       warn(`caam limits printed ${provider}/${profile} twice; kept the first`);
       continue;
     }
     seen.add(key);
-    const u = r.output.usage;
+    const u = entry.usage;
     const fetchedAt = isoTime(u?.fetched_at);
     const named: [string, unknown][] = [
       ["primary", u?.primary_window],
@@ -150,12 +110,9 @@ export function limitsRows(list: readonly unknown[], warn: Warn): { windows: Row
     const mine: Row[] = [];
     for (const [name, w] of named) {
       if (w === null || w === undefined) continue;
-      const win = v.safeParse(UsageWindowSchema, w);
-      if (!win.success) {
-        warn(`skipped caam ${provider}/${profile} ${name} window: ${issueText(win)}`);
-        continue;
-      }
-      const util = win.output.utilization ?? (typeof win.output.used_percent === "number" ? win.output.used_percent / 100 : null);
+      const win = checkRecord(UsageWindowSchema, w, `caam ${provider}/${profile} ${name} window`, warn);
+      if (!win) continue;
+      const util = win.utilization ?? (typeof win.used_percent === "number" ? win.used_percent / 100 : null);
       if (util === null) {
         warn(`skipped caam ${provider}/${profile} ${name} window: neither utilization nor used_percent is a number`);
         continue;
@@ -166,9 +123,9 @@ export function limitsRows(list: readonly unknown[], warn: Warn): { windows: Row
         window_name: name,
         utilization: util,
         utilization_pct: round6(util * 100),
-        used_percent: typeof win.output.used_percent === "number" ? Math.trunc(win.output.used_percent) : null,
-        resets_at: isoTime(win.output.resets_at),
-        window_minutes: nsToMinutes(win.output.window_duration),
+        used_percent: typeof win.used_percent === "number" ? Math.trunc(win.used_percent) : null,
+        resets_at: isoTime(win.resets_at),
+        window_minutes: nsToMinutes(win.window_duration),
         plan_type: u?.plan_type ?? null,
         fetched_at: fetchedAt,
         raw_json: w,
@@ -214,12 +171,8 @@ export function statusRows(out: v.InferOutput<typeof StatusOutputSchema>, warn: 
   const rows: Row[] = [];
   const seen = new Set<string>();
   for (const [i, raw] of (out.tools ?? []).entries()) {
-    const r = v.safeParse(StatusToolSchema, raw);
-    if (!r.success) {
-      warn(`skipped caam status tool #${i}: ${issueText(r)}`);
-      continue;
-    }
-    const t = r.output;
+    const t = checkRecord(StatusToolSchema, raw, `caam status tool #${i}`, warn);
+    if (!t) continue;
     if (seen.has(t.tool)) {
       warn(`caam status printed ${t.tool} twice; kept the first`);
       continue;

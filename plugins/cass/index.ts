@@ -1,24 +1,12 @@
 import * as v from "valibot";
-import { cursor, defineCollector, type CollectContext, type Cursor } from "vibe-cockpit";
-import { HealthSchema, StatsSchema, TimelineSchema, healthRow, issueText, parseJsonOutput, statsRows, timelineRows, type BucketMemory } from "./parse.ts";
+import { checkOutput, cursor, defineCollector, issueText, runJson, type Cursor } from "vibe-cockpit";
+import { HealthSchema, StatsSchema, TimelineSchema, healthRow, statsRows, timelineRows, type BucketMemory } from "./parse.ts";
 
 export interface CassOptions {
   /** Also run `cass stats --json` (default true). */
   stats?: boolean;
   /** Also run `cass timeline --json` (default true; its default range is the last 7 days, by hour). */
   timeline?: boolean;
-}
-
-type Read = { ok: true; raw: unknown; exitCode: number | null } | { ok: false; error: string };
-
-async function readJson(ctx: CollectContext, args: string[]): Promise<Read> {
-  const r = await ctx.exec.run(["cass", ...args]);
-  try {
-    return { ok: true, raw: parseJsonOutput(r.stdout), exitCode: r.exitCode };
-  } catch {
-    const why = r.stderr.trim().split("\n").slice(-3).join(" ").slice(0, 300) || JSON.stringify(r.stdout.slice(0, 120));
-    return { ok: false, error: `cass ${args.join(" ")} exited ${r.exitCode} without JSON: ${why}` };
-  }
 }
 
 function memoryFrom(c: Cursor | undefined): BucketMemory {
@@ -46,17 +34,17 @@ export function cass(options: CassOptions = {}) {
     description: "cass health/stats/timeline --json: session index status, archive metrics, sessions per hour",
     requires: { commands: ["cass"] },
     async collect(ctx) {
-      const health = await readJson(ctx, ["health", "--json"]);
+      const health = await runJson(ctx.exec, ["cass", "health", "--json"]);
       if (!health.ok) throw new Error(health.error);
-      const h = v.safeParse(HealthSchema, health.raw);
-      if (!h.success) throw new Error(`cass health --json printed a different shape than expected (${issueText(h)})`);
-      const status = healthRow(h.output, health.raw, health.exitCode);
-      if (health.exitCode !== 0 && h.output.healthy !== false) ctx.warn(`cass health --json exited ${health.exitCode} but reports healthy`);
+      const h = checkOutput(HealthSchema, health.raw, "cass health --json");
+      const status = healthRow(h, health.raw, health.exitCode);
+      if (health.exitCode !== 0 && h.healthy !== false) ctx.warn(`cass health --json exited ${health.exitCode} but reports healthy`);
 
-      const initialized = h.output.initialized !== false;
+      const initialized = h.initialized !== false;
+      // Warnings in a fixed order (stats, then timeline) once both have answered.
       const [stats, timeline] = await Promise.all([
-        initialized && options.stats !== false ? readJson(ctx, ["stats", "--json"]) : null,
-        initialized && options.timeline !== false ? readJson(ctx, ["timeline", "--json"]) : null,
+        initialized && options.stats !== false ? runJson(ctx.exec, ["cass", "stats", "--json"]) : null,
+        initialized && options.timeline !== false ? runJson(ctx.exec, ["cass", "timeline", "--json"]) : null,
       ]);
 
       let metricRows: Record<string, unknown>[] = [];

@@ -7,6 +7,7 @@
  */
 import { createHash } from "node:crypto";
 import * as v from "valibot";
+import { checkRecord, isoTime } from "vibe-cockpit";
 
 /** An optional field: absent, null, or of a type this reader does not know all read as null. */
 const opt = <T extends v.GenericSchema>(schema: T) => v.fallback(v.nullish(schema), null);
@@ -78,43 +79,8 @@ export type Timeline = v.InferOutput<typeof TimelineSchema>;
 type Row = Record<string, unknown>;
 type Warn = (message: string) => void;
 
-/** An RFC 3339 time as a UTC ISO string with milliseconds; null when absent or unreadable. */
-export function isoTime(value: unknown): string | null {
-  if (typeof value !== "string") return null;
-  const m = /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d+))?)?(Z|[+-]\d{2}:?\d{2})?$/i.exec(value.trim());
-  if (!m) return null;
-  const [, y, mo, d, h, mi, s, frac, tz] = m;
-  if (Number(y) <= 1) return null;
-  const ms = Number(((frac ?? "") + "000").slice(0, 3));
-  let t = Date.UTC(Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi), Number(s ?? 0), ms);
-  if (tz && tz.toUpperCase() !== "Z") {
-    const sign = tz.startsWith("-") ? -1 : 1;
-    const digits = tz.slice(1).replace(":", "");
-    t -= sign * (Number(digits.slice(0, 2)) * 60 + Number(digits.slice(2, 4))) * 60_000;
-  }
-  return Number.isFinite(t) ? new Date(t).toISOString() : null;
-}
-
 /** Epoch milliseconds as a UTC ISO string. */
 const msTime = (ms: number | null | undefined) => (typeof ms === "number" && Number.isFinite(ms) ? new Date(ms).toISOString() : null);
-
-/** The first JSON value in a command's stdout. */
-export function parseJsonOutput(stdout: string): unknown {
-  const text = stdout.trim();
-  try {
-    return JSON.parse(text);
-  } catch (err) {
-    const at = text.search(/^[[{]/m);
-    if (at > 0) return JSON.parse(text.slice(at));
-    throw err;
-  }
-}
-
-export const issueText = (r: { issues: readonly v.BaseIssue<unknown>[] }) => {
-  const i = r.issues[0]!;
-  const path = i.path?.map((p) => String(p.key)).join(".");
-  return `${path ? `${path}: ` : ""}${i.message}`;
-};
 
 const int = (n: number | null | undefined) => (typeof n === "number" && Number.isFinite(n) ? Math.trunc(n) : null);
 
@@ -268,9 +234,8 @@ export function timelineRows(t: Timeline, before: BucketMemory, max: number, war
     const g = groups.get(start)!;
     const ok: v.InferOutput<typeof TimelineSessionSchema>[] = [];
     for (const s of g.sessions) {
-      const r = v.safeParse(TimelineSessionSchema, s);
-      if (r.success) ok.push(r.output);
-      else warn(`skipped a cass timeline session in ${start}: ${issueText(r)}`);
+      const session = checkRecord(TimelineSessionSchema, s, `a cass timeline session in ${start}`, warn);
+      if (session) ok.push(session);
     }
     const byAgent: Record<string, number> = {};
     for (const a of ok.map((s) => s.agent ?? "unknown").sort()) byAgent[a] = (byAgent[a] ?? 0) + 1;

@@ -1,6 +1,6 @@
 import * as v from "valibot";
-import { cursor, defineCollector, errorMessage, sql, type CollectContext, type Cursor } from "vibe-cockpit";
-import { UsageOutputSchema, historyRows, isoTime, issueText, parseJsonOutput, statusEvents, usageRows, type StatusMemory } from "./parse.ts";
+import { cursor, defineCollector, errorMessage, isoTime, issueText, runJson, sql, type CollectContext, type Cursor } from "vibe-cockpit";
+import { UsageOutputSchema, historyRows, statusEvents, usageRows, type StatusMemory } from "./parse.ts";
 
 export interface CautOptions {
   /** Also ask providers' status pages (`caut usage --json --status`; network, slower). Default false. */
@@ -68,15 +68,9 @@ export function caut(options: CautOptions = {}) {
     requires: { commands: ["caut"] },
     async collect(ctx) {
       const what = `caut ${args.join(" ")}`;
-      const r = await ctx.exec.run(["caut", ...args]);
-      let raw: unknown;
-      try {
-        raw = parseJsonOutput(r.stdout);
-      } catch {
-        const why = r.stderr.trim().split("\n").slice(-3).join(" ").slice(0, 300) || JSON.stringify(r.stdout.slice(0, 120));
-        throw new Error(`${what} exited ${r.exitCode} without JSON: ${why}`);
-      }
-      const env = v.safeParse(UsageOutputSchema, raw);
+      const r = await runJson(ctx.exec, ["caut", ...args]);
+      if (!r.ok) throw new Error(r.error);
+      const env = v.safeParse(UsageOutputSchema, r.raw);
       if (!env.success) throw new Error(`${what} printed a different shape than the caut.v1 envelope (${issueText(env)})`);
       const out = env.output;
       if (!out.schemaVersion.startsWith("caut.v1")) ctx.warn(`${what}: schemaVersion ${out.schemaVersion}, read as caut.v1`);

@@ -6,6 +6,7 @@
  */
 import { createHash } from "node:crypto";
 import * as v from "valibot";
+import { checkRecord, isoTime } from "vibe-cockpit";
 
 /** An optional field: absent, null, or of a type this reader does not know all read as null. */
 const opt = <T extends v.GenericSchema>(schema: T) => v.fallback(v.nullish(schema), null);
@@ -58,44 +59,6 @@ export type UsageOutput = v.InferOutput<typeof UsageOutputSchema>;
 type Row = Record<string, unknown>;
 type Warn = (message: string) => void;
 
-/**
- * An RFC 3339 time (any fraction, `Z` or an offset) as a UTC ISO string with milliseconds;
- * null for absent, unreadable or zero (year 1) times.
- */
-export function isoTime(value: unknown): string | null {
-  if (typeof value !== "string") return null;
-  const m = /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d+))?)?(Z|[+-]\d{2}:?\d{2})?$/i.exec(value.trim());
-  if (!m) return null;
-  const [, y, mo, d, h, mi, s, frac, tz] = m;
-  if (Number(y) <= 1) return null;
-  const ms = Number(((frac ?? "") + "000").slice(0, 3));
-  let t = Date.UTC(Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi), Number(s ?? 0), ms);
-  if (tz && tz.toUpperCase() !== "Z") {
-    const sign = tz.startsWith("-") ? -1 : 1;
-    const digits = tz.slice(1).replace(":", "");
-    t -= sign * (Number(digits.slice(0, 2)) * 60 + Number(digits.slice(2, 4))) * 60_000;
-  }
-  return Number.isFinite(t) ? new Date(t).toISOString() : null;
-}
-
-/** The first JSON value in a command's stdout. */
-export function parseJsonOutput(stdout: string): unknown {
-  const text = stdout.trim();
-  try {
-    return JSON.parse(text);
-  } catch (err) {
-    const at = text.search(/^[[{]/m);
-    if (at > 0) return JSON.parse(text.slice(at));
-    throw err;
-  }
-}
-
-export const issueText = (r: { issues: readonly v.BaseIssue<unknown>[] }) => {
-  const i = r.issues[0]!;
-  const path = i.path?.map((p) => String(p.key)).join(".");
-  return `${path ? `${path}: ` : ""}${i.message}`;
-};
-
 const WINDOWS = ["primary", "secondary", "tertiary"] as const;
 
 /** The account label of a payload: `account`, else the identity's email, else "". */
@@ -108,38 +71,31 @@ export function usageRows(out: UsageOutput, warn: Warn): { rows: Row[]; payloads
   const seen = new Set<string>();
   const generatedAt = isoTime(out.generatedAt);
   for (const [i, raw] of out.data.entries()) {
-    const r = v.safeParse(ProviderPayloadSchema, raw);
-    if (!r.success) {
-      warn(`skipped caut provider #${i}: ${issueText(r)}`);
-      continue;
-    }
-    const p = r.output;
+    const p = checkRecord(ProviderPayloadSchema, raw, `caut provider #${i}`, warn);
+    if (!p) continue;
     payloads.push(p);
     const account = accountOf(p);
     for (const name of WINDOWS) {
       const w = p.usage[name];
       if (w === null || w === undefined) continue;
-      const win = v.safeParse(RateWindowSchema, w);
-      if (!win.success) {
-        warn(`skipped caut ${p.provider}/${account || "?"} ${name} window: ${issueText(win)}`);
-        continue;
-      }
+      const win = checkRecord(RateWindowSchema, w, `caut ${p.provider}/${account || "?"} ${name} window`, warn);
+      if (!win) continue;
       const key = `${p.provider}\u0000${account}\u0000${name}`;
       if (seen.has(key)) {
         warn(`caut printed ${p.provider}/${account || "?"} ${name} twice; kept the first`);
         continue;
       }
       seen.add(key);
-      const used = win.output.usedPercent;
+      const used = win.usedPercent;
       rows.push({
         provider: p.provider,
         account,
         window_name: name,
         used_percent: used,
         remaining_percent: Math.max(0, 100 - used),
-        window_minutes: win.output.windowMinutes ?? null,
-        resets_at: isoTime(win.output.resetsAt),
-        reset_description: win.output.resetDescription ?? null,
+        window_minutes: win.windowMinutes ?? null,
+        resets_at: isoTime(win.resetsAt),
+        reset_description: win.resetDescription ?? null,
         credits_remaining: p.credits?.remaining ?? null,
         status: p.status?.indicator ?? null,
         status_description: p.status?.description ?? null,

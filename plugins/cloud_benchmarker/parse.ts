@@ -7,6 +7,7 @@
  * with the server machine's UTC offset at that date (see `toUtc`).
  */
 import * as v from "valibot";
+import { issueText } from "vibe-cockpit";
 
 const NAIVE = /^(\d{4}-\d{2}-\d{2})[T ](\d{2}:\d{2}:\d{2})(\.\d+)?(Z|[+-]\d{2}:?\d{2})?$/;
 
@@ -35,18 +36,13 @@ export function parseArray(body: string, what: string): unknown[] | Error {
   return new Error(`${what} answered ${JSON.stringify(body.trim().slice(0, 120))}, not a JSON array`);
 }
 
-const why = (r: { issues: [{ message: string; path?: { key: unknown }[] }, ...unknown[]] }) => {
-  const issue = r.issues[0];
-  return `${issue.path?.map((p) => String(p.key)).join(".") || "(top level)"}: ${issue.message}`;
-};
-
 /** /data/raw/ records; every numeric field but `id` is a benchmark (new ones upstream adds are kept). */
 export function parseRaw(items: unknown[], warn: (m: string) => void): RawRecord[] {
   const out: RawRecord[] = [];
   for (const [i, item] of items.entries()) {
     const r = v.safeParse(RecordSchema, item);
     if (!r.success) {
-      warn(`/data/raw/ record ${i} skipped (${why(r as never)})`);
+      warn(`/data/raw/ record ${i} skipped (${issueText(r, "(top level)")})`);
       continue;
     }
     const metrics: Record<string, number> = {};
@@ -66,7 +62,7 @@ export function parseOverall(items: unknown[], warn: (m: string) => void): Overa
   for (const [i, item] of items.entries()) {
     const r = v.safeParse(OverallSchema, item);
     if (r.success) out.push({ ...r.output, raw: item });
-    else warn(`/data/overall/ record ${i} skipped (${why(r as never)})`);
+    else warn(`/data/overall/ record ${i} skipped (${issueText(r, "(top level)")})`);
   }
   return out;
 }

@@ -1,5 +1,5 @@
-import { cursor, defineCollector, parseJsonLines, sql, type CollectContext, type Cursor, type FileStat } from "vibe-cockpit";
-import { HistoryRowSchema, LogLineSchema, check, fromHistoryRow, fromLogLine, keyEvents, parseDcgConfig, type DcgConfigPaths, type DcgEvent } from "./parse.ts";
+import { cursor, defineCollector, parseJsonLines, sql, validate, type CollectContext, type Cursor, type FileStat } from "vibe-cockpit";
+import { HistoryRowSchema, LogLineSchema, fromHistoryRow, fromLogLine, keyEvents, parseDcgConfig, type DcgConfigPaths, type DcgEvent } from "./parse.ts";
 
 /** dcg's history database (`HistoryDb::default_path`; `[history] database_path` or DCG_HISTORY_DB move it). */
 export const DEFAULT_HISTORY_DB = "~/.config/dcg/history.db";
@@ -74,7 +74,7 @@ async function readLines(ctx: CollectContext, path: string, cursorPath: string, 
   for (const b of bad) ctx.warn(`${path}: line at byte ${from + b.offset} is not JSON (${b.error}); skipped`);
   const events: DcgEvent[] = [];
   for (const value of values) {
-    const { value: line, error } = check(LogLineSchema, value);
+    const { value: line, error } = validate(LogLineSchema, value);
     const mapped = line ? fromLogLine(line) : { error };
     if (mapped.event) events.push(mapped.event);
     else ctx.warn(`${path}: a line is not a dcg decision (${mapped.error}); skipped`);
@@ -141,7 +141,7 @@ async function readHistory(ctx: CollectContext, path: string, budget: number): P
   const rows = await ctx.exec.sqlite(path, sql`SELECT * FROM commands WHERE id > ${after} ORDER BY id LIMIT ${budget}`);
   const events: DcgEvent[] = [];
   for (const raw of rows) {
-    const { value, error } = check(HistoryRowSchema, raw);
+    const { value, error } = validate(HistoryRowSchema, raw);
     const mapped = value ? fromHistoryRow(value) : { error: `commands row ${String((raw as { id?: unknown }).id)}: ${error}` };
     if (mapped.event) events.push(mapped.event);
     else ctx.warn(`${path}: ${mapped.error}; skipped`);

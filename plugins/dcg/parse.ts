@@ -217,12 +217,3 @@ function tomlValue(text: string): string | boolean | number | undefined {
   const n = Number(t);
   return Number.isFinite(n) ? n : undefined;
 }
-
-/** Validates one record; the first issue as a readable message when it does not fit. */
-export function check<S extends v.GenericSchema>(schema: S, value: unknown): { value?: v.InferOutput<S>; error?: string } {
-  const r = v.safeParse(schema, value);
-  if (r.success) return { value: r.output };
-  const issue = r.issues[0];
-  const path = issue.path?.map((p) => String(p.key)).join(".") ?? "";
-  return { error: `${path ? `${path}: ` : ""}${issue.message}` };
-}

@@ -1,9 +1,8 @@
-import { cursor, defineCollector, sql, type CollectContext, type Cursor } from "vibe-cockpit";
+import { cursor, defineCollector, sql, validate, type CollectContext, type Cursor } from "vibe-cockpit";
 import {
   MessageRowSchema,
   RecipientRowSchema,
   ReservationRowSchema,
-  check,
   mailTimeParam,
   toMessage,
   toRecipient,
@@ -151,7 +150,7 @@ export function mcpAgentMail(options: McpAgentMailOptions = {}) {
                 ORDER BY r.message_id, r.agent_id`,
           );
           for (const raw of recRows) {
-            const { value, error } = check(RecipientRowSchema, raw, "message_recipients row");
+            const { value, error } = validate(RecipientRowSchema, raw, "message_recipients row");
             if (!value) {
               ctx.warn(`${db}: ${error}`);
               continue;
@@ -162,7 +161,7 @@ export function mcpAgentMail(options: McpAgentMailOptions = {}) {
           }
         }
         for (const raw of rows) {
-          const { value, error } = check(MessageRowSchema, raw, "messages row");
+          const { value, error } = validate(MessageRowSchema, raw, "messages row");
           if (!value) {
             ctx.warn(`${db}: ${error}; skipped`);
             const bad = Number((raw as { id?: unknown }).id);
@@ -209,7 +208,7 @@ export function mcpAgentMail(options: McpAgentMailOptions = {}) {
       const takeChanges = (rows: Record<string, unknown>[]) => {
         let newest: number | undefined;
         for (const raw of rows) {
-          const { value, error } = check(RecipientRowSchema, raw, "message_recipients row");
+          const { value, error } = validate(RecipientRowSchema, raw, "message_recipients row");
           const mapped = value ? toRecipient(value) : { error };
           if (mapped.row) recipients.push(mapped.row);
           else ctx.warn(`${db}: ${mapped.error}; skipped`);
@@ -239,7 +238,7 @@ export function mcpAgentMail(options: McpAgentMailOptions = {}) {
               ${sql.raw(ledger ? "LEFT JOIN file_reservation_releases rel ON rel.reservation_id = fr.id" : "")}`;
         const take = (rows: Record<string, unknown>[]) => {
           for (const raw of rows) {
-            const { value, error } = check(ReservationRowSchema, raw, "file_reservations row");
+            const { value, error } = validate(ReservationRowSchema, raw, "file_reservations row");
             const mapped = value ? toReservation(value) : { error };
             if (mapped.row) reservations.push(mapped.row);
             else ctx.warn(`${db}: ${mapped.error}; skipped`);

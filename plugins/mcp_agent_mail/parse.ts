@@ -246,12 +246,3 @@ export function toReservation(row: ReservationRow): { row?: Record<string, unkno
     },
   };
 }
-
-/** Validates one SQLite row; the first issue as a readable message when it does not fit. */
-export function check<S extends v.GenericSchema>(schema: S, row: unknown, what: string): { value?: v.InferOutput<S>; error?: string } {
-  const r = v.safeParse(schema, row);
-  if (r.success) return { value: r.output };
-  const issue = r.issues[0];
-  const path = issue.path?.map((p) => String(p.key)).join(".") ?? "";
-  return { error: `${what}: ${path ? `${path}: ` : ""}${issue.message}` };
-}

@@ -5,6 +5,7 @@
  * Schemas accept unknown fields and absent optional ones; mappers are pure.
  */
 import * as v from "valibot";
+import { checkRecord, isoTime } from "vibe-cockpit";
 
 /** An optional field: absent, null, or of a type this reader does not know all read as null. */
 const opt = <T extends v.GenericSchema>(schema: T) => v.fallback(v.nullish(schema), null);
@@ -119,59 +120,6 @@ export type ListSession = v.InferOutput<typeof ListSessionSchema>;
 type Row = Record<string, unknown>;
 type Warn = (message: string) => void;
 
-/**
- * An RFC 3339 time (any fraction, `Z` or an offset) as a UTC ISO string with milliseconds;
- * null for absent, unreadable or Go's zero time (year 1).
- */
-export function isoTime(value: unknown): string | null {
-  if (typeof value !== "string") return null;
-  const m = /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d+))?)?(Z|[+-]\d{2}:?\d{2})?$/i.exec(value.trim());
-  if (!m) return null;
-  const [, y, mo, d, h, mi, s, frac, tz] = m;
-  if (Number(y) <= 1) return null;
-  const ms = Number(((frac ?? "") + "000").slice(0, 3));
-  let t = Date.UTC(Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi), Number(s ?? 0), ms);
-  if (tz && tz.toUpperCase() !== "Z") {
-    const sign = tz.startsWith("-") ? -1 : 1;
-    const digits = tz.slice(1).replace(":", "");
-    t -= sign * (Number(digits.slice(0, 2)) * 60 + Number(digits.slice(2, 4))) * 60_000;
-  }
-  return Number.isFinite(t) ? new Date(t).toISOString() : null;
-}
-
-/** The first JSON value in a command's stdout (a tool may print a line of noise before it). */
-export function parseJsonOutput(stdout: string): unknown {
-  const text = stdout.trim();
-  try {
-    return JSON.parse(text);
-  } catch (err) {
-    const at = text.search(/^[[{]/m);
-    if (at > 0) return JSON.parse(text.slice(at));
-    throw err;
-  }
-}
-
-const issue = (r: { issues: readonly v.BaseIssue<unknown>[] }) => {
-  const i = r.issues[0]!;
-  const path = i.path?.map((p) => String(p.key)).join(".");
-  return `${path ? `${path}: ` : ""}${i.message}`;
-};
-
-/** Checks one record against a schema; a bad record is a warning and null. */
-export function check<S extends v.GenericSchema>(schema: S, value: unknown, what: string, warn: Warn): v.InferOutput<S> | null {
-  const r = v.safeParse(schema, value);
-  if (r.success) return r.output;
-  warn(`skipped ${what}: ${issue(r)}`);
-  return null;
-}
-
-/** Checks a whole output; a different shape throws (the run fails readably). */
-export function checkOutput<S extends v.GenericSchema>(schema: S, value: unknown, what: string): v.InferOutput<S> {
-  const r = v.safeParse(schema, value);
-  if (!r.success) throw new Error(`${what} printed a different shape than expected (${issue(r)})`);
-  return r.output;
-}
-
 /** Agents by type: `agents_by_type` (v2), else the non-zero `<type>_count` fields (legacy). */
 export function agentsByType(summary: Record<string, unknown> | null | undefined): Record<string, number> | null {
   if (!summary) return null;
@@ -280,7 +228,7 @@ export function mapNtm(
   const seenPanes = new Set<string>();
 
   for (const [i, raw] of (input.status?.parsed.sessions ?? []).entries()) {
-    const s = check(StatusSessionSchema, raw, `ntm --robot-status session #${i}`, warn);
+    const s = checkRecord(StatusSessionSchema, raw, `ntm --robot-status session #${i}`, warn);
     if (!s) continue;
     if (byName.has(s.name)) {
       warn(`ntm --robot-status listed session ${s.name} twice; kept the first`);
@@ -288,7 +236,7 @@ export function mapNtm(
     }
     byName.set(s.name, { status: { s, raw } });
     for (const [j, rawAgent] of (s.agents ?? []).entries()) {
-      const a = check(LegacyAgentSchema, rawAgent, `ntm agent #${j} of session ${s.name}`, warn);
+      const a = checkRecord(LegacyAgentSchema, rawAgent, `ntm agent #${j} of session ${s.name}`, warn);
       if (!a) continue;
       const row = agentRow(s.name, a, j, rawAgent);
       const key = `${s.name}\u0000${row.pane_id}`;
@@ -302,7 +250,7 @@ export function mapNtm(
   }
   const listSessions: ListSession[] = [];
   for (const [i, raw] of (input.list?.parsed.sessions ?? []).entries()) {
-    const s = check(ListSessionSchema, raw, `ntm list session #${i}`, warn);
+    const s = checkRecord(ListSessionSchema, raw, `ntm list session #${i}`, warn);
     if (!s) continue;
     const e = byName.get(s.name) ?? {};
     if (e.list) {

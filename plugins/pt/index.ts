@@ -1,4 +1,4 @@
-import { defineCollector } from "vibe-cockpit";
+import { commandFailed, defineCollector } from "vibe-cockpit";
 import { mapPlan, readPlan } from "./parse.ts";
 
 export interface PtOptions {
@@ -26,7 +26,7 @@ export function pt(options: PtOptions = {}) {
       // pt's exit codes 0–6 are outcomes (0 nothing to do, 1 a plan with candidates, …) and come
       // with the plan; 10 and above are errors (arguments, capabilities, lock, internal).
       if (r.exitCode === null || r.exitCode >= 10 || (r.exitCode !== 0 && r.stdout.trim() === "")) {
-        throw new Error(`pt robot plan exited with ${r.exitCode ?? "a signal"}: ${(r.stderr.trim() || r.stdout.trim()).slice(0, 200)}`);
+        throw commandFailed("pt robot plan", r);
       }
       const { raw, plan } = readPlan(r.stdout);
       const { snapshot, findings } = mapPlan(raw, plan, r.exitCode, ctx.warn);

@@ -6,6 +6,7 @@
  * RFC 3339 with `+00:00`. Exit code 1 means "candidates found", not failure.
  */
 import * as v from "valibot";
+import { parseJsonAs } from "vibe-cockpit";
 
 const num = v.nullish(v.number());
 const str = v.nullish(v.string());
@@ -64,18 +65,8 @@ const text = (x: unknown) => (typeof x === "string" ? x : typeof x === "number" 
 
 /** The plan from stdout, or a readable Error. */
 export function readPlan(stdout: string): { raw: Record<string, unknown>; plan: Plan } {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(stdout);
-  } catch (err) {
-    throw new Error(`pt robot plan printed something that is not JSON (${(err as Error).message}): ${JSON.stringify(stdout.slice(0, 120))}`);
-  }
-  const r = v.safeParse(PlanSchema, raw);
-  if (!r.success) {
-    const issue = r.issues[0];
-    throw new Error(`pt robot plan printed JSON that is not a plan: ${issue.path?.map((p) => String(p.key)).join(".") || "(top)"}: ${issue.message}`);
-  }
-  return { raw: raw as Record<string, unknown>, plan: r.output };
+  const { raw, output } = parseJsonAs(stdout, PlanSchema, "pt robot plan", "a plan");
+  return { raw: raw as Record<string, unknown>, plan: output };
 }
 
 /** The process_triage_snapshot row and one process_triage_findings row per candidate. */

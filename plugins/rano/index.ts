@@ -1,5 +1,5 @@
-import { cursor, defineCollector, parseJsonLines } from "vibe-cockpit";
-import { check, ranoTime, toRow } from "./parse.ts";
+import { cursor, defineCollector, parseJsonLines, validate } from "vibe-cockpit";
+import { RanoEventSchema, ranoTime, toRow } from "./parse.ts";
 
 export interface RanoOptions {
   /** The first window, before any cursor: anything rano's `--since` takes (default "10m"). */
@@ -54,7 +54,7 @@ export function rano(options: RanoOptions = {}) {
       for (const b of bad) ctx.warn(`rano export: line at byte ${b.offset} is not JSON (${b.error}); skipped`);
       const events: { row: Record<string, unknown>; tsMs: number }[] = [];
       for (const value of values) {
-        const { value: e, error } = check(value);
+        const { value: e, error } = validate(RanoEventSchema, value);
         const mapped = e ? toRow(e) : { error };
         if (mapped.row && mapped.tsMs !== undefined) events.push({ row: mapped.row, tsMs: mapped.tsMs });
         else ctx.warn(`rano export: a line is not a rano event (${mapped.error}); skipped`);

@@ -71,12 +71,3 @@ export function toRow(e: RanoEvent): { row?: Record<string, unknown>; tsMs?: num
 export function ranoTime(ms: number): string {
   return new Date(Math.floor(ms / 1000) * 1000).toISOString().replace(/\.\d{3}Z$/, "Z");
 }
-
-/** Validates one line; the first issue as a readable message when it does not fit. */
-export function check(value: unknown): { value?: RanoEvent; error?: string } {
-  const r = v.safeParse(RanoEventSchema, value);
-  if (r.success) return { value: r.output };
-  const issue = r.issues[0];
-  const path = issue.path?.map((p) => String(p.key)).join(".") ?? "";
-  return { error: `${path ? `${path}: ` : ""}${issue.message}` };
-}

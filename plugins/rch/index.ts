@@ -1,4 +1,4 @@
-import { defineCollector } from "vibe-cockpit";
+import { commandFailed, defineCollector } from "vibe-cockpit";
 import { TRACKED_METRICS, mapMetrics, mapStatus, readResponse } from "./parse.ts";
 
 export { TRACKED_METRICS };
@@ -37,7 +37,7 @@ export function rch(options: RchOptions = {}) {
         parsed = readResponse(r.stdout, "rch status --json");
       } catch (err) {
         // Exit 1 with a JSON error is an answer; exit 1 with anything else is a failure.
-        if (r.exitCode !== 0) throw new Error(`rch status --json exited with ${r.exitCode ?? "a signal"}: ${(r.stderr.trim() || r.stdout.trim()).slice(0, 200)}`);
+        if (r.exitCode !== 0) throw commandFailed("rch status --json", r);
         throw err;
       }
       const { snapshot, workers } = mapStatus(parsed.raw, parsed.response, ctx.warn);

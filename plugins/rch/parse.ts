@@ -6,6 +6,7 @@
  * and an `error {code, message}`, and exits 1.
  */
 import * as v from "valibot";
+import { issueText, parseJsonAs } from "vibe-cockpit";
 import { labelsKey, parsePrometheusText, type PromParseError } from "./prometheus.ts";
 
 const num = v.nullish(v.number());
@@ -68,18 +69,8 @@ const n = (x: number | null | undefined) => (typeof x === "number" && Number.isF
 
 /** The response wrapper from stdout, or a readable Error. */
 export function readResponse(stdout: string, what: string) {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(stdout);
-  } catch (err) {
-    throw new Error(`${what} printed something that is not JSON (${(err as Error).message}): ${JSON.stringify(stdout.slice(0, 120))}`);
-  }
-  const r = v.safeParse(ResponseSchema, raw);
-  if (!r.success) {
-    const issue = r.issues[0];
-    throw new Error(`${what} printed JSON that is not rch's response: ${issue.path?.map((p) => String(p.key)).join(".") || "(top)"}: ${issue.message}`);
-  }
-  return { raw: raw as Record<string, unknown>, response: r.output };
+  const { raw, output } = parseJsonAs(stdout, ResponseSchema, what, "rch's response");
+  return { raw: raw as Record<string, unknown>, response: output };
 }
 
 /** One rch_status_snapshots row and the workers' rows, from a response (a failed one too). */
@@ -94,10 +85,7 @@ export function mapStatus(raw: Record<string, unknown>, response: v.InferOutput<
     return { snapshot: { ...base, daemon_state: "unreachable", raw_json: raw }, workers: [] as Record<string, unknown>[] };
   }
   const r = v.safeParse(StatusSchema, response.data);
-  if (!r.success) {
-    const issue = r.issues[0];
-    throw new Error(`rch status --json: data is not a status: ${issue.path?.map((p) => String(p.key)).join(".") || "(top)"}: ${issue.message}`);
-  }
+  if (!r.success) throw new Error(`rch status --json: data is not a status: ${issueText(r, "(top)")}`);
   const s = r.output;
   const d = s.daemon.daemon;
 

@@ -1,4 +1,4 @@
-import { defineCollector } from "vibe-cockpit";
+import { commandFailed, defineCollector } from "vibe-cockpit";
 import { LAST_COMMIT_SCRIPT, mapList, mapStatus, parseLastCommits, readEnvelope } from "./parse.ts";
 
 export interface RuOptions {
@@ -27,7 +27,7 @@ export function ru(options: RuOptions = {}) {
       const run = async (args: string[]) => {
         const what = `ru ${args.join(" ")}`;
         const r = await ctx.exec.run(["ru", ...args], { env: { NO_COLOR: "1" } });
-        if (r.exitCode !== 0) throw new Error(`${what} exited with ${r.exitCode ?? "a signal"}: ${(r.stderr.trim() || r.stdout.trim()).slice(0, 200)}`);
+        if (r.exitCode !== 0) throw commandFailed(what, r);
         return { what, stdout: r.stdout, stderr: r.stderr };
       };
       const list = await run(["list", "--json"]);

@@ -5,7 +5,7 @@
  * `owner/repo` shorthand); status has no url, so repos are matched to the list by path.
  */
 import * as v from "valibot";
-import { normalizeRemote, repoId } from "vibe-cockpit";
+import { normalizeRemote, parseJsonAs, repoId } from "vibe-cockpit";
 
 const str = v.nullish(v.string());
 
@@ -32,18 +32,7 @@ export const StatusRepoSchema = v.looseObject({
 
 /** One ru envelope from a command's stdout; throws a readable Error for anything else. */
 export function readEnvelope(stdout: string, what: string): Envelope {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(stdout);
-  } catch (err) {
-    throw new Error(`${what} printed something that is not JSON (${(err as Error).message}): ${JSON.stringify(stdout.slice(0, 120))}`);
-  }
-  const r = v.safeParse(EnvelopeSchema, raw);
-  if (!r.success) {
-    const issue = r.issues[0];
-    throw new Error(`${what} printed JSON that is not ru's envelope: ${issue.path?.map((p) => String(p.key)).join(".") || "(top)"}: ${issue.message}`);
-  }
-  return r.output;
+  return parseJsonAs(stdout, EnvelopeSchema, what, "ru's envelope").output;
 }
 
 export interface RepoRef {

@@ -1,4 +1,4 @@
-import { defineCollector } from "vibe-cockpit";
+import { commandFailed, defineCollector } from "vibe-cockpit";
 import { INOTIFY_PROBE, mapSample, parseInotifyProbe, readSample } from "./parse.ts";
 
 // Two ticks, then head closes the pipe. An empty answer (no sysmoni, no stream) falls back to --json.
@@ -36,7 +36,7 @@ export function sysmoni(options: SysmoniOptions = {}) {
         // A sysmoni that does not stream answers --json alone.
         r = await ctx.exec.run(["sysmoni", "--json"]);
         what = "sysmoni --json";
-        if (r.exitCode !== 0) throw new Error(`${what} exited with ${r.exitCode ?? "a signal"}: ${(r.stderr.trim() || r.stdout.trim()).slice(0, 200)}`);
+        if (r.exitCode !== 0) throw commandFailed(what, r);
       }
       const { raw, sample, tick } = readSample(r.stdout, what);
       const rows = mapSample(raw, sample, ctx.warn, tick);

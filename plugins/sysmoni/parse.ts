@@ -5,6 +5,7 @@
  * local offset, nil slices (GPUs without nvidia-smi, Throttled with nothing niced) are `null`.
  */
 import * as v from "valibot";
+import { issueText } from "vibe-cockpit";
 
 const num = v.nullish(v.number());
 const str = v.nullish(v.string());
@@ -80,8 +81,7 @@ export function readSample(stdout: string, what = "sysmoni --json"): { raw: Reco
     }
     const r = v.safeParse(SampleSchema, raw);
     if (r.success) return { raw: raw as Record<string, unknown>, sample: r.output, tick: i + 1 };
-    const issue = r.issues[0];
-    lastError = `not a sysmoni sample: ${issue.path?.map((p) => String(p.key)).join(".") || "(top)"}: ${issue.message}`;
+    lastError = `not a sysmoni sample: ${issueText(r, "(top)")}`;
   }
   throw new Error(`${what} printed no sample (${lastError}): ${JSON.stringify(stdout.slice(0, 120))}`);
 }

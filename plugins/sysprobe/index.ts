@@ -11,6 +11,7 @@ import {
   parseUptime,
   splitSections,
 } from "./parse.ts";
+import { oomKillsFromVmstat } from "./vmstat.ts";
 
 export interface SysprobeOptions {
   /** How long to wait between the two /proc/stat readings that give CPU busy (default 500 ms). */
@@ -27,6 +28,7 @@ s df; df -P 2>/dev/null
 s mounts; cat /proc/mounts 2>/dev/null
 s uptime_seconds; cat /proc/uptime 2>/dev/null
 s cores; getconf _NPROCESSORS_ONLN 2>/dev/null || nproc 2>/dev/null
+s vmstat; cat /proc/vmstat 2>/dev/null
 s stat1; head -n 1 /proc/stat 2>/dev/null
 sleep ${(cpuSampleMs / 1000).toFixed(3)}
 s stat2; head -n 1 /proc/stat 2>/dev/null
@@ -65,6 +67,8 @@ export function parseProbe(output: string, warn: (m: string) => void) {
     swap_total_bytes: mem?.swap_total_bytes ?? null,
     swap_used_bytes: mem?.swap_used_bytes ?? null,
     uptime_seconds: Number.isFinite(uptime) ? uptime : null,
+    // No counter (an old kernel, no /proc) is no data, not zero kills: no warning, the rule stays quiet.
+    oom_kills: oomKillsFromVmstat(sec.vmstat ?? ""),
   };
   const filesystems = df
     .filter((f) => !PSEUDO.has(types.get(f.mount) ?? ""))
@@ -73,17 +77,17 @@ export function parseProbe(output: string, warn: (m: string) => void) {
 }
 
 /**
- * The fallback system probe (plan §3.15): load, memory, swap, CPU busy and disks from plain
- * POSIX tools and /proc, on any machine. Always on.
+ * The fallback system probe (plan §3.15): load, memory, swap, CPU busy, OOM kills and disks from
+ * plain POSIX tools and /proc, on any machine. Always on.
  * @example collectors: [sysprobe()]
  */
 export function sysprobe(options: SysprobeOptions = {}) {
   const cpuSampleMs = options.cpuSampleMs ?? 500;
   return defineCollector({
     name: "sysprobe",
-    version: "1.0.0",
+    version: "1.1.0",
     schemaVersion: 1,
-    description: "uptime, df -P, free -b, /proc/loadavg, /proc/meminfo: baseline health with nothing installed",
+    description: "uptime, df -P, free -b, /proc/loadavg, /proc/meminfo, /proc/vmstat (OOM kills): baseline health with nothing installed",
     async collect(ctx) {
       const r = await ctx.exec.run({ script: script(cpuSampleMs) });
       if (r.exitCode !== 0 && r.exitCode !== null) ctx.warn(`probe exited with ${r.exitCode}: ${r.stderr.trim().slice(0, 200)}`);

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { createFakeMachine, createTestStore, runOnce, testCollector, type FakeMachineOptions } from "../../lib/testkit.ts";
 import { createFixedClock } from "../../lib/clock.ts";
 import { ntm } from "../../plugins/ntm/index.ts";
-import { isoTime } from "../../plugins/ntm/parse.ts";
+import { isoTime } from "../../lib/index.ts";
 
 // Real ntm outputs (test/fixtures/ntm, from the upstream serializers): --robot-status in the
 // current v2 shape (session headers only) and the legacy ≤1.7 shape (per-agent data), list --json.

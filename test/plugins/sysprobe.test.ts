@@ -2,9 +2,11 @@ import { describe, expect, it } from "bun:test";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { cpus } from "node:os";
-import { createFixedClock, createLocalExecutor, openStore, resolveConfig, runCycle } from "../../lib/index.ts";
+import { createFixedClock, createLocalExecutor, evaluateRule, openStore, resolveConfig, runCycle } from "../../lib/index.ts";
 import { sysprobe, parseProbe } from "../../plugins/sysprobe/index.ts";
 import { parseDf, parseFree, parseLoadavg, parseMeminfo, memoryFromMeminfo, parseUptime, parseMounts, parseCpuLine, cpuBusyPct } from "../../plugins/sysprobe/parse.ts";
+import { oomKillsFromVmstat, parseVmstat } from "../../plugins/sysprobe/vmstat.ts";
+import { oomKill } from "../../plugins/rules/index.ts";
 import { tempDir } from "../helpers/tmp.ts";
 
 // Real outputs captured on a Debian 12 machine (procps-ng 4.0.2, GNU coreutils 9.1).
@@ -60,6 +62,27 @@ describe("sysprobe parsers on captured outputs", () => {
     ]);
   });
 
+  it("reads the OOM-kill counter from /proc/vmstat", () => {
+    // Captured on a Linux 6.18 machine: 192 counters, oom_kill among them.
+    const counters = parseVmstat(fx("proc-vmstat.txt"));
+    expect(Object.keys(counters)).toHaveLength(192);
+    expect(counters.oom_kill).toBe(0);
+    expect(counters.nr_free_pages).toBeGreaterThan(0);
+    expect(oomKillsFromVmstat(fx("proc-vmstat.txt"))).toBe(0);
+    expect(oomKillsFromVmstat("nr_free_pages 12\noom_kill 3\n")).toBe(3);
+    // a kernel before 4.13 has no counter: unknown, not zero
+    expect(oomKillsFromVmstat("nr_free_pages 12\npgfault 99\n")).toBeNull();
+    expect(oomKillsFromVmstat("")).toBeNull();
+  });
+
+  it("puts the OOM-kill counter into the sample, or null when the probe had no vmstat section", () => {
+    const warnings: string[] = [];
+    const withVmstat = fx("probe-output.txt").replace("@@vc:stat1", `@@vc:vmstat\n${fx("proc-vmstat.txt").replace("oom_kill 0", "oom_kill 4")}\n@@vc:stat1`);
+    expect(parseProbe(withVmstat, (m) => warnings.push(m)).sample).toMatchObject({ oom_kills: 4, load5: 0.12, cpu_total: 0.99 });
+    expect(parseProbe(fx("probe-output.txt"), (m) => warnings.push(m)).sample.oom_kills).toBeNull();
+    expect(warnings).toEqual([]);
+  });
+
   it("warns, not throws, on output it cannot read", () => {
     const warnings: string[] = [];
     const { sample, filesystems } = parseProbe("garbage\n\u0000\u00ff more garbage", (m) => warnings.push(m));
@@ -86,5 +109,30 @@ describe("sysprobe live on this machine", () => {
     // the same cycle again at the same instant adds nothing
     const again = await runCycle({ store, config, clock: createFixedClock("2026-01-25T03:00:00Z"), executorFor: (m) => createLocalExecutor({ machineId: m.id }), force: true });
     expect(again.machines[0]!.runs[0]!.rows).toBe(0);
+  });
+});
+
+describe("sysprobe's OOM-kill counter, end to end", () => {
+  it("is collected on this machine, and the oom_kill rule fires when it grows", async () => {
+    const dir = tempDir();
+    const config = await resolveConfig({ machines: [{ id: "here", ssh: "local" }], collectors: [sysprobe({ cpuSampleMs: 50 })] }, { source: "t", env: {} });
+    await using store = await openStore({ path: join(dir, "oom.duckdb") });
+    const executorFor = (m: { id: string }) => createLocalExecutor({ machineId: m.id });
+    await runCycle({ store, config, clock: createFixedClock("2026-01-25T03:00:00Z"), executorFor });
+    await runCycle({ store, config, clock: createFixedClock("2026-01-25T03:02:00Z"), executorFor, force: true });
+    const samples = await store.query<{ oom_kills: number | null }>("select oom_kills from sys_samples order by collected_at");
+    const now = oomKillsFromVmstat(readFileSync("/proc/vmstat", "utf8"));
+    expect(now).not.toBeNull();
+    expect(samples).toHaveLength(2);
+    for (const s of samples) expect(s.oom_kills).toBeNumber();
+    expect(samples[1]!.oom_kills).toBeLessThanOrEqual(now!);
+    // the two real samples, as the rule reads them (no kills between them on a healthy test machine)
+    const quiet = await evaluateRule(store, oomKill, "2026-01-25T03:02:30.000Z");
+    expect(quiet.error).toBeUndefined();
+    expect(quiet.findings.map((f) => f.value)).toEqual(samples[1]!.oom_kills! > samples[0]!.oom_kills! ? [samples[1]!.oom_kills! - samples[0]!.oom_kills!] : []);
+    // a later sample with two more kills
+    await store.insert("sys_samples", [{ machine_id: "here", collected_at: "2026-01-25T03:04:00Z", source: "sysprobe", oom_kills: samples[1]!.oom_kills! + 2 }]);
+    const fired = await evaluateRule(store, oomKill, "2026-01-25T03:04:30.000Z");
+    expect(fired.findings.map((f) => [f.labels, f.value, f.received])).toEqual([[{ machine_id: "here" }, 2, "new_oom_kills = 2"]]);
   });
 });

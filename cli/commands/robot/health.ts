@@ -1,15 +1,13 @@
-import { defineCommand } from "citty";
-import { guard, openFromArgs, printJson, storeArgs } from "../../_common.ts";
+import { robotCommand } from "../../_robot.ts";
 
-export default defineCommand({
-  meta: { name: "health", description: "Fleet and per-machine health as a vc.robot.health.v1 envelope (JSON on stdout)" },
-  args: { ...storeArgs, json: { type: "boolean", description: "JSON output (the default; accepted for compatibility)", default: true } },
-  run: ({ args }) =>
-    guard(
-      async () => {
-        await using vc = await openFromArgs(args, { readOnly: true });
-        printJson(await vc.robotHealth());
-      },
-      { robot: true },
-    ),
+export default robotCommand({
+  name: "health",
+  description: "Fleet and per-machine health (vc.robot.health.v1); --at T answers from the snapshot at or before T",
+  args: { at: { type: "string", description: "an ISO 8601 time: the fleet as it was then", valueHint: "TIME" } },
+  answer: (vc, args) => {
+    if (!args.at) return vc.robotHealth();
+    const at = new Date(args.at);
+    if (Number.isNaN(at.getTime())) throw new Error(`--at: "${args.at}" is not an ISO 8601 time`);
+    return vc.robotHealthAt(at);
+  },
 });

@@ -7,5 +7,7 @@ export default defineCommand({
     machine: () => import("./machine.ts").then((m) => m.default),
     repos: () => import("./repos.ts").then((m) => m.default),
     accounts: () => import("./accounts.ts").then((m) => m.default),
+    triage: () => import("./triage.ts").then((m) => m.default),
+    alerts: () => import("./alerts.ts").then((m) => m.default),
   },
 });

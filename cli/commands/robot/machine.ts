@@ -1,19 +1,8 @@
-import { defineCommand } from "citty";
-import { guard, openFromArgs, printJson, storeArgs } from "../../_common.ts";
+import { robotCommand } from "../../_robot.ts";
 
-export default defineCommand({
-  meta: { name: "machine", description: "One machine: health factors, latest system sample, filesystems, collectors, tools (vc.robot.machine.v1)" },
-  args: {
-    ...storeArgs,
-    id: { type: "positional", description: "machine id", required: true },
-    json: { type: "boolean", description: "JSON output (the default)", default: true },
-  },
-  run: ({ args }) =>
-    guard(
-      async () => {
-        await using vc = await openFromArgs(args, { readOnly: true });
-        printJson(await vc.robotMachine(args.id));
-      },
-      { robot: true },
-    ),
+export default robotCommand({
+  name: "machine",
+  description: "One machine: health factors, latest sample, disks, processes, rch, agents, accounts, mail, dcg, collectors, tools (vc.robot.machine.v1)",
+  args: { id: { type: "positional", description: "machine id", required: true } },
+  answer: (vc, args) => vc.robotMachine(args.id),
 });

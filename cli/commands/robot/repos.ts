@@ -1,15 +1,7 @@
-import { defineCommand } from "citty";
-import { guard, openFromArgs, printJson, storeArgs } from "../../_common.ts";
+import { robotCommand } from "../../_robot.ts";
 
-export default defineCommand({
-  meta: { name: "repos", description: "Repos per machine: branch, dirty, ahead/behind, last commit, ready beads (vc.robot.repos.v1)" },
-  args: { ...storeArgs, json: { type: "boolean", description: "JSON output (the default)", default: true } },
-  run: ({ args }) =>
-    guard(
-      async () => {
-        await using vc = await openFromArgs(args, { readOnly: true });
-        printJson(await vc.robotRepos());
-      },
-      { robot: true },
-    ),
+export default robotCommand({
+  name: "repos",
+  description: "Repos per machine: branch, dirty, ahead/behind, last commit, ready beads (vc.robot.repos.v1)",
+  answer: (vc) => vc.robotRepos(),
 });

@@ -1,0 +1,77 @@
+import hyperid from "hyperid";
+import type { Clock } from "../clock.ts";
+import { errorMessage } from "../errors.ts";
+import { sql } from "../store/sql.ts";
+import type { Store } from "../store/store.ts";
+import type { AlertEvent } from "./lifecycle.ts";
+
+const newId = hyperid({ urlSafe: true });
+
+/** What a channel is handed besides the event. */
+export interface ChannelContext {
+  /** vc's data dir (alerts.jsonl lives there by default). */
+  dataDir: string;
+  signal?: AbortSignal;
+}
+
+/** Where alert state changes go: a file, a webhook, stdout. One notification per state change. */
+export interface Channel {
+  name: string;
+  /** Attempts per event before giving up (default 1). */
+  attempts?: number;
+  /** Wait before the first retry; doubled each time (default 1000 ms). */
+  backoffMs?: number;
+  deliver(event: AlertEvent, ctx: ChannelContext): Promise<void>;
+}
+
+/**
+ * Declares an alert channel. An identity function, so TypeScript checks the shape.
+ * @example defineChannel({ name: "log", deliver: async (e) => console.error(e.message) })
+ */
+export function defineChannel<const C extends Channel>(channel: C): C {
+  return channel;
+}
+
+export interface DeliveryReport {
+  channel: string;
+  event_id: string;
+  ok: boolean;
+  attempts: number;
+  error?: string;
+}
+
+/**
+ * Sends each notified event (not the suppressed ones) to every channel, retrying with backoff,
+ * and records each attempt in `alert_deliveries`. A failing channel never stops the others.
+ */
+export async function deliverEvents(
+  o: { store: Store; clock: Clock; channels: readonly Channel[]; events: readonly AlertEvent[]; ctx: ChannelContext },
+): Promise<DeliveryReport[]> {
+  const out: DeliveryReport[] = [];
+  const notified = o.events.filter((e) => e.suppressed_by === null);
+  await Promise.all(
+    o.channels.map(async (channel) => {
+      for (const event of notified) {
+        const attempts = Math.max(1, channel.attempts ?? 1);
+        let error: string | undefined;
+        let n = 0;
+        for (n = 1; n <= attempts; n++) {
+          try {
+            await channel.deliver(event, o.ctx);
+            error = undefined;
+          } catch (err) {
+            error = errorMessage(err);
+          }
+          if (!o.store.readOnly) {
+            await o.store.run(sql`INSERT INTO alert_deliveries(delivery_id, event_id, alert_id, channel, ts, attempt, status, error)
+              VALUES (${newId()}, ${event.event_id}, ${event.alert_id}, ${channel.name}, ${o.clock.now().toISOString()}::TIMESTAMP, ${n}, ${error ? "failed" : "ok"}, ${error ?? null})`);
+          }
+          if (!error) break;
+          if (n < attempts) await Bun.sleep((channel.backoffMs ?? 1000) * 2 ** (n - 1));
+        }
+        out.push({ channel: channel.name, event_id: event.event_id, ok: !error, attempts: Math.min(n, attempts), ...(error ? { error } : {}) });
+      }
+    }),
+  );
+  return out;
+}
