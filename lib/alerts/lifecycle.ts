@@ -211,7 +211,8 @@ export async function applyFindings(tx: StoreTx, results: readonly RuleResult[],
         continue;
       }
       if (keepMs > 0 && now - Date.parse(prev.last_seen_at) < keepMs) continue;
-      if (result.resolvable && !result.resolvable.has(prev.alert_id)) continue;
+      // Hysteresis: stay firing until the resolve condition holds (or the source no longer has the row at all).
+      if (result.resolvable && !result.resolvable.has(prev.alert_id) && result.present?.has(prev.alert_id)) continue;
       row.state = "resolved";
       row.resolved_at = at;
       const flap = transition(row);

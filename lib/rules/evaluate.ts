@@ -28,6 +28,8 @@ export interface RuleResult {
   findings: Finding[];
   /** Fingerprints whose resolve condition holds (undefined: the rule has none). */
   resolvable?: Set<string>;
+  /** With resolveWhen: every fingerprint the source still has rows for (one it lost can resolve). */
+  present?: Set<string>;
   error?: string;
 }
 
@@ -80,11 +82,13 @@ export async function evaluateRule(store: Store, rule: Rule, at: string): Promis
       };
     });
     let resolvable: Set<string> | undefined;
+    let present: Set<string> | undefined;
     if (rule.resolveWhen) {
-      const ok = await store.query(sql`SELECT * FROM (${rule.source.sql(at)}) AS src WHERE ${conditionSql(rule.resolveWhen, t)}`);
-      resolvable = new Set(ok.map((row) => fingerprint(rule.id, labelsOf(rule, row))));
+      const all = await store.query(sql`SELECT *, ${conditionSql(rule.resolveWhen, t)} AS __resolves FROM (${rule.source.sql(at)}) AS src`);
+      present = new Set(all.map((row) => fingerprint(rule.id, labelsOf(rule, row))));
+      resolvable = new Set(all.filter((row) => row.__resolves === true).map((row) => fingerprint(rule.id, labelsOf(rule, row))));
     }
-    return { rule, findings, resolvable };
+    return { rule, findings, resolvable, present };
   } catch (err) {
     return { rule, findings: [], error: err instanceof Error ? err.message.split("\n")[0] : String(err) };
   }
