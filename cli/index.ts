@@ -17,6 +17,8 @@ const main = defineCommand({
     query: () => import("./commands/query.ts").then((m) => m.default),
     doctor: () => import("./commands/doctor.ts").then((m) => m.default),
     machines: () => import("./commands/machines.ts").then((m) => m.default),
+    alerts: () => import("./commands/alerts.ts").then((m) => m.default),
+    watch: () => import("./commands/watch.ts").then((m) => m.default),
   },
 });
 

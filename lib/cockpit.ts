@@ -15,7 +15,7 @@ import { computeHealth, type FleetHealth, type MachineHealth } from "./health/in
 import { envelope, type RobotEnvelope } from "./robot/envelope.ts";
 import { recordAudit } from "./audit.ts";
 import { finishCycle, healthAt, type CycleOutcome } from "./cycle.ts";
-import { triage, type TriageItem } from "./triage.ts";
+import { triage, type Triage } from "./triage.ts";
 import { ackAlert, explainAlert, listAlerts, silenceAlerts, type AlertView, type SilenceInput } from "./alerts/ops.ts";
 import { reposView, systemSections, type ReposData } from "./robot/repos.ts";
 import { accountSections, accountsView, type AccountsData } from "./robot/accounts.ts";
@@ -61,7 +61,7 @@ export interface Cockpit {
   /** `vc robot repos`: per machine, repos with dirty, ahead/behind, last commit and ready beads. */
   robotRepos(): Promise<RobotEnvelope<ReposData>>;
   /** `vc robot triage`: the top issues ranked, each with why and suggested commands. */
-  robotTriage(options?: { limit?: number }): Promise<RobotEnvelope<{ items: TriageItem[]; overall: FleetHealth["overall"] }>>;
+  robotTriage(options?: { limit?: number }): Promise<RobotEnvelope<Triage & { overall: FleetHealth["overall"] }>>;
   /** `vc robot alerts`: active alerts (all: resolved too). */
   robotAlerts(options?: { all?: boolean }): Promise<RobotEnvelope<{ alerts: AlertView[] }>>;
   /** `vc robot health --at T`: the fleet as snapshotted at or before T. */
@@ -198,7 +198,7 @@ export async function openCockpit(options: OpenCockpitOptions = {}): Promise<Coc
     async robotTriage(o = {}) {
       const now = clock.now();
       const [h, alerts] = await Promise.all([health(), listAlerts(store, { at: now.toISOString() })]);
-      return envelope("triage", { overall: h.overall, items: triage(alerts, h, now, o.limit) }, { now, staleness: h.staleness, warnings: h.warnings });
+      return envelope("triage", { overall: h.overall, ...triage(alerts, h, now, o.limit) }, { now, staleness: h.staleness, warnings: h.warnings });
     },
     async robotAlerts(o = {}) {
       const now = clock.now();

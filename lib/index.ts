@@ -10,7 +10,7 @@ export { queryReadOnly } from "./store/readonly.ts";
 export { cursor, parseCursor, loadCursors, saveCursors, type Cursor, type TimestampCursor, type FileOffsetCursor, type PrimaryKeyCursor, type OpaqueCursor } from "./cursor/index.ts";
 export { createLocalExecutor, expandHome, type LocalExecutorOptions } from "./exec/local.ts";
 export type { Executor, Command, RunOptions, RunResult, FileStat, HttpResult } from "./exec/types.ts";
-export { defineCollector, type Collector, type CollectContext, type CollectResult, type CollectRows, type CollectorLimits, type MachineInfo, type ToolInfo } from "./collect/define.ts";
+export { defineCollector, type Collector, type CollectContext, type WatchContext, type CollectResult, type CollectRows, type CollectorLimits, type MachineInfo, type ToolInfo } from "./collect/define.ts";
 export { runCollector, type RunRecord } from "./collect/run.ts";
 export { runCycle, selectTargets, type CycleReport, type MachineReport, type ExecutorFactory } from "./collect/scheduler.ts";
 export { probeTools, ensureTools } from "./collect/probe.ts";
@@ -36,4 +36,4 @@ export { defineChannel, deliverEvents, type Channel, type ChannelContext, type D
 export { listAlerts, ackAlert, silenceAlerts, explainAlert, findAlert, alertView, type AlertView, type SilenceInput } from "./alerts/ops.ts";
 export { finishCycle, healthAt, type CycleOutcome } from "./cycle.ts";
 export { isoTime, parseJsonOutput, parseJsonAs, issueText, validate, checkRecord, checkOutput, commandFailed, runJson, runJsonAs, type JsonRun, type JsonRunAs } from "./collect/parse-helpers.ts";
-export { triage, type TriageItem } from "./triage.ts";
+export { triage, type Triage, type TriageItem } from "./triage.ts";

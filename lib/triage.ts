@@ -1,7 +1,10 @@
 import type { AlertView } from "./alerts/ops.ts";
 import type { FleetHealth } from "./health/index.ts";
 
-/** One thing to do next, and why (plan §7.3 `vc robot triage`). */
+/**
+ * One thing to do next, and why (plan §7.3 `vc robot triage`). Flat on purpose: a list of these
+ * is a table in TOON. Its suggested commands are in the triage's `suggestions`, by item id.
+ */
 export interface TriageItem {
   rank: number;
   score: number;
@@ -10,14 +13,22 @@ export interface TriageItem {
   severity: string;
   title: string;
   machine_id: string | null;
-  /** The finding behind it. */
-  why: { message: string; expected?: string | null; received?: string | null };
+  /** Why: the finding behind it. */
+  message: string;
+  expected: string | null;
+  received: string | null;
   since: string | null;
   /** Machines with the same problem right now. */
   blast_radius: number;
-  state: { acked: boolean; silenced: boolean; flapping: boolean };
-  /** Commands to look or act with (suggest mode: nothing runs). */
-  suggested: { title: string; command?: string }[];
+  acked: boolean;
+  silenced: boolean;
+  flapping: boolean;
+}
+
+/** Ranked items and, by item id, the commands to look or act with (suggest mode: nothing runs). */
+export interface Triage {
+  items: TriageItem[];
+  suggestions: Record<string, { title: string; command?: string }[]>;
 }
 
 const WEIGHT: Record<string, number> = { critical: 100, high: 60, medium: 30, low: 10 };
@@ -38,8 +49,8 @@ const HEALTH_SUGGESTIONS: Record<string, (m: string) => { title: string; command
  * Ranks what needs attention: firing alerts and unhealthy factors, by severity, recency and blast
  * radius (how many machines share the problem); acked, silenced and flapping ones sink.
  */
-export function triage(alerts: readonly AlertView[], health: FleetHealth, now: Date, limit = 20): TriageItem[] {
-  const items: Omit<TriageItem, "rank">[] = [];
+export function triage(alerts: readonly AlertView[], health: FleetHealth, now: Date, limit = 20): Triage {
+  const items: (Omit<TriageItem, "rank"> & { suggested: { title: string; command?: string }[] })[] = [];
   const firing = alerts.filter((a) => a.state === "firing");
   const radius = (rule: string) => new Set(firing.filter((a) => a.rule === rule).map((a) => a.machine_id)).size;
   for (const a of firing) {
@@ -54,10 +65,14 @@ export function triage(alerts: readonly AlertView[], health: FleetHealth, now: D
       severity: a.severity,
       title: a.title ?? a.rule,
       machine_id: a.machine_id,
-      why: { message: a.message ?? "", expected: a.expected, received: a.received },
+      message: a.message ?? "",
+      expected: a.expected,
+      received: a.received,
       since: a.fired_at,
       blast_radius: blast,
-      state: { acked: Boolean(a.acked), silenced: Boolean(a.silenced_by), flapping: a.flapping },
+      acked: Boolean(a.acked),
+      silenced: Boolean(a.silenced_by),
+      flapping: a.flapping,
       suggested: a.actions,
     });
   }
@@ -76,14 +91,22 @@ export function triage(alerts: readonly AlertView[], health: FleetHealth, now: D
         severity: sev,
         title: f.id.replaceAll("_", " "),
         machine_id: m.id,
-        why: { message: f.detail },
+        message: f.detail,
+        expected: null,
+        received: f.value === null ? null : String(f.value),
         since: m.last_sample_at,
         blast_radius: blast,
-        state: { acked: false, silenced: false, flapping: false },
+        acked: false,
+        silenced: false,
+        flapping: false,
         suggested: (HEALTH_SUGGESTIONS[f.id] ?? ((x: string) => [{ title: "See the machine", command: `vc robot machine ${x}` }]))(m.id),
       });
     }
   }
   items.sort((a, b) => b.score - a.score || (WEIGHT[b.severity] ?? 0) - (WEIGHT[a.severity] ?? 0) || a.id.localeCompare(b.id));
-  return items.slice(0, limit).map((x, i) => ({ rank: i + 1, ...x }));
+  const top = items.slice(0, limit);
+  return {
+    items: top.map(({ suggested: _s, ...x }, i) => ({ rank: i + 1, ...x })),
+    suggestions: Object.fromEntries(top.map((x) => [x.id, x.suggested])),
+  };
 }

@@ -50,6 +50,9 @@ export interface CollectContext {
   path(key: string, fallback: string): string;
 }
 
+/** What `watchPaths` is given: enough to find the files, nothing to write. */
+export type WatchContext = Pick<CollectContext, "machine" | "exec" | "path" | "warn">;
+
 /** Rows by table; the store stamps machine_id, collected_at, source, source_version, schema_version. */
 export type CollectRows = Record<string, readonly Record<string, unknown>[] | undefined>;
 
@@ -84,6 +87,11 @@ export interface Collector {
   migrations?: MigrationsInput;
   /** Run at most this often (default: every poll). */
   intervalSeconds?: number;
+  /**
+   * Local files whose changes should trigger this collector at once (`vc watch`): a tailed log, a
+   * SQLite database. Paths may start with `~`.
+   */
+  watchPaths?: (ctx: WatchContext) => Promise<readonly string[]>;
   /** Overrides of the configured limits for this collector. */
   limits?: Partial<CollectorLimits>;
   collect(ctx: CollectContext): Promise<CollectResult>;

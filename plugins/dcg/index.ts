@@ -1,4 +1,4 @@
-import { cursor, defineCollector, parseJsonLines, sql, validate, type CollectContext, type Cursor, type FileStat } from "vibe-cockpit";
+import { cursor, defineCollector, parseJsonLines, sql, validate, type CollectContext, type Cursor, type FileStat, type WatchContext } from "vibe-cockpit";
 import { HistoryRowSchema, LogLineSchema, fromHistoryRow, fromLogLine, keyEvents, parseDcgConfig, type DcgConfigPaths, type DcgEvent } from "./parse.ts";
 
 /** dcg's history database (`HistoryDb::default_path`; `[history] database_path` or DCG_HISTORY_DB move it). */
@@ -8,7 +8,7 @@ export const DEFAULT_CONFIG = "~/.config/dcg/config.toml";
 
 const NL = 0x0a;
 
-async function readConfig(ctx: CollectContext, path: string): Promise<DcgConfigPaths | null> {
+async function readConfig(ctx: WatchContext, path: string): Promise<DcgConfigPaths | null> {
   try {
     const st = await ctx.exec.stat(path);
     if (!st) return null;
@@ -27,7 +27,7 @@ const fromHome = (p: string) => (p.startsWith("/") || p.startsWith("~") ? p : `~
  * Where the decision log is: `dcg.log` from vc.config.ts, else `[logging] file` in dcg's config when
  * its format is json. The text format is not read (it is for people); say why in `note`.
  */
-function logPathOf(ctx: CollectContext, conf: DcgConfigPaths | null): { path?: string; note?: string } {
+function logPathOf(ctx: WatchContext, conf: DcgConfigPaths | null): { path?: string; note?: string } {
   const override = ctx.path("log", "");
   if (override) return { path: override };
   if (!conf?.logFile) return { note: "no [logging] file in dcg's config" };
@@ -168,6 +168,12 @@ export function dcg() {
     version: "1.0.0",
     schemaVersion: 1,
     description: "dcg decisions from its history database and JSON decision log",
+    // `vc watch` collects dcg as soon as its history database or decision log changes.
+    async watchPaths(ctx) {
+      const conf = await readConfig(ctx, ctx.path("config", DEFAULT_CONFIG));
+      const log = logPathOf(ctx, conf);
+      return [ctx.path("history_db", conf?.historyDatabase ? fromHome(conf.historyDatabase) : DEFAULT_HISTORY_DB), ...(log.path ? [log.path] : [])];
+    },
     async collect(ctx) {
       const conf = await readConfig(ctx, ctx.path("config", DEFAULT_CONFIG));
       const historyPath = ctx.path("history_db", conf?.historyDatabase ? fromHome(conf.historyDatabase) : DEFAULT_HISTORY_DB);

@@ -74,6 +74,8 @@ export function mcpAgentMail(options: McpAgentMailOptions = {}) {
     schemaVersion: 1,
     description: "mcp_agent_mail storage.sqlite3: messages, read/ack state, file reservations (Rust and Python mailboxes)",
     requires: { files: [{ key: "db", path: DEFAULT_MAILBOX }] },
+    // `vc watch` collects mail as soon as the mailbox database (or its WAL) changes.
+    watchPaths: async (ctx) => [ctx.path("db", DEFAULT_MAILBOX)],
     async collect(ctx) {
       const db = ctx.path("db", DEFAULT_MAILBOX);
       const { schema, tables } = await shapeOf(ctx, db);

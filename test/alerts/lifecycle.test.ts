@@ -28,6 +28,7 @@ import {
   and,
   lt,
   type AlertEvent,
+  type Rule,
   type Store,
 } from "../../lib/index.ts";
 import { alertsJsonl, slackPayload, webhook } from "../../plugins/channels/index.ts";
@@ -84,7 +85,7 @@ describe("rule DSL", () => {
   });
 
   it("overrides thresholds by name and refuses an unknown one", () => {
-    expect(withThresholds(rule(), { per_core: 3 }).thresholds).toEqual({ per_core: 3 });
+    expect((withThresholds(rule(), { per_core: 3 }) as Rule).thresholds).toEqual({ per_core: 3 });
     expect(() => withThresholds(rule(), { nope: 1 })).toThrow('rule load_test has no threshold "nope"');
     expect(() => defineRule({ ...rule(), id: "Bad Id" })).toThrow("lower-case");
   });

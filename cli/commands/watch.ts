@@ -1,0 +1,32 @@
+import { defineCommand } from "citty";
+import { runWatch } from "../../lib/watch.ts";
+import { guard, logger, openFromArgs, storeArgs } from "../_common.ts";
+
+export default defineCommand({
+  meta: {
+    name: "watch",
+    description: "Stream events as JSON lines: alert (firing, resolved, escalated, flapping), prediction, opportunity, heartbeat. Watched local files (dcg, mail) are collected as soon as they change.",
+  },
+  args: {
+    ...storeArgs,
+    format: { type: "enum", options: ["jsonl"], default: "jsonl", description: "output format (JSON lines)" },
+    interval: { type: "string", description: "seconds between full polls (default: polling.interval_seconds)", valueHint: "SECONDS" },
+  },
+  run: ({ args }) =>
+    guard(async () => {
+      const log = await logger();
+      await using vc = await openFromArgs(args);
+      const seconds = args.interval ? Number(args.interval) : vc.config.polling.interval_seconds;
+      if (!Number.isFinite(seconds) || seconds <= 0) throw new Error(`--interval: expected seconds > 0, got "${args.interval}"`);
+      const stop = new AbortController();
+      process.on("SIGINT", () => stop.abort());
+      process.on("SIGTERM", () => stop.abort());
+      process.stdout.on("error", () => stop.abort()); // the reader went away
+      await runWatch(vc, {
+        intervalMs: seconds * 1000,
+        signal: stop.signal,
+        emit: (e) => process.stdout.write(`${JSON.stringify(e)}\n`),
+        onError: (err) => log.warn(err instanceof Error ? err.message : String(err)),
+      });
+    }),
+});

@@ -1,0 +1,122 @@
+import { watch as fsWatch, type FSWatcher } from "node:fs";
+import { basename, dirname } from "node:path";
+import type { Cockpit } from "./cockpit.ts";
+import type { AlertEvent } from "./alerts/lifecycle.ts";
+import { machineInfo } from "./collect/scheduler.ts";
+import { createLocalExecutor } from "./exec/local.ts";
+import { errorMessage } from "./errors.ts";
+
+/** A heartbeat: the watch is alive, and how the fleet stands. */
+export interface HeartbeatEvent {
+  type: "heartbeat";
+  at: string;
+  cycles: number;
+  firing: number;
+  overall: { score: number; severity: string } | null;
+}
+/** A forecast crossing a threshold (filled by the oracle in a later version). */
+export interface PredictionEvent {
+  type: "prediction";
+  at: string;
+  kind: string;
+  machine_id: string | null;
+  horizon_minutes: number;
+  confidence: number;
+  message: string;
+}
+/** An optimisation hint: a cheaper account, an idle machine (filled by the oracle later). */
+export interface OpportunityEvent {
+  type: "opportunity";
+  at: string;
+  kind: string;
+  message: string;
+  suggested: { title: string; command?: string }[];
+}
+/** What `vc watch` prints, one JSON object per line. */
+export type WatchEvent = AlertEvent | HeartbeatEvent | PredictionEvent | OpportunityEvent;
+
+export interface WatchOptions {
+  /** Poll everything this often. */
+  intervalMs: number;
+  signal: AbortSignal;
+  emit: (e: WatchEvent) => void;
+  onError?: (err: unknown) => void;
+  /** Wait this long after a file change before collecting (writes come in bursts). */
+  debounceMs?: number;
+}
+
+/**
+ * The watch loop when no daemon runs: a full cycle every interval, and — for collectors that name
+ * local files (`watchPaths`) — a cycle of just that collector as soon as one of them changes, so a
+ * new dcg deny or mail message alerts within about a second. Emits alert changes and heartbeats.
+ */
+export async function runWatch(vc: Cockpit, o: WatchOptions): Promise<void> {
+  let cycles = 0;
+  let running: Promise<void> | null = null;
+  const queued = new Set<string>(); // collector names waiting; "*" for a full cycle
+  const heartbeat = async () => {
+    const alerts = await vc.alerts();
+    const h = await vc.health().catch(() => null);
+    o.emit({ type: "heartbeat", at: vc.clock.now().toISOString(), cycles, firing: alerts.filter((a) => a.state === "firing").length, overall: h?.overall ?? null });
+  };
+  const runQueued = async () => {
+    while (queued.size > 0 && !o.signal.aborted) {
+      const names = queued.has("*") ? ["*"] : [...queued];
+      queued.clear();
+      try {
+        for (const name of names) {
+          const r = await vc.collect(name === "*" ? { signal: o.signal } : { collector: name, signal: o.signal });
+          cycles++;
+          for (const e of r.outcome.events) o.emit(e);
+        }
+      } catch (err) {
+        o.onError?.(err);
+      }
+    }
+  };
+  const request = (name: string) => {
+    queued.add(name);
+    if (!running) running = runQueued().finally(() => (running = null));
+  };
+
+  // File watchers for local machines' watched paths.
+  const watchers: FSWatcher[] = [];
+  const timers = new Map<string, ReturnType<typeof setTimeout>>();
+  for (const m of vc.config.machines.filter((x) => x.ssh === "local")) {
+    const exec = createLocalExecutor({ machineId: m.id });
+    for (const c of vc.config.collectors.filter((x) => x.watchPaths && (!m.collectors || m.collectors.includes(x.name)))) {
+      const info = machineInfo(m);
+      let paths: readonly string[] = [];
+      try {
+        paths = await c.watchPaths!({ machine: info, exec, path: (key, fallback) => info.paths[`${c.name}.${key}`] ?? fallback, warn: () => {} });
+      } catch (err) {
+        o.onError?.(new Error(`${c.name}: cannot tell which files to watch: ${errorMessage(err)}`));
+      }
+      for (const p of paths) {
+        const file = await exec.expand(p);
+        try {
+          // Watch the folder: files are replaced on rotation, and SQLite writes go to -wal first.
+          const w = fsWatch(dirname(file), (_event, name) => {
+            if (!name || !String(name).startsWith(basename(file))) return;
+            clearTimeout(timers.get(c.name));
+            timers.set(c.name, setTimeout(() => request(c.name), o.debounceMs ?? 100));
+          });
+          watchers.push(w);
+        } catch {
+          // the folder does not exist (yet): the interval poll covers it
+        }
+      }
+    }
+  }
+
+  const tick = setInterval(() => request("*"), o.intervalMs);
+  const beat = setInterval(() => void heartbeat().catch((err) => o.onError?.(err)), Math.min(o.intervalMs, 15_000));
+  request("*");
+  await heartbeat().catch((err) => o.onError?.(err));
+  await new Promise<void>((resolve) => (o.signal.aborted ? resolve() : o.signal.addEventListener("abort", () => resolve(), { once: true })));
+  clearInterval(tick);
+  clearInterval(beat);
+  for (const t of timers.values()) clearTimeout(t);
+  for (const w of watchers) w.close();
+  await running;
+}

@@ -1,0 +1,32 @@
+import { describe, expect, it, setDefaultTimeout } from "bun:test";
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+import { isolatedEnv, vcSpawn } from "../helpers/cli.ts";
+import { dcgWatchSetup, lineWaiter } from "../helpers/dcg-watch.ts";
+import { tempDir } from "../helpers/tmp.ts";
+
+setDefaultTimeout(60_000); // real processes
+
+describe("vc watch", () => {
+  it("streams JSON lines: a heartbeat, then an alert as soon as a watched dcg log grows", async () => {
+    const dir = tempDir("vc-watch-");
+    mkdirSync(join(dir, "home"), { recursive: true });
+    const env = isolatedEnv(dir);
+    const { config, denies } = dcgWatchSetup(env.HOME!);
+    const p = vcSpawn(["watch", "--config", config, "--interval", "3600"], { env });
+    try {
+      const out = lineWaiter(p.stdout as ReadableStream<Uint8Array>);
+      const beat = JSON.parse(await out.next((l) => l.includes('"heartbeat"')));
+      expect(beat).toMatchObject({ type: "heartbeat", firing: 0 });
+      denies(15);
+      const alert = JSON.parse(await out.next((l) => l.includes('"type":"alert"')));
+      expect(alert).toMatchObject({ type: "alert", event: "firing", rule: "dcg_deny_spike", machine_id: "here", value: 15, suppressed_by: null });
+      expect(alert.message).toContain("dcg denied 15 commands in the last hour");
+      // every line is one JSON object
+      for (const l of out.lines) expect(() => JSON.parse(l)).not.toThrow();
+    } finally {
+      p.kill("SIGINT");
+      await p.exited;
+    }
+  });
+});
