@@ -1,6 +1,7 @@
 import type { VcConfig } from "../config/define.ts";
 import { sql } from "../store/sql.ts";
 import type { Store } from "../store/store.ts";
+import { areaFactors } from "./areas.ts";
 
 /** Severity of a factor, a machine or the fleet, from best to worst. */
 export type Severity = "ok" | "low" | "medium" | "high" | "critical";
@@ -92,6 +93,7 @@ export async function computeHealth(store: Store, config: VcConfig, now: Date): 
   const staleAfterS = config.polling.interval_seconds * config.polling.stale_after_intervals;
   const window = new Date(now.getTime() - Math.max(staleAfterS * 4, 86_400) * 1000).toISOString();
   const at = now.toISOString();
+  const areas = await Promise.all(areaFactors.map(async (f) => ({ f, readings: await f.read(store, at) })));
   const [samples, disks, states] = await Promise.all([
     store.query<SampleRow>(sql`SELECT machine_id, collected_at, cpu_total, cpu_cores, load5, mem_used_bytes, mem_total_bytes, swap_used_bytes, swap_total_bytes
       FROM sys_samples WHERE collected_at > ${window}::TIMESTAMP AND collected_at <= ${at}::TIMESTAMP
@@ -145,6 +147,13 @@ export async function computeHealth(store: Store, config: VcConfig, now: Date): 
       if (mine.length > 0) {
         const worst = mine.reduce((a, b) => (b.used_pct > a.used_pct ? b : a));
         factors.push(factor("disk", ramp(worst.used_pct, 80, 95), `${worst.mount} ${round(worst.used_pct, 1)} % full`, worst.used_pct));
+      }
+    }
+    // Account headroom, dcg denies, mail backlog, rch queue: where the machine has that data.
+    if (sample) {
+      for (const { f, readings } of areas) {
+        const r = readings.get(m.id);
+        if (r) factors.push(factor(f.id, f.score(r.value), r.detail, r.value));
       }
     }
     const failing = states.filter((s) => s.machine_id === m.id && s.last_result === "failed");

@@ -80,3 +80,26 @@ describe("health v0", () => {
     expect([1, 0.9, 0.8, 0.6, 0.3, 0.1].map(severityOf)).toEqual(["ok", "ok", "low", "medium", "high", "critical"]);
   });
 });
+
+describe("health factors beyond the system sample", () => {
+  it("scores account headroom, dcg denies, mail backlog and the rch queue where a machine has them", async () => {
+    const { config, store } = await setup();
+    await store.insert("account_usage_snapshots", [
+      { machine_id: "calm", collected_at: ago(60), provider: "claude", account: "a@x", window_name: "primary", used_percent: 97, resets_at: new Date(now.getTime() + 3600_000) },
+      { machine_id: "calm", collected_at: ago(60), provider: "codex", account: "b@x", window_name: "primary", used_percent: 40 },
+    ]);
+    const deny = (i: number) => ({ machine_id: "busy", collected_at: ago(30), ts: ago(60 + i), decision: "deny", origin: "decision_log", event_key: `k${i}`, rule_id: "core.git:reset-hard" });
+    await store.insert("dcg_events", Array.from({ length: 12 }, (_, i) => deny(i)));
+    const h = await computeHealth(store, config, now);
+    const by = Object.fromEntries(h.machines.map((m) => [m.id, m]));
+    const acct = by.calm!.factors.find((f) => f.id === "account_headroom")!;
+    expect(acct.value).toBe(97);
+    expect(acct.detail).toBe("busiest account window claude a@x primary at 97 %");
+    expect(acct.score).toBeLessThan(0.5);
+    expect(by.calm!.top_issue).toBe("account_headroom");
+    const dcg = by.busy!.factors.find((f) => f.id === "dcg_denies")!;
+    expect(dcg).toMatchObject({ value: 12, detail: "12 dcg denies in the last hour" });
+    expect(by.full!.factors.find((f) => f.id === "dcg_denies")).toBeUndefined();
+    await store.close();
+  });
+});

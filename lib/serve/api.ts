@@ -1,0 +1,319 @@
+// The daemon's local API: the cockpit over HTTP on a Unix socket, so other processes reach the
+// store that `vc up` holds (DuckDB lets no other process open it meanwhile). One interface, two
+// transports: lib/serve/client.ts is the other end.
+import { chmodSync, lstatSync, mkdirSync, rmSync, statSync, type Stats } from "node:fs";
+import { dirname } from "node:path";
+import * as v from "valibot";
+import type { AlertEvent } from "../alerts/lifecycle.ts";
+import type { Cockpit } from "../cockpit.ts";
+import { VcError, errorMessage, isVcError, type VcErrorCode } from "../errors.ts";
+
+/** A line of the watch stream that says the stream is alive (the first line is one too). */
+export interface HeartbeatEvent {
+  type: "heartbeat";
+  at: string;
+}
+
+/** One line of `GET /v1/watch` (and of `vc watch --format jsonl`). */
+export type WatchEvent = AlertEvent | HeartbeatEvent;
+
+/** What `GET /v1/info` answers: who serves, over which store. */
+export interface DaemonInfo {
+  service: "vc";
+  api: 1;
+  pid: number;
+  db: string;
+  data_dir: string;
+  started_at: string;
+  now: string;
+}
+
+/** The error body of every failed request. */
+export interface ApiErrorBody {
+  error: { code: string; message: string; hint?: string; details?: Record<string, unknown>; machine?: string; collector?: string };
+}
+
+export interface ApiServerOptions {
+  /** Called with errors that are not VcErrors (bugs) as they are answered with a 500. */
+  onError?: (err: unknown, route: string) => void;
+}
+
+export interface ApiServer {
+  readonly socketPath: string;
+  /** Ends every watch stream, stops listening and removes the socket file. */
+  close(): Promise<void>;
+}
+
+/** Default seconds between heartbeats on the watch stream. */
+export const DEFAULT_HEARTBEAT_SECONDS = 15;
+
+/** Most sockets take at most 108 bytes of path (104 on macOS), the terminating NUL included. */
+const MAX_SOCKET_PATH = 103;
+
+const STATUS: Partial<Record<VcErrorCode, number>> = {
+  invalid_input: 400,
+  query_failed: 400,
+  query_refused: 403,
+  not_found: 404,
+  unknown_machine: 404,
+  unknown_collector: 404,
+  store_locked: 409,
+  exec_failed: 502,
+  exec_timeout: 504,
+};
+
+const Ack = v.object({ by: v.pipe(v.string(), v.nonEmpty()), note: v.optional(v.string()) });
+const Silence = v.object({
+  matchers: v.record(v.string(), v.string()),
+  endsAt: v.optional(v.pipe(v.string(), v.isoTimestamp())),
+  untilResolved: v.optional(v.boolean()),
+  comment: v.optional(v.string()),
+  by: v.pipe(v.string(), v.nonEmpty()),
+});
+const Query = v.object({ sql: v.string() });
+const Probe = v.object({ ids: v.optional(v.array(v.string())) });
+
+type Route = { method: "GET" | "POST"; pattern: RegExp; handle: (ctx: { req: Request; url: URL; params: string[] }) => unknown };
+
+/**
+ * Serves the cockpit on a Unix socket only its owner may use (0600). A stale socket file is
+ * replaced; anything else at that path is left alone and refused.
+ * @example const api = createApiServer(vc, socketPathFor(vc.config.data_dir)); … await api.close()
+ */
+export function createApiServer(cockpit: Cockpit, socketPath: string, options: ApiServerOptions = {}): ApiServer {
+  if (Buffer.byteLength(socketPath) > MAX_SOCKET_PATH) {
+    throw new VcError("invalid_input", `the socket path ${socketPath} is longer than a Unix socket allows (${MAX_SOCKET_PATH} bytes)`, {
+      hint: "use a shorter data_dir in vc.config.ts",
+    });
+  }
+  mkdirSync(dirname(socketPath), { recursive: true, mode: 0o700 });
+  const existing = lstatOrNull(socketPath);
+  if (existing) {
+    if (!existing.isSocket()) {
+      throw new VcError("invalid_input", `${socketPath} exists and is not a socket; vc left it untouched`, { hint: "move it away or use another data_dir" });
+    }
+    rmSync(socketPath, { force: true });
+  }
+
+  const startedAt = cockpit.clock.now().toISOString();
+  const streams = new Set<{ end(): void }>();
+  const now = () => cockpit.clock.now().toISOString();
+  const flag = (url: URL, name: string) => ["1", "true", "yes"].includes(url.searchParams.get(name) ?? "");
+
+  const routes: Route[] = [
+    {
+      method: "GET",
+      pattern: /^\/v1\/info$/,
+      handle: (): DaemonInfo => ({ service: "vc", api: 1, pid: process.pid, db: cockpit.store.path, data_dir: cockpit.config.data_dir, started_at: startedAt, now: now() }),
+    },
+    { method: "GET", pattern: /^\/v1\/health$/, handle: () => cockpit.health() },
+    {
+      method: "GET",
+      pattern: /^\/v1\/robot\/health$/,
+      handle: ({ url }) => {
+        const at = url.searchParams.get("at");
+        if (at === null) return cockpit.robotHealth();
+        const t = new Date(at);
+        if (Number.isNaN(t.getTime())) throw new VcError("invalid_input", `at: "${at}" is not an ISO 8601 time`, { hint: "use a form like 2026-01-25T03:00:00Z" });
+        return cockpit.robotHealthAt(t);
+      },
+    },
+    { method: "GET", pattern: /^\/v1\/robot\/machine\/([^/]+)$/, handle: ({ params }) => cockpit.robotMachine(params[0]!) },
+    { method: "GET", pattern: /^\/v1\/robot\/repos$/, handle: () => cockpit.robotRepos() },
+    { method: "GET", pattern: /^\/v1\/robot\/accounts$/, handle: () => cockpit.robotAccounts() },
+    {
+      method: "GET",
+      pattern: /^\/v1\/robot\/triage$/,
+      handle: ({ url }) => {
+        const limit = url.searchParams.get("limit");
+        return cockpit.robotTriage(limit === null || limit === "" ? {} : { limit: Number(limit) });
+      },
+    },
+    { method: "GET", pattern: /^\/v1\/robot\/alerts$/, handle: ({ url }) => cockpit.robotAlerts({ all: flag(url, "all") }) },
+    { method: "GET", pattern: /^\/v1\/alerts$/, handle: ({ url }) => cockpit.alerts({ all: flag(url, "all") }) },
+    {
+      method: "POST",
+      pattern: /^\/v1\/alerts\/([^/]+)\/ack$/,
+      handle: async ({ req, params }) => cockpit.ack(params[0]!, await body(req, Ack)),
+    },
+    { method: "GET", pattern: /^\/v1\/alerts\/([^/]+)\/explain$/, handle: ({ params }) => cockpit.explain(params[0]!) },
+    {
+      method: "POST",
+      pattern: /^\/v1\/silences$/,
+      handle: async ({ req }) => {
+        const { endsAt, ...rest } = await body(req, Silence);
+        return cockpit.silence({ ...rest, ...(endsAt ? { endsAt: new Date(endsAt) } : {}) });
+      },
+    },
+    { method: "POST", pattern: /^\/v1\/query$/, handle: async ({ req }) => cockpit.query((await body(req, Query)).sql) },
+    { method: "GET", pattern: /^\/v1\/machines$/, handle: () => cockpit.machines() },
+    { method: "POST", pattern: /^\/v1\/machines\/probe$/, handle: async ({ req }) => cockpit.probeMachines((await body(req, Probe)).ids) },
+    { method: "GET", pattern: /^\/v1\/doctor$/, handle: () => cockpit.doctor() },
+    { method: "GET", pattern: /^\/v1\/watch$/, handle: ({ req, url }) => watch(req, url) },
+  ];
+
+  function watch(req: Request, url: URL): Response {
+    const hb = url.searchParams.get("heartbeat");
+    const seconds = hb === null || hb === "" ? DEFAULT_HEARTBEAT_SECONDS : Number(hb);
+    if (!Number.isFinite(seconds) || seconds < 0.05 || seconds > 86_400) {
+      throw new VcError("invalid_input", `heartbeat: "${hb}" is not a number of seconds between 0.05 and 86400`);
+    }
+    server.timeout(req, 0); // a quiet stream is not an idle connection
+    const encoder = new TextEncoder();
+    let entry: { end(): void } | undefined;
+    const stream = new ReadableStream<Uint8Array>({
+      start(controller) {
+        let open = true;
+        const send = (e: WatchEvent) => {
+          if (!open) return;
+          try {
+            controller.enqueue(encoder.encode(`${JSON.stringify(e)}\n`));
+          } catch {
+            stop();
+          }
+        };
+        const beat = () => send({ type: "heartbeat", at: now() });
+        const unsubscribe = cockpit.subscribe((outcome) => {
+          for (const e of outcome.events) send(e);
+        });
+        const timer = setInterval(beat, seconds * 1000);
+        function stop() {
+          if (!open) return;
+          open = false;
+          unsubscribe();
+          clearInterval(timer);
+          req.signal.removeEventListener("abort", stop);
+          streams.delete(entry!);
+        }
+        entry = {
+          end() {
+            stop();
+            try {
+              controller.close();
+            } catch {
+              // already closed by the client
+            }
+          },
+        };
+        streams.add(entry);
+        req.signal.addEventListener("abort", stop, { once: true });
+        beat(); // subscribed: the client knows events from here on reach it
+      },
+      cancel() {
+        entry?.end();
+      },
+    });
+    return new Response(stream, { headers: { "content-type": "application/x-ndjson", "cache-control": "no-store" } });
+  }
+
+  async function fetch(req: Request): Promise<Response> {
+    const url = new URL(req.url);
+    const route = `${req.method} ${url.pathname}`;
+    try {
+      const matching = routes.map((r) => ({ r, m: r.pattern.exec(url.pathname) })).filter((x) => x.m);
+      if (matching.length === 0) throw new VcError("not_found", `no route ${url.pathname}`, { hint: "GET /v1/info answers when the daemon serves" });
+      const hit = matching.find((x) => x.r.method === req.method);
+      if (!hit) return errorResponse(new VcError("invalid_input", `${url.pathname} takes ${matching.map((x) => x.r.method).join(", ")}, not ${req.method}`), 405);
+      const params = hit.m!.slice(1).map((p) => {
+        try {
+          return decodeURIComponent(p);
+        } catch {
+          throw new VcError("invalid_input", `"${p}" is not a valid URL path segment`);
+        }
+      });
+      const out = await hit.r.handle({ req, url, params });
+      return out instanceof Response ? out : json(out, 200);
+    } catch (err) {
+      if (!isVcError(err)) options.onError?.(err, route);
+      return errorResponse(err);
+    }
+  }
+
+  const previous = process.umask(0o177); // the socket is created 0600, with no window before the chmod
+  let server: ReturnType<typeof Bun.serve>;
+  try {
+    server = Bun.serve({ unix: socketPath, fetch });
+  } finally {
+    process.umask(previous);
+  }
+  chmodSync(socketPath, 0o600);
+  const inode = statSync(socketPath).ino;
+
+  let closing: Promise<void> | undefined;
+  return {
+    socketPath,
+    close() {
+      closing ??= (async () => {
+        for (const s of [...streams]) s.end();
+        // Graceful first, so ended streams flush their last chunk; then whatever still hangs on.
+        const graceful = server.stop(false);
+        const late = await Promise.race([graceful.then(() => false), Bun.sleep(1000).then(() => true)]);
+        if (late) await server.stop(true);
+        // Bun removes the socket itself; make sure, but never remove another server's socket.
+        try {
+          if (statSync(socketPath).ino === inode) rmSync(socketPath, { force: true });
+        } catch {
+          // gone already
+        }
+      })();
+      return closing;
+    },
+  };
+}
+
+/** The body of an error answer: a VcError keeps its code, message and hint; anything else is internal. */
+export function errorBody(err: unknown): ApiErrorBody {
+  if (!isVcError(err)) return { error: { code: "internal", message: errorMessage(err) } };
+  const error: ApiErrorBody["error"] = { code: err.code, message: err.message };
+  if (err.hint) error.hint = err.hint;
+  if (err.machine) error.machine = err.machine;
+  if (err.collector) error.collector = err.collector;
+  if (err.details) {
+    try {
+      error.details = JSON.parse(stringify(err.details)) as Record<string, unknown>;
+    } catch {
+      // details that cannot travel stay behind
+    }
+  }
+  return { error };
+}
+
+function errorResponse(err: unknown, status?: number): Response {
+  return json(errorBody(err), status ?? (isVcError(err) ? (STATUS[err.code] ?? 500) : 500));
+}
+
+/** JSON with bigints as strings (DuckDB hands out the ones beyond 2^53 that way already). */
+function stringify(value: unknown): string {
+  return JSON.stringify(value, (_k, x) => (typeof x === "bigint" ? x.toString() : x)) ?? "null";
+}
+
+function json(value: unknown, status: number): Response {
+  return new Response(stringify(value), { status, headers: { "content-type": "application/json" } });
+}
+
+async function body<S extends v.GenericSchema>(req: Request, schema: S): Promise<v.InferOutput<S>> {
+  const text = await req.text();
+  let value: unknown = {};
+  if (text.trim() !== "") {
+    try {
+      value = JSON.parse(text);
+    } catch {
+      throw new VcError("invalid_input", "the request body is not JSON");
+    }
+  }
+  const parsed = v.safeParse(schema, value);
+  if (!parsed.success) {
+    const issue = parsed.issues[0];
+    const field = issue.path?.map((p) => String(p.key)).join(".") || "(body)";
+    throw new VcError("invalid_input", `${field}: ${issue.message}`);
+  }
+  return parsed.output;
+}
+
+function lstatOrNull(path: string): Stats | null {
+  try {
+    return lstatSync(path);
+  } catch {
+    return null;
+  }
+}
