@@ -1,7 +1,8 @@
 // Shared plumbing of the commands: common flags, opening the cockpit, printing errors.
 // No logic of vc's own lives here.
 import type { ConsolaInstance } from "consola";
-import { errorEnvelope, isVcError, openCockpit, type Cockpit, type OpenCockpitOptions } from "../lib/index.ts";
+import { connectDaemon, errorEnvelope, isVcError, loadConfig, openCockpit, socketPathFor, type Clock, type Cockpit, type CockpitApi, type OpenCockpitOptions, type RemoteCockpit } from "../lib/index.ts";
+import { readDaemonLock } from "../lib/store/_lock.ts";
 import { clockFromEnv } from "../lib/clock.ts";
 import { sysprobe } from "../plugins/index.ts";
 
@@ -29,15 +30,28 @@ export const green = paint(32);
 export const yellow = paint(33);
 
 /** Opens the cockpit the way every command does: config discovery, the embedded default, the fallback probe. */
+const configArgs = (args: { config?: string; db?: string }) => ({
+  file: args.config,
+  db: args.db,
+  fallback: { source: "(embedded default)", load: async () => (await import("../vc.config.ts")).default },
+  modules: { "vibe-cockpit/plugins": () => import("../plugins/index.ts") },
+});
+
 export function openFromArgs(args: { config?: string; db?: string }, extra: Partial<OpenCockpitOptions> = {}): Promise<Cockpit> {
-  return openCockpit({
-    file: args.config,
-    db: args.db,
-    fallback: { source: "(embedded default)", load: async () => (await import("../vc.config.ts")).default },
-    modules: { "vibe-cockpit/plugins": () => import("../plugins/index.ts") },
-    alwaysOn: [sysprobe()],
-    ...extra,
-  });
+  return openCockpit({ ...configArgs(args), alwaysOn: [sysprobe()], ...extra });
+}
+
+/**
+ * The cockpit's shared API: through `vc up` when it holds the store and answers on its socket,
+ * else the store opened here. One interface, two transports.
+ */
+export async function openApiFromArgs(args: { config?: string; db?: string }, extra: Partial<OpenCockpitOptions> = {}): Promise<(CockpitApi & { readonly clock: Clock }) | RemoteCockpit> {
+  const config = await loadConfig(configArgs(args));
+  if (readDaemonLock(config.db)) {
+    const remote = await connectDaemon(socketPathFor(config.data_dir), { db: config.db });
+    if (remote) return remote;
+  }
+  return openCockpit({ ...configArgs(args), config, alwaysOn: [sysprobe()], ...extra });
 }
 
 /**

@@ -1,8 +1,8 @@
 // The one shape of every `vc robot …` command: read-only store, an envelope on stdout as JSON
 // or TOON, an error envelope and a non-zero exit on failure.
 import { defineCommand, type ArgsDef, type ParsedArgs } from "citty";
-import type { Cockpit } from "../lib/index.ts";
-import { guard, openFromArgs, storeArgs } from "./_common.ts";
+import type { CockpitApi } from "../lib/index.ts";
+import { guard, openApiFromArgs, storeArgs } from "./_common.ts";
 
 export const formatArg = {
   format: { type: "enum", options: ["json", "toon"], default: "json", description: "json, or toon (token-optimised for agents)" },
@@ -22,7 +22,7 @@ export function robotCommand<const A extends ArgsDef>(o: {
   name: string;
   description: string;
   args?: A;
-  answer: (vc: Cockpit, args: ParsedArgs<A & typeof storeArgs & typeof formatArg>) => Promise<unknown>;
+  answer: (vc: CockpitApi, args: ParsedArgs<A & typeof storeArgs & typeof formatArg>) => Promise<unknown>;
 }) {
   return defineCommand({
     meta: { name: o.name, description: o.description },
@@ -30,7 +30,7 @@ export function robotCommand<const A extends ArgsDef>(o: {
     run: ({ args }) =>
       guard(
         async () => {
-          await using vc = await openFromArgs(args, { readOnly: true });
+          await using vc = await openApiFromArgs(args, { readOnly: true });
           await printRobot(await o.answer(vc, args as never), args.json ? "json" : (args.format as string));
         },
         { robot: true },

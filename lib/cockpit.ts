@@ -147,6 +147,7 @@ export async function openCockpit(options: OpenCockpitOptions = {}): Promise<Coc
   // A key trusted on first use is written to the audit log as it happens (never silently).
   const audits: Promise<unknown>[] = [];
   const listeners = new Set<(o: CycleOutcome) => void>();
+  let cycles: Promise<unknown> = Promise.resolve();
   const onTrust: SshExecutorOptions["onTrust"] = (e) => {
     if (store.readOnly) return;
     audits.push(
@@ -171,12 +172,17 @@ export async function openCockpit(options: OpenCockpitOptions = {}): Promise<Coc
     config,
     store,
     clock,
-    async collect(o = {}) {
-      const report = await runCycle({ store, config, clock, executorFor: execFor, ...o });
-      await Promise.all(audits.splice(0));
-      const outcome = await finishCycle({ store, config, clock, rules: config.rules, channels: config.channels });
-      for (const l of listeners) l(outcome);
-      return { ...report, outcome };
+    collect(o = {}) {
+      // One cycle at a time: a file-triggered collect waits for the poll in progress, and the other way round.
+      const run = cycles.then(async () => {
+        const report = await runCycle({ store, config, clock, executorFor: execFor, ...o });
+        await Promise.all(audits.splice(0));
+        const outcome = await finishCycle({ store, config, clock, rules: config.rules, channels: config.channels });
+        for (const l of listeners) l(outcome);
+        return { ...report, outcome };
+      });
+      cycles = run.catch(() => {});
+      return run;
     },
     subscribe(listener) {
       listeners.add(listener);

@@ -3,6 +3,9 @@ import type { CycleReport } from "./collect/scheduler.ts";
 import type { RunRecord } from "./collect/run.ts";
 import { errorMessage } from "./errors.ts";
 import { removeDaemonLock, writeDaemonLock } from "./store/_lock.ts";
+import { createApiServer, type ApiServer } from "./serve/api.ts";
+import { socketPathFor } from "./serve/client.ts";
+import { watchLocalSources } from "./watch.ts";
 
 export interface DaemonOptions {
   /** Aborting it stops the loop after the current cycle's transactions finish. */
@@ -12,6 +15,8 @@ export interface DaemonOptions {
   onError?: (err: unknown) => void;
   /** Stop after this many cycles (tests, one-shot replays). */
   maxCycles?: number;
+  /** Where to serve the local API for other commands (default <data_dir>/vc.sock); false: none. */
+  socketPath?: string | false;
 }
 
 /**
@@ -20,8 +25,14 @@ export interface DaemonOptions {
  */
 export async function runDaemon(vc: Cockpit, o: DaemonOptions): Promise<number> {
   writeDaemonLock(vc.store.path, vc.clock.now());
+  let api: ApiServer | undefined;
+  let stopWatching = () => {};
   let n = 0;
   try {
+    // Other commands reach the store through this socket while the daemon holds it.
+    if (o.socketPath !== false) api = createApiServer(vc, o.socketPath ?? socketPathFor(vc.config.data_dir), { onError: o.onError });
+    // New dcg lines or mail are collected within about a second, not at the next poll.
+    stopWatching = await watchLocalSources(vc, (name) => void vc.collect({ collector: name, signal: o.signal }).catch((err) => o.onError?.(err)), { onError: o.onError });
     while (!o.signal.aborted) {
       const started = performance.now();
       try {
@@ -36,6 +47,8 @@ export async function runDaemon(vc: Cockpit, o: DaemonOptions): Promise<number> 
       await sleep(Math.max(0, wait), o.signal);
     }
   } finally {
+    stopWatching();
+    await api?.close();
     removeDaemonLock(vc.store.path);
   }
   return n;

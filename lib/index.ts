@@ -37,3 +37,6 @@ export { listAlerts, ackAlert, silenceAlerts, explainAlert, findAlert, alertView
 export { finishCycle, healthAt, type CycleOutcome } from "./cycle.ts";
 export { isoTime, parseJsonOutput, parseJsonAs, issueText, validate, checkRecord, checkOutput, commandFailed, runJson, runJsonAs, type JsonRun, type JsonRunAs } from "./collect/parse-helpers.ts";
 export { triage, type Triage, type TriageItem } from "./triage.ts";
+export { createApiServer, errorBody, DEFAULT_HEARTBEAT_SECONDS, type ApiServer, type ApiServerOptions, type ApiErrorBody, type DaemonInfo } from "./serve/api.ts";
+export { connectDaemon, socketPathFor, type RemoteCockpit, type CockpitApi, type ConnectDaemonOptions } from "./serve/client.ts";
+export { runWatch, type WatchEvent, type WatchOptions, type HeartbeatEvent, type PredictionEvent, type OpportunityEvent } from "./watch.ts";

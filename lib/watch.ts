@@ -6,13 +6,13 @@ import { machineInfo } from "./collect/scheduler.ts";
 import { createLocalExecutor } from "./exec/local.ts";
 import { errorMessage } from "./errors.ts";
 
-/** A heartbeat: the watch is alive, and how the fleet stands. */
+/** A heartbeat: the watch is alive (and, from a local watch, how the fleet stands). */
 export interface HeartbeatEvent {
   type: "heartbeat";
   at: string;
-  cycles: number;
-  firing: number;
-  overall: { score: number; severity: string } | null;
+  cycles?: number;
+  firing?: number;
+  overall?: { score: number; severity: string } | null;
 }
 /** A forecast crossing a threshold (filled by the oracle in a later version). */
 export interface PredictionEvent {
@@ -79,13 +79,33 @@ export async function runWatch(vc: Cockpit, o: WatchOptions): Promise<void> {
     if (!running) running = runQueued().finally(() => (running = null));
   };
 
-  // File watchers for local machines' watched paths.
+  const stopWatching = await watchLocalSources(vc, (name) => request(name), { debounceMs: o.debounceMs, onError: o.onError });
+  const tick = setInterval(() => request("*"), o.intervalMs);
+  const beat = setInterval(() => void heartbeat().catch((err) => o.onError?.(err)), Math.min(o.intervalMs, 15_000));
+  request("*");
+  await heartbeat().catch((err) => o.onError?.(err));
+  await new Promise<void>((resolve) => (o.signal.aborted ? resolve() : o.signal.addEventListener("abort", () => resolve(), { once: true })));
+  clearInterval(tick);
+  clearInterval(beat);
+  stopWatching();
+  await running;
+}
+
+/**
+ * Watches the local files that collectors name (`watchPaths`: a dcg log, a mail database) and calls
+ * `onChange(collector)` shortly after one changes. Returns a function that stops watching.
+ */
+export async function watchLocalSources(
+  vc: Pick<Cockpit, "config">,
+  onChange: (collector: string) => void,
+  o: { debounceMs?: number; onError?: (err: unknown) => void } = {},
+): Promise<() => void> {
   const watchers: FSWatcher[] = [];
   const timers = new Map<string, ReturnType<typeof setTimeout>>();
   for (const m of vc.config.machines.filter((x) => x.ssh === "local")) {
     const exec = createLocalExecutor({ machineId: m.id });
+    const info = machineInfo(m);
     for (const c of vc.config.collectors.filter((x) => x.watchPaths && (!m.collectors || m.collectors.includes(x.name)))) {
-      const info = machineInfo(m);
       let paths: readonly string[] = [];
       try {
         paths = await c.watchPaths!({ machine: info, exec, path: (key, fallback) => info.paths[`${c.name}.${key}`] ?? fallback, warn: () => {} });
@@ -96,27 +116,21 @@ export async function runWatch(vc: Cockpit, o: WatchOptions): Promise<void> {
         const file = await exec.expand(p);
         try {
           // Watch the folder: files are replaced on rotation, and SQLite writes go to -wal first.
-          const w = fsWatch(dirname(file), (_event, name) => {
-            if (!name || !String(name).startsWith(basename(file))) return;
-            clearTimeout(timers.get(c.name));
-            timers.set(c.name, setTimeout(() => request(c.name), o.debounceMs ?? 100));
-          });
-          watchers.push(w);
+          watchers.push(
+            fsWatch(dirname(file), (_event, name) => {
+              if (!name || !String(name).startsWith(basename(file))) return;
+              clearTimeout(timers.get(c.name));
+              timers.set(c.name, setTimeout(() => onChange(c.name), o.debounceMs ?? 100));
+            }),
+          );
         } catch {
           // the folder does not exist (yet): the interval poll covers it
         }
       }
     }
   }
-
-  const tick = setInterval(() => request("*"), o.intervalMs);
-  const beat = setInterval(() => void heartbeat().catch((err) => o.onError?.(err)), Math.min(o.intervalMs, 15_000));
-  request("*");
-  await heartbeat().catch((err) => o.onError?.(err));
-  await new Promise<void>((resolve) => (o.signal.aborted ? resolve() : o.signal.addEventListener("abort", () => resolve(), { once: true })));
-  clearInterval(tick);
-  clearInterval(beat);
-  for (const t of timers.values()) clearTimeout(t);
-  for (const w of watchers) w.close();
-  await running;
+  return () => {
+    for (const t of timers.values()) clearTimeout(t);
+    for (const w of watchers) w.close();
+  };
 }

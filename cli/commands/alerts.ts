@@ -1,7 +1,7 @@
 import { userInfo } from "node:os";
 import { defineCommand } from "citty";
 import { parseDuration, VcError } from "../../lib/index.ts";
-import { bold, dim, guard, openFromArgs, printJson, red, storeArgs, yellow } from "../_common.ts";
+import { bold, dim, guard, openApiFromArgs, printJson, red, storeArgs, yellow } from "../_common.ts";
 import { renderTable, stripControl } from "../_format.ts";
 
 const json = { type: "boolean", description: "print JSON" } as const;
@@ -12,7 +12,7 @@ const list = defineCommand({
   args: { ...storeArgs, all: { type: "boolean", description: "include resolved alerts" }, json },
   run: ({ args }) =>
     guard(async () => {
-      await using vc = await openFromArgs(args, { readOnly: true });
+      await using vc = await openApiFromArgs(args, { readOnly: true });
       const alerts = await vc.alerts({ all: Boolean(args.all) });
       if (args.json) return printJson(alerts);
       if (alerts.length === 0) return void process.stdout.write(dim("no active alerts\n"));
@@ -39,7 +39,7 @@ const ack = defineCommand({
   },
   run: ({ args }) =>
     guard(async () => {
-      await using vc = await openFromArgs(args);
+      await using vc = await openApiFromArgs(args);
       const a = await vc.ack(args.id, { by: args.by ?? me(), note: args.note });
       if (args.json) return printJson(a);
       process.stdout.write(`acked ${a.alert_id} (${a.rule} on ${a.machine_id ?? "fleet"}) as ${a.acked!.by}\n`);
@@ -73,7 +73,7 @@ const silence = defineCommand({
   run: ({ args }) =>
     guard(async () => {
       const m = { ...matchers(args.match), ...(args.rule ? { rule: args.rule } : {}), ...(args.machine ? { machine_id: args.machine } : {}) };
-      await using vc = await openFromArgs(args);
+      await using vc = await openApiFromArgs(args);
       const endsAt = args.for ? new Date(vc.clock.now().getTime() + parseDuration(args.for)) : undefined;
       const r = await vc.silence({ matchers: m, endsAt, untilResolved: Boolean(args["until-resolved"]), comment: args.comment, by: args.by ?? me() });
       if (args.json) return printJson(r);
@@ -86,7 +86,7 @@ const explain = defineCommand({
   args: { ...storeArgs, id: { type: "positional", description: "alert id or a unique prefix", required: true }, json },
   run: ({ args }) =>
     guard(async () => {
-      await using vc = await openFromArgs(args, { readOnly: true });
+      await using vc = await openApiFromArgs(args, { readOnly: true });
       const x = await vc.explain(args.id);
       if (args.json) return printJson(x);
       const a = x.alert;

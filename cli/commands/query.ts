@@ -1,5 +1,5 @@
 import { defineCommand } from "citty";
-import { guard, openFromArgs, printJson, storeArgs } from "../_common.ts";
+import { guard, openApiFromArgs, printJson, storeArgs } from "../_common.ts";
 import { renderCsv, renderTable } from "../_format.ts";
 
 export default defineCommand({
@@ -14,7 +14,7 @@ export default defineCommand({
   },
   run: ({ args }) =>
     guard(async () => {
-      await using vc = await openFromArgs(args, { readOnly: true });
+      await using vc = await openApiFromArgs(args, { readOnly: true });
       const result = await vc.query(args.sql);
       if (args.format === "json") printJson(result.rows);
       else if (args.format === "csv") process.stdout.write(`${renderCsv(result.columns, result.rows)}\n`);

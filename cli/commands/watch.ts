@@ -1,6 +1,7 @@
 import { defineCommand } from "citty";
 import { runWatch } from "../../lib/watch.ts";
-import { guard, logger, openFromArgs, storeArgs } from "../_common.ts";
+import type { Cockpit } from "../../lib/index.ts";
+import { guard, logger, openApiFromArgs, storeArgs } from "../_common.ts";
 
 export default defineCommand({
   meta: {
@@ -15,13 +16,20 @@ export default defineCommand({
   run: ({ args }) =>
     guard(async () => {
       const log = await logger();
-      await using vc = await openFromArgs(args);
-      const seconds = args.interval ? Number(args.interval) : vc.config.polling.interval_seconds;
-      if (!Number.isFinite(seconds) || seconds <= 0) throw new Error(`--interval: expected seconds > 0, got "${args.interval}"`);
       const stop = new AbortController();
       process.on("SIGINT", () => stop.abort());
       process.on("SIGTERM", () => stop.abort());
       process.stdout.on("error", () => stop.abort()); // the reader went away
+      const write = (e: unknown) => process.stdout.write(`${JSON.stringify(e)}\n`);
+      const api = await openApiFromArgs(args);
+      if ("remote" in api) {
+        // The daemon polls and watches files; this just relays its stream.
+        await api.watch(write, { heartbeatSeconds: args.interval ? Number(args.interval) : 15, signal: stop.signal });
+        return;
+      }
+      await using vc = api as Cockpit;
+      const seconds = args.interval ? Number(args.interval) : vc.config.polling.interval_seconds;
+      if (!Number.isFinite(seconds) || seconds <= 0) throw new Error(`--interval: expected seconds > 0, got "${args.interval}"`);
       await runWatch(vc, {
         intervalMs: seconds * 1000,
         signal: stop.signal,

@@ -4,18 +4,11 @@
 import { chmodSync, lstatSync, mkdirSync, rmSync, statSync, type Stats } from "node:fs";
 import { dirname } from "node:path";
 import * as v from "valibot";
-import type { AlertEvent } from "../alerts/lifecycle.ts";
 import type { Cockpit } from "../cockpit.ts";
 import { VcError, errorMessage, isVcError, type VcErrorCode } from "../errors.ts";
 
-/** A line of the watch stream that says the stream is alive (the first line is one too). */
-export interface HeartbeatEvent {
-  type: "heartbeat";
-  at: string;
-}
-
-/** One line of `GET /v1/watch` (and of `vc watch --format jsonl`). */
-export type WatchEvent = AlertEvent | HeartbeatEvent;
+import type { HeartbeatEvent, WatchEvent } from "../watch.ts";
+export type { HeartbeatEvent, WatchEvent };
 
 /** What `GET /v1/info` answers: who serves, over which store. */
 export interface DaemonInfo {

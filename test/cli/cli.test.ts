@@ -209,26 +209,40 @@ describe("bad input", () => {
 });
 
 describe("one writer", () => {
-  it("tells other commands plainly that the daemon holds the store, and stops cleanly on SIGTERM", async () => {
+  it("answers robot, alerts and query through the daemon; says plainly when a command needs the store itself; stops cleanly", async () => {
     const { env } = fresh();
     const db = join(env.XDG_DATA_HOME!, "vc", "vc.duckdb");
     const daemon = vcSpawn(["up", "--interval", "1"], { env });
     const lock = `${db}.daemon.json`;
-    for (let i = 0; i < 200 && !existsSync(lock); i++) await Bun.sleep(50);
-    expect(existsSync(lock)).toBe(true);
-    for (const args of [["robot", "health"], ["query", "select 1"], ["collect"], ["doctor"]]) {
+    const socket = join(env.XDG_DATA_HOME!, "vc", "vc.sock");
+    for (let i = 0; i < 200 && !(existsSync(lock) && existsSync(socket)); i++) await Bun.sleep(50);
+    expect(existsSync(socket)).toBe(true);
+    for (let i = 0; i < 100; i++) {
+      const r = await vc(["robot", "health"], { env });
+      if (r.code === 0 && JSON.parse(r.stdout).data.machines[0].top_issue !== "no_data") break;
+      await Bun.sleep(200);
+    }
+    const health = await vc(["robot", "health"], { env });
+    expect(health.code).toBe(0);
+    expect(JSON.parse(health.stdout).data.machines[0].id).toBe(localId);
+    const q = await vc(["query", "select count(*) > 0 AS some from sys_samples", "--format", "json"], { env });
+    expect(JSON.parse(q.stdout)).toEqual([{ some: true }]);
+    const refused = await vc(["query", "drop table machines"], { env });
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain("read-only");
+    expect((await vc(["alerts", "list"], { env })).code).toBe(0);
+    for (const args of [["collect"], ["doctor"]]) {
       const r = await vc(args, { env });
       expect(r.code).toBe(1);
       expect(r.stderr).toContain(`the daemon (pid ${daemon.pid}) holds ${db}; run this through it or stop it`);
       expect(r.stderr).not.toContain("Conflicting lock");
     }
-    const robot = await vc(["robot", "health"], { env });
-    expect(JSON.parse(robot.stdout).error.code).toBe("store_locked");
     daemon.kill("SIGTERM");
     expect(await daemon.exited).toBe(0);
     const err = await new Response(daemon.stderr).text();
     expect(err).toContain("stopped; store closed cleanly");
     expect(existsSync(lock)).toBe(false);
+    expect(existsSync(socket)).toBe(false);
     expect((await vc(["robot", "health"], { env })).code).toBe(0);
   });
 

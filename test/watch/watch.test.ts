@@ -1,5 +1,5 @@
 import { describe, expect, it, setDefaultTimeout } from "bun:test";
-import { mkdirSync } from "node:fs";
+import { existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { isolatedEnv, vcSpawn } from "../helpers/cli.ts";
 import { dcgWatchSetup, lineWaiter } from "../helpers/dcg-watch.ts";
@@ -27,6 +27,35 @@ describe("vc watch", () => {
     } finally {
       p.kill("SIGINT");
       await p.exited;
+    }
+  });
+});
+
+describe("vc watch through the daemon", () => {
+  it("relays the daemon's stream, and the daemon collects a watched dcg log within about a second", async () => {
+    const dir = tempDir("vc-watchd-");
+    mkdirSync(join(dir, "home"), { recursive: true });
+    const env = isolatedEnv(dir);
+    const { config, denies } = dcgWatchSetup(env.HOME!);
+    const daemon = vcSpawn(["up", "--config", config], { env });
+    const socket = join(env.XDG_DATA_HOME!, "vc", "vc.sock");
+    try {
+      for (let i = 0; i < 200 && !existsSync(socket); i++) await Bun.sleep(50);
+      expect(existsSync(socket)).toBe(true);
+      const w = vcSpawn(["watch", "--config", config], { env });
+      try {
+        const out = lineWaiter(w.stdout as ReadableStream<Uint8Array>);
+        expect(JSON.parse(await out.next((l) => l.includes('"heartbeat"')))).toMatchObject({ type: "heartbeat" });
+        denies(12);
+        const alert = JSON.parse(await out.next((l) => l.includes('"type":"alert"')));
+        expect(alert).toMatchObject({ event: "firing", rule: "dcg_deny_spike", value: 12 });
+      } finally {
+        w.kill("SIGINT");
+        await w.exited;
+      }
+    } finally {
+      daemon.kill("SIGTERM");
+      await daemon.exited;
     }
   });
 });
