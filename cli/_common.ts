@@ -1,8 +1,7 @@
 // Shared plumbing of the commands: common flags, opening the cockpit, printing errors.
 // No logic of vc's own lives here.
 import type { ConsolaInstance } from "consola";
-import { connectDaemon, errorEnvelope, isVcError, loadConfig, openCockpit, socketPathFor, type Clock, type Cockpit, type CockpitApi, type OpenCockpitOptions, type RemoteCockpit } from "../lib/index.ts";
-import { readDaemonLock } from "../lib/store/_lock.ts";
+import { connectCockpit, errorEnvelope, isVcError, openCockpit, type Cockpit, type OpenCockpitOptions, type RemoteCockpit } from "../lib/index.ts";
 import { clockFromEnv } from "../lib/clock.ts";
 import { sysprobe } from "../plugins/index.ts";
 
@@ -45,13 +44,8 @@ export function openFromArgs(args: { config?: string; db?: string }, extra: Part
  * The cockpit's shared API: through `vc up` when it holds the store and answers on its socket,
  * else the store opened here. One interface, two transports.
  */
-export async function openApiFromArgs(args: { config?: string; db?: string }, extra: Partial<OpenCockpitOptions> = {}): Promise<(CockpitApi & { readonly clock: Clock }) | RemoteCockpit> {
-  const config = await loadConfig(configArgs(args));
-  if (readDaemonLock(config.db)) {
-    const remote = await connectDaemon(socketPathFor(config.data_dir), { db: config.db });
-    if (remote) return remote;
-  }
-  return openCockpit({ ...configArgs(args), config, alwaysOn: [sysprobe()], ...extra });
+export function openApiFromArgs(args: { config?: string; db?: string }, extra: Partial<OpenCockpitOptions> = {}): Promise<Cockpit | RemoteCockpit> {
+  return connectCockpit({ ...configArgs(args), alwaysOn: [sysprobe()], readOnly: false, ...extra });
 }
 
 /**

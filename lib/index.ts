@@ -40,3 +40,4 @@ export { triage, type Triage, type TriageItem } from "./triage.ts";
 export { createApiServer, errorBody, DEFAULT_HEARTBEAT_SECONDS, type ApiServer, type ApiServerOptions, type ApiErrorBody, type DaemonInfo } from "./serve/api.ts";
 export { connectDaemon, socketPathFor, type RemoteCockpit, type CockpitApi, type ConnectDaemonOptions } from "./serve/client.ts";
 export { runWatch, type WatchEvent, type WatchOptions, type HeartbeatEvent, type PredictionEvent, type OpportunityEvent } from "./watch.ts";
+export { connectCockpit } from "./connect.ts";

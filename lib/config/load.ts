@@ -64,13 +64,26 @@ export function xdgDataHome(env: Record<string, string | undefined> = process.en
 let registered = false;
 
 /**
+ * The package's own "vibe-cockpit/plugins" entry, found through package.json (lib names no plugin),
+ * resolved to a file before the plugin below intercepts that name.
+ */
+function bundledPlugins(): ModuleMap {
+  try {
+    const file = Bun.resolveSync("vibe-cockpit/plugins", import.meta.dir);
+    return { "vibe-cockpit/plugins": () => import(file) };
+  } catch {
+    return {};
+  }
+}
+
+/**
  * Makes `import … from "vibe-cockpit"` work in a config that has no node_modules beside it.
  * Bun plugins apply to the whole process, so this runs once.
  */
 export function registerSelfModule(modules: ModuleMap = {}): void {
   if (registered) return;
   registered = true;
-  const all: ModuleMap = { "vibe-cockpit": () => import("../index.ts"), ...modules };
+  const all: ModuleMap = { "vibe-cockpit": () => import("../index.ts"), ...bundledPlugins(), ...modules };
   Bun.plugin({
     name: "vibe-cockpit-self",
     setup(build) {
