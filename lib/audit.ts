@@ -1,8 +1,6 @@
-import hyperid from "hyperid";
+import { newId } from "./_id.ts";
 import { sql } from "./store/sql.ts";
 import type { StoreTx } from "./store/store.ts";
-
-const newId = hyperid({ urlSafe: true });
 
 /** One line of the audit log (plan §9.4): who did what, where, when, with what result. */
 export interface AuditEvent {

@@ -1,11 +1,9 @@
-import hyperid from "hyperid";
+import { newId } from "../_id.ts";
 import type { Clock } from "../clock.ts";
 import { errorMessage } from "../errors.ts";
 import { sql } from "../store/sql.ts";
 import type { Store } from "../store/store.ts";
 import type { AlertEvent } from "./lifecycle.ts";
-
-const newId = hyperid({ urlSafe: true });
 
 /** What a channel is handed besides the event. */
 export interface ChannelContext {

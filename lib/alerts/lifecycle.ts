@@ -1,10 +1,8 @@
-import hyperid from "hyperid";
+import { newId } from "../_id.ts";
 import { parseDuration, type Rule } from "../rules/define.ts";
 import type { Finding, RuleResult } from "../rules/evaluate.ts";
 import { sql } from "../store/sql.ts";
 import type { StoreTx } from "../store/store.ts";
-
-const newId = hyperid({ urlSafe: true });
 
 /** A change of an alert's state, as channels and `vc watch` receive it. */
 export interface AlertEvent {

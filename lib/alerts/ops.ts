@@ -1,12 +1,10 @@
-import hyperid from "hyperid";
+import { newId } from "../_id.ts";
 import { recordAudit } from "../audit.ts";
 import { VcError } from "../errors.ts";
 import { conditionSql, describeCondition, thresholdDefaults, type Rule } from "../rules/define.ts";
 import { renderSql, sql } from "../store/sql.ts";
 import type { Store } from "../store/store.ts";
 import { silenceMatches, type AlertRow } from "./lifecycle.ts";
-
-const newId = hyperid({ urlSafe: true });
 
 /** An alert as front ends show it (JSON columns parsed). */
 export interface AlertView {

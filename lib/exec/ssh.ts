@@ -1,7 +1,7 @@
 import { appendFileSync, existsSync, mkdirSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import type { Duplex } from "node:stream";
-import { Client, type ClientChannel, type ConnectConfig } from "ssh2";
+import type { Client, ClientChannel, ConnectConfig } from "ssh2";
 import { VcError, errorMessage } from "../errors.ts";
 import { inlineSql } from "../store/sql.ts";
 import { httpGetOverStream } from "./_http.ts";
@@ -108,7 +108,9 @@ export function createSshExecutor(o: SshExecutorOptions): Executor & { status():
     return methods;
   }
 
-  function connectOne(hop: SshTarget, sock: Duplex | undefined, isTarget: boolean): Promise<Client> {
+  async function connectOne(hop: SshTarget, sock: Duplex | undefined, isTarget: boolean): Promise<Client> {
+    // ssh2 is loaded on the first connection: commands that never reach a remote machine skip it.
+    const { Client } = await import("ssh2");
     return new Promise((resolve, reject) => {
       const c = new Client();
       let settled = false;
