@@ -41,7 +41,9 @@ export const dcgDenySpike = defineRule({
  * Rule ids that denied in the hour before `at` and appear nowhere earlier in that machine's
  * dcg_events (under any decision). dcg records no severity (dcg_events.severity stays null), so
  * the plan's "new critical rule id" is read as "a rule id denying for the first time": an agent
- * started doing something it never did here before.
+ * started doing something it never did here before. "First time" needs a baseline: only machines
+ * whose dcg history reaches back a day before the instant count, so a fresh install (or a first
+ * day of data) does not alert on every rule it sees.
  */
 export const dcgNewRules = defineSource({
   name: "dcg_new_rules",
@@ -57,7 +59,10 @@ export const dcgNewRules = defineSource({
           AND ts > ${since}::TIMESTAMP AND ts <= ${at}::TIMESTAMP AND collected_at <= ${at}::TIMESTAMP
         GROUP BY machine_id, rule_id)
       SELECT r.* FROM recent r
-      WHERE NOT EXISTS (
+      WHERE EXISTS (
+        SELECT 1 FROM dcg_events b
+        WHERE b.machine_id = r.machine_id AND b.ts <= ${before(at, 24 * HOUR_MS)}::TIMESTAMP AND b.collected_at <= ${at}::TIMESTAMP)
+      AND NOT EXISTS (
         SELECT 1 FROM dcg_events e
         WHERE e.machine_id = r.machine_id AND e.rule_id = r.rule_id AND e.ts <= ${since}::TIMESTAMP AND e.collected_at <= ${at}::TIMESTAMP)`;
   },

@@ -490,6 +490,9 @@ describe("dcg_new_rule", () => {
       ev("a", 5, "deny", null), // no rule id
       ev("b", 120, "deny", "core.git:reset-hard"), // known on b
       ev("b", 3, "deny", "core.git:reset-hard"),
+      ev("a", 25 * 60, "allow", "core.misc:baseline"), // a's dcg history reaches back over a day
+      ev("b", 25 * 60, "allow", "core.misc:baseline"),
+      ev("c", 5, "deny", "core.git:reset-hard"), // c's history starts today: no baseline, nothing is "new"
     ]);
     expect(await briefs(dcgNewRule)).toEqual([
       {
@@ -501,7 +504,7 @@ describe("dcg_new_rule", () => {
 
   it("stops finding it once its first deny is over an hour old", async () => {
     await fresh();
-    await store.insert("dcg_events", [ev("a", 10, "deny", "core.git:reset-hard")]);
+    await store.insert("dcg_events", [ev("a", 10, "deny", "core.git:reset-hard"), ev("a", 25 * 60, "allow", "core.misc:baseline")]);
     expect(await findings(dcgNewRule)).toHaveLength(1);
     expect(await findings(dcgNewRule, at(51))).toEqual([]);
   });
