@@ -2,9 +2,9 @@ import { afterAll, beforeAll, describe, expect, it, setDefaultTimeout } from "bu
 import { Database } from "bun:sqlite";
 import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { createSshExecutor, resolveSshTarget, sql, type SshExecutorOptions } from "../../lib/index.ts";
+import { resolveSshTarget, sql, type SshExecutorOptions } from "../../lib/index.ts";
 import { processRunning } from "../helpers/proc.ts";
-import { SSH_TEST_HOME, startSshd, type Sshd } from "../helpers/sshd.ts";
+import { SSH_TEST_HOME, sshdExecutor, startSshd, type Sshd } from "../helpers/sshd.ts";
 import { tempDir } from "../helpers/tmp.ts";
 
 setDefaultTimeout(60_000); // a real sshd
@@ -22,15 +22,7 @@ afterAll(async () => {
 });
 
 function executor(extra: Partial<SshExecutorOptions> = {}) {
-  const e = createSshExecutor({
-    machineId: "remote",
-    target: { spec: "test", host: sshd.host, port: sshd.port, user: sshd.user, identityFiles: [sshd.userKey], jumps: [] },
-    localHome: join(dir, "nohome"),
-    knownHosts: [sshd.knownHosts],
-    agentSocket: "/nonexistent",
-    connectTimeoutMs: 5000,
-    ...extra,
-  });
+  const e = sshdExecutor(sshd, extra);
   opened.push(e);
   return e;
 }

@@ -4,6 +4,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, chmodSync,
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { connect } from "node:net";
+import { createSshExecutor, type SshExecutorOptions } from "../../lib/index.ts";
 
 export interface Sshd {
   readonly host: "127.0.0.1";
@@ -197,4 +198,17 @@ export async function startSshd(options: { maxSessions?: number } = {}): Promise
     },
   };
   return sshd;
+}
+
+/** An SSH executor for a test sshd: its user key and known_hosts only (no agent, no ~/.ssh). */
+export function sshdExecutor(sshd: Sshd, extra: Partial<SshExecutorOptions> = {}) {
+  return createSshExecutor({
+    machineId: "remote",
+    target: { spec: "test", host: sshd.host, port: sshd.port, user: sshd.user, identityFiles: [sshd.userKey], jumps: [] },
+    localHome: join(sshd.dir, "nohome"),
+    knownHosts: [sshd.knownHosts],
+    agentSocket: "/nonexistent",
+    connectTimeoutMs: 5000,
+    ...extra,
+  });
 }

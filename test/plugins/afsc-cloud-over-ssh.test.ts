@@ -4,11 +4,11 @@
 import { afterAll, beforeAll, describe, expect, it, setDefaultTimeout } from "bun:test";
 import { chmodSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { createSshExecutor, type Executor } from "../../lib/index.ts";
+import type { Executor } from "../../lib/index.ts";
 import { createFakeMachine, createTestStore, runOnce, type FakeMachine } from "../../lib/testkit.ts";
 import { afsc } from "../../plugins/afsc/index.ts";
 import { cloudBenchmarker } from "../../plugins/cloud_benchmarker/index.ts";
-import { SSH_TEST_HOME, startSshd, type Sshd } from "../helpers/sshd.ts";
+import { SSH_TEST_HOME, sshdExecutor, startSshd, type Sshd } from "../helpers/sshd.ts";
 import { tempDir } from "../helpers/tmp.ts";
 
 setDefaultTimeout(60_000); // a real sshd
@@ -22,14 +22,7 @@ let local: FakeMachine;
 
 beforeAll(async () => {
   sshd = await startSshd();
-  exec = createSshExecutor({
-    machineId: "remote",
-    target: { spec: "test", host: sshd.host, port: sshd.port, user: sshd.user, identityFiles: [sshd.userKey], jumps: [] },
-    localHome: join(dir, "nohome"),
-    knownHosts: [sshd.knownHosts],
-    agentSocket: "/nonexistent",
-    connectTimeoutMs: 5000,
-  });
+  exec = sshdExecutor(sshd);
   local = createFakeMachine({ id: "remote" });
   mkdirSync(remoteDir, { recursive: true });
   chmodSync(remoteDir, 0o755);
