@@ -93,8 +93,8 @@ export async function computeHealth(store: Store, config: VcConfig, now: Date): 
   const staleAfterS = config.polling.interval_seconds * config.polling.stale_after_intervals;
   const window = new Date(now.getTime() - Math.max(staleAfterS * 4, 86_400) * 1000).toISOString();
   const at = now.toISOString();
-  const areas = await Promise.all(areaFactors.map(async (f) => ({ f, readings: await f.read(store, at) })));
-  const [samples, disks, states] = await Promise.all([
+  const areasP = Promise.all(areaFactors.map(async (f) => ({ f, readings: await f.read(store, at) })));
+  const [samples, disks, states, areas] = await Promise.all([
     store.query<SampleRow>(sql`SELECT machine_id, collected_at, cpu_total, cpu_cores, load5, mem_used_bytes, mem_total_bytes, swap_used_bytes, swap_total_bytes
       FROM sys_samples WHERE collected_at > ${window}::TIMESTAMP AND collected_at <= ${at}::TIMESTAMP
       QUALIFY row_number() OVER (PARTITION BY machine_id ORDER BY collected_at DESC) = 1`),
@@ -104,6 +104,7 @@ export async function computeHealth(store: Store, config: VcConfig, now: Date): 
       SELECT f.machine_id, f.mount, f.used_pct, f.collected_at FROM filesystems f JOIN latest l ON f.machine_id = l.machine_id AND f.collected_at = l.at
       WHERE f.collected_at > ${window}::TIMESTAMP`),
     store.query<StateRow>(`SELECT machine_id, collector, last_result, last_ok_at, last_error FROM collector_state`),
+    areasP,
   ]);
 
   const warnings: string[] = [];

@@ -187,6 +187,22 @@ const CHUNK = 2048;
 
 function createStore(parts: StoreParts): Store {
   const { path, readOnly, clock, instance, writer, reader } = parts;
+  // Reads run side by side on a few connections (one query at a time per connection in DuckDB).
+  const readers: DuckDBConnection[] = [reader];
+  const idle: DuckDBConnection[] = [reader];
+  const MAX_READERS = 4;
+  async function withReader<T>(fn: (c: DuckDBConnection) => Promise<T>): Promise<T> {
+    let c = idle.pop();
+    if (!c) {
+      if (readers.length < MAX_READERS) readers.push((c = await instance.connect()));
+      else c = readers[Math.floor(Math.random() * readers.length)]!;
+    }
+    try {
+      return await fn(c);
+    } finally {
+      if (!idle.includes(c)) idle.push(c);
+    }
+  }
   const tables = new Map<string, TableInfo>();
   let queue: Promise<unknown> = Promise.resolve();
   let closed = false;
@@ -319,9 +335,9 @@ function createStore(parts: StoreParts): Store {
     readOnly,
     clock,
     async query(q) {
-      return (await selectOn(reader, q)).rows as never;
+      return (await withReader((c) => selectOn(c, q))).rows as never;
     },
-    select: (q) => selectOn(reader, q),
+    select: (q) => withReader((c) => selectOn(c, q)),
     run(q) {
       assertWritable();
       return serialize(() => tx.run(q));
@@ -353,7 +369,7 @@ function createStore(parts: StoreParts): Store {
       await Promise.allSettled([...inFlight]);
       if (!readOnly) await writer.run("CHECKPOINT").catch(() => {});
       writer.closeSync();
-      reader.closeSync();
+      for (const c of readers) c.closeSync();
       instance.closeSync();
     },
     [Symbol.asyncDispose]() {

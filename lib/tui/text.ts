@@ -15,7 +15,7 @@ const ZERO = /[\u0300-\u036f\u200b-\u200f\u202a-\u202e\u2060-\u206f\ufe00-\ufe0f
 /** Any value from a collector as one safe line: escapes and controls gone, tabs and newlines as spaces. */
 export function clean(v: unknown): string {
   if (v === null || v === undefined) return "";
-  const s = typeof v === "string" ? v : typeof v === "object" ? JSON.stringify(v) : String(v);
+  const s = typeof v === "string" ? v : typeof v === "object" ? JSON.stringify(v, (_k, x) => (typeof x === "string" ? stripControl(x) : x)) : String(v);
   return stripControl(s.replace(/[\t\n\r]+/g, " ")).replace(ZERO, "").replace(WIDE, "?");
 }
 

@@ -1,0 +1,316 @@
+// The cockpit's state machine: keys change the view-state (a pure reducer), actions (refresh,
+// ack, silence, load a machine) go to the library, and each change redraws one frame. Data comes
+// only from the cockpit's API — the daemon's when `vc up` runs, else the store opened here with
+// the poll loop run in-process — and is re-read when a cycle ends, not on a timer.
+import type { Cockpit } from "../cockpit.ts";
+import type { RemoteCockpit } from "../serve/client.ts";
+import { emptyData, focusMachine, formatFilter, frame, listItems, parseFilter, screens, selectedItem, type MachineDetail, type ScreenId, type TuiData, type ViewState } from "./frame.ts";
+import { loadTerminal, openScreen, type TermLike } from "./render.ts";
+import type { AlertView } from "../alerts/ops.ts";
+
+/** What a key asks the app to do besides changing the view-state. */
+export type TuiAction = { type: "quit" } | { type: "refresh" } | { type: "ack"; alert: AlertView } | { type: "silence"; alert: AlertView } | { type: "load" };
+
+const JUMP: Record<string, ScreenId> = {
+  a: "accounts",
+  g: "repos",
+  m: "agents",
+  b: "beads",
+  e: "events",
+  o: "oracle",
+  G: "guardian",
+  F1: "overview",
+  F2: "machine",
+  F3: "repos",
+  F4: "accounts",
+  F5: "agents",
+  F6: "events",
+  F7: "beads",
+  F8: "oracle",
+  F9: "guardian",
+};
+for (const s of screens) JUMP[s.key] = s.id;
+
+/** A fresh view-state on the overview. */
+export function initialState(o: { width: number; height: number; now: Date; staleAfterSeconds: number; data?: TuiData }): ViewState {
+  return { screen: "overview", selected: {}, machineId: null, mode: "normal", input: "", search: "", filter: {}, message: null, data: o.data ?? emptyData(), width: o.width, height: o.height, now: o.now, staleAfterSeconds: o.staleAfterSeconds };
+}
+
+/**
+ * One key (terminal-kit's name: "UP", "ENTER", "ESCAPE", "CTRL_C", "F1", or the character) applied
+ * to the view-state. Pure: returns the next state and what to do, if anything.
+ */
+export function reduce(s: ViewState, key: string): { state: ViewState; action?: TuiAction } {
+  if (key === "CTRL_C") return { state: s, action: { type: "quit" } };
+  if (s.mode === "help") return { state: { ...s, mode: "normal" } };
+  if (s.mode === "search" || s.mode === "filter") {
+    if (key === "ESCAPE") return { state: { ...s, mode: "normal", input: "", ...(s.mode === "search" ? { search: "" } : {}) } };
+    if (key === "ENTER") {
+      const next = s.mode === "search" ? { ...s, search: s.input.trim() } : { ...s, filter: parseFilter(s.input) };
+      return { state: { ...next, mode: "normal", input: "", selected: { ...s.selected, [s.screen]: 0 } }, action: { type: "load" } };
+    }
+    if (key === "BACKSPACE") return { state: { ...s, input: s.input.slice(0, -1), ...(s.mode === "search" ? { search: s.input.slice(0, -1) } : {}) } };
+    if (key.length === 1 && key >= " ") {
+      const input = s.input + key;
+      // Search narrows the list as you type.
+      return { state: { ...s, input, ...(s.mode === "search" ? { search: input, selected: { ...s.selected, [s.screen]: 0 } } : {}) } };
+    }
+    return { state: s };
+  }
+  const n = listItems(s).length;
+  const cur = Math.max(0, Math.min(n - 1, s.selected[s.screen] ?? 0));
+  const move = (to: number) => ({ state: { ...s, message: null, selected: { ...s.selected, [s.screen]: Math.max(0, Math.min(n - 1, to)) } }, action: { type: "load" } as TuiAction });
+  const go = (screen: ScreenId) => ({ state: { ...s, screen, message: null, machineId: focusMachine(s) ?? s.machineId }, action: { type: "load" } as TuiAction });
+  switch (key) {
+    case "q":
+      return { state: s, action: { type: "quit" } };
+    case "?":
+      return { state: { ...s, mode: "help" } };
+    case "/":
+      return { state: { ...s, mode: "search", input: s.search } };
+    case "f":
+      return { state: { ...s, mode: "filter", input: formatFilter(s.filter) } };
+    case "r":
+      return { state: { ...s, message: "refreshing…" }, action: { type: "refresh" } };
+    case "UP":
+    case "k":
+      return move(cur - 1);
+    case "DOWN":
+    case "j":
+      return move(cur + 1);
+    case "PAGE_UP":
+      return move(cur - 10);
+    case "PAGE_DOWN":
+      return move(cur + 10);
+    case "HOME":
+      return move(0);
+    case "END":
+      return move(n - 1);
+    case "TAB": {
+      const i = screens.findIndex((x) => x.id === s.screen);
+      return go(screens[(i + 1) % screens.length]!.id);
+    }
+    case "ENTER": {
+      const item = selectedItem(s);
+      if (!item?.machineId) return { state: s };
+      if (s.screen === "overview" || s.screen === "repos" || s.screen === "accounts" || s.screen === "beads") {
+        const machines = listItems({ ...s, screen: "machine" });
+        const idx = machines.findIndex((m) => m.machineId === item.machineId);
+        return { state: { ...s, screen: "machine", machineId: item.machineId, message: null, selected: { ...s.selected, machine: Math.max(0, idx) } }, action: { type: "load" } };
+      }
+      return { state: s };
+    }
+    case "ESCAPE":
+      if (s.search || formatFilter(s.filter)) return { state: { ...s, search: "", filter: {}, message: null }, action: { type: "load" } };
+      if (s.screen !== "overview") return { state: { ...s, screen: "overview", message: null }, action: { type: "load" } };
+      return { state: { ...s, message: null } };
+    case "x":
+    case "s": {
+      const item = selectedItem(s);
+      if (!item?.alert) return { state: { ...s, message: "select an alert first (overview list)" } };
+      return { state: s, action: { type: key === "x" ? "ack" : "silence", alert: item.alert } };
+    }
+  }
+  const to = JUMP[key];
+  if (to) return go(to);
+  return { state: s };
+}
+
+type Api = Cockpit | RemoteCockpit;
+
+const q = (s: string) => `'${s.replace(/'/g, "''")}'`;
+const ts = (d: Date) => `TIMESTAMP ${q(d.toISOString().replace("T", " ").replace("Z", ""))}`;
+
+/** Reads the fleet views (health, triage, alerts) into `data`. */
+export async function loadCore(api: Api, data: TuiData): Promise<TuiData> {
+  const [h, t, a] = await Promise.all([api.robotHealth(), api.robotTriage(), api.robotAlerts()]);
+  return {
+    ...data,
+    loadedAt: h.generated_at,
+    health: { overall: h.data.overall, machines: h.data.machines, staleness: h.staleness ?? {}, warnings: h.warnings ?? [] },
+    triage: { items: t.data.items, suggestions: t.data.suggestions },
+    alerts: a.data.alerts,
+    errors: [],
+  };
+}
+
+/** One machine's view and its samples over the last `hours` (for the sparklines). */
+export async function loadMachine(api: Api, id: string, now: Date, hours = 6): Promise<MachineDetail> {
+  const from = new Date(now.getTime() - hours * 3_600_000);
+  const where = `machine_id = ${q(id)} AND collected_at > ${ts(from)} AND collected_at <= ${ts(now)}`;
+  const [view, sys, disk] = await Promise.all([
+    api.robotMachine(id),
+    api.query(`SELECT cpu_total, load5, 100.0 * mem_used_bytes / nullif(mem_total_bytes, 0) AS mem FROM sys_samples WHERE ${where} ORDER BY collected_at`),
+    api.query(`SELECT max(used_pct) AS disk FROM filesystems WHERE ${where} GROUP BY collected_at ORDER BY collected_at`).catch(() => ({ rows: [] as Record<string, unknown>[] })),
+  ]);
+  const n = (v: unknown) => (v === null || v === undefined ? null : Number(v));
+  return {
+    view: view.data as unknown as Record<string, unknown>,
+    series: { cpu: sys.rows.map((r) => n(r.cpu_total)), load: sys.rows.map((r) => n(r.load5)), mem: sys.rows.map((r) => n(r.mem)), disk: disk.rows.map((r) => n(r.disk)) },
+    loadedAt: view.generated_at,
+  };
+}
+
+/** Reads what the current screen needs beyond the fleet views. */
+export async function loadScreen(api: Api, s: ViewState): Promise<TuiData> {
+  const data = { ...s.data };
+  if (s.screen === "repos" || s.screen === "beads") data.repos = (await api.robotRepos()).data;
+  if (s.screen === "accounts") data.accounts = (await api.robotAccounts()).data;
+  if (s.screen === "machine" || s.screen === "agents" || s.screen === "events") {
+    const id = focusMachine(s);
+    if (id) data.machines = { ...data.machines, [id]: await loadMachine(api, id, s.now, s.filter.windowHours ?? 6) };
+  }
+  return data;
+}
+
+export interface RunTuiOptions {
+  api: Api;
+  /** Run poll cycles here every `intervalSeconds` (only without a daemon). */
+  poll: boolean;
+  intervalSeconds: number;
+  staleAfterSeconds: number;
+  /** Who acks and silences (written to the audit log by the library). */
+  by: string;
+  term?: TermLike;
+  now?: () => Date;
+}
+
+/** Runs the cockpit until `q` or Ctrl-C; resolves with the exit code. */
+export async function runTui(o: RunTuiOptions): Promise<number> {
+  const term = o.term ?? loadTerminal();
+  const now = o.now ?? (() => ("clock" in o.api ? o.api.clock.now() : new Date()));
+  const remote = "remote" in o.api;
+  let state = initialState({ width: term.width, height: term.height, now: now(), staleAfterSeconds: o.staleAfterSeconds, data: emptyData(remote ? "daemon" : "local") });
+  const screen = openScreen(term);
+  const stop = new AbortController();
+  let done: (code: number) => void = () => {};
+  const finished = new Promise<number>((r) => (done = r));
+  const draw = () => {
+    state = { ...state, now: now() };
+    screen.draw(frame(state));
+  };
+  const fail = (err: unknown) => {
+    state = { ...state, message: `error: ${err instanceof Error ? err.message : String(err)}` };
+    draw();
+  };
+  // Loads are serialised and coalesced: a burst of events or keys costs one read.
+  let loading: Promise<void> | null = null;
+  let again = false;
+  let coreWanted = false;
+  const load = (core: boolean) => {
+    coreWanted ||= core;
+    if (loading) {
+      again = true;
+      return loading;
+    }
+    loading = (async () => {
+      do {
+        again = false;
+        const withCore = coreWanted;
+        coreWanted = false;
+        try {
+          let data = withCore ? await loadCore(o.api, state.data) : state.data;
+          data = await loadScreen(o.api, { ...state, data, now: now() });
+          state = { ...state, data };
+        } catch (err) {
+          state = { ...state, data: { ...state.data, errors: [err instanceof Error ? err.message : String(err)] } };
+        }
+        if (!stop.signal.aborted) draw();
+      } while (again && !stop.signal.aborted);
+    })().finally(() => (loading = null));
+    return loading;
+  };
+  const onCycle = (at: string) => {
+    state = { ...state, data: { ...state.data, lastCycleAt: at } };
+    void load(true);
+  };
+
+  // Live updates: the daemon's event stream, or this process's own poll loop.
+  let unsubscribe = () => {};
+  let pollTimer: ReturnType<typeof setTimeout> | null = null;
+  let cycle: Promise<unknown> | null = null;
+  const collectNow = () => {
+    if (remote || cycle) return cycle;
+    const vc = o.api as Cockpit;
+    cycle = vc
+      .collect({ signal: stop.signal })
+      .catch((err) => {
+        if (!stop.signal.aborted) fail(err);
+      })
+      .finally(() => (cycle = null));
+    return cycle;
+  };
+  if (remote) {
+    const api = o.api as RemoteCockpit;
+    void api.watch((e) => onCycle(e.at ?? now().toISOString()), { signal: stop.signal, heartbeatSeconds: o.intervalSeconds }).catch(fail);
+  } else {
+    unsubscribe = (o.api as Cockpit).subscribe((outcome) => onCycle((outcome as { at?: string }).at ?? now().toISOString()));
+    if (o.poll) {
+      const tick = () => {
+        void collectNow();
+        pollTimer = setTimeout(tick, o.intervalSeconds * 1000);
+      };
+      tick();
+    }
+  }
+  // The clock in the top row and the ages move even when nothing arrives.
+  const clockTimer = setInterval(draw, 5000);
+
+  const quit = (code: number) => {
+    if (stop.signal.aborted) return;
+    stop.abort();
+    clearInterval(clockTimer);
+    if (pollTimer) clearTimeout(pollTimer);
+    unsubscribe();
+    screen.restore();
+    done(code);
+  };
+  const onSignal = () => quit(0);
+  process.on("SIGTERM", onSignal);
+  process.on("SIGHUP", onSignal);
+  process.on("SIGINT", onSignal);
+
+  const act = async (action: NonNullable<ReturnType<typeof reduce>["action"]>) => {
+    switch (action.type) {
+      case "quit":
+        return quit(0);
+      case "load":
+        return load(false);
+      case "refresh":
+        if (!remote && o.poll) await collectNow();
+        await load(true);
+        state = { ...state, message: `refreshed at ${now().toISOString().slice(11, 19)}` };
+        return draw();
+      case "ack": {
+        const a = await o.api.ack(action.alert.alert_id, { by: o.by, note: "acked in vc tui" });
+        state = { ...state, message: `acked ${a.alert_id}` };
+        return load(true);
+      }
+      case "silence": {
+        const labels = { rule: action.alert.rule, ...(action.alert.machine_id ? { machine_id: action.alert.machine_id } : {}) };
+        const r = await o.api.silence({ matchers: labels, endsAt: new Date(now().getTime() + 3_600_000), comment: `silenced 1h in vc tui (${action.alert.alert_id})`, by: o.by });
+        state = { ...state, message: `silenced ${action.alert.rule}${action.alert.machine_id ? ` on ${action.alert.machine_id}` : ""} for 1h (${r.silence_id})` };
+        return load(true);
+      }
+    }
+  };
+  term.on("key", (name) => {
+    const r = reduce(state, name);
+    state = r.state;
+    draw();
+    if (r.action) act(r.action).catch(fail);
+  });
+  term.on("resize", (width, height) => {
+    state = { ...state, width, height };
+    screen.invalidate();
+    draw();
+  });
+  draw();
+  void load(true);
+  const code = await finished;
+  process.off("SIGTERM", onSignal);
+  process.off("SIGHUP", onSignal);
+  process.off("SIGINT", onSignal);
+  await (cycle as Promise<unknown> | null)?.catch(() => {});
+  return code;
+}
