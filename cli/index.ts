@@ -19,6 +19,7 @@ const main = defineCommand({
     machines: () => import("./commands/machines.ts").then((m) => m.default),
     alerts: () => import("./commands/alerts.ts").then((m) => m.default),
     watch: () => import("./commands/watch.ts").then((m) => m.default),
+    tui: () => import("./commands/tui.ts").then((m) => m.default),
   },
 });
 

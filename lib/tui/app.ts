@@ -98,7 +98,8 @@ export function reduce(s: ViewState, key: string): { state: ViewState; action?: 
         const idx = machines.findIndex((m) => m.machineId === item.machineId);
         return { state: { ...s, screen: "machine", machineId: item.machineId, message: null, selected: { ...s.selected, machine: Math.max(0, idx) } }, action: { type: "load" } };
       }
-      return { state: s };
+      // machine → its repos (Esc clears the filter).
+      return { state: { ...s, screen: "repos", machineId: item.machineId, filter: { ...s.filter, machine: item.machineId }, selected: { ...s.selected, repos: 0 }, message: `repos of ${item.machineId} (Esc clears)` }, action: { type: "load" } };
     }
     case "ESCAPE":
       if (s.search || formatFilter(s.filter)) return { state: { ...s, search: "", filter: {}, message: null }, action: { type: "load" } };
@@ -140,13 +141,20 @@ export async function loadMachine(api: Api, id: string, now: Date, hours = 6): P
   const where = `machine_id = ${q(id)} AND collected_at > ${ts(from)} AND collected_at <= ${ts(now)}`;
   const [view, sys, disk] = await Promise.all([
     api.robotMachine(id),
-    api.query(`SELECT cpu_total, load5, 100.0 * mem_used_bytes / nullif(mem_total_bytes, 0) AS mem FROM sys_samples WHERE ${where} ORDER BY collected_at`),
-    api.query(`SELECT max(used_pct) AS disk FROM filesystems WHERE ${where} GROUP BY collected_at ORDER BY collected_at`).catch(() => ({ rows: [] as Record<string, unknown>[] })),
+    api.query(`SELECT epoch(collected_at) AS t, cpu_total, load5, 100.0 * mem_used_bytes / nullif(mem_total_bytes, 0) AS mem FROM sys_samples WHERE ${where} ORDER BY collected_at`),
+    api.query(`SELECT epoch(collected_at) AS t, max(used_pct) AS disk FROM filesystems WHERE ${where} GROUP BY collected_at ORDER BY collected_at`).catch(() => ({ rows: [] as Record<string, unknown>[] })),
   ]);
   const n = (v: unknown) => (v === null || v === undefined ? null : Number(v));
   return {
     view: view.data as unknown as Record<string, unknown>,
-    series: { cpu: sys.rows.map((r) => n(r.cpu_total)), load: sys.rows.map((r) => n(r.load5)), mem: sys.rows.map((r) => n(r.mem)), disk: disk.rows.map((r) => n(r.disk)) },
+    series: {
+      from: from.getTime() / 1000,
+      to: now.getTime() / 1000,
+      cpu: sys.rows.map((r) => [Number(r.t), n(r.cpu_total)] as const),
+      load: sys.rows.map((r) => [Number(r.t), n(r.load5)] as const),
+      mem: sys.rows.map((r) => [Number(r.t), n(r.mem)] as const),
+      disk: disk.rows.map((r) => [Number(r.t), n(r.disk)] as const),
+    },
     loadedAt: view.generated_at,
   };
 }
@@ -211,7 +219,8 @@ export async function runTui(o: RunTuiOptions): Promise<number> {
         try {
           let data = withCore ? await loadCore(o.api, state.data) : state.data;
           data = await loadScreen(o.api, { ...state, data, now: now() });
-          state = { ...state, data };
+          // A cycle seen while this load ran is newer than the one it started with.
+          state = { ...state, data: { ...data, lastCycleAt: state.data.lastCycleAt } };
         } catch (err) {
           state = { ...state, data: { ...state.data, errors: [err instanceof Error ? err.message : String(err)] } };
         }

@@ -5,7 +5,7 @@ import type { AlertView } from "../alerts/ops.ts";
 import type { AccountsData, AccountUsage } from "../robot/accounts.ts";
 import type { ReposData, RepoLine } from "../robot/repos.ts";
 import type { TriageItem } from "../triage.ts";
-import { ago, ageOf, bytes, clean, fit, num, sparkline } from "./text.ts";
+import { ago, ageOf, bytes, clean, fit, num, sparkline, timeBuckets } from "./text.ts";
 import { providerStyle, severityStyle, styles, type Style } from "./theme.ts";
 
 /** A stretch of text in one style. */
@@ -48,9 +48,12 @@ export interface MachineSummary {
 /** A machine's detail: `robotMachine(id).data` and its recent samples for the sparklines. */
 export interface MachineDetail {
   view: Record<string, unknown>;
-  series: { cpu: (number | null)[]; load: (number | null)[]; mem: (number | null)[]; disk: (number | null)[] };
+  /** Samples as [epoch seconds, value] between `from` and `to` (epoch seconds). */
+  series: { from: number; to: number; cpu: Point[]; load: Point[]; mem: Point[]; disk: Point[] };
   loadedAt: string;
 }
+
+export type Point = readonly [number, number | null];
 
 /** What the cockpit last read from the library. */
 export interface TuiData {
@@ -426,10 +429,10 @@ function machineLines(s: ViewState, id: string | null, w: number, sections: "sys
     const hours = s.filter.windowHours ?? 6;
     lines.push(H(`LAST ${num(hours)}h`));
     const sw = Math.max(4, w - 18);
-    const last = (xs: (number | null)[]) => [...xs].reverse().find((x) => typeof x === "number") ?? null;
-    const spark = (label: string, xs: (number | null)[], value: string, max?: number): Line => [
+    const last = (xs: readonly Point[]) => [...xs].reverse().find((x) => typeof x[1] === "number")?.[1] ?? null;
+    const spark = (label: string, xs: readonly Point[], value: string, max?: number): Line => [
       [label.padEnd(5), styles.dim],
-      [sparkline(xs, sw, max), styles.healthy],
+      [sparkline(timeBuckets(xs, d.series.from, d.series.to, sw), sw, max), styles.healthy],
       [` ${value}`.padStart(12).slice(-12), styles.text],
     ];
     lines.push(spark("cpu", d.series.cpu, `${num(last(d.series.cpu), 0)}%`, 100));
@@ -441,13 +444,13 @@ function machineLines(s: ViewState, id: string | null, w: number, sections: "sys
     if (fs.length === 0) lines.push(L("  not collected", styles.dim));
     for (const f of fs.slice(0, 4)) {
       const pct = Number(f.used_pct);
-      lines.push([[`  ${clean(f.mount).padEnd(10)} `, styles.text], [`${num(pct, 0)}%`.padStart(4), pct >= 90 ? styles.critical : pct >= 80 ? styles.warning : styles.healthy], [` of ${bytes(f.size_bytes)}, ${bytes(f.avail_bytes)} free`, styles.dim]]);
+      lines.push([[`  ${fit(clean(f.mount), 12)} `, styles.text], [`${num(pct, 0)}%`.padStart(4), pct >= 90 ? styles.critical : pct >= 80 ? styles.warning : styles.healthy], [` of ${bytes(f.size_bytes)}, ${bytes(f.avail_bytes)} free`, styles.dim]]);
     }
     lines.push(...valueLines("TOP PROCESSES", v.top_processes, 5), ...valueLines("RCH", v.rch, 3), ...valueLines("AGENTS", v.agents, 4));
     const cols = (v.collectors ?? []) as Record<string, unknown>[];
     lines.push(H("COLLECTORS"));
     for (const c of cols.slice(0, 6))
-      lines.push([[`  ${clean(c.collector)} `, styles.text], [clean(c.last_result ?? "never"), c.last_result === "ok" ? styles.healthy : styles.warning], [` ${ago(c.staleness_s as number | null)} ago ${clean(c.last_error ?? "")}`, styles.dim]]);
+      lines.push([[`  ${clean(c.collector)} `, styles.text], [clean(c.last_result ?? "never"), c.last_result === "ok" ? styles.healthy : styles.warning], [` ${ago(ageOf((c.last_run_at ?? null) as string | null, s.now))} ago ${clean(c.last_error ?? "")}`, styles.dim]]);
   } else if (sections === "agents") {
     lines.push(...valueLines("AGENTS (ntm)", v.agents), ...valueLines("SESSIONS", v.sessions), ...valueLines("MAIL", v.mail), ...valueLines("FILE RESERVATIONS", v.file_reservations));
   } else {
@@ -477,7 +480,7 @@ function detailLines(s: ViewState, item: ListItem | undefined, w: number): Line[
       if (!r) return [H("REPOS"), L("nothing matches", styles.dim)];
       const m = s.data.repos.machines.find((x) => x.id === r.machine_id);
       return [
-        [[`${clean(r.repo ?? r.repo_id)} `, styles.title], [`on ${clean(r.machine_id)}`, styles.dim], ...ageBadge(ageOf(m?.collected_at, s.now), s.staleAfterSeconds)],
+        [[`${clean(r.repo ?? r.repo_id)} `, styles.title], [`on ${clean(r.machine_id)}`, styles.dim]],
         ...valueLines("STATUS", { path: r.path, url: r.url, status: r.status, branch: r.branch, dirty: r.dirty, ahead: r.ahead, behind: r.behind, mismatch: r.mismatch, last_commit_at: r.last_commit_at, beads_ready: r.beads_ready }, 10),
         ...(m ? valueLines(`${clean(m.id)} SUMMARY`, m.summary, 8) : []),
       ];
@@ -532,7 +535,7 @@ export const HELP: readonly [string, string][] = [
   ["/", "search the list (Enter keeps, Esc clears)"],
   ["f", "filter: machine:ID repo:R provider:P window:6h"],
   ["r", "refresh now (a poll cycle when in-process)"],
-  ["Enter", "drill down: overview → machine"],
+  ["Enter", "drill down: overview → machine → its repos"],
   ["Esc", "back / close / clear"],
   ["↑ ↓ PgUp PgDn", "move in the list"],
   ["Tab", "next screen"],
@@ -550,9 +553,15 @@ function overviewAge(s: ViewState): number | null {
 
 /** Builds the frame for a view-state: exactly `height` rows of exactly `width` cells. */
 export function frame(s: ViewState): Frame {
-  const w = Math.max(20, s.width);
-  const h = Math.max(8, s.height);
+  const w = Math.max(1, s.width);
+  const h = Math.max(1, s.height);
   const c = new Canvas(w, h);
+  if (w < 40 || h < 10) {
+    // Too small for the layout: say so, in exactly the space there is.
+    c.put(0, 0, fit("vc: terminal too small", w), styles.warning);
+    if (h > 1) c.put(0, 1, fit("need 40x10; q quits", w), styles.dim);
+    return { width: w, height: h, rows: c.rows() };
+  }
   // Top row: fleet health, poll freshness, open alerts.
   c.fill(0, 0, w, styles.bar);
   const ov = s.data.health?.overall;
@@ -570,10 +579,10 @@ export function frame(s: ViewState): Frame {
       ["│ alerts ", styles.bar],
       [`${firing} firing`, firing ? styles.barCritical : styles.barHealthy],
       [pending ? ` ${pending} pending` : "", styles.barWarning],
-      [` │ polled ${cycleAge === null ? "never" : `${ago(cycleAge)} ago`} `, styles.bar],
+      [` │ ${s.data.source === "daemon" ? "daemon" : "polled"} ${cycleAge === null ? "never" : `${ago(cycleAge)} ago`} `, styles.bar],
       [`│ data ${ago(age)} old `, styles.barDim],
       [`│ ${s.data.health?.machines.length ?? 0} machines `, styles.bar],
-      [s.data.source === "daemon" ? "│ daemon" : "│ local", styles.barDim],
+      [s.data.source === "daemon" ? "│ via vc up" : "│ in-process", styles.barDim],
     ],
     w,
   );
@@ -620,7 +629,7 @@ export function frame(s: ViewState): Frame {
   }
   const rx = noList ? 1 : lw + 2;
   const rw = w - rx - 1;
-  const dl = detailLines(s, noList ? undefined : items[sel], rw);
+  const dl = detailLines(s, noList ? undefined : items[sel], rw).flatMap((l) => wrap(l, rw));
   // Every screen says how old its data is.
   const title = screens.find((x) => x.id === s.screen)!.title.toUpperCase();
   const focus = s.data.health?.machines.find((m) => m.id === focusMachine(s));
@@ -651,6 +660,23 @@ export function frame(s: ViewState): Frame {
   }
   if (s.mode === "help") drawHelp(c);
   return { width: w, height: h, rows: c.rows() };
+}
+
+/** A one-cell line longer than the pane, broken at spaces into at most three lines. */
+function wrap(line: Line, w: number): Line[] {
+  if (line.length !== 1 || line[0]![0].length <= w || w < 20) return [line];
+  const [text, style] = line[0]!;
+  const indent = /^ */.exec(text)![0];
+  const out: Line[] = [];
+  let rest = text;
+  while (rest.length > w && out.length < 2) {
+    const cut = rest.lastIndexOf(" ", w);
+    const at = cut > indent.length + 4 ? cut : w;
+    out.push([[rest.slice(0, at), style]]);
+    rest = `${indent}  ${rest.slice(at).trimStart()}`;
+  }
+  out.push([[rest, style]]);
+  return out;
 }
 
 function minOf(xs: (number | null)[]): number | null {

@@ -68,6 +68,20 @@ export function sparkline(values: readonly (number | null)[], w: number, max?: n
   return out;
 }
 
+/** Points `[epoch seconds, value]` averaged into `w` equal time buckets over [from, to] (null: no sample). */
+export function timeBuckets(points: readonly (readonly [number, number | null])[], from: number, to: number, w: number): (number | null)[] {
+  const sum = new Array<number>(w).fill(0);
+  const n = new Array<number>(w).fill(0);
+  const span = Math.max(1e-9, to - from);
+  for (const [t, v] of points) {
+    if (v === null || !Number.isFinite(v) || t < from || t > to) continue;
+    const i = Math.min(w - 1, Math.floor(((t - from) / span) * w));
+    sum[i]! += v;
+    n[i]!++;
+  }
+  return sum.map((x, i) => (n[i] ? x / n[i]! : null));
+}
+
 /** Bytes as "1.2G". */
 export function bytes(n: unknown): string {
   if (typeof n !== "number" || !Number.isFinite(n)) return "-";

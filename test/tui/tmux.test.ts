@@ -1,0 +1,264 @@
+// `vc tui` end to end in a real terminal: tmux runs it in a shell at 80×24 (and 160×48), keys go
+// in with send-keys, the screen comes back with capture-pane.
+import { afterAll, afterEach, beforeAll, describe, expect, it, setDefaultTimeout } from "bun:test";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { isolatedEnv, repoRoot } from "../helpers/cli.ts";
+import type { DemoFleet } from "../../examples/demo-fleet.ts";
+import { createTuiFleet, END } from "./_fixture.ts";
+import { openFixture } from "./_data.ts";
+
+setDefaultTimeout(60_000);
+
+const hasTmux = Bun.spawnSync(["sh", "-c", "command -v tmux"]).exitCode === 0;
+// The command as a user runs it; until cli/index.ts lists it, the same command run on its own.
+const entry = readFileSync(join(repoRoot, "cli/index.ts"), "utf8").includes("commands/tui.ts") ? `${join(repoRoot, "cli/index.ts")} tui` : join(repoRoot, "test/tui/_main.ts");
+const socket = `vc-tui-test-${process.pid}`;
+let env: Record<string, string>;
+let config: string;
+let fleet: DemoFleet;
+let dir = "";
+
+function tmux(...args: string[]): string {
+  const r = Bun.spawnSync(["tmux", "-L", socket, ...args], { env, stdout: "pipe", stderr: "pipe" });
+  if (r.exitCode !== 0) throw new Error(`tmux ${args.join(" ")}: ${r.stderr.toString()}`);
+  return r.stdout.toString();
+}
+const screen = (session: string, escapes = false) => tmux("capture-pane", "-p", ...(escapes ? ["-e"] : []), "-t", session);
+const keys = (session: string, ...k: string[]) => tmux("send-keys", "-t", session, ...k);
+const typed = (session: string, text: string) => tmux("send-keys", "-t", session, "-l", text);
+
+async function waitFor(session: string, pred: (text: string) => boolean, what: string, ms = 15_000): Promise<string> {
+  const until = Date.now() + ms;
+  let text = "";
+  while (Date.now() < until) {
+    text = screen(session);
+    if (pred(text)) return text;
+    await Bun.sleep(100);
+  }
+  throw new Error(`timed out waiting for ${what}; the screen:\n${text}`);
+}
+const has = (s: string) => (t: string) => t.includes(s);
+
+let n = 0;
+let live: string | null = null;
+// A test that failed half-way leaves its cockpit running (holding the store): quit it before the next.
+afterEach(async () => {
+  if (!live) return;
+  const s = live;
+  live = null;
+  try {
+    if (!/EXIT=\d+\s*\nREADY\$/.test(screen(s))) {
+      keys(s, "Escape");
+      keys(s, "q");
+      await waitFor(s, (t) => /EXIT=\d+\s*\nREADY\$/.test(t), "the cockpit to quit", 10_000);
+    }
+  } finally {
+    tmux("kill-session", "-t", s);
+  }
+});
+/** A shell in a new tmux session with `vc tui` started in it; resolves once the overview is drawn. */
+async function start(size: { x: number; y: number } = { x: 80, y: 24 }, extra = "--no-poll", o: { config?: string; prefix?: string; ready?: (t: string) => boolean } = {}): Promise<string> {
+  const session = `t${n++}`;
+  live = session;
+  tmux("new-session", "-d", "-s", session, "-x", String(size.x), "-y", String(size.y), "bash --norc --noprofile");
+  tmux("set-option", "-t", session, "remain-on-exit", "on");
+  typed(session, `export PS1='READY$ '; clear; ${o.prefix ?? ""}bun ${entry} --config ${o.config ?? config} ${extra}; echo "EXIT=$?"`);
+  keys(session, "Enter");
+  await waitFor(session, o.ready ?? ((t) => t.includes("fleet 84% critical") && t.includes("node-07")), "the overview");
+  return session;
+}
+async function quit(session: string): Promise<string> {
+  keys(session, "q");
+  return waitFor(session, (t) => /EXIT=0\s*\nREADY\$/.test(t), "a clean exit and the prompt");
+}
+
+beforeAll(async () => {
+  if (!hasTmux) return;
+  dir = mkdtempSync(join(tmpdir(), "vc-tui-tmux-"));
+  env = isolatedEnv(dir, { VC_NOW: END.toISOString(), TERM: "xterm-256color", COLORTERM: "truecolor" });
+  fleet = await createTuiFleet(dir);
+  config = fleet.config;
+  // One idle session keeps this test's tmux server alive while the others come and go.
+  tmux("new-session", "-d", "-s", "keeper", "-x", "80", "-y", "24", "sleep 600");
+});
+afterAll(() => {
+  if (hasTmux) Bun.spawnSync(["tmux", "-L", socket, "kill-server"], { env, stdout: "ignore", stderr: "ignore" });
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+describe.skipIf(!hasTmux)("vc tui in tmux", () => {
+  it("draws the overview at 80x24 and leaves a clean shell on q", async () => {
+    const s = await start();
+    const text = screen(s);
+    const lines = text.split("\n");
+    expect(lines[0]).toMatch(/VC ● fleet 84% critical │ alerts 4 firing/);
+    expect(text).toContain("ALERTS (4)");
+    expect(text).toContain("MACHINES (20)");
+    expect(text).toContain("DO NEXT");
+    expect(lines[23]).toMatch(/\? help \/ search f filter r refresh/);
+    for (const l of lines) expect(l.length).toBeLessThanOrEqual(80);
+    const after = await quit(s);
+    expect(after).not.toContain("MACHINES (20)");
+  });
+
+  it("never lets a planted escape sequence reach the terminal", async () => {
+    const s = await start();
+    const check = () => {
+      const raw = screen(s, true);
+      expect(raw).toContain("EVIL");
+      expect(raw).not.toContain("\x1b[31mEVIL");
+      expect(tmux("display-message", "-p", "-t", s, "#{pane_title}")).not.toContain("pwned");
+    };
+    check(); // the alert title in the list
+    keys(s, "g");
+    await waitFor(s, has("repoEVIL"), "the repos screen");
+    check();
+    keys(s, "m");
+    await waitFor(s, has("BlueFox"), "the mail of node-07");
+    check();
+    await quit(s);
+  });
+
+  it("drills from the overview into a machine and back, and jumps between screens", async () => {
+    const s = await start();
+    for (let i = 0; i < 5; i++) keys(s, "Down"); // past the 4 alerts: node-19
+    keys(s, "Enter");
+    let t = await waitFor(s, (x) => x.includes("LAST 6h") && x.includes("FILESYSTEMS"), "the machine screen");
+    expect(t).toMatch(/node-19 ● 10% critical/);
+    expect(t).toMatch(/cpu  [▁▂▃▄▅▆▇█]/);
+    expect(t.split("\n")[2]).toContain("STALE");
+    keys(s, "Down");
+    t = await waitFor(s, has("node-13 ● 20%"), "the next machine");
+    keys(s, "Escape");
+    await waitFor(s, has("DO NEXT"), "the overview again");
+    for (const [k, want] of [["a", "no account data"], ["e", "DCG DENIES"], ["b", "BEADS"], ["o", "Predictions, forecasts"], ["G", "Self-healing status"], ["F3", "REPOS (2)"], ["F1", "DO NEXT"]] as const) {
+      keys(s, k);
+      await waitFor(s, has(want), `${k} → ${want}`);
+    }
+    keys(s, "?");
+    await waitFor(s, has("any key closes"), "the help overlay");
+    keys(s, "Space");
+    await waitFor(s, (x) => !x.includes("any key closes"), "the overlay to close");
+    await quit(s);
+  });
+
+  it("searches and filters the list", async () => {
+    const s = await start();
+    keys(s, "/");
+    typed(s, "node-13");
+    keys(s, "Enter");
+    let t = await waitFor(s, (x) => x.includes('search "node-13"') && x.includes("MACHINES (1)"), "the search");
+    expect(t).toContain("MACHINES (1)");
+    expect(t).not.toContain("node-07 10%");
+    keys(s, "Escape");
+    await waitFor(s, has("MACHINES (20)"), "the search cleared");
+    keys(s, "f");
+    typed(s, "machine:node-01");
+    keys(s, "Enter");
+    t = await waitFor(s, (x) => x.includes("filter machine:node-01") && !x.includes("▏"), "the filter applied");
+    expect(t).toContain("MACHINES (1)");
+    expect(t).toContain("ALERTS (1)");
+    await quit(s);
+  });
+
+  it("redraws on resize", async () => {
+    const s = await start();
+    tmux("resize-window", "-t", s, "-x", "160", "-y", "48");
+    let t = await waitFor(s, (x) => x.includes("1 Overview  2 Machine") && /\? help/.test(x.split("\n")[47] ?? ""), "the wide tabs and the hints on the last row");
+    expect(t.split("\n")[0]).toContain("20 machines │ in-process");
+    tmux("resize-window", "-t", s, "-x", "80", "-y", "24");
+    t = await waitFor(s, (x) => x.includes("1 Over  2 Mach") && x.split("\n")[23]!.includes("? help"), "the narrow tabs");
+    for (const l of t.split("\n")) expect(l.length).toBeLessThanOrEqual(80);
+    await quit(s);
+  });
+
+  it("draws every screen at 160x48", async () => {
+    const s = await start({ x: 160, y: 48 });
+    expect(screen(s)).toContain("1 Overview  2 Machine  3 Repos  4 Accounts");
+    keys(s, "Enter");
+    // Enter on an alert drills into its machine.
+    await waitFor(s, (x) => x.includes("LAST 6h") && x.includes("node-01 ● 100% ok"), "the machine screen");
+    keys(s, "C-c");
+    await waitFor(s, /EXIT=0\s*\nREADY\$/.test.bind(/EXIT=0\s*\nREADY\$/), "Ctrl-C to quit cleanly");
+  });
+
+  it("restores the terminal when killed with SIGTERM", async () => {
+    const s = await start();
+    const shell = tmux("display-message", "-p", "-t", s, "#{pane_pid}").trim();
+    const child = Bun.spawnSync(["pgrep", "-P", shell]).stdout.toString().trim().split("\n")[0]!;
+    expect(child).toMatch(/^\d+$/);
+    process.kill(Number(child), "SIGTERM");
+    const t = await waitFor(s, (x) => /EXIT=0\s*\nREADY\$/.test(x), "a clean exit after SIGTERM");
+    expect(t).not.toContain("MACHINES (20)");
+  });
+
+  it("runs the poll loop in-process when no daemon runs, and refreshes on r", async () => {
+    const local = join(dir, "local");
+    mkdirSync(local, { recursive: true });
+    const cfg = join(local, "vc.config.ts");
+    writeFileSync(
+      cfg,
+      `import { defineConfig } from "vibe-cockpit";\nimport { sysprobe } from "vibe-cockpit/plugins";\nexport default defineConfig({ db: ${JSON.stringify(join(local, "vc.duckdb"))}, polling: { interval_seconds: 30 }, machines: [{ id: "here", ssh: "local" }], collectors: [sysprobe()] });\n`,
+    );
+    const s = await start({ x: 100, y: 30 }, "", { config: cfg, prefix: "env -u VC_NOW ", ready: (t) => /polled \d+s ago/.test(t) && t.includes("● here") });
+    keys(s, "Enter");
+    await waitFor(s, (t) => t.includes("sysprobe ok") && /cpu +[▁▂▃▄▅▆▇█]/.test(t), "the local machine's detail from the in-process poll");
+    keys(s, "r");
+    await waitFor(s, has("refreshed at"), "the refresh");
+    await quit(s);
+  });
+
+  it("attaches to the daemon when vc up runs, and follows its stream", async () => {
+    const d = join(dir, "daemon");
+    mkdirSync(d, { recursive: true });
+    const cfg = join(d, "vc.config.ts");
+    writeFileSync(
+      cfg,
+      `import { defineConfig } from "vibe-cockpit";\nimport { sysprobe } from "vibe-cockpit/plugins";\nexport default defineConfig({ db: ${JSON.stringify(join(d, "vc.duckdb"))}, data_dir: ${JSON.stringify(d)}, polling: { interval_seconds: 1 }, machines: [{ id: "here", ssh: "local" }], collectors: [sysprobe()] });\n`,
+    );
+    const { VC_NOW: _now, ...upEnv } = env;
+    const up = Bun.spawn(["bun", join(repoRoot, "cli/index.ts"), "up", "--config", cfg], { env: upEnv, stdout: "ignore", stderr: "pipe" });
+    try {
+      const until = Date.now() + 20_000;
+      while (!existsSync(join(d, "vc.sock")) && Date.now() < until) await Bun.sleep(100);
+      const s = await start({ x: 100, y: 30 }, "", { config: cfg, prefix: "env -u VC_NOW ", ready: (t) => t.includes("via vc up") && t.includes("● here") });
+      await waitFor(s, (t) => /daemon \d+s ago/.test(t), "an event from the daemon's stream");
+      keys(s, "Enter");
+      await waitFor(s, (t) => t.includes("sysprobe ok") && t.includes("FILESYSTEMS"), "the machine read through the daemon");
+      await quit(s);
+    } finally {
+      up.kill("SIGTERM");
+      await up.exited;
+    }
+  });
+
+  it("acks and silences the selected alert through the library", async () => {
+    const s = await start();
+    keys(s, "x");
+    await waitFor(s, has("acked rule0:0"), "the ack");
+    expect(screen(s)).toMatch(/✓ crit node-01/);
+    keys(s, "Down");
+    keys(s, "s");
+    await waitFor(s, has("silenced rule1 on node-02 for 1h"), "the silence");
+    await quit(s);
+    await using vc = await openFixture(fleet);
+    const alerts = await vc.alerts();
+    expect(alerts.find((a) => a.alert_id === "rule0:0")?.acked?.by).toMatch(/^tui:/);
+    expect(alerts.find((a) => a.alert_id === "rule1:1")?.silenced_by).toMatch(/^silence-/);
+    const audit = await vc.query("SELECT action FROM audit_events WHERE actor LIKE 'tui:%' ORDER BY ts");
+    expect(audit.rows.map((r) => String(r.action))).toEqual([expect.stringContaining("ack"), expect.stringContaining("silence")]);
+  });
+});
+
+describe("vc tui without a terminal", () => {
+  it("says it needs one and exits 1", async () => {
+    const home = mkdtempSync(join(tmpdir(), "vc-tui-notty-"));
+    const p = Bun.spawn(["bun", ...entry.split(" ")], { env: isolatedEnv(home), stdin: "ignore", stdout: "pipe", stderr: "pipe" });
+    const [err, code] = await Promise.all([new Response(p.stderr).text(), p.exited]);
+    rmSync(home, { recursive: true, force: true });
+    expect(code).toBe(1);
+    expect(err).toContain("vc tui needs a terminal");
+  });
+});
