@@ -39,7 +39,7 @@ export { isoTime, parseJsonOutput, parseJsonAs, issueText, validate, checkRecord
 export { triage, type Triage, type TriageItem } from "./triage.ts";
 export { createApiServer, errorBody, DEFAULT_HEARTBEAT_SECONDS, type ApiServer, type ApiServerOptions, type ApiErrorBody, type DaemonInfo } from "./serve/api.ts";
 export { connectDaemon, socketPathFor, type RemoteCockpit, type CockpitApi, type ConnectDaemonOptions } from "./serve/client.ts";
-export { runWatch, type WatchEvent, type WatchOptions, type HeartbeatEvent, type PredictionEvent, type OpportunityEvent } from "./watch.ts";
+export { runWatch, type WatchEvent, type WatchOptions, type CycleEvent, type HeartbeatEvent, type PredictionEvent, type OpportunityEvent } from "./watch.ts";
 export { connectCockpit } from "./connect.ts";
 export { runTui, reduce, initialState, loadCore, loadMachine, loadScreen, type RunTuiOptions, type TuiAction } from "./tui/app.ts";
 export { frame, frameText, listItems, emptyData, screens, type Frame, type Row, type Run, type ViewState, type TuiData, type ScreenId } from "./tui/frame.ts";

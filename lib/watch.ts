@@ -32,8 +32,15 @@ export interface OpportunityEvent {
   message: string;
   suggested: { title: string; command?: string }[];
 }
+/** A poll cycle finished (its alert changes, if any, came just before): screens refresh on it. */
+export interface CycleEvent {
+  type: "cycle";
+  at: string;
+  /** Alert state changes in that cycle. */
+  changes: number;
+}
 /** What `vc watch` prints, one JSON object per line. */
-export type WatchEvent = AlertEvent | HeartbeatEvent | PredictionEvent | OpportunityEvent;
+export type WatchEvent = AlertEvent | CycleEvent | HeartbeatEvent | PredictionEvent | OpportunityEvent;
 
 export interface WatchOptions {
   /** Poll everything this often. */
@@ -68,6 +75,7 @@ export async function runWatch(vc: Cockpit, o: WatchOptions): Promise<void> {
           const r = await vc.collect(name === "*" ? { signal: o.signal } : { collector: name, signal: o.signal });
           cycles++;
           for (const e of r.outcome.events) o.emit(e);
+          o.emit({ type: "cycle", at: r.outcome.at, changes: r.outcome.events.length });
         }
       } catch (err) {
         o.onError?.(err);

@@ -168,6 +168,7 @@ export function createApiServer(cockpit: Cockpit, socketPath: string, options: A
         const beat = () => send({ type: "heartbeat", at: now() });
         const unsubscribe = cockpit.subscribe((outcome) => {
           for (const e of outcome.events) send(e);
+          send({ type: "cycle", at: outcome.at, changes: outcome.events.length });
         });
         const timer = setInterval(beat, seconds * 1000);
         function stop() {

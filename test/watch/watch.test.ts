@@ -22,6 +22,9 @@ describe("vc watch", () => {
       const alert = JSON.parse(await out.next((l) => l.includes('"type":"alert"')));
       expect(alert).toMatchObject({ type: "alert", event: "firing", rule: "dcg_deny_spike", machine_id: "here", value: 15, suppressed_by: null });
       expect(alert.message).toContain("dcg denied 15 commands in the last hour");
+      // and the cycle that produced it says it finished, with its number of changes
+      const cycle = JSON.parse(await out.next((l) => l.includes('"type":"cycle"') && l.includes('"changes":1')));
+      expect(cycle).toMatchObject({ type: "cycle", changes: 1 });
       // every line is one JSON object
       for (const l of out.lines) expect(() => JSON.parse(l)).not.toThrow();
     } finally {
