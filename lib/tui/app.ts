@@ -139,10 +139,14 @@ export async function loadCore(api: Api, data: TuiData): Promise<TuiData> {
 export async function loadMachine(api: Api, id: string, now: Date, hours = 6): Promise<MachineDetail> {
   const from = new Date(now.getTime() - hours * 3_600_000);
   const where = `machine_id = ${q(id)} AND collected_at > ${ts(from)} AND collected_at <= ${ts(now)}`;
-  const [view, sys, disk] = await Promise.all([
+  const [view, sys, disk, rano] = await Promise.all([
     api.robotMachine(id),
     api.query(`SELECT epoch(collected_at) AS t, cpu_total, load5, 100.0 * mem_used_bytes / nullif(mem_total_bytes, 0) AS mem FROM sys_samples WHERE ${where} ORDER BY collected_at`),
     api.query(`SELECT epoch(collected_at) AS t, max(used_pct) AS disk FROM filesystems WHERE ${where} GROUP BY collected_at ORDER BY collected_at`).catch(() => ({ rows: [] as Record<string, unknown>[] })),
+    api
+      .query(`SELECT provider, coalesce(domain, remote_ip) AS domain, count(*) AS connects FROM rano_events
+              WHERE machine_id = ${q(id)} AND event = 'connect' AND ts > ${ts(from)} AND ts <= ${ts(now)} GROUP BY ALL ORDER BY connects DESC LIMIT 8`)
+      .catch(() => ({ rows: [] as Record<string, unknown>[] })),
   ]);
   const n = (v: unknown) => (v === null || v === undefined ? null : Number(v));
   return {
@@ -155,14 +159,41 @@ export async function loadMachine(api: Api, id: string, now: Date, hours = 6): P
       mem: sys.rows.map((r) => [Number(r.t), n(r.mem)] as const),
       disk: disk.rows.map((r) => [Number(r.t), n(r.disk)] as const),
     },
+    rano: rano.rows,
     loadedAt: view.generated_at,
   };
+}
+
+/** The newest bv triage of each repo: its recommendations (next picks) and blockers. */
+export async function loadBeads(api: Api, now: Date): Promise<NonNullable<TuiData["beads"]>> {
+  const r = await api
+    .query(`SELECT repo_id, recommendations_json, blockers_json FROM beads_triage_snapshots WHERE collected_at <= ${ts(now)}
+            QUALIFY row_number() OVER (PARTITION BY repo_id ORDER BY collected_at DESC) = 1`)
+    .catch(() => ({ rows: [] as Record<string, unknown>[] }));
+  const parse = (v: unknown) => {
+    try {
+      const x = typeof v === "string" ? JSON.parse(v) : v;
+      return Array.isArray(x) ? (x as Record<string, unknown>[]) : [];
+    } catch {
+      return [];
+    }
+  };
+  return Object.fromEntries(
+    r.rows.map((row) => [
+      String(row.repo_id),
+      {
+        recommendations: parse(row.recommendations_json).map((x) => ({ id: String(x.id ?? ""), title: String(x.title ?? ""), score: typeof x.score === "number" ? x.score : undefined })),
+        blockers: parse(row.blockers_json).map((x) => ({ id: String(x.id ?? ""), title: String(x.title ?? ""), unblocks_count: typeof x.unblocks_count === "number" ? x.unblocks_count : undefined })),
+      },
+    ]),
+  );
 }
 
 /** Reads what the current screen needs beyond the fleet views. */
 export async function loadScreen(api: Api, s: ViewState): Promise<TuiData> {
   const data = { ...s.data };
   if (s.screen === "repos" || s.screen === "beads") data.repos = (await api.robotRepos()).data;
+  if (s.screen === "beads") data.beads = await loadBeads(api, s.now);
   if (s.screen === "accounts") data.accounts = (await api.robotAccounts()).data;
   if (s.screen === "machine" || s.screen === "agents" || s.screen === "events") {
     const id = focusMachine(s);

@@ -48,6 +48,8 @@ export interface MachineSummary {
 /** A machine's detail: `robotMachine(id).data` and its recent samples for the sparklines. */
 export interface MachineDetail {
   view: Record<string, unknown>;
+  /** rano connections in the window, by provider and domain (busiest first). */
+  rano?: Record<string, unknown>[];
   /** Samples as [epoch seconds, value] between `from` and `to` (epoch seconds). */
   series: { from: number; to: number; cpu: Point[]; load: Point[]; mem: Point[]; disk: Point[] };
   loadedAt: string;
@@ -68,6 +70,8 @@ export interface TuiData {
   machines: Record<string, MachineDetail>;
   repos: ReposData | null;
   accounts: AccountsData | null;
+  /** The newest bv triage per repo_id: recommendations and blockers. */
+  beads?: Record<string, { recommendations: { id: string; title: string; score?: number }[]; blockers: { id: string; title: string; unblocks_count?: number }[] }>;
   errors: string[];
 }
 
@@ -454,7 +458,13 @@ function machineLines(s: ViewState, id: string | null, w: number, sections: "sys
   } else if (sections === "agents") {
     lines.push(...valueLines("AGENTS (ntm)", v.agents), ...valueLines("SESSIONS", v.sessions), ...valueLines("MAIL", v.mail), ...valueLines("FILE RESERVATIONS", v.file_reservations));
   } else {
-    lines.push(...valueLines("DCG DENIES", v.dcg), ...valueLines("PT FINDINGS", v.process_triage), H("RANO"), L("  not available yet: no rano collector in this version", styles.dim));
+    const rano = s.data.machines[id]?.rano;
+    lines.push(...valueLines("DCG DENIES", v.dcg), ...valueLines("PT FINDINGS", v.process_triage), H("RANO (connections by provider, domain)"));
+    if (!rano || rano.length === 0) lines.push(L("  no rano events in the window", styles.dim));
+    for (const r of (rano ?? []).slice(0, 5)) {
+      const unknown = !r.provider || r.provider === "unknown";
+      lines.push([[`  ${fit(clean(r.provider ?? "unknown"), 10)} `, unknown ? styles.warning : styles.text], [`${fit(clean(r.domain ?? r.remote_ip ?? "?"), 30)} `, styles.text], [`${r.connects}×`, styles.dim]]);
+    }
   }
   return lines;
 }
@@ -490,7 +500,16 @@ function detailLines(s: ViewState, item: ListItem | undefined, w: number): Line[
       const r = item?.repo;
       if (r) lines.push([[`${clean(r.repo ?? r.repo_id)} `, styles.title], [`${r.beads_ready ?? 0} ready`, styles.healthy]]);
       else lines.push(L("no beads data: the beads collectors have not written any triage", styles.dim));
-      lines.push(H("TRIAGE, BLOCKERS, NEXT PICKS"), L("not available yet: bv triage detail lands with the beads collectors", styles.dim));
+      const t = r ? s.data.beads?.[r.repo_id] : undefined;
+      if (!t) {
+        lines.push(H("NEXT PICKS"), L("no bv triage for this repo yet", styles.dim));
+        return lines;
+      }
+      lines.push(H("NEXT PICKS (bv)"));
+      for (const x of t.recommendations.slice(0, 5)) lines.push([[`  ${fit(clean(x.id), 14)} `, styles.title], [fit(clean(x.title), Math.max(10, w - 24)), styles.text]]);
+      lines.push(H("BLOCKERS TO CLEAR"));
+      if (t.blockers.length === 0) lines.push(L("  none", styles.dim));
+      for (const x of t.blockers.slice(0, 4)) lines.push([[`  ${fit(clean(x.id), 14)} `, styles.warning], [fit(clean(x.title), Math.max(10, w - 34)), styles.text], [` unblocks ${x.unblocks_count ?? 0}`, styles.dim]]);
       return lines;
     }
     case "accounts": {

@@ -31,6 +31,13 @@ export async function createTuiFleet(dir: string, o: { machines?: number; alerts
     }
     await tx.run(`INSERT INTO repo_status_snapshots VALUES ('node-01', TIMESTAMP '${now}', 'r1', ${esc(`repo${PLANT}`)}, '/src/evil', 'ahead', 'main', true, 2, 0, false, TIMESTAMP '${t0}', 'ru', '1', 1, NULL)`);
     await tx.run(`INSERT INTO repo_status_snapshots VALUES ('node-02', TIMESTAMP '${now}', 'r2', 'clean-repo', '/src/clean', 'current', 'main', false, 0, 0, false, TIMESTAMP '${t0}', 'ru', '1', 1, NULL)`);
+    await tx.run(`INSERT INTO beads_triage_snapshots (machine_id, collected_at, repo_id, ready_count, recommendations_json, blockers_json)
+      VALUES ('node-01', TIMESTAMP '${now}', 'r1', 2, ${esc(JSON.stringify([{ id: "vc-1", title: `Pick ${PLANT}`, score: 0.9 }, { id: "vc-2", title: "Second pick" }]))},
+        ${esc(JSON.stringify([{ id: "vc-3", title: "Blocker to clear", unblocks_count: 3 }]))})`);
+    await tx.run(`INSERT INTO rano_events (machine_id, collected_at, event_key, ts, event, provider, domain)
+      VALUES ('node-01', TIMESTAMP '${now}', 'k1', TIMESTAMP '${t0}', 'connect', NULL, ${esc(`evil${PLANT}.example`)}),
+             ('node-01', TIMESTAMP '${now}', 'k2', TIMESTAMP '${t0}', 'connect', 'anthropic', 'api.anthropic.com'),
+             ('node-01', TIMESTAMP '${now}', 'k3', TIMESTAMP '${t0}' + INTERVAL 1 SECOND, 'connect', 'anthropic', 'api.anthropic.com')`);
     await tx.run(`INSERT INTO mail_messages (machine_id, collected_at, project_id, message_id, created_ts, sender, importance, ack_required, subject)
       VALUES ('node-07', TIMESTAMP '${now}', 'p1', 1, TIMESTAMP '${t0}', 'BlueFox', 'urgent', true, ${esc(`subject ${PLANT}`)})`);
     await tx.run(`INSERT INTO mail_recipients (machine_id, collected_at, project_id, message_id, message_created_ts, recipient, kind, state)

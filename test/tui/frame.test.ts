@@ -43,8 +43,8 @@ const expected: Record<ScreenId, RegExp[]> = {
   repos: [/REPOS \(2\)/, /clean-repo/, /dirty/],
   accounts: [/no account data/],
   agents: [/AGENTS \(ntm\)/, /MAIL/, /BlueFox|urgent/, /FILE RESERVATIONS/],
-  events: [/DCG DENIES/, /PT FINDINGS/, /RANO/, /not available yet/],
-  beads: [/BEADS/, /not available yet/],
+  events: [/DCG DENIES/, /PT FINDINGS/, /RANO/],
+  beads: [/BEADS/, /NEXT PICKS/],
   oracle: [/ORACLE/, /not available yet/],
   guardian: [/GUARDIAN/, /not available yet/, /OPEN ALERTS/],
 };
@@ -197,5 +197,20 @@ describe("text", () => {
     expect(sparkline([0, 50, 100], 3, 100)).toBe("▁▅█");
     expect(sparkline([], 5)).toBe("     ");
     expect(sparkline([1, 2, 3, 4, 5, 6, 7, 8, 9, 10], 4).length).toBe(4);
+  });
+});
+
+describe("events and beads screens", () => {
+  it("show rano connections and bv's next picks and blockers, escapes stripped", async () => {
+    const ev = await loadedState(vc, "events", { width: 120, height: 40 }, "node-01");
+    const evText = check(ev).join("\n");
+    expect(evText).toContain("RANO (connections by provider, domain)");
+    expect(evText).toMatch(/anthropic\s+api\.anthropic\.com\s+2×/);
+    expect(evText).toMatch(/unknown\s+evil.*\.example\s+1×/);
+    const beads = await loadedState(vc, "beads", { width: 120, height: 40 });
+    const beadsText = check(beads).join("\n");
+    expect(beadsText).toContain("NEXT PICKS (bv)");
+    expect(beadsText).toContain("vc-2");
+    expect(beadsText).toMatch(/vc-3\s+Blocker to clear\s+unblocks 3/);
   });
 });
