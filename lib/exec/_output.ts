@@ -1,37 +1,58 @@
+/** Collects chunks up to `limit` bytes, counting (not keeping) the rest. */
+export function createCappedBuffer(limit: number) {
+  const parts: Uint8Array[] = [];
+  let kept = 0;
+  let total = 0;
+  let truncated = false;
+  return {
+    /** Adds a chunk; true when this chunk went past the limit (the moment to stop the writer). */
+    push(chunk: Uint8Array): boolean {
+      total += chunk.byteLength;
+      if (truncated) return false;
+      if (kept + chunk.byteLength > limit) {
+        parts.push(chunk.subarray(0, limit - kept));
+        kept = limit;
+        truncated = true;
+        return true;
+      }
+      parts.push(chunk);
+      kept += chunk.byteLength;
+      return false;
+    },
+    get total() {
+      return total;
+    },
+    get truncated() {
+      return truncated;
+    },
+    bytes: () => concat(parts, kept),
+  };
+}
+
 /** Reads a byte stream up to `limit` bytes; reports how many there were and whether it was cut. */
 export async function readCapped(
   stream: ReadableStream<Uint8Array> | null | undefined,
   limit: number,
   onOverflow: () => void,
 ): Promise<{ bytes: Uint8Array; total: number; truncated: boolean }> {
-  const parts: Uint8Array[] = [];
-  let kept = 0;
-  let total = 0;
-  let truncated = false;
-  if (!stream) return { bytes: new Uint8Array(), total, truncated };
+  const buf = createCappedBuffer(limit);
+  if (!stream) return { bytes: new Uint8Array(), total: 0, truncated: false };
   const reader = stream.getReader();
   try {
     for (;;) {
       const { done, value } = await reader.read();
       if (done) break;
-      total += value.byteLength;
-      if (truncated) continue;
-      if (kept + value.byteLength > limit) {
-        parts.push(value.subarray(0, limit - kept));
-        kept = limit;
-        truncated = true;
+      if (buf.push(value)) {
         onOverflow();
         break;
       }
-      parts.push(value);
-      kept += value.byteLength;
     }
   } catch {
     // The stream closes abruptly when the process is killed: what was read stands.
   } finally {
     reader.cancel().catch(() => {});
   }
-  return { bytes: concat(parts, kept), total, truncated };
+  return { bytes: buf.bytes(), total: buf.total, truncated: buf.truncated };
 }
 
 export function concat(parts: readonly Uint8Array[], size = parts.reduce((n, p) => n + p.byteLength, 0)): Uint8Array {

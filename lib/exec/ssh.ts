@@ -6,7 +6,7 @@ import { VcError, errorMessage } from "../errors.ts";
 import { inlineSql } from "../store/sql.ts";
 import { httpGetOverStream } from "./_http.ts";
 import { checkHostKey, fingerprint, keyType, knownHostsName, knownKeyTypes, type HostKeyStatus } from "./_known-hosts.ts";
-import { decodeUtf8 } from "./_output.ts";
+import { createCappedBuffer, decodeUtf8 } from "./_output.ts";
 import { remoteCommandLine, shellQuote, splitMarks } from "./_shell.ts";
 import { defaultIdentityFiles, type SshTarget } from "./_ssh-target.ts";
 import { expandHome } from "./local.ts";
@@ -279,9 +279,7 @@ export function createSshExecutor(o: SshExecutorOptions): Executor & { status():
       const c = await conn();
       const ch = await channel(c, line);
       return await new Promise<Raw>((resolve, reject) => {
-        const out: Buffer[] = [];
-        let kept = 0;
-        let total = 0;
+        const out = createCappedBuffer(maxBytes);
         let err = "";
         let pid: number | null = null;
         let truncated = false;
@@ -302,17 +300,10 @@ export function createSshExecutor(o: SshExecutorOptions): Executor & { status():
         const onAbort = () => stop();
         opts.signal?.addEventListener("abort", onAbort, { once: true });
         ch.on("data", (d: Buffer) => {
-          total += d.byteLength;
-          if (truncated) return;
-          if (kept + d.byteLength > maxBytes) {
-            out.push(d.subarray(0, maxBytes - kept));
-            kept = maxBytes;
+          if (out.push(d)) {
             truncated = true;
             stop();
-            return;
           }
-          out.push(d);
-          kept += d.byteLength;
         });
         ch.stderr.on("data", (d: Buffer) => {
           if (err.length < 64 * 1024) err += d.toString("utf8");
@@ -335,13 +326,13 @@ export function createSshExecutor(o: SshExecutorOptions): Executor & { status():
             return reject(new VcError("exec_failed", `${where}: connection lost while running ${commandName(command)}`));
           }
           resolve({
-            stdout: Buffer.concat(out),
+            stdout: out.bytes(),
             stderr,
             exitCode: timedOut || truncated ? null : exitCode,
             durationMs: performance.now() - started,
             truncated,
             timedOut,
-            bytes: total,
+            bytes: out.total,
           });
         });
       });
