@@ -199,6 +199,24 @@ export async function createTestStore(collectors: readonly Collector[] = []): Pr
   });
 }
 
+/**
+ * For a test file: a function that builds a fake machine and a fresh store for a collector, both
+ * removed after the file's tests.
+ * @example const setup = useFakeSetup(); const { machine, store } = await setup(caut(), { tools: { caut: { "usage --json": json } } })
+ */
+export function useFakeSetup() {
+  const cleanup: (() => unknown)[] = [];
+  afterAll(async () => {
+    for (const f of cleanup) await f();
+  });
+  return async (collector: Collector, m: FakeMachineOptions) => {
+    const machine = createFakeMachine(m);
+    const store = await createTestStore([collector]);
+    cleanup.push(() => machine.close(), () => store.close());
+    return { machine, store };
+  };
+}
+
 export interface TestCollectorOptions {
   collector: Collector;
   /** The machine holding real fixture outputs. */
@@ -222,16 +240,8 @@ export interface TestCollectorOptions {
 export function testCollector(o: TestCollectorOptions): void {
   const { collector } = o;
   describe(`collector contract: ${collector.name}`, () => {
-    const cleanup: (() => Promise<void> | void)[] = [];
-    afterAll(async () => {
-      for (const f of cleanup) await f();
-    });
-    const setup = async (m: FakeMachineOptions) => {
-      const machine = createFakeMachine(m);
-      const store = await createTestStore([collector]);
-      cleanup.push(() => machine.close(), () => store.close());
-      return { machine, store };
-    };
+    const fakeSetup = useFakeSetup();
+    const setup = (m: FakeMachineOptions) => fakeSetup(collector, m);
 
     it("reads the real fixtures into the expected rows", async () => {
       const { machine, store } = await setup(o.fixtures);

@@ -1,7 +1,7 @@
 import { afterAll, describe, expect, it, setDefaultTimeout } from "bun:test";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { createFakeMachine, createTestStore, runOnce, testCollector, type FakeMachineOptions } from "../../lib/testkit.ts";
+import { createFakeMachine, createTestStore, runOnce, testCollector, type FakeMachineOptions, useFakeSetup } from "../../lib/testkit.ts";
 import { createFixedClock, type Collector } from "../../lib/index.ts";
 import { afsc } from "../../plugins/afsc/index.ts";
 import { classifyLine, eventRows, parseResultsFile, parseStatus, runFactRow } from "../../plugins/afsc/parse.ts";
@@ -19,16 +19,7 @@ const DIR = ".local/share/afsc/results";
 const BIN = "automated_flywheel_setup_checker";
 const RUN = "4c0f3b8e-9d12-4a6b-b7e1-2f6d90a1c355";
 
-const cleanup: (() => unknown)[] = [];
-afterAll(async () => {
-  for (const f of cleanup) await f();
-});
-async function setup(collector: Collector, m: FakeMachineOptions) {
-  const machine = createFakeMachine(m);
-  const store = await createTestStore([collector]);
-  cleanup.push(() => machine.close(), () => store.close());
-  return { machine, store };
-}
+const setup = useFakeSetup();
 
 /** Another run derived from the real one: other id, times and installers. */
 function otherRun(id: string, day: string, installers: string[], status = "passed") {

@@ -1,7 +1,7 @@
 import { afterAll, describe, expect, it, setDefaultTimeout } from "bun:test";
 import { chmodSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { createFakeMachine, createTestStore, runOnce, testCollector, type FakeMachineOptions } from "../../lib/testkit.ts";
+import { createFakeMachine, createTestStore, runOnce, testCollector, type FakeMachineOptions, useFakeSetup } from "../../lib/testkit.ts";
 import { createFixedClock, repoId, type Collector } from "../../lib/index.ts";
 import { beads } from "../../plugins/beads/index.ts";
 import { mapList, readEnvelope } from "../../plugins/ru/parse.ts";
@@ -19,16 +19,7 @@ const issueLines = issuesJsonl.split("\n").filter(Boolean);
 const triage = JSON.parse(triageJson) as Record<string, any>;
 const tools = (t = triageJson, r = readyJson) => ({ bv: { "--robot-triage": t }, br: { "ready --json": r } });
 
-const cleanup: (() => unknown)[] = [];
-afterAll(async () => {
-  for (const f of cleanup) await f();
-});
-async function setup(collector: Collector, m: FakeMachineOptions) {
-  const machine = createFakeMachine(m);
-  const store = await createTestStore([collector]);
-  cleanup.push(() => machine.close(), () => store.close());
-  return { machine, store };
-}
+const setup = useFakeSetup();
 /** A tool on the fake PATH written as a shell script (answers that depend on the working directory). */
 function script(dir: string, name: string, body: string) {
   writeFileSync(join(dir, name), `#!/bin/sh\n${body}\n`);

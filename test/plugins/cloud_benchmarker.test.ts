@@ -1,7 +1,7 @@
 import { afterAll, describe, expect, it, setDefaultTimeout } from "bun:test";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { createFakeMachine, createTestStore, runOnce, testCollector, type FakeMachineOptions } from "../../lib/testkit.ts";
+import { createFakeMachine, createTestStore, runOnce, testCollector, type FakeMachineOptions, useFakeSetup } from "../../lib/testkit.ts";
 import { createFixedClock, type Collector } from "../../lib/index.ts";
 import { cloudBenchmarker } from "../../plugins/cloud_benchmarker/index.ts";
 import { latestOverallRows, normalizeOffset, parseArray, parseOverall, parseRaw, rawRows, toUtc } from "../../plugins/cloud_benchmarker/parse.ts";
@@ -16,16 +16,12 @@ const overall = fx("data-overall.json");
 const rawList = JSON.parse(raw) as Record<string, unknown>[];
 const overallList = JSON.parse(overall) as Record<string, unknown>[];
 
+const setup = useFakeSetup();
+// Machines a test builds beside the ones from setup (more servers for the same store).
 const cleanup: (() => unknown)[] = [];
 afterAll(async () => {
   for (const f of cleanup) await f();
 });
-async function setup(collector: Collector, m: FakeMachineOptions) {
-  const machine = createFakeMachine(m);
-  const store = await createTestStore([collector]);
-  cleanup.push(() => machine.close(), () => store.close());
-  return { machine, store };
-}
 
 // The contract kit builds its machines itself, so its servers are started here (Bun.serve on
 // 127.0.0.1, as the kit's `http` option does) and named to the collector by the machine's
