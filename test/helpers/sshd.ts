@@ -4,7 +4,9 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, chmodSync,
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { connect } from "node:net";
+import { afterAll, beforeAll } from "bun:test";
 import { createSshExecutor, type SshExecutorOptions } from "../../lib/index.ts";
+import { createFakeMachine, type FakeMachine } from "../../lib/testkit.ts";
 
 export interface Sshd {
   readonly host: "127.0.0.1";
@@ -211,4 +213,31 @@ export function sshdExecutor(sshd: Sshd, extra: Partial<SshExecutorOptions> = {}
     connectTimeoutMs: 5000,
     ...extra,
   });
+}
+
+/**
+ * For a test file running collectors over SSH: a real sshd, its executor, and a remote folder
+ * (readable by the SSH user) for the files the collectors read, all set up before and removed
+ * after the file's tests. `overSsh(paths)` is a fake machine whose executor is the SSH one.
+ */
+export function useSshMachine(remoteDir: string) {
+  let sshd: Sshd;
+  let exec: ReturnType<typeof sshdExecutor>;
+  let local: FakeMachine;
+  beforeAll(async () => {
+    sshd = await startSshd();
+    exec = sshdExecutor(sshd);
+    local = createFakeMachine({ id: "remote" });
+    mkdirSync(remoteDir, { recursive: true });
+    chmodSync(remoteDir, 0o755);
+  });
+  afterAll(async () => {
+    await exec?.close();
+    local?.close();
+    await sshd?.stop();
+    rmSync(remoteDir, { recursive: true, force: true });
+  });
+  return {
+    overSsh: (paths: Record<string, string>): FakeMachine => ({ ...local, exec, info: { ...local.info, ssh: `${sshd.user}@127.0.0.1:${sshd.port}`, paths } }),
+  };
 }

@@ -1,14 +1,13 @@
 // The afsc and cloud_benchmarker collectors, unchanged, on a machine reached over SSH (a real sshd
 // on 127.0.0.1): results files listed and read through the connection, the benchmarker's API
 // fetched on that machine's own loopback.
-import { afterAll, beforeAll, describe, expect, it, setDefaultTimeout } from "bun:test";
-import { chmodSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { beforeAll, describe, expect, it, setDefaultTimeout } from "bun:test";
+import { chmodSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import type { Executor } from "../../lib/index.ts";
-import { createFakeMachine, createTestStore, runOnce, type FakeMachine } from "../../lib/testkit.ts";
+import { createTestStore, runOnce } from "../../lib/testkit.ts";
 import { afsc } from "../../plugins/afsc/index.ts";
 import { cloudBenchmarker } from "../../plugins/cloud_benchmarker/index.ts";
-import { SSH_TEST_HOME, sshdExecutor, startSshd, type Sshd } from "../helpers/sshd.ts";
+import { SSH_TEST_HOME, useSshMachine } from "../helpers/sshd.ts";
 import { tempDir } from "../helpers/tmp.ts";
 
 setDefaultTimeout(60_000); // a real sshd
@@ -16,30 +15,14 @@ setDefaultTimeout(60_000); // a real sshd
 const fx = (path: string) => readFileSync(join(import.meta.dir, "../fixtures", path), "utf8");
 const dir = tempDir("vc-ssh-plugins-");
 const remoteDir = join(SSH_TEST_HOME, `afsc-results-${process.pid}`);
-let sshd: Sshd;
-let exec: Executor;
-let local: FakeMachine;
+const { overSsh } = useSshMachine(remoteDir);
 
 beforeAll(async () => {
-  sshd = await startSshd();
-  exec = sshdExecutor(sshd);
-  local = createFakeMachine({ id: "remote" });
-  mkdirSync(remoteDir, { recursive: true });
-  chmodSync(remoteDir, 0o755);
   const file = join(remoteDir, "results_20260820_061112.jsonl");
   writeFileSync(file, fx("afsc/results.jsonl"));
   chmodSync(file, 0o644);
   writeFileSync(join(remoteDir, "results_20260820_061112.jsonl.tmp"), "partial");
 });
-afterAll(async () => {
-  await exec?.close();
-  local?.close();
-  await sshd?.stop();
-  rmSync(remoteDir, { recursive: true, force: true });
-});
-
-/** The fake machine's identity with the SSH executor in place of the local one. */
-const overSsh = (paths: Record<string, string>): FakeMachine => ({ ...local, exec, info: { ...local.info, ssh: `${sshd.user}@127.0.0.1:${sshd.port}`, paths } });
 
 describe("over SSH", () => {
   it("afsc lists and reads the results files on the remote machine", async () => {

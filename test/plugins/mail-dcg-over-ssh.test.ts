@@ -1,15 +1,14 @@
 // The mcp_agent_mail and dcg collectors, unchanged, on a machine reached over SSH (a real sshd on
 // 127.0.0.1): SQLite files queried with the remote sqlite3, the decision log tailed through the
 // connection, the same rows as locally.
-import { afterAll, beforeAll, describe, expect, it, setDefaultTimeout } from "bun:test";
+import { describe, expect, it, setDefaultTimeout } from "bun:test";
 import { Database } from "bun:sqlite";
-import { appendFileSync, chmodSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { appendFileSync, chmodSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import type { Executor } from "../../lib/index.ts";
-import { createFakeMachine, createTestStore, runOnce, type FakeMachine } from "../../lib/testkit.ts";
+import { createTestStore, runOnce } from "../../lib/testkit.ts";
 import { dcg } from "../../plugins/dcg/index.ts";
 import { mcpAgentMail } from "../../plugins/mcp_agent_mail/index.ts";
-import { SSH_TEST_HOME, sshdExecutor, startSshd, type Sshd } from "../helpers/sshd.ts";
+import { SSH_TEST_HOME, useSshMachine } from "../helpers/sshd.ts";
 import { tempDir } from "../helpers/tmp.ts";
 
 setDefaultTimeout(60_000); // a real sshd
@@ -17,9 +16,7 @@ setDefaultTimeout(60_000); // a real sshd
 const fx = (path: string) => readFileSync(join(import.meta.dir, "../fixtures", path), "utf8");
 const dir = tempDir("vc-ssh-mail-");
 const remoteDir = join(SSH_TEST_HOME, `mail-dcg-${process.pid}`);
-let sshd: Sshd;
-let exec: Executor;
-let local: FakeMachine;
+const { overSsh } = useSshMachine(remoteDir);
 
 const sqliteFile = (name: string, sqlText: string) => {
   const file = join(remoteDir, name);
@@ -29,22 +26,6 @@ const sqliteFile = (name: string, sqlText: string) => {
   chmodSync(file, 0o644);
   return file;
 };
-
-beforeAll(async () => {
-  sshd = await startSshd();
-  exec = sshdExecutor(sshd);
-  local = createFakeMachine({ id: "remote" });
-  mkdirSync(remoteDir, { recursive: true });
-  chmodSync(remoteDir, 0o755);
-});
-afterAll(async () => {
-  await exec?.close();
-  local?.close();
-  await sshd?.stop();
-  rmSync(remoteDir, { recursive: true, force: true });
-});
-
-const overSsh = (paths: Record<string, string>): FakeMachine => ({ ...local, exec, info: { ...local.info, ssh: `${sshd.user}@127.0.0.1:${sshd.port}`, paths } });
 
 describe("over SSH", () => {
   it("mcp_agent_mail reads Rust and Python mailboxes with the remote sqlite3", async () => {
