@@ -1,5 +1,6 @@
 import { clockFromEnv, type Clock } from "./clock.ts";
 import type { Collector } from "./collect/define.ts";
+import { searchContent, type SearchOptions, type SearchResult } from "./search.ts";
 import { machineInfo, runCycle, selectTargets, syncMachines, type CycleReport, type ExecutorFactory } from "./collect/scheduler.ts";
 import type { RunRecord } from "./collect/run.ts";
 import type { VcConfig } from "./config/define.ts";
@@ -75,6 +76,8 @@ export interface Cockpit {
   machines(): Promise<MachineListing[]>;
   /** `vc machines probe [id]`: connect, check, probe tools afresh. */
   probeMachines(ids?: string[]): Promise<MachineProbe[]>;
+  /** Content search through the tools that index it (cass): hits per machine, and who could not answer. */
+  search(query: string, options?: Omit<SearchOptions, "signal">): Promise<SearchResult>;
   close(): Promise<void>;
   [Symbol.asyncDispose](): Promise<void>;
 }
@@ -269,6 +272,7 @@ export async function openCockpit(options: OpenCockpitOptions = {}): Promise<Coc
       if (!store.readOnly) await syncMachines(store, config, clock.now());
       return probeMachines({ store, config, clock, executorFor: execFor, ids });
     },
+    search: (query, o = {}) => searchContent({ config, executorFor: execFor, query, ...o }),
     async close() {
       await Promise.all([...executors.values()].map((e) => e.close().catch(() => {})));
       await store.close();

@@ -10,7 +10,7 @@ export { queryReadOnly } from "./store/readonly.ts";
 export { cursor, parseCursor, loadCursors, saveCursors, type Cursor, type TimestampCursor, type FileOffsetCursor, type PrimaryKeyCursor, type OpaqueCursor } from "./cursor/index.ts";
 export { createLocalExecutor, expandHome, type LocalExecutorOptions } from "./exec/local.ts";
 export type { Executor, Command, RunOptions, RunResult, FileStat, HttpResult } from "./exec/types.ts";
-export { defineCollector, type Collector, type CollectContext, type WatchContext, type CollectResult, type CollectRows, type CollectorLimits, type MachineInfo, type ToolInfo } from "./collect/define.ts";
+export { defineCollector, type Collector, type CollectContext, type WatchContext, type SearchContext, type SearchHit, type CollectResult, type CollectRows, type CollectorLimits, type MachineInfo, type ToolInfo } from "./collect/define.ts";
 export { runCollector, type RunRecord } from "./collect/run.ts";
 export { runCycle, selectTargets, type CycleReport, type MachineReport, type ExecutorFactory } from "./collect/scheduler.ts";
 export { probeTools, ensureTools } from "./collect/probe.ts";
@@ -43,3 +43,4 @@ export { runWatch, type WatchEvent, type WatchOptions, type CycleEvent, type Hea
 export { connectCockpit } from "./connect.ts";
 export { runTui, reduce, initialState, loadCore, loadMachine, loadScreen, type RunTuiOptions, type TuiAction } from "./tui/app.ts";
 export { frame, frameText, listItems, emptyData, screens, type Frame, type Row, type Run, type ViewState, type TuiData, type ScreenId } from "./tui/frame.ts";
+export { searchContent, type SearchOptions, type SearchResult } from "./search.ts";

@@ -53,6 +53,27 @@ export interface CollectContext {
 /** What `watchPaths` is given: enough to find the files, nothing to write. */
 export type WatchContext = Pick<CollectContext, "machine" | "exec" | "path" | "warn">;
 
+/** What a collector's `search` gets: the machine, its executor, its paths, and a deadline. */
+export type SearchContext = Pick<CollectContext, "machine" | "exec" | "path" | "signal"> & { limit: number; timeoutMs: number };
+
+/** One content-search hit (a matching message in an agent session, …), as a collector's `search` returns it. */
+export interface SearchHit {
+  title: string;
+  /** The matching text around the query. */
+  snippet: string;
+  /** More of the matching text, when the tool gives it. */
+  content?: string;
+  /** When the matching message was written (ISO 8601), if known. */
+  at: string | null;
+  /** Where it lives: a file, with `:line` when known. */
+  location?: string;
+  agent?: string;
+  workspace?: string;
+  score?: number;
+  /** Anything else the tool said about the hit, shown as is in details. */
+  extra?: Record<string, unknown>;
+}
+
 /** Rows by table; the store stamps machine_id, collected_at, source, source_version, schema_version. */
 export type CollectRows = Record<string, readonly Record<string, unknown>[] | undefined>;
 
@@ -95,6 +116,11 @@ export interface Collector {
   /** Overrides of the configured limits for this collector. */
   limits?: Partial<CollectorLimits>;
   collect(ctx: CollectContext): Promise<CollectResult>;
+  /**
+   * Content search on one machine through the upstream tool (cass searches agent sessions). The
+   * TUI's `/` and `searchContent()` ask every collector that has one. Throws a readable error.
+   */
+  search?(ctx: SearchContext, query: string): Promise<SearchHit[]>;
 }
 
 /**

@@ -65,6 +65,7 @@ const Silence = v.object({
 });
 const Query = v.object({ sql: v.string() });
 const Probe = v.object({ ids: v.optional(v.array(v.string())) });
+const Search = v.object({ query: v.string(), machines: v.optional(v.array(v.string())), limit: v.optional(v.number()), timeoutMs: v.optional(v.number()) });
 
 type Route = { method: "GET" | "POST"; pattern: RegExp; handle: (ctx: { req: Request; url: URL; params: string[] }) => unknown };
 
@@ -141,6 +142,14 @@ export function createApiServer(cockpit: Cockpit, socketPath: string, options: A
     { method: "POST", pattern: /^\/v1\/query$/, handle: async ({ req }) => cockpit.query((await body(req, Query)).sql) },
     { method: "GET", pattern: /^\/v1\/machines$/, handle: () => cockpit.machines() },
     { method: "POST", pattern: /^\/v1\/machines\/probe$/, handle: async ({ req }) => cockpit.probeMachines((await body(req, Probe)).ids) },
+    {
+      method: "POST",
+      pattern: /^\/v1\/search$/,
+      handle: async ({ req }) => {
+        const { query, ...rest } = await body(req, Search);
+        return cockpit.search(query, rest);
+      },
+    },
     { method: "GET", pattern: /^\/v1\/doctor$/, handle: () => cockpit.doctor() },
     { method: "GET", pattern: /^\/v1\/watch$/, handle: ({ req, url }) => watch(req, url) },
   ];

@@ -26,6 +26,7 @@ export type CockpitApi = Pick<
   | "machines"
   | "probeMachines"
   | "doctor"
+  | "search"
   | "close"
   | typeof Symbol.asyncDispose
 >;
@@ -145,6 +146,7 @@ function createRemoteCockpit(socketPath: string, clock: Clock): RemoteCockpit {
     machines: () => call("GET", "/v1/machines"),
     probeMachines: (ids) => call("POST", "/v1/machines/probe", ids === undefined ? {} : { ids }),
     doctor: () => call("GET", "/v1/doctor"),
+    search: (query, o = {}) => call("POST", "/v1/search", { query, ...o }),
 
     async watch(onEvent, o = {}) {
       if (closed) throw new VcError("invalid_input", "this connection to the daemon is closed");

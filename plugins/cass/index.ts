@@ -1,5 +1,6 @@
 import * as v from "valibot";
 import { checkOutput, cursor, defineCollector, issueText, runJson, type Cursor } from "vibe-cockpit";
+import { cassSearch } from "./search.ts";
 import { HealthSchema, StatsSchema, TimelineSchema, healthRow, statsRows, timelineRows, type BucketMemory } from "./parse.ts";
 
 export interface CassOptions {
@@ -33,6 +34,7 @@ export function cass(options: CassOptions = {}) {
     schemaVersion: 1,
     description: "cass health/stats/timeline --json: session index status, archive metrics, sessions per hour",
     requires: { commands: ["cass"] },
+    search: cassSearch,
     async collect(ctx) {
       const health = await runJson(ctx.exec, ["cass", "health", "--json"]);
       if (!health.ok) throw new Error(health.error);

@@ -142,6 +142,9 @@ describe("the daemon's socket", () => {
     const [d, r] = [plain(await vc.doctor()), await remote.doctor()];
     const noTimes = (x: typeof d) => ({ ...x, checks: x.checks.map((c) => ({ ...c, detail: c.detail.replace(/\d+ ms/, "N ms") })), machines: noLatency(x.machines) });
     expect(noTimes(r)).toEqual(noTimes(d));
+    // No collector here can search content: both say so the same way.
+    expect(await remote.search("flock")).toEqual(plain(await vc.search("flock")));
+    expect((await remote.search("flock")).errors[0]?.error).toContain("no configured collector can search");
     // The live alert is in there, so the comparisons above compared something.
     expect((await remote.alerts()).map((a) => a.rule)).toEqual(["load_hot"]);
     expect((await remote.robotTriage()).data.items.length).toBeGreaterThan(0);
@@ -175,6 +178,8 @@ describe("the daemon's socket", () => {
     const silence = { matchers: {}, untilResolved: true, by: "x" };
     await sameError(() => vc.silence(silence), () => remote.silence(silence), "invalid_input");
     await sameError(() => vc.probeMachines(["nope"]), () => remote.probeMachines(["nope"]), "unknown_machine");
+    await sameError(() => vc.search("  "), () => remote.search("  "), "invalid_input");
+    await sameError(() => vc.search("x", { machines: ["nope"] }), () => remote.search("x", { machines: ["nope"] }), "unknown_machine");
     // The refused write did nothing.
     expect((await vc.query("SELECT count(*)::INTEGER AS n FROM sys_samples")).rows).toEqual([{ n: 1 }]);
   });
