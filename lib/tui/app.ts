@@ -4,12 +4,13 @@
 // the poll loop run in-process — and is re-read when a cycle ends, not on a timer.
 import type { Cockpit } from "../cockpit.ts";
 import type { RemoteCockpit } from "../serve/client.ts";
-import { emptyData, focusMachine, formatFilter, frame, listItems, parseFilter, screens, selectedItem, type MachineDetail, type ScreenId, type TuiData, type ViewState } from "./frame.ts";
+import { emptyData, focusMachine, formatFilter, frame, listItems, parseFilter, repoKey, screens, selectedAlert, selectedItem, type Crumb, type MachineDetail, type ScreenId, type TuiData, type ViewState } from "./frame.ts";
+import { loadEvents, loadRepoEvents, sessionEvents } from "./events.ts";
 import { loadTerminal, openScreen, type TermLike } from "./render.ts";
 import type { AlertView } from "../alerts/ops.ts";
 
 /** What a key asks the app to do besides changing the view-state. */
-export type TuiAction = { type: "quit" } | { type: "refresh" } | { type: "ack"; alert: AlertView } | { type: "silence"; alert: AlertView } | { type: "load" };
+export type TuiAction = { type: "quit" } | { type: "refresh" } | { type: "ack"; alert: AlertView } | { type: "silence"; alert: AlertView } | { type: "load" } | { type: "search"; query: string };
 
 const JUMP: Record<string, ScreenId> = {
   a: "accounts",
@@ -33,7 +34,32 @@ for (const s of screens) JUMP[s.key] = s.id;
 
 /** A fresh view-state on the overview. */
 export function initialState(o: { width: number; height: number; now: Date; staleAfterSeconds: number; data?: TuiData }): ViewState {
-  return { screen: "overview", selected: {}, machineId: null, mode: "normal", input: "", search: "", filter: {}, message: null, data: o.data ?? emptyData(), width: o.width, height: o.height, now: o.now, staleAfterSeconds: o.staleAfterSeconds };
+  return {
+    screen: "overview",
+    selected: {},
+    machineId: null,
+    mode: "normal",
+    input: "",
+    search: "",
+    filter: {},
+    message: null,
+    data: o.data ?? emptyData(),
+    width: o.width,
+    height: o.height,
+    now: o.now,
+    staleAfterSeconds: o.staleAfterSeconds,
+    back: [],
+    repo: null,
+    event: null,
+    scroll: 0,
+  };
+}
+
+const crumb = (s: ViewState): Crumb => ({ screen: s.screen, machineId: s.machineId, filter: s.filter, selected: s.selected, repo: s.repo, event: s.event, scroll: s.scroll });
+
+/** One level down: what was on screen is kept for Esc. */
+function drill(s: ViewState, to: Partial<ViewState> & { screen: ScreenId }, message: string | null = null): { state: ViewState; action: TuiAction } {
+  return { state: { ...s, back: [...s.back, crumb(s)], message, scroll: 0, ...to }, action: { type: "load" } };
 }
 
 /**
@@ -47,7 +73,9 @@ export function reduce(s: ViewState, key: string): { state: ViewState; action?: 
     if (key === "ESCAPE") return { state: { ...s, mode: "normal", input: "", ...(s.mode === "search" ? { search: "" } : {}) } };
     if (key === "ENTER") {
       const next = s.mode === "search" ? { ...s, search: s.input.trim() } : { ...s, filter: parseFilter(s.input) };
-      return { state: { ...next, mode: "normal", input: "", selected: { ...s.selected, [s.screen]: 0 } }, action: { type: "load" } };
+      const state = { ...next, mode: "normal" as const, input: "", selected: { ...s.selected, [s.screen]: 0 } };
+      // Facts are matched as you type; on Enter the content tools (cass) are asked too.
+      return { state, action: s.mode === "search" && state.search ? { type: "search", query: state.search } : { type: "load" } };
     }
     if (key === "BACKSPACE") return { state: { ...s, input: s.input.slice(0, -1), ...(s.mode === "search" ? { search: s.input.slice(0, -1) } : {}) } };
     if (key.length === 1 && key >= " ") {
@@ -60,7 +88,9 @@ export function reduce(s: ViewState, key: string): { state: ViewState; action?: 
   const n = listItems(s).length;
   const cur = Math.max(0, Math.min(n - 1, s.selected[s.screen] ?? 0));
   const move = (to: number) => ({ state: { ...s, message: null, selected: { ...s.selected, [s.screen]: Math.max(0, Math.min(n - 1, to)) } }, action: { type: "load" } as TuiAction });
-  const go = (screen: ScreenId) => ({ state: { ...s, screen, message: null, machineId: focusMachine(s) ?? s.machineId }, action: { type: "load" } as TuiAction });
+  // A tab is a new root: the drill-down trail starts again.
+  const go = (screen: ScreenId) => ({ state: { ...s, screen, message: null, back: [], machineId: focusMachine(s) ?? s.machineId }, action: { type: "load" } as TuiAction });
+  const scroll = (by: number) => ({ state: { ...s, scroll: Math.max(0, s.scroll + by) } });
   switch (key) {
     case "q":
       return { state: s, action: { type: "quit" } };
@@ -74,16 +104,16 @@ export function reduce(s: ViewState, key: string): { state: ViewState; action?: 
       return { state: { ...s, message: "refreshing…" }, action: { type: "refresh" } };
     case "UP":
     case "k":
-      return move(cur - 1);
+      return s.screen === "event" ? scroll(-1) : move(cur - 1);
     case "DOWN":
     case "j":
-      return move(cur + 1);
+      return s.screen === "event" ? scroll(1) : move(cur + 1);
     case "PAGE_UP":
-      return move(cur - 10);
+      return s.screen === "event" ? scroll(-10) : move(cur - 10);
     case "PAGE_DOWN":
-      return move(cur + 10);
+      return s.screen === "event" ? scroll(10) : move(cur + 10);
     case "HOME":
-      return move(0);
+      return s.screen === "event" ? { state: { ...s, scroll: 0 } } : move(0);
     case "END":
       return move(n - 1);
     case "TAB": {
@@ -91,25 +121,33 @@ export function reduce(s: ViewState, key: string): { state: ViewState; action?: 
       return go(screens[(i + 1) % screens.length]!.id);
     }
     case "ENTER": {
+      // global → machine → its repos → one repo's events → one event
       const item = selectedItem(s);
-      if (!item?.machineId) return { state: s };
-      if (s.screen === "overview" || s.screen === "repos" || s.screen === "accounts" || s.screen === "beads") {
-        const machines = listItems({ ...s, screen: "machine" });
-        const idx = machines.findIndex((m) => m.machineId === item.machineId);
-        return { state: { ...s, screen: "machine", machineId: item.machineId, message: null, selected: { ...s.selected, machine: Math.max(0, idx) } }, action: { type: "load" } };
+      if (!item) return { state: s };
+      if (item.event) return drill(s, { screen: "event", event: item.event, machineId: item.event.machineId ?? s.machineId });
+      if (item.repo) return drill(s, { screen: "repo", repo: item.repo, machineId: item.repo.machine_id, selected: { ...s.selected, repo: 0 } });
+      if (!item.machineId) return { state: s };
+      if (s.screen === "machine" || s.screen === "agents") {
+        return drill(s, { screen: "repos", machineId: item.machineId, filter: { ...s.filter, machine: item.machineId }, selected: { ...s.selected, repos: 0 } }, `repos of ${item.machineId}`);
       }
-      // machine → its repos (Esc clears the filter).
-      return { state: { ...s, screen: "repos", machineId: item.machineId, filter: { ...s.filter, machine: item.machineId }, selected: { ...s.selected, repos: 0 }, message: `repos of ${item.machineId} (Esc clears)` }, action: { type: "load" } };
+      const machines = listItems({ ...s, screen: "machine" });
+      const idx = machines.findIndex((m) => m.machineId === item.machineId);
+      return drill(s, { screen: "machine", machineId: item.machineId, selected: { ...s.selected, machine: Math.max(0, idx) } });
     }
-    case "ESCAPE":
-      if (s.search || formatFilter(s.filter)) return { state: { ...s, search: "", filter: {}, message: null }, action: { type: "load" } };
+    case "ESCAPE": {
+      // Back one level; at the top: clear the search, then the filter, then go to the overview.
+      const prev = s.back.at(-1);
+      if (prev) return { state: { ...s, ...prev, back: s.back.slice(0, -1), message: null }, action: { type: "load" } };
+      if (s.search) return { state: { ...s, search: "", message: null, data: { ...s.data, sessions: undefined } }, action: { type: "load" } };
+      if (formatFilter(s.filter)) return { state: { ...s, filter: {}, message: null }, action: { type: "load" } };
       if (s.screen !== "overview") return { state: { ...s, screen: "overview", message: null }, action: { type: "load" } };
       return { state: { ...s, message: null } };
+    }
     case "x":
     case "s": {
-      const item = selectedItem(s);
-      if (!item?.alert) return { state: { ...s, message: "select an alert first (overview list)" } };
-      return { state: s, action: { type: key === "x" ? "ack" : "silence", alert: item.alert } };
+      const alert = selectedAlert(s);
+      if (!alert) return { state: { ...s, message: "select an alert first (Overview or Events)" } };
+      return { state: s, action: { type: key === "x" ? "ack" : "silence", alert } };
     }
   }
   const to = JUMP[key];
@@ -195,7 +233,9 @@ export async function loadScreen(api: Api, s: ViewState): Promise<TuiData> {
   if (s.screen === "repos" || s.screen === "beads") data.repos = (await api.robotRepos()).data;
   if (s.screen === "beads") data.beads = await loadBeads(api, s.now);
   if (s.screen === "accounts") data.accounts = (await api.robotAccounts()).data;
-  if (s.screen === "machine" || s.screen === "agents" || s.screen === "events") {
+  if (s.screen === "events") data.events = await loadEvents(api, { now: s.now, hours: s.filter.windowHours ?? 24, machine: s.filter.machine });
+  if (s.screen === "repo" && s.repo) data.repoEvents = { key: repoKey(s.repo), events: await loadRepoEvents(api, s.repo, { now: s.now, hours: s.filter.windowHours ?? 168 }) };
+  if (s.screen === "machine" || s.screen === "agents") {
     const id = focusMachine(s);
     if (id) data.machines = { ...data.machines, [id]: await loadMachine(api, id, s.now, s.filter.windowHours ?? 6) };
   }
@@ -321,6 +361,16 @@ export async function runTui(o: RunTuiOptions): Promise<number> {
         await load(true);
         state = { ...state, message: `refreshed at ${now().toISOString().slice(11, 19)}` };
         return draw();
+      case "search": {
+        state = { ...state, data: { ...state.data, sessions: { query: action.query, pending: true, events: [], errors: [] } } };
+        draw();
+        const machines = state.filter.machine && (await o.api.machines()).some((m) => m.id === state.filter.machine) ? [state.filter.machine] : undefined;
+        const r = await o.api.search(action.query, { machines, limit: 20 }).catch((err: unknown) => ({ hits: [], errors: [{ machine_id: "vc", collector: "search", error: err instanceof Error ? err.message : String(err) }], query: action.query, machines: [] }));
+        // A newer search (or Esc) wins over this answer.
+        if (state.data.sessions?.query !== action.query) return;
+        state = { ...state, data: { ...state.data, sessions: { query: action.query, pending: false, events: sessionEvents(r), errors: r.errors.map((e) => `${e.machine_id}: ${e.error}`) } } };
+        return load(false);
+      }
       case "ack": {
         const a = await o.api.ack(action.alert.alert_id, { by: o.by, note: "acked in vc tui" });
         state = { ...state, message: `acked ${a.alert_id}` };

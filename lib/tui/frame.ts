@@ -6,6 +6,7 @@ import type { AccountsData, AccountUsage } from "../robot/accounts.ts";
 import type { ReposData, RepoLine } from "../robot/repos.ts";
 import type { TriageItem } from "../triage.ts";
 import { ago, ageOf, bytes, clean, fit, num, sparkline, timeBuckets } from "./text.ts";
+import { alertEvent, EVENT_GROUPS, type EventView } from "./events.ts";
 import { providerStyle, severityStyle, styles, type Style } from "./theme.ts";
 
 /** A stretch of text in one style. */
@@ -21,7 +22,10 @@ export interface Frame {
   rows: Row[];
 }
 
-export type ScreenId = "overview" | "machine" | "repos" | "accounts" | "agents" | "events" | "beads" | "oracle" | "guardian";
+export type ScreenId = "overview" | "machine" | "repos" | "accounts" | "agents" | "events" | "beads" | "oracle" | "guardian" | "repo" | "event";
+
+/** Titles of the drill-down levels that have no tab: one repo's events, one event in full. */
+const LEVEL_TITLES: Partial<Record<ScreenId, string>> = { repo: "Repo", event: "Event" };
 
 /** The screens in tab order, with their jump keys. */
 export const screens: readonly { id: ScreenId; title: string; short: string; key: string }[] = [
@@ -72,6 +76,12 @@ export interface TuiData {
   accounts: AccountsData | null;
   /** The newest bv triage per repo_id: recommendations and blockers. */
   beads?: Record<string, { recommendations: { id: string; title: string; score?: number }[]; blockers: { id: string; title: string; unblocks_count?: number }[] }>;
+  /** The Events screen's events (dcg, pt, rano, mail; alerts come from `alerts`). */
+  events?: EventView[];
+  /** The drilled-into repo's events, keyed by the repo they belong to. */
+  repoEvents?: { key: string; events: EventView[] };
+  /** The last content search (cass): its hits as events, machines that could not answer. */
+  sessions?: { query: string; pending: boolean; events: EventView[]; errors: string[] };
   errors: string[];
 }
 
@@ -104,7 +114,19 @@ export interface ViewState {
   now: Date;
   /** Data older than this is marked STALE. */
   staleAfterSeconds: number;
+  /** Where Esc goes back to: the levels drilled through. */
+  back: Crumb[];
+  /** The repo the repo level shows. */
+  repo: RepoRef | null;
+  /** The event the event level shows. */
+  event: EventView | null;
+  /** Lines scrolled on the event level. */
+  scroll: number;
 }
+
+export type RepoRef = RepoLine & { machine_id: string; collected_at?: string };
+/** What a drill-down step saves, so Esc restores it. */
+export type Crumb = Pick<ViewState, "screen" | "machineId" | "filter" | "selected" | "repo" | "event" | "scroll">;
 
 /** An empty snapshot (before the first load). */
 export function emptyData(source: TuiData["source"] = "local"): TuiData {
@@ -143,10 +165,11 @@ export interface ListItem {
   key: string;
   group: string;
   cells: Cell[];
-  kind: "alert" | "machine" | "repo" | "account";
+  kind: "alert" | "machine" | "repo" | "account" | "event";
   machineId: string | null;
   alert?: AlertView;
-  repo?: RepoLine & { machine_id: string };
+  repo?: RepoRef;
+  event?: EventView;
   account?: AccountUsage;
 }
 
@@ -208,7 +231,7 @@ function repoItems(s: ViewState): ListItem[] {
         group: "REPOS",
         kind: "repo",
         machineId: m.id,
-        repo: { ...r, machine_id: m.id },
+        repo: { ...r, machine_id: m.id, collected_at: m.collected_at },
         cells: [
           [r.dirty || r.mismatch ? "●" : "○", r.dirty || r.mismatch ? styles.warning : styles.healthy],
           [` ${clean(m.id)}:`, styles.dim],
@@ -244,6 +267,37 @@ function accountItems(s: ViewState): ListItem[] {
     });
 }
 
+const hhmm = (at: string | null, now: Date) => {
+  if (!at) return "--:--";
+  const d = new Date(at);
+  if (Number.isNaN(d.getTime())) return "--:--";
+  // Today's events by time of day, older ones by date.
+  return now.getTime() - d.getTime() < 86_400_000 ? d.toISOString().slice(11, 16) : d.toISOString().slice(5, 10);
+};
+
+function eventItem(e: EventView, s: ViewState, showMachine: boolean): ListItem {
+  return {
+    key: `event:${e.key}`,
+    group: EVENT_GROUPS[e.kind],
+    kind: "event",
+    machineId: e.machineId,
+    event: e,
+    alert: e.alert,
+    cells: [
+      [e.alert?.acked ? "✓" : e.alert?.silenced_by ? "~" : "●", e.alert?.acked || e.alert?.silenced_by ? styles.dim : severityStyle(e.severity)],
+      [` ${hhmm(e.at, s.now)} `, styles.dim],
+      [showMachine && e.machineId ? `${clean(e.machineId)} ` : "", styles.text],
+      [clean(e.title), styles.text],
+    ],
+  };
+}
+
+function eventsScreenItems(s: ViewState): ListItem[] {
+  const alerts = s.data.alerts.filter((a) => a.state !== "resolved" && has(a.machine_id, s.filter.machine)).map(alertEvent);
+  const events = (s.data.events ?? []).filter((e) => has(e.machineId, s.filter.machine));
+  return [...alerts, ...events].map((e) => eventItem(e, s, true));
+}
+
 /** The left pane's selectable items on the current screen, after filter and search. */
 export function listItems(s: ViewState): ListItem[] {
   let items: ListItem[];
@@ -253,7 +307,6 @@ export function listItems(s: ViewState): ListItem[] {
       break;
     case "machine":
     case "agents":
-    case "events":
       items = machineItems(s);
       break;
     case "repos":
@@ -265,15 +318,39 @@ export function listItems(s: ViewState): ListItem[] {
     case "accounts":
       items = accountItems(s);
       break;
+    case "events":
+      items = eventsScreenItems(s);
+      break;
+    case "repo":
+      items = s.repo && s.data.repoEvents?.key === repoKey(s.repo) ? s.data.repoEvents.events.map((e) => eventItem(e, s, false)) : [];
+      break;
     default:
       items = [];
   }
-  if (s.search) items = items.filter((i) => has(i.cells.map((c) => c[0]).join(""), s.search) || has(i.alert?.message, s.search));
+  if (s.search) {
+    items = items.filter((i) => has(i.cells.map((c) => c[0]).join(""), s.search) || has(i.alert?.message, s.search) || has(i.event?.text, s.search));
+    // Content found by cass follows the facts vc matched.
+    const found = s.data.sessions;
+    if (found && !found.pending && found.query === s.search && !NO_LIST.has(s.screen)) items = [...items, ...found.events.filter((e) => has(e.machineId, s.filter.machine)).map((e) => eventItem(e, s, true))];
+  }
   return items;
+}
+
+/** The key that ties loaded repo events to the repo they were loaded for. */
+export const repoKey = (r: RepoRef) => `${r.machine_id}:${r.repo_id}`;
+
+/** Screens without a list: the detail takes the whole width. */
+export const NO_LIST: ReadonlySet<ScreenId> = new Set(["oracle", "guardian", "event"]);
+
+/** The alert x and s act on: the selected one, or the one the event level shows. */
+export function selectedAlert(s: ViewState): AlertView | undefined {
+  if (s.screen === "event") return s.event?.alert ? (s.data.alerts.find((a) => a.alert_id === s.event!.alert!.alert_id) ?? s.event.alert) : undefined;
+  return selectedItem(s)?.alert;
 }
 
 /** The selected item (the index clamped to the list). */
 export function selectedItem(s: ViewState): ListItem | undefined {
+  if (NO_LIST.has(s.screen)) return undefined;
   const items = listItems(s);
   if (items.length === 0) return undefined;
   return items[Math.max(0, Math.min(items.length - 1, s.selected[s.screen] ?? 0))];
@@ -281,7 +358,8 @@ export function selectedItem(s: ViewState): ListItem | undefined {
 
 /** The machine the detail screens show: the selection there, else the drilled-into machine. */
 export function focusMachine(s: ViewState): string | null {
-  if (s.screen === "machine" || s.screen === "agents" || s.screen === "events") return selectedItem(s)?.machineId ?? s.machineId;
+  if (s.screen === "repo") return s.repo?.machine_id ?? s.machineId;
+  if (s.screen === "event") return s.event?.machineId ?? s.machineId;
   return selectedItem(s)?.machineId ?? s.machineId;
 }
 
@@ -422,7 +500,82 @@ function machineHeader(s: ViewState, id: string | null): Line[] {
   ];
 }
 
-function machineLines(s: ViewState, id: string | null, w: number, sections: "system" | "agents" | "events"): Line[] {
+type Obj = Record<string, unknown>;
+const obj = (x: unknown): Obj | null => (x && typeof x === "object" && !Array.isArray(x) ? (x as Obj) : null);
+const list = (x: unknown): Obj[] => (Array.isArray(x) ? x.filter((r): r is Obj => !!obj(r)) : []);
+const counts = (x: unknown) =>
+  Object.entries(obj(x) ?? {})
+    .filter(([k, n]) => k !== "total" && typeof n === "number" && n > 0)
+    .map(([k, n]) => `${clean(k)} ${n}`)
+    .join(" ");
+const left = (s: number | null) => (s === null ? "" : s <= 0 ? "expired" : `${ago(s)} left`);
+
+/** The Agents & mail screen of one machine: ntm's agents and sessions, mail needing attention, file reservations. */
+function agentsLines(v: Obj, s: ViewState, w: number): Line[] {
+  const lines: Line[] = [];
+  const agents = obj(v.agents);
+  const act = obj(agents?.activity);
+  lines.push(H("AGENTS (ntm)"));
+  if (!agents || !act) lines.push(L("  not collected: ntm is not configured or has not run", styles.dim));
+  else {
+    const status = String(act.overall_status ?? "");
+    lines.push([
+      [`  ${num(act.total_agents as number, 0)} agents in ${num(act.total_sessions as number, 0)} sessions, ${num(act.attached_count as number, 0)} attached `, styles.text],
+      [status, status === "healthy" ? styles.healthy : status ? styles.warning : styles.dim],
+    ]);
+    const mix = [counts(act.by_type_json), counts(act.by_state_json)].filter(Boolean).join(" · ");
+    if (mix) lines.push(L(`  ${mix}`, styles.dim));
+  }
+  const sessions = list(agents?.sessions);
+  if (sessions.length) {
+    lines.push(H(`SESSIONS (${sessions.length})`));
+    const nw = Math.min(18, Math.max(...sessions.map((x) => clean(x.session_name).length)) + 1);
+    for (const x of sessions.slice(0, 6)) {
+      const ok = !x.health_status || x.health_status === "healthy";
+      lines.push([
+        ["  ● ", ok ? styles.healthy : styles.warning],
+        [fit(clean(x.session_name), nw), styles.text],
+        [`${num(x.agent_count as number, 0)} agents `, styles.dim],
+        [clean(x.health_status ?? ""), ok ? styles.healthy : styles.warning],
+        [x.health_reason ? `: ${clean(x.health_reason)}` : x.attached ? " (attached)" : "", styles.dim],
+      ]);
+    }
+  }
+  const mail = obj(v.mail);
+  const urgent = obj(mail?.urgent_unread);
+  const ack = obj(mail?.ack_required_unacked);
+  lines.push(H(mail ? `MAIL: ${num((urgent?.count as number) ?? 0, 0)} urgent unread, ${num((ack?.count as number) ?? 0, 0)} awaiting ack` : "MAIL"));
+  if (!mail) lines.push(L("  not collected: mcp_agent_mail is not configured or has not run", styles.dim));
+  // One line per message (a message to three agents is one line naming all three).
+  const msgs = new Map<string, { m: Obj; to: string[] }>();
+  for (const m of [...list(urgent?.items), ...list(ack?.items)]) {
+    const key = `${m.project_id}:${m.message_id}`;
+    const e = msgs.get(key) ?? { m, to: [] };
+    if (m.recipient && !e.to.includes(String(m.recipient))) e.to.push(String(m.recipient));
+    msgs.set(key, e);
+  }
+  for (const { m, to } of [...msgs.values()].slice(0, 5)) {
+    lines.push([
+      [m.importance === "urgent" ? "  ! " : "  · ", m.importance === "urgent" ? styles.critical : styles.warning],
+      [`${fit(clean(m.subject), Math.max(10, w - 30))} `, styles.text],
+      [`${clean(m.sender)}→${to.length > 1 ? `${to.length} agents` : clean(to[0] ?? "?")} ${ago(typeof m.age_s === "number" ? m.age_s : ageOf(m.created_ts as string, s.now))}`, styles.dim],
+    ]);
+  }
+  const res = obj(v.file_reservations);
+  const active = list(res?.active);
+  lines.push(H(res ? `FILE RESERVATIONS: ${num((res.active_count as number) ?? active.length, 0)} active${res.expired_unreleased_count ? `, ${num(res.expired_unreleased_count as number, 0)} expired` : ""}` : "FILE RESERVATIONS"));
+  if (!res) lines.push(L("  not collected", styles.dim));
+  for (const r of active.slice(0, 5)) {
+    lines.push([
+      [`  ${fit(clean(r.holder), 12)} `, styles.text],
+      [`${fit(clean(r.path_pattern), Math.max(10, w - 34))} `, styles.text],
+      [`${r.exclusive ? "excl " : ""}${clean(r.reason ?? "")} ${left(typeof r.expires_in_s === "number" ? r.expires_in_s : null)}`, styles.dim],
+    ]);
+  }
+  return lines;
+}
+
+function machineLines(s: ViewState, id: string | null, w: number, sections: "system" | "agents"): Line[] {
   const lines = machineHeader(s, id);
   const d = id ? s.data.machines[id] : undefined;
   if (!id) return lines;
@@ -455,22 +608,85 @@ function machineLines(s: ViewState, id: string | null, w: number, sections: "sys
     lines.push(H("COLLECTORS"));
     for (const c of cols.slice(0, 6))
       lines.push([[`  ${clean(c.collector)} `, styles.text], [clean(c.last_result ?? "never"), c.last_result === "ok" ? styles.healthy : styles.warning], [` ${ago(ageOf((c.last_run_at ?? null) as string | null, s.now))} ago ${clean(c.last_error ?? "")}`, styles.dim]]);
-  } else if (sections === "agents") {
-    lines.push(...valueLines("AGENTS (ntm)", v.agents), ...valueLines("SESSIONS", v.sessions), ...valueLines("MAIL", v.mail), ...valueLines("FILE RESERVATIONS", v.file_reservations));
-  } else {
-    const rano = s.data.machines[id]?.rano;
-    lines.push(...valueLines("DCG DENIES", v.dcg), ...valueLines("PT FINDINGS", v.process_triage), H("RANO (connections by provider, domain)"));
-    if (!rano || rano.length === 0) lines.push(L("  no rano events in the window", styles.dim));
-    for (const r of (rano ?? []).slice(0, 5)) {
+    const rano = d.rano ?? [];
+    lines.push(H("RANO (connections by provider, domain)"));
+    if (rano.length === 0) lines.push(L("  no rano events in the window", styles.dim));
+    for (const r of rano.slice(0, 5)) {
       const unknown = !r.provider || r.provider === "unknown";
       lines.push([[`  ${fit(clean(r.provider ?? "unknown"), 10)} `, unknown ? styles.warning : styles.text], [`${fit(clean(r.domain ?? r.remote_ip ?? "?"), 30)} `, styles.text], [`${r.connects}×`, styles.dim]]);
     }
+  } else if (sections === "agents") {
+    lines.push(...agentsLines(v, s, w));
   }
   return lines;
 }
 
+/** Text broken at spaces into lines of at most `w` cells (every line, not just three). */
+function paragraph(text: string, w: number, style: Style = styles.text, indent = "  "): Line[] {
+  const out: Line[] = [];
+  const width = Math.max(10, w - indent.length);
+  for (const para of clean(text).split(/ {2,}|\n/)) {
+    let rest = para.trim();
+    while (rest.length > width) {
+      const cut = rest.lastIndexOf(" ", width);
+      const at = cut > width / 3 ? cut : width;
+      out.push(L(indent + rest.slice(0, at), style));
+      rest = rest.slice(at).trimStart();
+    }
+    if (rest) out.push(L(indent + rest, style));
+  }
+  return out;
+}
+
+const show = (v: unknown) => (v === null || v === undefined || v === "" ? null : typeof v === "number" ? num(v) : typeof v === "object" ? JSON.stringify(v) : String(v));
+
+/** One event: what, where, when, every field, its text, what to run. */
+function eventLines(e: EventView, s: ViewState, w: number, full: boolean): Line[] {
+  const age = ageOf(e.at, s.now);
+  const lines: Line[] = [
+    [[`● ${clean(e.severity).toUpperCase()} `, severityStyle(e.severity)], [clean(e.title), styles.text]],
+    [[`${EVENT_GROUPS[e.kind].toLowerCase()} `, styles.dim], [e.machineId ? `on ${clean(e.machineId)} ` : "", styles.text], [e.at ? `at ${clean(e.at.replace("T", " ").replace(/\.\d+Z$|Z$/, ""))} (${ago(age)} ago)` : "time unknown", styles.dim]],
+  ];
+  const kw = Math.min(16, Math.max(...e.fields.map(([k]) => k.length), 4) + 1);
+  for (const [k, v] of e.fields) {
+    const text = show(v);
+    if (text === null) continue;
+    const value = clean(text);
+    if (full && value.length > w - kw - 2) {
+      lines.push(L(`  ${k}:`, styles.dim), ...paragraph(value, w, styles.text, "    "));
+    } else lines.push([[`  ${k.padEnd(kw)}`, styles.dim], [value, styles.text]]);
+  }
+  if (e.text) lines.push(H(e.kind === "session" ? "CONTENT" : "MESSAGE"), ...(full ? paragraph(e.text, w) : paragraph(e.text, w).slice(0, 4)));
+  if (e.command) lines.push([["→ ", styles.title], [`$ ${clean(e.command)}`, styles.text]]);
+  lines.push(L(full ? `${e.alert ? "x ack · s silence 1h · " : ""}↑↓ scroll · Esc back` : `Enter: the whole event${e.alert ? " · x ack · s silence 1h" : ""}`, styles.dim));
+  return lines;
+}
+
+function repoHeader(r: RepoRef): Line[] {
+  const flags = [r.status, r.branch && `on ${r.branch}`, r.dirty ? "dirty" : "", r.ahead ? `${r.ahead} ahead` : "", r.behind ? `${r.behind} behind` : ""].filter(Boolean).join(", ");
+  return [
+    [[`${clean(r.repo ?? r.repo_id)} `, styles.title], [`on ${clean(r.machine_id)} `, styles.dim], [clean(flags), r.dirty || r.behind ? styles.warning : styles.healthy]],
+    L(`  ${clean(r.path ?? "")}`, styles.dim),
+  ];
+}
+
 function detailLines(s: ViewState, item: ListItem | undefined, w: number): Line[] {
+  // A content-search hit (or any event) details itself wherever it is listed.
+  if (item?.event && (item.event.kind === "session" || s.screen === "events" || s.screen === "repo")) {
+    return [...(s.screen === "repo" && s.repo ? repoHeader(s.repo) : []), H(EVENT_GROUPS[item.event.kind]), ...eventLines(item.event, s, w, false)];
+  }
   switch (s.screen) {
+    case "event": {
+      const e = s.screen === "event" && s.event?.alert ? alertEvent(selectedAlert(s)!) : s.event;
+      return e ? eventLines(e, s, w, true) : [L("no event selected", styles.dim)];
+    }
+    case "repo": {
+      if (!s.repo) return [L("no repo selected", styles.dim)];
+      const loaded = s.data.repoEvents?.key === repoKey(s.repo);
+      return [...repoHeader(s.repo), H("EVENTS"), L(loaded ? `nothing recorded for this repo in the last ${num(s.filter.windowHours ?? 168)}h (dcg in its folder, its mail, ntm sessions, open beads, status changes)` : "loading…", styles.dim)];
+    }
+    case "events":
+      return [H("EVENTS"), L(`no alerts, dcg denies, pt findings, unknown hosts or urgent mail in the last ${num(s.filter.windowHours ?? 24)}h`, styles.dim)];
     case "overview": {
       const lines: Line[] = [];
       if (item?.alert) lines.push(H("ALERT"), ...alertLines(item.alert, s, s.data.triage?.suggestions[item.alert.alert_id] ?? []));
@@ -482,8 +698,6 @@ function detailLines(s: ViewState, item: ListItem | undefined, w: number): Line[
       return machineLines(s, focusMachine(s), w, "system");
     case "agents":
       return machineLines(s, focusMachine(s), w, "agents");
-    case "events":
-      return machineLines(s, focusMachine(s), w, "events");
     case "repos": {
       if (!s.data.repos || s.data.repos.machines.length === 0) return [H("REPOS"), L("no repo data: the ru collector is not configured or has not run", styles.dim)];
       const r = item?.repo;
@@ -551,16 +765,16 @@ const HINTS: [string, string][] = [
 
 export const HELP: readonly [string, string][] = [
   ["?", "this help (any key closes)"],
-  ["/", "search the list (Enter keeps, Esc clears)"],
+  ["/", "search: vc facts as you type, Enter asks cass too"],
   ["f", "filter: machine:ID repo:R provider:P window:6h"],
   ["r", "refresh now (a poll cycle when in-process)"],
-  ["Enter", "drill down: overview → machine → its repos"],
-  ["Esc", "back / close / clear"],
-  ["↑ ↓ PgUp PgDn", "move in the list"],
+  ["Enter", "drill: machine → repos → repo → event"],
+  ["Esc", "back a level; at the top clear search, filter"],
+  ["↑ ↓ PgUp PgDn", "move in the list (scroll an event)"],
   ["Tab", "next screen"],
-  ["1-9 F1-F7", "jump to a screen"],
+  ["1-9 F1-F9", "jump to a screen"],
   ["a g m b e o G", "accounts repos mail beads events oracle guardian"],
-  ["x", "ack the selected alert"],
+  ["x", "ack the selected alert (any list, event)"],
   ["s", "silence the selected alert for 1h"],
   ["q  Ctrl-C", "quit"],
 ];
@@ -609,15 +823,22 @@ export function frame(s: ViewState): Frame {
   // Second row: the tabs.
   c.fill(0, 1, w, styles.tab);
   const long = w >= 110;
+  // A drill-down level lights the tab it was entered from.
+  const tab = LEVEL_TITLES[s.screen] ? (s.back.find((b) => !LEVEL_TITLES[b.screen])?.screen ?? (s.screen === "repo" ? "repos" : "events")) : s.screen;
   let x = 0;
   for (const sc of screens) {
     const label = ` ${sc.key} ${long ? sc.title : sc.short} `;
-    x = c.put(x, 1, label, sc.id === s.screen ? styles.tabActive : styles.tab, w - x);
+    x = c.put(x, 1, label, sc.id === tab ? styles.tabActive : styles.tab, w - x);
+  }
+  // Where the drill-down is: overview › node-3 › repos › vc › event
+  if (s.back.length && x + 4 < w) {
+    const trail = [...s.back.map((b) => crumbLabel(b)), crumbLabel(s)].join(" › ");
+    c.put(x + 1, 1, fit(trail, w - x - 2), styles.tab);
   }
   // Body: list on the left, details on the right.
   const top = 2;
   const bodyH = h - 4;
-  const noList = s.screen === "oracle" || s.screen === "guardian";
+  const noList = NO_LIST.has(s.screen);
   const lw = noList ? 0 : Math.min(44, Math.max(24, Math.floor(w * 0.38)));
   const items = noList ? [] : listItems(s);
   const sel = Math.max(0, Math.min(items.length - 1, s.selected[s.screen] ?? 0));
@@ -648,11 +869,12 @@ export function frame(s: ViewState): Frame {
   }
   const rx = noList ? 1 : lw + 2;
   const rw = w - rx - 1;
-  const dl = detailLines(s, noList ? undefined : items[sel], rw).flatMap((l) => wrap(l, rw));
+  let dl = detailLines(s, noList ? undefined : items[sel], rw).flatMap((l) => wrap(l, rw));
+  if (s.screen === "event") dl = dl.slice(Math.max(0, Math.min(s.scroll, dl.length - (bodyH - 1))));
   // Every screen says how old its data is.
-  const title = screens.find((x) => x.id === s.screen)!.title.toUpperCase();
+  const title = (LEVEL_TITLES[s.screen] ?? screens.find((x) => x.id === s.screen)!.title).toUpperCase();
   const focus = s.data.health?.machines.find((m) => m.id === focusMachine(s));
-  const screenAge = s.screen === "machine" || s.screen === "agents" || s.screen === "events" ? (focus ? ageOf(focus.last_sample_at, s.now) : null) : s.screen === "accounts" ? minOf((s.data.accounts?.accounts ?? []).map((a) => a.staleness_s)) : s.screen === "repos" || s.screen === "beads" ? minOf((s.data.repos?.machines ?? []).map((m) => ageOf(m.collected_at, s.now))) : age;
+  const screenAge = s.screen === "event" ? age : s.screen === "repo" ? ageOf(s.repo?.collected_at ?? null, s.now) : s.screen === "events" ? minOf([...(s.data.events ?? []).map((e) => ageOf(e.at, s.now)), age]) : s.screen === "machine" || s.screen === "agents" ? (focus ? ageOf(focus.last_sample_at, s.now) : null) : s.screen === "accounts" ? minOf((s.data.accounts?.accounts ?? []).map((a) => a.staleness_s)) : s.screen === "repos" || s.screen === "beads" ? minOf((s.data.repos?.machines ?? []).map((m) => ageOf(m.collected_at, s.now))) : age;
   c.cells(rx, top, [[`${title} `, styles.title], ...ageBadge(screenAge, s.staleAfterSeconds)], rw);
   for (let r = 0; r < bodyH - 1 && r < dl.length; r++) c.cells(rx, top + 1 + r, dl[r]!, rw);
   // Status / prompt row, then the key hints.
@@ -665,6 +887,11 @@ export function frame(s: ViewState): Frame {
     const f = formatFilter(s.filter);
     if (f) parts.push([` filter ${clean(f)} `, styles.barWarning]);
     if (s.search) parts.push([` search "${clean(s.search)}" `, styles.barWarning]);
+    const found = s.data.sessions;
+    if (s.search && found?.query === s.search) {
+      if (found.pending) parts.push([" searching cass… ", styles.bar]);
+      else parts.push([` cass: ${found.events.length} hit${found.events.length === 1 ? "" : "s"} `, styles.bar], [found.errors.length ? ` ${clean(found.errors[0]!)}${found.errors.length > 1 ? ` (+${found.errors.length - 1})` : ""} ` : "", styles.barWarning]);
+    }
     if (s.message) parts.push([` ${clean(s.message)}`, styles.bar]);
     else if (s.data.errors.length) parts.push([` ${clean(s.data.errors[0])}`, styles.barCritical]);
     if (parts.length === 0) parts.push([` ${items.length ? `${sel + 1}/${items.length}` : ""}`, styles.barDim]);
@@ -679,6 +906,13 @@ export function frame(s: ViewState): Frame {
   }
   if (s.mode === "help") drawHelp(c);
   return { width: w, height: h, rows: c.rows() };
+}
+
+function crumbLabel(c: Crumb): string {
+  if (c.screen === "repo") return clean(c.repo?.repo ?? c.repo?.repo_id ?? "repo");
+  if (c.screen === "event") return "event";
+  if (c.screen === "machine" && c.machineId) return clean(c.machineId);
+  return (screens.find((x) => x.id === c.screen)?.title ?? c.screen).toLowerCase();
 }
 
 /** A one-cell line longer than the pane, broken at spaces into at most three lines. */
