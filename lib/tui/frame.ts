@@ -657,7 +657,11 @@ function eventLines(e: EventView, s: ViewState, w: number, full: boolean): Line[
     } else lines.push([[`  ${k.padEnd(kw)}`, styles.dim], [value, styles.text]]);
   }
   if (e.text) lines.push(H(e.kind === "session" ? "CONTENT" : "MESSAGE"), ...(full ? paragraph(e.text, w) : paragraph(e.text, w).slice(0, 4)));
-  if (e.command) lines.push([["→ ", styles.title], [`$ ${clean(e.command)}`, styles.text]]);
+  if (e.command) {
+    // The whole command on the event level (a person copies it), one line in the side pane.
+    if (full && e.command.length + 4 > w) lines.push(L("→ run:", styles.title), ...paragraph(`$ ${e.command}`, w));
+    else lines.push([["→ ", styles.title], [`$ ${clean(e.command)}`, styles.text]]);
+  }
   lines.push(L(full ? `${e.alert ? "x ack · s silence 1h · " : ""}↑↓ scroll · Esc back` : `Enter: the whole event${e.alert ? " · x ack · s silence 1h" : ""}`, styles.dim));
   return lines;
 }

@@ -6,7 +6,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { isolatedEnv, repoRoot } from "../helpers/cli.ts";
 import type { DemoFleet } from "../../examples/demo-fleet.ts";
-import { createTuiFleet, END } from "./_fixture.ts";
+import { createTuiFleet, END, TOOLS_MACHINE } from "./_fixture.ts";
+import { screens } from "../../lib/tui/frame.ts";
 import { openFixture } from "./_data.ts";
 
 setDefaultTimeout(60_000);
@@ -66,7 +67,7 @@ async function start(size: { x: number; y: number } = { x: 80, y: 24 }, extra = 
   tmux("set-option", "-t", session, "remain-on-exit", "on");
   typed(session, `export PS1='READY$ '; clear; ${o.prefix ?? ""}bun ${entry} --config ${o.config ?? config} ${extra}; echo "EXIT=$?"`);
   keys(session, "Enter");
-  await waitFor(session, o.ready ?? ((t) => t.includes("fleet 84% critical") && t.includes("node-07")), "the overview");
+  await waitFor(session, o.ready ?? ((t) => t.includes("fleet 82% critical") && t.includes("node-07")), "the overview");
   return session;
 }
 async function quit(session: string): Promise<string> {
@@ -93,7 +94,7 @@ describe.skipIf(!hasTmux)("vc tui in tmux", () => {
     const s = await start();
     const text = screen(s);
     const lines = text.split("\n");
-    expect(lines[0]).toMatch(/VC ● fleet 84% critical │ alerts 4 firing/);
+    expect(lines[0]).toMatch(/VC ● fleet 82% critical │ alerts 4 firing/);
     expect(text).toContain("ALERTS (4)");
     expect(text).toContain("MACHINES (20)");
     expect(text).toContain("DO NEXT");
@@ -133,7 +134,7 @@ describe.skipIf(!hasTmux)("vc tui in tmux", () => {
     t = await waitFor(s, has("node-13 ● 20%"), "the next machine");
     keys(s, "Escape");
     await waitFor(s, has("DO NEXT"), "the overview again");
-    for (const [k, want] of [["a", "no account data"], ["e", "DCG DENIES"], ["b", "BEADS"], ["o", "Predictions, forecasts"], ["G", "Self-healing status"], ["F3", "REPOS (2)"], ["F1", "DO NEXT"]] as const) {
+    for (const [k, want] of [["a", "USE NEXT"], ["e", "DCG DENIES"], ["b", "BEADS"], ["o", "Predictions, forecasts"], ["G", "Self-healing status"], ["F3", "REPOS (3)"], ["F1", "DO NEXT"]] as const) {
       keys(s, k);
       await waitFor(s, has(want), `${k} → ${want}`);
     }
@@ -141,6 +142,87 @@ describe.skipIf(!hasTmux)("vc tui in tmux", () => {
     await waitFor(s, has("any key closes"), "the help overlay");
     keys(s, "Space");
     await waitFor(s, (x) => !x.includes("any key closes"), "the overlay to close");
+    await quit(s);
+  });
+
+  it("drills from a repo to one event and climbs back with Esc", async () => {
+    const s = await start();
+    keys(s, "g");
+    await waitFor(s, has("REPOS (3)"), "the repos screen");
+    keys(s, "Down");
+    keys(s, "Down");
+    await waitFor(s, has("vibe_cockpit on node-03"), "vibe_cockpit selected");
+    keys(s, "Enter");
+    let t = await waitFor(s, (x) => x.includes("NTM SESSIONS (1)") && x.includes("REPO "), "the repo level");
+    expect(t).toContain("DCG DENIES (1)");
+    expect(t).toMatch(/deny core\.git:reset-hard/);
+    keys(s, "Enter");
+    t = await waitFor(s, has("Esc back"), "the event level");
+    expect(t).toMatch(/● HIGH deny core\.git:reset-hard: git reset --hard HEAD/);
+    expect(t).toMatch(/cwd +\/data\/projects\/vibe_cockpit/);
+    for (const l of t.split("\n")) expect(l.length).toBeLessThanOrEqual(80);
+    keys(s, "Escape");
+    await waitFor(s, (x) => x.includes("NTM SESSIONS (1)") && !x.includes("↑↓ scroll"), "back on the repo level");
+    keys(s, "Escape");
+    await waitFor(s, (x) => x.includes("REPOS (3)") && x.includes("repoEVIL"), "back on the repos list");
+    keys(s, "Escape");
+    await waitFor(s, has("DO NEXT"), "back on the overview");
+    await quit(s);
+  });
+
+  for (const size of [{ x: 80, y: 24 }, { x: 200, y: 50 }]) {
+    it(`draws every screen at ${size.x}x${size.y} without overflowing, with its data's age`, async () => {
+      const s = await start(size);
+      const want: Record<string, string> = {
+        overview: "DO NEXT",
+        machine: "FILESYSTEMS",
+        repos: "REPOS (3)",
+        accounts: "USE NEXT",
+        agents: "AGENTS (ntm)",
+        events: "PT FINDINGS",
+        beads: "NEXT PICKS",
+        oracle: "not available yet",
+        guardian: "OPEN ALERTS",
+      };
+      for (const sc of screens) {
+        keys(s, sc.key);
+        const t = await waitFor(s, (x) => x.includes(want[sc.id]!) && x.includes(`${sc.title.toUpperCase()} `), `screen ${sc.key} (${sc.id})`);
+        const lines = t.split("\n");
+        for (const l of lines) expect(l.length).toBeLessThanOrEqual(size.x);
+        expect(lines[2]).toMatch(/data (\d+[smhd] old|never)/);
+        expect(lines[size.y - 1]).toContain("? help");
+      }
+      await quit(s);
+    });
+  }
+
+  it("searches session content through cass on Enter and opens a hit", async () => {
+    // A config on the fleet's store whose one machine is this one, with a cass on PATH that
+    // prints the real search output (test/fixtures/cass/search.json).
+    const d = join(dir, "search");
+    mkdirSync(join(d, "bin"), { recursive: true });
+    const out = join(d, "search.json");
+    writeFileSync(out, readFileSync(join(import.meta.dir, "../fixtures/cass/search.json")));
+    writeFileSync(join(d, "bin/cass"), `#!/bin/sh\nif [ "$1" = search ]; then echo "$@" >> ${JSON.stringify(join(d, "calls"))}; cat ${JSON.stringify(out)}; exit 0; fi\nexit 64\n`, { mode: 0o755 });
+    const cfg = join(d, "vc.config.ts");
+    writeFileSync(
+      cfg,
+      `import { defineConfig } from "vibe-cockpit";\nimport { cass } from "vibe-cockpit/plugins";\nexport default defineConfig({ db: ${JSON.stringify(fleet.db)}, machines: [{ id: "${TOOLS_MACHINE}", ssh: "local" }], collectors: [cass()] });\n`,
+    );
+    const s = await start({ x: 120, y: 30 }, "--no-poll", { config: cfg, prefix: `PATH=${join(d, "bin")}:$PATH `, ready: (t) => t.includes("1 machines") && t.includes("DO NEXT") });
+    keys(s, "/");
+    typed(s, "flock");
+    keys(s, "Enter");
+    let t = await waitFor(s, (x) => x.includes("SESSIONS (cass) (3)") && x.includes("cass: 3 hits"), "the cass hits in the list");
+    expect(readFileSync(join(d, "calls"), "utf8").trim()).toBe("search flock --json --limit 20");
+    keys(s, "Enter");
+    t = await waitFor(s, has("CONTENT"), "the hit opened as an event");
+    expect(t).toContain("Fix rch worker lock contention");
+    expect(t).toContain("I traced the stall: the second build waits on the flock held by the first worker;");
+    expect(t).toMatch(/\$ cass view \/home\/ubuntu\/\.claude\/projects\/-data-projects-remote-compilation-helper\/3f1c2a9e-5b7d-4e21-9c0a/);
+    keys(s, "Escape");
+    keys(s, "Escape");
+    await waitFor(s, (x) => !x.includes("SESSIONS (cass)") && !x.includes('search "flock"'), "the search cleared");
     await quit(s);
   });
 
@@ -249,6 +331,27 @@ describe.skipIf(!hasTmux)("vc tui in tmux", () => {
     expect(alerts.find((a) => a.alert_id === "rule1:1")?.silenced_by).toMatch(/^silence-/);
     const audit = await vc.query("SELECT action FROM audit_events WHERE actor LIKE 'tui:%' ORDER BY ts");
     expect(audit.rows.map((r) => String(r.action))).toEqual([expect.stringContaining("ack"), expect.stringContaining("silence")]);
+  });
+
+  it("acks an alert from the Events screen and from its event level", async () => {
+    const s = await start();
+    keys(s, "e");
+    await waitFor(s, has("PT FINDINGS"), "the events screen");
+    keys(s, "Down");
+    keys(s, "Down");
+    keys(s, "Enter");
+    await waitFor(s, (x) => x.includes("Esc back") && x.includes("rule2:2"), "the alert's event level");
+    keys(s, "x");
+    await waitFor(s, has("acked rule2:2"), "the ack");
+    keys(s, "Escape");
+    keys(s, "Down");
+    keys(s, "x");
+    await waitFor(s, has("acked rule3:3"), "the ack from the list");
+    await quit(s);
+    await using vc = await openFixture(fleet);
+    const alerts = await vc.alerts();
+    expect(alerts.find((a) => a.alert_id === "rule2:2")?.acked?.by).toMatch(/^tui:/);
+    expect(alerts.find((a) => a.alert_id === "rule3:3")?.acked?.by).toMatch(/^tui:/);
   });
 });
 
