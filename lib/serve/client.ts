@@ -27,6 +27,7 @@ export type CockpitApi = Pick<
   | "probeMachines"
   | "doctor"
   | "search"
+  | "clock"
   | "close"
   | typeof Symbol.asyncDispose
 >;

@@ -111,6 +111,38 @@ describe("the first-run path", () => {
   });
 });
 
+describe("vc robot search", () => {
+  it("asks cass on the local machine and answers an envelope; bad input names the flag", async () => {
+    const d = join(dir, `case${n++}`);
+    mkdirSync(join(d, "bin"), { recursive: true });
+    const fixture = join(repoRoot, "test/fixtures/cass/search.json");
+    writeFileSync(join(d, "bin/cass"), `#!/bin/sh\nif [ "$1" = search ]; then echo "$@" >> ${JSON.stringify(join(d, "calls"))}; cat ${JSON.stringify(fixture)}; exit 0; fi\nexit 64\n`, { mode: 0o755 });
+    const env = isolatedEnv(d, { PATH: `${join(d, "bin")}:${process.env.PATH}` });
+    expect((await vc(["collect", "--once", "--collector", "sysprobe"], { env })).code).toBe(0);
+    const r = await vc(["robot", "search", "flock", "--limit", "2"], { env });
+    expect(r.code).toBe(0);
+    const out = JSON.parse(r.stdout);
+    expect(out.schema_version).toBe("vc.robot.search.v1");
+    expect(out.data.machines).toEqual([localId]);
+    expect(out.data.hits.map((h: { title: string; machine_id: string }) => [h.title, h.machine_id])).toEqual([
+      ["Fix rch worker lock contention", localId],
+      ["Add TUI pane for caut usage", localId],
+    ]);
+    expect(out.warnings).toEqual([]);
+    expect(readFileSync(join(d, "calls"), "utf8").trim()).toBe("search flock --json --limit 2");
+    for (const [args, text] of [
+      [["robot", "search", " "], "query: empty"],
+      [["robot", "search", "x", "--limit", "abc"], '--limit: "abc" is not a whole number'],
+      [["robot", "search", "x", "--limit", "500"], "limit: 500 is not a whole number from 1 to 200"],
+      [["robot", "search", "x", "--machine", "nope"], 'no machine "nope"'],
+    ] as const) {
+      const bad = await vc([...args], { env });
+      expect(bad.code).not.toBe(0);
+      expect(JSON.parse(bad.stdout).error.message).toContain(text);
+    }
+  });
+});
+
 describe("custom plugins", () => {
   it("runs a plugin declared in a config, with a table of its own", async () => {
     const { env } = fresh({ VC_NOW: "2026-01-25T03:00:00Z" });

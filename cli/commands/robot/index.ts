@@ -9,5 +9,6 @@ export default defineCommand({
     accounts: () => import("./accounts.ts").then((m) => m.default),
     triage: () => import("./triage.ts").then((m) => m.default),
     alerts: () => import("./alerts.ts").then((m) => m.default),
+    search: () => import("./search.ts").then((m) => m.default),
   },
 });
