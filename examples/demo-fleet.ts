@@ -2,8 +2,9 @@
 // A demo fleet: fills a store with machines and their history, as vc would have collected it,
 // and writes a config naming those machines. For demos, screenshots and benchmarks.
 //
-//   bun examples/demo-fleet.ts --out /tmp/demo --machines 20 --days 30
+//   bun examples/demo-fleet.ts --out /tmp/demo --machines 20 --days 30 [--tools] [--no-alerts]
 //   bun vc robot health --config /tmp/demo/vc.config.ts
+//   bun vc tui --config /tmp/demo/vc.config.ts --no-poll
 //
 // Every value is derived from (machine, sample) by a hash, so the same arguments give the same
 // store. A few machines are made unhealthy on purpose: one disk nearly full, one overloaded, one
@@ -11,7 +12,9 @@
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { openStore } from "../lib/index.ts";
+import { createFixedClock, finishCycle, openStore, resolveConfig } from "../lib/index.ts";
+import { defaultRules, sysprobe } from "../plugins/index.ts";
+import { addDemoToolData, DEMO_TOOLS_END } from "./demo-tools.ts";
 
 export interface DemoFleetOptions {
   /** Folder for vc.duckdb and vc.config.ts (replaced). */
@@ -20,8 +23,12 @@ export interface DemoFleetOptions {
   days?: number;
   /** Seconds between samples (default 120). */
   intervalSeconds?: number;
-  /** The last sample's time (default: now, to the minute). */
+  /** The last sample's time (default: now, to the minute; with `tools`, just after the tools' records). */
   end?: Date;
+  /** Also what the tools (caut, caam, pt, dcg, ntm, mcp_agent_mail) say about node-03, from their real outputs (examples/demo-tools.ts). */
+  tools?: boolean;
+  /** Evaluate the default rules every interval over the last 30 minutes, so alerts have fired as `vc up` would have fired them. */
+  alerts?: boolean;
 }
 
 export interface DemoFleet {
@@ -37,7 +44,7 @@ export async function createDemoFleet(o: DemoFleetOptions): Promise<DemoFleet> {
   const machines = o.machines ?? 20;
   const days = o.days ?? 30;
   const every = o.intervalSeconds ?? 120;
-  const end = o.end ?? new Date(Math.floor(Date.now() / 60_000) * 60_000);
+  const end = o.end ?? (o.tools ? DEMO_TOOLS_END : new Date(Math.floor(Date.now() / 60_000) * 60_000));
   const steps = Math.floor((days * 86_400) / every);
   const start = new Date(end.getTime() - (steps - 1) * every * 1000);
   const out = resolve(o.out);
@@ -111,7 +118,25 @@ export default defineConfig({
 });
 `,
   );
+  if (o.tools && ids.length >= 3) await addDemoToolData(db, { machine: ids[2]!, end });
+  if (o.alerts) await replayCycles(db, ids, every, end);
   return { db, config, end, machines: ids, samples: n };
+}
+
+/** The end of each poll cycle over the last 30 minutes: health, rules, alerts and snapshots, as `vc up` writes them. */
+async function replayCycles(db: string, ids: string[], every: number, end: Date): Promise<void> {
+  const config = await resolveConfig(
+    { db, polling: { interval_seconds: every }, machines: ids.map((id) => ({ id, ssh: `demo@${id}.invalid` })), collectors: [sysprobe()], rules: defaultRules() },
+    { source: "examples/demo-fleet.ts" },
+  );
+  const store = await openStore({ path: db });
+  try {
+    for (let t = end.getTime() - 30 * 60_000; t <= end.getTime(); t += every * 1000) {
+      await finishCycle({ store, config, clock: createFixedClock(new Date(t)), rules: config.rules, channels: [] });
+    }
+  } finally {
+    await store.close();
+  }
 }
 
 if (import.meta.main) {
@@ -122,6 +147,8 @@ if (import.meta.main) {
       days: { type: "string", default: "30" },
       interval: { type: "string", default: "120" },
       end: { type: "string" },
+      tools: { type: "boolean", default: false },
+      "no-alerts": { type: "boolean", default: false },
     },
   });
   const t = performance.now();
@@ -131,8 +158,11 @@ if (import.meta.main) {
     days: Number(values.days),
     intervalSeconds: Number(values.interval),
     end: values.end ? new Date(values.end) : undefined,
+    tools: values.tools,
+    alerts: !values["no-alerts"],
   });
   console.error(`${fleet.samples.toLocaleString("en")} samples for ${fleet.machines.length} machines in ${((performance.now() - t) / 1000).toFixed(1)} s`);
   console.log(`store:  ${fleet.db}\nconfig: ${fleet.config}\nnow:    ${fleet.end.toISOString()}`);
   console.log(`try:    VC_NOW=${fleet.end.toISOString()} bun vc robot health --config ${fleet.config}`);
+  console.log(`        VC_NOW=${fleet.end.toISOString()} bun vc tui --config ${fleet.config} --no-poll`);
 }

@@ -2,7 +2,7 @@
 // data last read from the library, size, now) in, a frame (rows of styled runs) out. No terminal,
 // no I/O: the renderer draws it, the tests read it.
 import type { AlertView } from "../alerts/ops.ts";
-import type { AccountsData, AccountUsage } from "../robot/accounts.ts";
+import type { AccountsData, AccountUsage, AccountWindow, ProfileLimits } from "../robot/accounts.ts";
 import type { ReposData, RepoLine } from "../robot/repos.ts";
 import type { TriageItem } from "../triage.ts";
 import { ago, ageOf, bytes, clean, fit, num, sparkline, timeBuckets } from "./text.ts";
@@ -171,6 +171,7 @@ export interface ListItem {
   repo?: RepoRef;
   event?: EventView;
   account?: AccountUsage;
+  profile?: ProfileLimits;
 }
 
 const SEV_RANK: Record<string, number> = { critical: 0, high: 1, medium: 2, low: 3, info: 4, ok: 5 };
@@ -245,26 +246,62 @@ function repoItems(s: ViewState): ListItem[] {
   return out;
 }
 
+const usedStyle = (used: number | null) => (used !== null && used >= 85 ? styles.critical : used !== null && used >= 60 ? styles.warning : styles.healthy);
+
 function accountItems(s: ViewState): ListItem[] {
-  return (s.data.accounts?.accounts ?? [])
-    .filter((a) => has(a.machine_id, s.filter.machine) && has(a.provider, s.filter.provider))
-    .map((a) => {
-      const used = a.max_used_percent;
-      return {
-        key: `account:${a.machine_id}:${a.provider}:${a.account}`,
-        group: "ACCOUNTS",
-        kind: "account" as const,
-        machineId: a.machine_id,
-        account: a,
-        cells: [
-          ["●", providerStyle(a.provider)],
-          [` ${clean(a.provider)}`, providerStyle(a.provider)],
-          [`/${clean(a.account ?? "-")} `, styles.text],
-          [used === null ? "-" : `${Math.round(used)}%`, used !== null && used >= 85 ? styles.critical : used !== null && used >= 60 ? styles.warning : styles.healthy],
-          [a.stale ? " stale" : "", styles.warning],
-        ],
-      };
-    });
+  const shown = (machine: string, provider: string) => has(machine, s.filter.machine) && has(provider, s.filter.provider);
+  const accounts = (s.data.accounts?.accounts ?? []).filter((a) => shown(a.machine_id, a.provider)).map((a): ListItem => {
+    const used = a.max_used_percent;
+    return {
+      key: `account:${a.machine_id}:${a.provider}:${a.account}`,
+      group: "ACCOUNTS (caut)",
+      kind: "account",
+      machineId: a.machine_id,
+      account: a,
+      cells: [
+        ["●", providerStyle(a.provider)],
+        [` ${clean(a.provider)}`, providerStyle(a.provider)],
+        [`/${clean(a.account ?? "-")} `, styles.text],
+        [used === null ? "-" : `${Math.round(used)}%`, usedStyle(used)],
+        [a.stale ? " stale" : "", styles.warning],
+      ],
+    };
+  });
+  const profiles = (s.data.accounts?.profiles ?? []).filter((p) => shown(p.machine_id, p.provider)).map((p): ListItem => ({
+    key: `profile:${p.machine_id}:${p.provider}:${p.profile}`,
+    group: "PROFILES (caam)",
+    kind: "account",
+    machineId: p.machine_id,
+    profile: p,
+    cells: [
+      [p.active ? "▶" : "●", providerStyle(p.provider)],
+      [` ${clean(p.provider)}`, providerStyle(p.provider)],
+      [`/${clean(p.profile)} `, styles.text],
+      [p.error ? "error" : p.max_used_percent === null ? "-" : `${Math.round(p.max_used_percent)}%`, p.error ? styles.critical : usedStyle(p.max_used_percent)],
+      [p.stale ? " stale" : p.active ? " active" : "", p.stale ? styles.warning : styles.dim],
+    ],
+  }));
+  return [...accounts, ...profiles];
+}
+
+/** Where to move work: the fresh account or caam profile of `provider` with the most headroom (below 85 %), other than `not`. */
+function useNext(s: ViewState, provider: string, not: string | undefined): Line[] {
+  const cands = [
+    ...(s.data.accounts?.accounts ?? []).filter((a) => !a.stale).map((a) => ({ key: `account:${a.machine_id}:${a.provider}:${a.account}`, provider: a.provider, name: a.account ?? "-", machine: a.machine_id, used: a.max_used_percent, how: "caut account", command: undefined as string | undefined })),
+    ...(s.data.accounts?.profiles ?? []).filter((p) => !p.stale && !p.error).map((p) => ({ key: `profile:${p.machine_id}:${p.provider}:${p.profile}`, provider: p.provider, name: p.profile, machine: p.machine_id, used: p.max_used_percent, how: p.active ? "caam profile, active" : "caam profile", command: p.active ? undefined : `caam activate ${p.provider} ${p.profile}` })),
+  ].filter((c) => c.provider === provider && c.key !== not && c.used !== null);
+  const best = cands.sort((x, y) => x.used! - y.used!)[0];
+  if (!best) return [L(`  no other fresh ${clean(provider)} account or profile to move to`, styles.dim)];
+  if (best.used! >= 85) return [L(`  every ${clean(provider)} account is near its limit (the least used: ${clean(best.name)} at ${num(best.used, 0)}%)`, styles.critical)];
+  return [
+    [[`  ${clean(provider)}/${clean(best.name)} `, providerStyle(provider)], [`${num(best.used, 0)}% used`, usedStyle(best.used)], [` · ${best.how} on ${clean(best.machine)}`, styles.dim]],
+    ...(best.command ? [[["  $ ", styles.title], [best.command, styles.text]] as Line] : []),
+  ];
+}
+
+function windowLine(win: AccountWindow & { reset_description?: string | null }): Line {
+  const reset = win.reset_description ?? (win.resets_in_s === null ? "" : win.resets_in_s <= 0 ? "reset passed" : `resets in ${ago(win.resets_in_s)}`);
+  return [[`  ${clean(win.window).padEnd(10)} `, styles.text], [`${num(win.used_percent, 0)}% used`, usedStyle(win.used_percent)], [`  ${clean(reset)}`, styles.dim]];
 }
 
 const hhmm = (at: string | null, now: Date) => {
@@ -731,21 +768,23 @@ function detailLines(s: ViewState, item: ListItem | undefined, w: number): Line[
       return lines;
     }
     case "accounts": {
-      const accts = s.data.accounts?.accounts ?? [];
-      if (accts.length === 0) return [H("ACCOUNTS"), L("no account data: caut/caam are not configured or have not run", styles.dim)];
+      if (!s.data.accounts || (s.data.accounts.accounts.length === 0 && s.data.accounts.profiles.length === 0)) return [H("ACCOUNTS"), L("no account data: caut/caam are not configured or have not run", styles.dim)];
       const a = item?.account;
+      const p = item?.profile;
       const lines: Line[] = [];
       if (a) {
-        lines.push([[`${clean(a.provider)}/${clean(a.account ?? "-")} `, providerStyle(a.provider)], [`on ${clean(a.machine_id)}`, styles.dim], ...ageBadge(a.staleness_s, s.staleAfterSeconds)]);
+        lines.push([[`${clean(a.provider)}/${clean(a.account ?? "-")} `, providerStyle(a.provider)], [`on ${clean(a.machine_id)} (caut)`, styles.dim], ...ageBadge(a.staleness_s, s.staleAfterSeconds)]);
         if (a.auth_warning) lines.push(L(clean(a.auth_warning), styles.warning));
-        lines.push(H("WINDOWS"));
-        for (const win of a.windows) {
-          const used = (win as { used_percent?: number | null }).used_percent ?? null;
-          lines.push([[`  ${clean((win as { window?: string }).window ?? (win as { name?: string }).name ?? "window").padEnd(10)} `, styles.text], [`${num(used, 0)}% used`, used !== null && used >= 85 ? styles.critical : styles.healthy], [`  ${clean(win.reset_description ?? "")}`, styles.dim]]);
-        }
+        lines.push(H("WINDOWS"), ...a.windows.map(windowLine));
+      } else if (p) {
+        lines.push([[`${clean(p.provider)}/${clean(p.profile)} `, providerStyle(p.provider)], [`on ${clean(p.machine_id)} (caam${p.active ? ", active" : ""})`, styles.dim], ...ageBadge(p.staleness_s, s.staleAfterSeconds)]);
+        if (p.error) lines.push(L(clean(p.error), styles.critical));
+        const extra = [p.plan_type && `plan ${p.plan_type}`, p.credits_balance !== null && `credits ${num(p.credits_balance)}`, p.estimated_depletion && `runs out ${p.estimated_depletion.replace("T", " ").slice(0, 16)}`].filter(Boolean).join(" · ");
+        if (extra) lines.push(L(`  ${clean(extra)}`, styles.dim));
+        lines.push(H("WINDOWS"), ...p.windows.map(windowLine));
       }
-      const next = accts.filter((x) => !x.stale && (!a || x.provider === a.provider)).sort((x, y) => (x.max_used_percent ?? 101) - (y.max_used_percent ?? 101))[0];
-      lines.push(H("USE NEXT"), next ? [[`  ${clean(next.provider)}/${clean(next.account ?? "-")} on ${clean(next.machine_id)} `, providerStyle(next.provider)], [`${num(next.max_used_percent, 0)}% used`, styles.dim]] : L("  no fresh account to recommend", styles.dim));
+      const provider = a?.provider ?? p?.provider;
+      if (provider) lines.push(H(`USE NEXT (${clean(provider)})`), ...useNext(s, provider, item?.key));
       return lines;
     }
     case "oracle":

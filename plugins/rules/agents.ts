@@ -268,7 +268,8 @@ export const accountWindowsLatest = defineSource({
         SELECT machine_id, collected_at, 'caam' AS tool, provider, profile AS account, window_name, utilization_pct AS used_pct, window_minutes, resets_at
         FROM account_limits_snapshot
         WHERE collected_at > ${since}::TIMESTAMP AND collected_at <= ${at}::TIMESTAMP AND utilization_pct IS NOT NULL)
-      SELECT machine_id, collected_at, tool, provider, account, window_name, round(used_pct, 2) AS used_pct, window_minutes, resets_at
+      SELECT machine_id, collected_at, tool, provider, account, window_name, round(used_pct, 2) AS used_pct, window_minutes,
+        coalesce(' (' || window_minutes || ' min)', '') AS window_length, resets_at
       FROM r
       WHERE resets_at IS NULL OR resets_at > ${at}::TIMESTAMP
       QUALIFY row_number() OVER (PARTITION BY provider, account, window_name ORDER BY collected_at DESC, tool, machine_id) = 1`;
@@ -284,7 +285,7 @@ export const accountUsageHigh = defineRule({
   when: gte("used_pct", threshold("max_used_pct", 85)),
   labels: ["provider", "account", "window_name"],
   value: "used_pct",
-  message: "{provider} account {account}: {used_pct} % of its {window_name} window ({window_minutes} min) used, resets {resets_at} (from {tool} on {machine_id})",
+  message: "{provider} account {account}: {used_pct} % of its {window_name} window{window_length} used, resets {resets_at} (from {tool} on {machine_id})",
   actions: [
     { title: "See every account's windows and burn rate", command: "vc robot accounts" },
     { title: "Ask caam for the limits and the best profile to switch to", command: "caam limits --format json" },

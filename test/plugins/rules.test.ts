@@ -710,6 +710,8 @@ describe("account_usage_high", () => {
     ]);
     await store.insert("account_limits_snapshot", [
       { machine_id: "b", collected_at: ago(1), provider: "claude", profile: "work", window_name: "secondary", utilization: 0.912, utilization_pct: 91.2, window_minutes: 10080, resets_at: at(3000) },
+      // caam gives no length for some windows: the message leaves it out rather than saying "null".
+      { machine_id: "b", collected_at: ago(1), provider: "claude", profile: "work", window_name: "tertiary", utilization: 0.9, utilization_pct: 90, window_minutes: null, resets_at: at(3000) },
     ]);
     expect(await briefs(accountUsageHigh)).toEqual([
       {
@@ -720,9 +722,13 @@ describe("account_usage_high", () => {
         labels: { provider: "claude", account: "work", window_name: "secondary" }, value: 91.2, expected: "used_pct >= 85", received: "used_pct = 91.2",
         message: `claude account work: 91.2 % of its secondary window (10080 min) used, resets ${at(3000)} (from caam on b)`,
       },
+      {
+        labels: { provider: "claude", account: "work", window_name: "tertiary" }, value: 90, expected: "used_pct >= 85", received: "used_pct = 90",
+        message: `claude account work: 90 % of its tertiary window used, resets ${at(3000)} (from caam on b)`,
+      },
     ]);
     const f = await findings(accountUsageHigh);
-    expect(f.map((x) => x.machine_id).sort()).toEqual(["a", "b"]);
+    expect(f.map((x) => x.machine_id).sort()).toEqual(["a", "b", "b"]);
     expect(f[0]!.actions.map((a) => a.command)).toEqual(["vc robot accounts", "caam limits --format json", "caam recommend"]);
   });
 });

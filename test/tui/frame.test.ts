@@ -44,7 +44,8 @@ const expected: Partial<Record<ScreenId, RegExp[]>> = {
   machine: [/node-07/, /cpu  [▁▂▃▄▅▆▇█]/, /load [▁▂▃▄▅▆▇█]/, /mem  [▁▂▃▄▅▆▇█]/, /disk [▁▂▃▄▅▆▇█]/, /FILESYSTEMS/, /\/data +97%/, /TOP PROCESSES/, /RCH/, /AGENTS/],
   repos: [/REPOS \(3\)/, /clean-repo/, /dirty/],
   // node-03's accounts come from the real caut/caam outputs.
-  accounts: [/ACCOUNTS \(2\)/, /claude\/jeff@flywheel\.dev 91%/, /codex\/ops@flywheel\.dev 41%/, /WINDOWS/, /primary +87% used/, /USE NEXT/],
+  // Move work to the claude profile with the most headroom: caam's alt at 31 %.
+  accounts: [/ACCOUNTS \(caut\) \(2\)/, /claude\/jeff@flywheel\.dev 91%/, /codex\/ops@flywheel\.dev 41%/, /PROFILES \(caam\) \(6\)/, /▶ claude\/work 91% active/, /claude\/old-contractor error/, /WINDOWS/, /primary +87% used/, /USE NEXT \(claude\)/, /claude\/alt 31% used/, /\$ caam activate claude alt/],
   agents: [/AGENTS \(ntm\)/, /12 agents in 3 sessions, 1 attached degraded/, /SESSIONS \(3\)/, /frankentui +4 agents warning: agent idle/, /MAIL: 0 urgent unread, 6 awaiting ack/, /! \[vc-7ab\] Blocked/, /FILE RESERVATIONS: 3 active/, /SilverFox/],
   events: [/ALERTS \(4\)/, /DCG DENIES \(3\)/, /node-03 deny core\.git/, /PT FINDINGS \(4\)/, /KILL pid 41882/, /MAIL \(6\)/],
   beads: [/BEADS/, /NEXT PICKS/],
@@ -261,6 +262,18 @@ describe("keys", () => {
     expect(cleared.search).toBe("");
     expect(cleared.data.sessions).toBeUndefined();
     expect(listItems(cleared).length).toBe(24);
+  });
+
+  it("recommends where to move work on the accounts screen, or says every account is near its limit", async () => {
+    const s = await loadedState(vc, "accounts", SIZES[1]!);
+    const main = listItems(s).findIndex((i) => i.profile?.profile === "main");
+    let t = check({ ...s, selected: { accounts: main } }).join("\n");
+    expect(t).toMatch(/codex\/main on node-03 \(caam\)/);
+    expect(t).toMatch(/USE NEXT \(codex\)\s*\n.*codex\/(ops@flywheel\.dev|team) 41% used/);
+    const a = s.data.accounts!;
+    const full = { ...s, data: { ...s.data, accounts: { ...a, accounts: a.accounts.map((x) => ({ ...x, max_used_percent: 90 })), profiles: a.profiles.map((x) => ({ ...x, max_used_percent: 95 })) } } };
+    t = check(full).join("\n");
+    expect(t).toContain("every claude account is near its limit (the least used: alt at 95%)");
   });
 
   it("asks for ack and silence only on an alert, and quits on q and Ctrl-C", async () => {
