@@ -21,6 +21,8 @@ export interface EventView {
   text?: string;
   /** A command a person may run next. */
   command?: string;
+  /** An alert's suggested actions, in its rule's order. */
+  actions?: { title: string; command?: string }[];
   alert?: AlertView;
 }
 
@@ -110,7 +112,7 @@ export function alertEvent(a: AlertView): EventView {
       ["silenced", a.silenced_by],
     ],
     text: a.message ?? undefined,
-    command: a.actions[0]?.command,
+    actions: a.actions,
     alert: a,
   };
 }

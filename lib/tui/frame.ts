@@ -191,7 +191,8 @@ function alertItems(s: ViewState): ListItem[] {
         [a.acked ? "✓" : a.silenced_by ? "~" : "●", a.acked || a.silenced_by ? styles.dim : severityStyle(a.severity)],
         [` ${clean(a.severity).slice(0, 4).padEnd(4)} `, severityStyle(a.severity)],
         [`${clean(a.machine_id ?? "fleet")} `, styles.text],
-        [clean(a.title ?? a.rule), styles.dim],
+        // The message tells one alert from another (six "Account near its limit" titles do not).
+        [clean(a.message || a.title || a.rule), styles.dim],
       ],
     }));
 }
@@ -324,7 +325,7 @@ function eventItem(e: EventView, s: ViewState, showMachine: boolean): ListItem {
       [e.alert?.acked ? "✓" : e.alert?.silenced_by ? "~" : "●", e.alert?.acked || e.alert?.silenced_by ? styles.dim : severityStyle(e.severity)],
       [` ${hhmm(e.at, s.now)} `, styles.dim],
       [showMachine && e.machineId ? `${clean(e.machineId)} ` : "", styles.text],
-      [clean(e.title), styles.text],
+      [clean(e.alert?.message || e.title), styles.text],
     ],
   };
 }
@@ -694,6 +695,10 @@ function eventLines(e: EventView, s: ViewState, w: number, full: boolean): Line[
     } else lines.push([[`  ${k.padEnd(kw)}`, styles.dim], [value, styles.text]]);
   }
   if (e.text) lines.push(H(e.kind === "session" ? "CONTENT" : "MESSAGE"), ...(full ? paragraph(e.text, w) : paragraph(e.text, w).slice(0, 4)));
+  for (const act of (e.actions ?? []).slice(0, full ? 8 : 2)) {
+    lines.push([["→ ", styles.title], [clean(act.title), styles.text]]);
+    if (act.command) lines.push(...(full ? paragraph(`$ ${act.command}`, w) : [L(`  $ ${clean(act.command)}`, styles.dim)]));
+  }
   if (e.command) {
     // The whole command on the event level (a person copies it), one line in the side pane.
     if (full && e.command.length + 4 > w) lines.push(L("→ run:", styles.title), ...paragraph(`$ ${e.command}`, w));
@@ -808,7 +813,7 @@ const HINTS: [string, string][] = [
 
 export const HELP: readonly [string, string][] = [
   ["?", "this help (any key closes)"],
-  ["/", "search: vc facts as you type, Enter asks cass too"],
+  ["/", "search facts as you type; Enter asks cass"],
   ["f", "filter: machine:ID repo:R provider:P window:6h"],
   ["r", "refresh now (a poll cycle when in-process)"],
   ["Enter", "drill: machine → repos → repo → event"],
@@ -816,7 +821,7 @@ export const HELP: readonly [string, string][] = [
   ["↑ ↓ PgUp PgDn", "move in the list (scroll an event)"],
   ["Tab", "next screen"],
   ["1-9 F1-F9", "jump to a screen"],
-  ["a g m b e o G", "accounts repos mail beads events oracle guardian"],
+  ["a g m b e o G", "acct repos mail beads events oracle guardian"],
   ["x", "ack the selected alert (any list, event)"],
   ["s", "silence the selected alert for 1h"],
   ["q  Ctrl-C", "quit"],

@@ -264,6 +264,25 @@ describe("keys", () => {
     expect(listItems(cleared).length).toBe(24);
   });
 
+  it("narrows the Events screen to a time window and a machine from the filter bar", async () => {
+    let s = await loadedState(vc, "events", SIZES[1]!);
+    expect(frameText(frame(s)).join("\n")).toContain("DCG DENIES (3)");
+    s = reduce(s, "f").state;
+    for (const k of "window:15m") s = reduce(s, k).state;
+    s = reduce(s, "ENTER").state;
+    s = { ...s, data: await loadScreen(vc, s) };
+    let t = check(s).join("\n");
+    expect(s.filter).toEqual({ windowHours: 0.25 });
+    expect(t).toContain("DCG DENIES (1)"); // 15:05 only; 14:56 and 14:48 are older than 15 minutes
+    expect(t).toContain("filter window:0.25h");
+    s = { ...s, filter: { machine: "node-07" } };
+    s = { ...s, data: await loadScreen(vc, s) };
+    t = check(s).join("\n");
+    expect(t).not.toContain("DCG DENIES");
+    expect(t).toContain("MAIL (1)");
+    expect(t).toContain("BlueFox");
+  });
+
   it("recommends where to move work on the accounts screen, or says every account is near its limit", async () => {
     const s = await loadedState(vc, "accounts", SIZES[1]!);
     const main = listItems(s).findIndex((i) => i.profile?.profile === "main");

@@ -157,7 +157,7 @@ describe.skipIf(!hasTmux)("vc tui in tmux", () => {
     expect(t).toContain("DCG DENIES (1)");
     expect(t).toMatch(/deny core\.git:reset-hard/);
     keys(s, "Enter");
-    t = await waitFor(s, has("Esc back"), "the event level");
+    t = await waitFor(s, has("↑↓ scroll"), "the event level");
     expect(t).toMatch(/● HIGH deny core\.git:reset-hard: git reset --hard HEAD/);
     expect(t).toMatch(/cwd +\/data\/projects\/vibe_cockpit/);
     for (const l of t.split("\n")) expect(l.length).toBeLessThanOrEqual(80);
@@ -216,7 +216,7 @@ describe.skipIf(!hasTmux)("vc tui in tmux", () => {
     let t = await waitFor(s, (x) => x.includes("SESSIONS (cass) (3)") && x.includes("cass: 3 hits"), "the cass hits in the list");
     expect(readFileSync(join(d, "calls"), "utf8").trim()).toBe("search flock --json --limit 20");
     keys(s, "Enter");
-    t = await waitFor(s, has("CONTENT"), "the hit opened as an event");
+    t = await waitFor(s, (x) => x.includes("CONTENT") && x.includes("↑↓ scroll"), "the hit opened as an event");
     expect(t).toContain("Fix rch worker lock contention");
     expect(t).toContain("I traced the stall: the second build waits on the flock held by the first worker;");
     expect(t).toMatch(/\$ cass view \/home\/ubuntu\/\.claude\/projects\/-data-projects-remote-compilation-helper\/3f1c2a9e-5b7d-4e21-9c0a/);
@@ -340,7 +340,7 @@ describe.skipIf(!hasTmux)("vc tui in tmux", () => {
     keys(s, "Down");
     keys(s, "Down");
     keys(s, "Enter");
-    await waitFor(s, (x) => x.includes("Esc back") && x.includes("rule2:2"), "the alert's event level");
+    await waitFor(s, (x) => x.includes("↑↓ scroll") && x.includes("rule2:2"), "the alert's event level");
     keys(s, "x");
     await waitFor(s, has("acked rule2:2"), "the ack");
     keys(s, "Escape");
