@@ -123,7 +123,8 @@ export function alertEvent(a: AlertView): EventView {
  */
 export async function loadEvents(api: Query, o: { now: Date; hours: number; machine?: string }): Promise<EventView[]> {
   const from = new Date(o.now.getTime() - o.hours * 3_600_000);
-  const on = o.machine ? ` AND machine_id = ${q(o.machine)}` : "";
+  // The filter bar matches machines by substring, as the lists do.
+  const on = o.machine ? ` AND contains(lower(machine_id), ${q(o.machine.toLowerCase())})` : "";
   const [dcg, pt, rano, mail] = await Promise.all([
     rows(api, `${DCG} WHERE decision IN ('deny', 'warn') AND ts > ${ts(from)} AND ts <= ${ts(o.now)}${on} ORDER BY ts DESC LIMIT 100`),
     rows(

@@ -58,7 +58,8 @@ export function searchHits(raw: unknown): SearchHit[] {
 
 /** Runs `cass search` on the machine and reads its hits, or throws what went wrong in words. */
 export async function cassSearch(ctx: SearchContext, query: string): Promise<SearchHit[]> {
-  const argv = ["cass", "search", query, "--json", "--limit", String(ctx.limit)];
+  // Flags first and the query after "--": a query such as "-rf" is words to find, not an option.
+  const argv = ["cass", "search", "--json", "--limit", String(ctx.limit), "--", query];
   // A local spawn throws when the command is missing; a remote shell exits 127.
   const r = await ctx.exec.run(argv, { timeoutMs: ctx.timeoutMs, signal: ctx.signal, maxBytes: 8 * 1024 * 1024 }).catch((err: unknown) => {
     if (/not found/i.test(String(err))) return { exitCode: 127 } as const;

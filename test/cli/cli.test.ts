@@ -129,7 +129,7 @@ describe("vc robot search", () => {
       ["Add TUI pane for caut usage", localId],
     ]);
     expect(out.warnings).toEqual([]);
-    expect(readFileSync(join(d, "calls"), "utf8").trim()).toBe("search flock --json --limit 2");
+    expect(readFileSync(join(d, "calls"), "utf8").trim()).toBe("search --json --limit 2 -- flock");
     for (const [args, text] of [
       [["robot", "search", " "], "query: empty"],
       [["robot", "search", "x", "--limit", "abc"], '--limit: "abc" is not a whole number'],

@@ -40,11 +40,14 @@ describe("cass search", () => {
     expect(() => searchHits({ results: [] })).toThrow(/cass search --json/);
   });
 
-  it("runs cass search on the machine with the query as one argument", async () => {
-    const m = fake({ tools: { cass: { "search flock; rm -rf / --json --limit 5": found } } });
+  it("runs cass search on the machine with the query as one argument, after --", async () => {
+    const m = fake({ tools: { cass: { "search --json --limit 5 -- flock; rm -rf /": found } } });
     const hits = await cassSearch(ctx(m, 5), "flock; rm -rf /");
     expect(hits.length).toBe(3);
-    expect(m.calls("cass")).toEqual(["search flock; rm -rf / --json --limit 5"]);
+    expect(m.calls("cass")).toEqual(["search --json --limit 5 -- flock; rm -rf /"]);
+    // A query that looks like an option is still the query.
+    const dash = fake({ tools: { cass: { "search --json --limit 5 -- --help": found } } });
+    expect((await cassSearch(ctx(dash, 5), "--help")).length).toBe(3);
   });
 
   it("says what to do when cass has no index, is missing, or prints junk", async () => {
@@ -76,7 +79,7 @@ describe("cass search", () => {
     // One machine only, and a limit.
     const only = await vc.search("flock", { machines: ["a"], limit: 2 });
     expect(only.machines).toEqual(["a"]);
-    expect(a.calls("cass").at(-1)).toBe("search flock --json --limit 2");
+    expect(a.calls("cass").at(-1)).toBe("search --json --limit 2 -- flock");
     expect(only.hits.length).toBe(2);
     // Bad input names the field.
     for (const [q, o, code, text] of [

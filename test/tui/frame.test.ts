@@ -275,6 +275,9 @@ describe("keys", () => {
     expect(s.filter).toEqual({ windowHours: 0.25 });
     expect(t).toContain("DCG DENIES (1)"); // 15:05 only; 14:56 and 14:48 are older than 15 minutes
     expect(t).toContain("filter window:0.25h");
+    s = { ...s, filter: { machine: "NODE-0" } };
+    s = { ...s, data: await loadScreen(vc, s) };
+    expect(check(s).join("\n")).toContain("DCG DENIES (3)"); // node-03 matches "node-0" as in every list
     s = { ...s, filter: { machine: "node-07" } };
     s = { ...s, data: await loadScreen(vc, s) };
     t = check(s).join("\n");

@@ -214,7 +214,7 @@ describe.skipIf(!hasTmux)("vc tui in tmux", () => {
     typed(s, "flock");
     keys(s, "Enter");
     let t = await waitFor(s, (x) => x.includes("SESSIONS (cass) (3)") && x.includes("cass: 3 hits"), "the cass hits in the list");
-    expect(readFileSync(join(d, "calls"), "utf8").trim()).toBe("search flock --json --limit 20");
+    expect(readFileSync(join(d, "calls"), "utf8").trim()).toBe("search --json --limit 20 -- flock");
     keys(s, "Enter");
     t = await waitFor(s, (x) => x.includes("CONTENT") && x.includes("↑↓ scroll"), "the hit opened as an event");
     expect(t).toContain("Fix rch worker lock contention");
