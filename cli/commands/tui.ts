@@ -7,7 +7,7 @@ import { guard, openApiFromArgs, storeArgs } from "../_common.ts";
 export default defineCommand({
   meta: {
     name: "tui",
-    description: "The terminal cockpit: fleet health, alerts, machines, repos, accounts. Attaches to `vc up` when it runs, else polls in-process. ? for keys, q to quit.",
+    description: "The terminal cockpit: health, alerts, machines, repos, accounts, agents & mail, events, beads; Enter drills machine → repos → repo → event, / searches (cass for content). Attaches to `vc up` when it runs, else polls in-process. ? for keys, q to quit.",
   },
   args: {
     ...storeArgs,
