@@ -296,7 +296,7 @@ function useNext(s: ViewState, provider: string, not: string | undefined): Line[
   if (best.used! >= 85) return [L(`  every ${clean(provider)} account is near its limit (the least used: ${clean(best.name)} at ${num(best.used, 0)}%)`, styles.critical)];
   return [
     [[`  ${clean(provider)}/${clean(best.name)} `, providerStyle(provider)], [`${num(best.used, 0)}% used`, usedStyle(best.used)], [` · ${best.how} on ${clean(best.machine)}`, styles.dim]],
-    ...(best.command ? [[["  $ ", styles.title], [best.command, styles.text]] as Line] : []),
+    ...(best.command ? [[["  $ ", styles.title], [clean(best.command), styles.text]] as Line] : []),
   ];
 }
 
@@ -691,8 +691,8 @@ function eventLines(e: EventView, s: ViewState, w: number, full: boolean): Line[
     if (text === null) continue;
     const value = clean(text);
     if (full && value.length > w - kw - 2) {
-      lines.push(L(`  ${k}:`, styles.dim), ...paragraph(value, w, styles.text, "    "));
-    } else lines.push([[`  ${k.padEnd(kw)}`, styles.dim], [value, styles.text]]);
+      lines.push(L(`  ${clean(k)}:`, styles.dim), ...paragraph(value, w, styles.text, "    "));
+    } else lines.push([[`  ${clean(k).padEnd(kw)}`, styles.dim], [value, styles.text]]);
   }
   if (e.text) lines.push(H(e.kind === "session" ? "CONTENT" : "MESSAGE"), ...(full ? paragraph(e.text, w) : paragraph(e.text, w).slice(0, 4)));
   for (const act of (e.actions ?? []).slice(0, full ? 8 : 2)) {
