@@ -25,6 +25,7 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
+const END_MS = Date.parse("2026-08-20T15:00:00Z");
 const SIZES = [
   { width: 80, height: 24 },
   { width: 160, height: 48 },
@@ -296,6 +297,26 @@ describe("keys", () => {
     const full = { ...s, data: { ...s.data, accounts: { ...a, accounts: a.accounts.map((x) => ({ ...x, max_used_percent: 90 })), profiles: a.profiles.map((x) => ({ ...x, max_used_percent: 95 })) } } };
     t = check(full).join("\n");
     expect(t).toContain("every claude account is near its limit (the least used: alt at 95%)");
+  });
+
+  it("strips escapes from cass content, dcg commands and caam profile names on every level", async () => {
+    const { PLANT } = await import("./_fixture.ts");
+    const { searchHits } = await import("../../plugins/cass/search.ts");
+    const hit = { title: `t${PLANT}`, snippet: `s${PLANT}`, content: `c${PLANT} `.repeat(40), source_path: `/p${PLANT}.jsonl`, line_number: 3, agent: `a${PLANT}`, workspace: `/w${PLANT}`, score: 1, created_at: END_MS };
+    const found = { query: "q", machines: ["node-03"], hits: searchHits({ hits: [hit] }).map((h) => ({ ...h, machine_id: "node-03", collector: "cass" })), errors: [{ machine_id: "node-05", collector: "cass", error: `e${PLANT}` }] };
+    let s = await loadedState(vc, "overview", SIZES[0]!);
+    s = { ...s, search: "q", data: { ...s.data, sessions: { query: "q", pending: false, events: sessionEvents(found), errors: [`node-05: e${PLANT}`] } } };
+    const acc = await loadedState(vc, "accounts", SIZES[0]!);
+    const evil = { ...acc, data: { ...acc.data, accounts: { ...acc.data.accounts!, profiles: acc.data.accounts!.profiles.map((p) => ({ ...p, profile: `${p.profile}${PLANT}`, active: false })) } }, selected: { accounts: 0 } };
+    for (const st of [s, reduce(s, "ENTER").state, evil]) {
+      for (const size of SIZES) {
+        const f = frame({ ...st, ...size });
+        const text = frameText(f).join("\n");
+        expect(text).toContain("EVIL");
+        expect(text).not.toContain("\x1b");
+        expect(frameAnsi(f, null).out).not.toContain("\x1b]0;pwned");
+      }
+    }
   });
 
   it("asks for ack and silence only on an alert, and quits on q and Ctrl-C", async () => {
