@@ -5,7 +5,7 @@
 import type { Cockpit } from "../cockpit.ts";
 import type { RemoteCockpit } from "../serve/client.ts";
 import { emptyData, focusMachine, formatFilter, frame, listItems, parseFilter, repoKey, screens, selectedAlert, selectedItem, type Crumb, type MachineDetail, type ScreenId, type TuiData, type ViewState } from "./frame.ts";
-import { loadEvents, loadRepoEvents, sessionEvents } from "./events.ts";
+import { loadEvents, loadRepoEvents, q, sessionEvents, ts } from "./events.ts";
 import { loadTerminal, openScreen, type TermLike } from "./render.ts";
 import type { AlertView } from "../alerts/ops.ts";
 
@@ -157,8 +157,6 @@ export function reduce(s: ViewState, key: string): { state: ViewState; action?: 
 
 type Api = Cockpit | RemoteCockpit;
 
-const q = (s: string) => `'${s.replace(/'/g, "''")}'`;
-const ts = (d: Date) => `TIMESTAMP ${q(d.toISOString().replace("T", " ").replace("Z", ""))}`;
 
 /** Reads the fleet views (health, triage, alerts) into `data`. */
 export async function loadCore(api: Api, data: TuiData): Promise<TuiData> {
@@ -364,7 +362,8 @@ export async function runTui(o: RunTuiOptions): Promise<number> {
       case "search": {
         state = { ...state, data: { ...state.data, sessions: { query: action.query, pending: true, events: [], errors: [] } } };
         draw();
-        const machines = state.filter.machine && (await o.api.machines()).some((m) => m.id === state.filter.machine) ? [state.filter.machine] : undefined;
+        // A filter naming one machine exactly narrows the search to it; a partial name filters the hits.
+        const machines = state.filter.machine && state.data.health?.machines.some((m) => m.id === state.filter.machine) ? [state.filter.machine] : undefined;
         const r = await o.api.search(action.query, { machines, limit: 20 }).catch((err: unknown) => ({ hits: [], errors: [{ machine_id: "vc", collector: "search", error: err instanceof Error ? err.message : String(err) }], query: action.query, machines: [] }));
         // A newer search (or Esc) wins over this answer.
         if (state.data.sessions?.query !== action.query) return;

@@ -41,8 +41,9 @@ export const EVENT_GROUPS: Record<EventView["kind"], string> = {
 
 type Query = { query(sql: string): Promise<{ rows: Record<string, unknown>[] }> };
 
-const q = (s: string) => `'${s.replace(/'/g, "''")}'`;
-const ts = (d: Date) => `TIMESTAMP ${q(d.toISOString().replace("T", " ").replace("Z", ""))}`;
+/** A SQL string literal, and a TIMESTAMP literal (the cockpit's query takes text, not parameters). */
+export const q = (s: string) => `'${s.replace(/'/g, "''")}'`;
+export const ts = (d: Date) => `TIMESTAMP ${q(d.toISOString().replace("T", " ").replace("Z", ""))}`;
 const iso = (v: unknown) => (v === null || v === undefined ? null : typeof v === "string" ? (v.endsWith("Z") || v.includes("+") ? v : `${v.replace(" ", "T")}Z`) : v instanceof Date ? v.toISOString() : String(v));
 const str = (v: unknown) => (v === null || v === undefined ? "" : String(v));
 /** A table a collector has not created yet reads as no rows. */
