@@ -45,6 +45,10 @@ export async function searchContent(o: { config: VcConfig; executorFor: Executor
     result.errors.push({ machine_id: "-", collector: "-", error: "no configured collector can search content (add cass() to vc.config.ts)" });
     return result;
   }
+  if (jobs.length === 0) {
+    result.errors.push({ machine_id: "-", collector: "-", error: `no searching collector (${searchers.map((c) => c.name).join(", ")}) runs on ${o.machines?.join(", ") ?? "any machine"}` });
+    return result;
+  }
   const answers = await mapPool(jobs, 8, async ({ m, c }) => {
     const signal = o.signal ? AbortSignal.any([o.signal, AbortSignal.timeout(timeoutMs)]) : AbortSignal.timeout(timeoutMs);
     const info = machineInfo(m);

@@ -66,7 +66,10 @@ describe("cass search", () => {
     const b = fake({ id: "b", tools: { cass: { "search*": { stderr: missing, exit: 3 } } } });
     const byId: Record<string, FakeMachine> = { a, b };
     const dir = tempDir("vc-search-");
-    const config = await resolveConfig({ db: join(dir, "vc.duckdb"), machines: [{ id: "a", ssh: "local" }, { id: "b", ssh: "local" }], collectors: [cass()] }, { source: "test" });
+    const config = await resolveConfig(
+      { db: join(dir, "vc.duckdb"), machines: [{ id: "a", ssh: "local" }, { id: "b", ssh: "local" }, { id: "quiet", ssh: "local", collectors: [] }], collectors: [cass()] },
+      { source: "test" },
+    );
     await using vc = await openCockpit({ config, clock: createFixedClock("2026-08-20T21:00:00Z"), executorFor: (m) => byId[m.id]!.exec });
     const r = await vc.search("flock");
     expect(r.machines).toEqual(["a", "b"]);
@@ -81,6 +84,9 @@ describe("cass search", () => {
     expect(only.machines).toEqual(["a"]);
     expect(a.calls("cass").at(-1)).toBe("search --json --limit 2 -- flock");
     expect(only.hits.length).toBe(2);
+    // A machine that runs no searching collector is said, not silently empty.
+    const none = await vc.search("flock", { machines: ["quiet"] });
+    expect(none).toEqual({ query: "flock", hits: [], machines: [], errors: [{ machine_id: "-", collector: "-", error: "no searching collector (cass) runs on quiet" }] });
     // Bad input names the field.
     for (const [q, o, code, text] of [
       ["", {}, "invalid_input", "query: empty"],
