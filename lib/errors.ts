@@ -19,6 +19,14 @@ export type VcErrorCode =
   /** Thrown inside a collector (e.g. by an executor) when it cannot run on this machine: the run is skipped, not failed. */
   | "collector_skipped"
   | "invalid_input"
+  /** A flag or argument of a command has a bad value (the message names the flag and the accepted form). */
+  | "invalid_argument"
+  /** A command line that does not parse: an unknown flag or subcommand, a missing argument (exit 2). */
+  | "usage"
+  /** A request too large to take (the socket answers 413). */
+  | "payload_too_large"
+  /** Too many requests at once (the socket answers 503). */
+  | "busy"
   | "not_found";
 
 export interface VcErrorOptions {
