@@ -62,7 +62,7 @@ export function afsc(options: AfscOptions = {}) {
     name: "afsc",
     version: "1.0.0",
     schemaVersion: 1,
-    description: "automated_flywheel_setup_checker results files and status --format json: setup runs and installer results",
+    description: "automated_flywheel_setup_checker results files (~/.local/share/afsc/results) and status --format json: setup runs and installer results",
     ...(options.intervalSeconds ? { intervalSeconds: options.intervalSeconds } : {}),
     async collect(ctx) {
       const dir = ctx.path("results_dir", AFSC_RESULTS_DIR);

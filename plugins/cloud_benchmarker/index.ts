@@ -88,7 +88,7 @@ export function cloudBenchmarker(options: CloudBenchmarkerOptions = {}) {
     name: "cloud_benchmarker",
     version: "1.0.0",
     schemaVersion: 1,
-    description: "cloud_benchmarker GET /data/raw/ and /data/overall/: VPS benchmark subscores and overall scores",
+    description: "cloud_benchmarker web API (http://127.0.0.1:9999) GET /data/raw/ and /data/overall/: VPS benchmark subscores and overall scores",
     ...(options.intervalSeconds ? { intervalSeconds: options.intervalSeconds } : {}),
     async collect(ctx) {
       const baseUrl = ctx.path("url", options.url ?? CLOUD_BENCHMARKER_URL).replace(/\/+$/, "");

@@ -167,7 +167,7 @@ export function dcg() {
     name: "dcg",
     version: "1.0.0",
     schemaVersion: 1,
-    description: "dcg decisions from its history database and JSON decision log",
+    description: "dcg decisions from its history database (~/.config/dcg/history.db) and the JSON decision log its ~/.config/dcg/config.toml names",
     // `vc watch` collects dcg as soon as its history database or decision log changes.
     async watchPaths(ctx) {
       const conf = await readConfig(ctx, ctx.path("config", DEFAULT_CONFIG));
