@@ -1,6 +1,7 @@
 import { newId } from "./_id.ts";
 import { sql } from "./store/sql.ts";
 import type { StoreTx } from "./store/store.ts";
+import { jsonText } from "./store/_values.ts";
 
 /** One line of the audit log (plan §9.4): who did what, where, when, with what result. */
 export interface AuditEvent {
@@ -19,11 +20,14 @@ export interface AuditEvent {
   details?: unknown;
 }
 
-/** Appends an event to `audit_events` inside the caller's transaction; returns its id. */
+/**
+ * Appends an event to `audit_events` inside the caller's transaction; returns its id. Details that
+ * are not valid JSON for DuckDB (lone surrogates, nesting too deep) are repaired, never refused.
+ */
 export async function recordAudit(tx: Pick<StoreTx, "run">, e: AuditEvent): Promise<string> {
   const id = newId();
   await tx.run(sql`INSERT INTO audit_events(event_id, ts, event_type, actor, machine_id, action, result, duration_ms, rows_inserted, bytes_read, warnings_count, error, details_json)
     VALUES (${id}, ${e.ts.toISOString()}::TIMESTAMP, ${e.eventType}, ${e.actor}, ${e.machineId ?? null}, ${e.action ?? null}, ${e.result ?? null}, ${e.durationMs ?? null},
-            ${e.rowsInserted ?? null}, ${e.bytesRead ?? null}, ${e.warningsCount ?? null}, ${e.error ?? null}, ${e.details === undefined ? null : JSON.stringify(e.details)})`);
+            ${e.rowsInserted ?? null}, ${e.bytesRead ?? null}, ${e.warningsCount ?? null}, ${e.error ?? null}, ${e.details === undefined ? null : (jsonText(e.details) ?? null)})`);
   return id;
 }

@@ -5,6 +5,7 @@ import { VcError, errorMessage } from "../errors.ts";
 import type { Executor, RunOptions } from "../exec/types.ts";
 import { sql } from "../store/sql.ts";
 import type { Store, StoreTx } from "../store/store.ts";
+import { jsonText, preview, sanitizeRows, type ColumnInfo } from "../store/_values.ts";
 import type { CollectContext, CollectResult, Collector, CollectorLimits, MachineInfo, ToolInfo } from "./define.ts";
 
 
@@ -44,14 +45,42 @@ function stamp(row: Record<string, unknown>, columns: ReadonlySet<string>, fill:
   return out;
 }
 
+/** The longest warning or error text a run record keeps (a parser may quote megabytes of input). */
+const MAX_TEXT = 2000;
+const clip = (s: string) => (s.length > MAX_TEXT ? `${s.slice(0, MAX_TEXT)}…` : s);
+
 /**
  * Runs one collector on one machine within its limits, then commits its rows, cursor(s) and run
- * record in one transaction. Never throws for the collector's faults: they become a failed record.
+ * record in one transaction. Never throws: the collector's faults, a bad row and even a store that
+ * refuses the run record become a failed record (or a warning), never an exception.
  */
 export async function runCollector(o: RunCollectorOptions): Promise<RunRecord> {
-  const { store, clock, collector, machine, limits } = o;
-  const now = clock.now();
   const t0 = performance.now();
+  let now: Date;
+  try {
+    now = o.clock.now();
+    return await runGuarded(o, now, t0);
+  } catch (err) {
+    now ??= new Date();
+    const rec: RunRecord = {
+      machine: String(o.machine?.id),
+      collector: String(o.collector?.name),
+      result: "failed",
+      startedAt: now.toISOString(),
+      durationMs: performance.now() - t0,
+      rows: 0,
+      rowsByTable: {},
+      bytes: 0,
+      warnings: [],
+      error: clip(errorMessage(err)),
+    };
+    await writeRunRecord(o.store, rec, now, o.collector).catch(() => {});
+    return rec;
+  }
+}
+
+async function runGuarded(o: RunCollectorOptions, now: Date, t0: number): Promise<RunRecord> {
+  const { store, collector, machine, limits } = o;
   const warnings: string[] = [];
   let bytes = 0;
   const record = (r: Partial<RunRecord> & Pick<RunRecord, "result">): RunRecord => ({
@@ -79,7 +108,7 @@ export async function runCollector(o: RunCollectorOptions): Promise<RunRecord> {
       if (!(await o.exec.stat(path))) return skip(`${path} not found on ${machine.id}`);
     }
   } catch (err) {
-    const rec = record({ result: "failed", error: errorMessage(err) });
+    const rec = record({ result: "failed", error: clip(errorMessage(err)) });
     await writeRunRecord(store, rec, now, collector);
     return rec;
   }
@@ -88,7 +117,7 @@ export async function runCollector(o: RunCollectorOptions): Promise<RunRecord> {
   const timer = setTimeout(() => deadline.abort(new VcError("exec_timeout", `timed out after ${limits.timeoutMs / 1000} s`)), limits.timeoutMs);
   const signal = o.signal ? AbortSignal.any([o.signal, deadline.signal]) : deadline.signal;
   const warn = (m: string) => {
-    if (warnings.length < 200) warnings.push(m);
+    if (warnings.length < 200) warnings.push(clip(String(m)));
   };
   const exec = boundExecutor(o.exec, limits, signal, warn, (n) => (bytes += n));
 
@@ -124,16 +153,22 @@ export async function runCollector(o: RunCollectorOptions): Promise<RunRecord> {
       source_version: collector.version,
       schema_version: collector.schemaVersion,
     };
-    const rowsByTable: Record<string, number> = {};
-    let total = 0;
-    const rec = await store.transaction(async (tx) => {
-      for (const [table, list] of Object.entries(rows)) {
-        if (!list || list.length === 0) continue;
-        const columns = new Set(await tx.columns(table));
-        const added = await tx.insert(table, list.map((r) => stamp(r, columns, fill)));
-        rowsByTable[table] = added;
-        total += added;
+    const batches: Record<string, Record<string, unknown>[]> = {};
+    for (const [table, list] of Object.entries(rows)) {
+      if (!list || list.length === 0) continue;
+      const info = await tableColumns(store, table);
+      const columns = new Set(info.map((c) => c.name));
+      const stamped = list.map((r) => stamp(r, columns, fill));
+      for (const r of stamped) {
+        for (const key of Object.keys(r)) {
+          if (!columns.has(key)) throw new VcError("invalid_input", `table ${table} has no column "${key}"`, { hint: `its columns: ${[...columns].join(", ")}` });
+        }
       }
+      const { rows: fit, changes } = sanitizeRows(table, info, stamped);
+      reportChanges(changes, warn);
+      batches[table] = fit;
+    }
+    const rec = await commitBatches(store, batches, warn, async (tx, rowsByTable, total) => {
       await saveCursors(tx, machine.id, collector.name, newCursors, now);
       const r = record({ result: "ok", rows: total, rowsByTable });
       await writeRecordIn(tx, r, now, collector);
@@ -142,7 +177,7 @@ export async function runCollector(o: RunCollectorOptions): Promise<RunRecord> {
     return rec;
   } catch (err) {
     if (err instanceof VcError && err.code === "collector_skipped") return await skip(err.message);
-    const message = errorMessage(err);
+    const message = clip(errorMessage(err));
     const rec = record({ result: "failed", error: message });
     await writeRunRecord(store, rec, now, collector);
     return rec;
@@ -151,9 +186,123 @@ export async function runCollector(o: RunCollectorOptions): Promise<RunRecord> {
   }
 }
 
+/** Columns of a table as the catalog has them, cached per store (migrations run only at open). */
+const columnCache = new WeakMap<Store, Map<string, ColumnInfo[]>>();
+async function tableColumns(store: Store, table: string): Promise<ColumnInfo[]> {
+  let byTable = columnCache.get(store);
+  if (!byTable) columnCache.set(store, (byTable = new Map()));
+  const known = byTable.get(table);
+  if (known) return known;
+  const rows = await store.query<{ column_name: string; data_type: string; is_nullable: boolean }>(
+    sql`SELECT column_name, data_type, is_nullable FROM duckdb_columns() WHERE table_name = ${table} AND schema_name = 'main' AND database_name = current_database() ORDER BY column_index`,
+  );
+  if (rows.length === 0) throw new VcError("invalid_input", `no table "${table}" in the store`, { details: { table } });
+  const info = rows.map((r) => ({ name: r.column_name, type: r.data_type, nullable: r.is_nullable }));
+  byTable.set(table, info);
+  return info;
+}
+
+/** The first few changes as warnings, then how many more. */
+function reportChanges(changes: readonly string[], warn: (m: string) => void, max = 10) {
+  for (const c of changes.slice(0, max)) warn(c);
+  if (changes.length > max) warn(`…and ${changes.length - max} more values or rows changed the same way`);
+}
+
+/** An insert that failed inside the run's transaction, with its table. */
+class InsertFailed extends Error {
+  constructor(
+    readonly table: string,
+    override readonly cause: unknown,
+  ) {
+    super(errorMessage(cause));
+  }
+}
+
+/** Most probe transactions spent finding the rows DuckDB refuses in one table. */
+const MAX_PROBES = 200;
+const PROBE_OK = Symbol("probe ok");
+
+/**
+ * Commits every table's rows and then `finish` (cursors, run record) in one transaction. When
+ * DuckDB refuses a table's batch for a value vc could not foresee, the rows it refuses are found by
+ * bisection (probe inserts, each rolled back), left out with a warning, and the rest committed:
+ * a bad row costs its row, never the batch.
+ */
+async function commitBatches<T>(
+  store: Store,
+  batches: Record<string, Record<string, unknown>[]>,
+  warn: (m: string) => void,
+  finish: (tx: StoreTx, rowsByTable: Record<string, number>, total: number) => Promise<T>,
+): Promise<T> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await store.transaction(async (tx) => {
+        const rowsByTable: Record<string, number> = {};
+        let total = 0;
+        for (const [table, list] of Object.entries(batches)) {
+          if (list.length === 0) continue;
+          let added: number;
+          try {
+            added = await tx.insert(table, list);
+          } catch (err) {
+            throw new InsertFailed(table, err);
+          }
+          rowsByTable[table] = added;
+          total += added;
+        }
+        return finish(tx, rowsByTable, total);
+      });
+    } catch (err) {
+      if (!(err instanceof InsertFailed) || attempt >= Object.keys(batches).length + 1) throw err instanceof InsertFailed ? err.cause : err;
+      const list = batches[err.table]!;
+      const bad = await refusedRows(store, err.table, list);
+      if (bad.size === 0) throw err.cause; // not one row's fault: the run fails as a whole
+      const reasons: string[] = [];
+      for (const [i, why] of bad) reasons.push(`${err.table}: row ${i + 1} dropped, the store refused it (${why.split("\n")[0]})`);
+      reportChanges(reasons, warn, 5);
+      batches = { ...batches, [err.table]: list.filter((_, i) => !bad.has(i)) };
+    }
+  }
+}
+
+/** The rows of `list` DuckDB refuses to insert into `table`, with why, found by bisection in rolled-back transactions. */
+async function refusedRows(store: Store, table: string, list: readonly Record<string, unknown>[]): Promise<Map<number, string>> {
+  const bad = new Map<number, string>();
+  let probes = 0;
+  const probe = async (idx: number[]): Promise<string | null> => {
+    probes++;
+    try {
+      await store.transaction(async (tx) => {
+        await tx.insert(table, idx.map((i) => list[i]!));
+        throw PROBE_OK;
+      });
+    } catch (err) {
+      return err === PROBE_OK ? null : errorMessage(err);
+    }
+    return null;
+  };
+  const find = async (idx: number[]): Promise<void> => {
+    if (probes >= MAX_PROBES) {
+      for (const i of idx) bad.set(i, "not checked: too many refused rows");
+      return;
+    }
+    const why = await probe(idx);
+    if (why === null) return;
+    if (idx.length === 1) {
+      bad.set(idx[0]!, why);
+      return;
+    }
+    const mid = idx.length >> 1;
+    await find(idx.slice(0, mid));
+    await find(idx.slice(mid));
+  };
+  await find(list.map((_, i) => i));
+  return bad;
+}
+
 function checkResult(result: CollectResult, collector: Collector, limits: CollectorLimits) {
   if (typeof result !== "object" || result === null || typeof result.rows !== "object" || result.rows === null) {
-    throw new VcError("collector_failed", `${collector.name} returned ${JSON.stringify(result)?.slice(0, 80)} instead of { rows: { table: [...] } }`);
+    throw new VcError("collector_failed", `${collector.name} returned ${preview(result)} instead of { rows: { table: [...] } }`);
   }
   let total = 0;
   for (const [table, list] of Object.entries(result.rows)) {
@@ -170,7 +319,11 @@ function checkResult(result: CollectResult, collector: Collector, limits: Collec
   }
   const cursors: Record<string, Cursor> = { ...(result.cursors ?? {}) };
   if (result.cursor) cursors[DEFAULT_CURSOR_KEY] = result.cursor;
-  for (const [k, c] of Object.entries(cursors)) parseCursor(c, `${collector.name} cursor ${k}`);
+  for (const [k, c] of Object.entries(cursors)) {
+    parseCursor(c, `${collector.name} cursor ${k}`);
+    // Saved as JSON: a lone surrogate in an opaque value or a path would make DuckDB refuse it.
+    cursors[k] = parseCursor(JSON.parse(jsonText(c) ?? "null"), `${collector.name} cursor ${k}`);
+  }
   return { rows: result.rows, cursors };
 }
 
@@ -206,9 +359,18 @@ function boundExecutor(
   };
 }
 
-/** Writes a run record (audit event + collector state) in its own transaction. */
+/**
+ * Writes a run record (audit event + collector state) in its own transaction; when the store
+ * refuses it, writes it again without its warnings, and gives up silently only when even that fails
+ * (the store is closed or broken): a run record never throws.
+ */
 export async function writeRunRecord(store: Store, rec: RunRecord, now: Date, collector: Collector) {
-  await store.transaction((tx) => writeRecordIn(tx, rec, now, collector));
+  try {
+    await store.transaction((tx) => writeRecordIn(tx, rec, now, collector));
+  } catch (err) {
+    const bare = { ...rec, warnings: [`the run record with its warnings could not be written: ${clip(errorMessage(err))}`] };
+    await store.transaction((tx) => writeRecordIn(tx, bare, now, collector)).catch(() => {});
+  }
 }
 
 async function writeRecordIn(tx: StoreTx, rec: RunRecord, now: Date, collector: Collector) {

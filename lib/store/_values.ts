@@ -3,6 +3,14 @@ import {
   BIGINT,
   BOOLEAN,
   DOUBLE,
+  FLOAT,
+  HUGEINT,
+  INTEGER,
+  SMALLINT,
+  TIMESTAMP,
+  TIMESTAMPTZ,
+  TINYINT,
+  UBIGINT,
   DuckDBListValue,
   DuckDBStructValue,
   DuckDBTimestampTZValue,
@@ -48,6 +56,126 @@ export function toEpochMs(v: unknown): number | null {
   return null;
 }
 
+/** The instants a Date can hold (±100,000,000 days around 1970), a range DuckDB's TIMESTAMP holds too. */
+export const MAX_EPOCH_MS = 8.64e15;
+
+const INT_RANGE: Partial<Record<DuckDBTypeId, [number, number]>> = {
+  [DuckDBTypeId.TINYINT]: [-128, 127],
+  [DuckDBTypeId.SMALLINT]: [-32768, 32767],
+  [DuckDBTypeId.INTEGER]: [-2147483648, 2147483647],
+};
+const BIG_RANGE: Partial<Record<DuckDBTypeId, [bigint, bigint]>> = {
+  [DuckDBTypeId.BIGINT]: [-(2n ** 63n), 2n ** 63n - 1n],
+  [DuckDBTypeId.UBIGINT]: [0n, 2n ** 64n - 1n],
+  [DuckDBTypeId.HUGEINT]: [-(2n ** 127n), 2n ** 127n - 1n],
+};
+
+// An escaped backslash (skipped whole, so `\\udc80` stays text), a surrogate pair, or a lone surrogate escape.
+const SURROGATE_ESCAPE = /\\\\|\\u[dD][89abAB][0-9a-fA-F]{2}\\u[dD][c-fC-F][0-9a-fA-F]{2}|\\u[dD][89a-fA-F][0-9a-fA-F]{2}/g;
+const MAY_HAVE_SURROGATE_ESCAPE = /\\u[dD][89a-fA-F]/;
+
+/**
+ * JSON text with every lone UTF-16 surrogate — escaped (`"\udc80"`, as Python's json.dumps and
+ * JSON.stringify write them) or raw — replaced by U+FFFD, which DuckDB's JSON parser accepts.
+ * @example repairJsonText('{"a":"\\udc80"}') // '{"a":"\\ufffd"}'
+ */
+export function repairJsonText(text: string): string {
+  const escaped = MAY_HAVE_SURROGATE_ESCAPE.test(text)
+    ? text.replace(SURROGATE_ESCAPE, (m) => (m.length === 2 || m.length === 12 ? m : "\\ufffd"))
+    : text;
+  return escaped.isWellFormed() ? escaped : escaped.toWellFormed();
+}
+
+/** How deep `jsonText` keeps nested values of a document too deep to stringify. */
+export const MAX_JSON_DEPTH = 256;
+
+/** A copy of `v` with arrays and objects deeper than `depth` (or past `budget` nodes) replaced by a marker, BigInts as numbers or text. */
+function clipDepth(v: unknown, depth: number, budget = { nodes: 1_000_000 }): unknown {
+  if (typeof v === "bigint") return Number.isSafeInteger(Number(v)) ? Number(v) : v.toString();
+  if (typeof v !== "object" || v === null) return v;
+  if (depth <= 0 || --budget.nodes <= 0) return "[nested too deep]";
+  if (typeof (v as { toJSON?: unknown }).toJSON === "function") return v;
+  if (Array.isArray(v)) return v.map((x) => clipDepth(x, depth - 1, budget));
+  const out: Record<string, unknown> = {};
+  for (const [k, x] of Object.entries(v)) out[k] = clipDepth(x, depth - 1, budget);
+  return out;
+}
+
+/** True when arrays or objects in `v` nest deeper than `depth` (stops at the first such path). */
+export function deeperThan(v: unknown, depth: number): boolean {
+  if (typeof v !== "object" || v === null) return false;
+  if (depth <= 0) return true;
+  if (Array.isArray(v)) {
+    for (let i = 0; i < v.length; i++) {
+      const x = v[i];
+      if (typeof x === "object" && x !== null && deeperThan(x, depth - 1)) return true;
+    }
+    return false;
+  }
+  for (const k in v) {
+    const x = (v as Record<string, unknown>)[k];
+    if (typeof x === "object" && x !== null && deeperThan(x, depth - 1)) return true;
+  }
+  return false;
+}
+
+/**
+ * A value as JSON text, unrepaired: a string is taken as JSON text already (undefined when it is not
+ * JSON); a value that cannot be stringified as it is (nested too deep for the stack, a BigInt, a
+ * cycle) is stringified from a copy with BigInts as numbers or text and nesting past MAX_JSON_DEPTH
+ * clipped (`clipped`).
+ */
+export function stringifyJson(v: unknown): { text: string; clipped: boolean } | undefined {
+  if (v === undefined) return undefined;
+  if (typeof v === "string") {
+    try {
+      JSON.parse(v);
+    } catch {
+      return undefined;
+    }
+    return { text: v, clipped: false };
+  }
+  try {
+    // Checked first: JSON.stringify of a value tens of thousands deep takes seconds before it fails.
+    if (deeperThan(v, MAX_JSON_DEPTH)) throw new RangeError("nested too deep");
+    const text = JSON.stringify(v);
+    return text === undefined ? undefined : { text, clipped: false };
+  } catch {
+    try {
+      const text = JSON.stringify(clipDepth(v, MAX_JSON_DEPTH));
+      return text === undefined ? undefined : { text, clipped: true };
+    } catch {
+      return undefined;
+    }
+  }
+}
+
+/**
+ * A value as JSON text DuckDB's JSON type accepts (`stringifyJson`, then `repairJsonText`).
+ * @example jsonText({ a: "\udc80" }) // '{"a":"\\ufffd"}'
+ */
+export function jsonText(v: unknown): string | undefined {
+  const s = stringifyJson(v);
+  return s === undefined ? undefined : repairJsonText(s.text);
+}
+
+/** A number that fits an integer column of `type`, or undefined. */
+function intIn(n: number, type: DuckDBTypeId): number | undefined {
+  const r = INT_RANGE[type];
+  return Number.isInteger(n) && (!r || (n >= r[0] && n <= r[1])) ? n : undefined;
+}
+
+/** A bigint that fits a BIGINT-like column of `type`, or undefined. */
+function bigIn(b: bigint, type: DuckDBTypeId): bigint | undefined {
+  const r = BIG_RANGE[type];
+  return !r || (b >= r[0] && b <= r[1]) ? b : undefined;
+}
+
+/** Epoch milliseconds DuckDB can store as a TIMESTAMP, or undefined. */
+function msIn(ms: number | null): number | undefined {
+  return ms !== null && Number.isFinite(ms) && Math.abs(ms) <= MAX_EPOCH_MS ? ms : undefined;
+}
+
 /**
  * A JS value made into what DuckDB's appender wants for a column of `type`.
  * Returns `undefined` when the value cannot be that type (the caller names table and column).
@@ -57,12 +185,12 @@ export function toDuckDB(v: unknown, type: DuckDBType): DuckDBValue | undefined 
   switch (type.typeId) {
     case DuckDBTypeId.VARCHAR:
       if (typeof v === "string") return v;
-      if (typeof v === "object") return JSON.stringify(v);
+      if (typeof v === "object") return jsonText(v);
       return String(v);
     case DuckDBTypeId.TIMESTAMP:
     case DuckDBTypeId.TIMESTAMP_TZ: {
-      const ms = toEpochMs(v);
-      if (ms === null || !Number.isFinite(ms)) return undefined;
+      const ms = msIn(toEpochMs(v));
+      if (ms === undefined) return undefined;
       const micros = BigInt(Math.round(ms * 1000));
       return type.typeId === DuckDBTypeId.TIMESTAMP ? new DuckDBTimestampValue(micros) : new DuckDBTimestampTZValue(micros);
     }
@@ -80,19 +208,19 @@ export function toDuckDB(v: unknown, type: DuckDBType): DuckDBValue | undefined 
     case DuckDBTypeId.SMALLINT:
     case DuckDBTypeId.TINYINT: {
       const n = typeof v === "number" ? v : typeof v === "bigint" ? Number(v) : typeof v === "string" && /^-?\d+$/.test(v) ? Number(v) : NaN;
-      return Number.isInteger(n) ? n : undefined;
+      return intIn(n, type.typeId);
     }
     case DuckDBTypeId.BIGINT:
     case DuckDBTypeId.UBIGINT:
     case DuckDBTypeId.HUGEINT:
-      if (typeof v === "bigint") return v;
-      if (typeof v === "number" && Number.isFinite(v)) return BigInt(Math.trunc(v));
-      if (typeof v === "string" && /^-?\d+$/.test(v)) return BigInt(v);
+      if (typeof v === "bigint") return bigIn(v, type.typeId);
+      if (typeof v === "number" && Number.isFinite(v)) return bigIn(BigInt(Math.trunc(v)), type.typeId);
+      if (typeof v === "string" && /^-?\d+$/.test(v)) return bigIn(BigInt(v), type.typeId);
       return undefined;
     case DuckDBTypeId.LIST:
-      return Array.isArray(v) ? new DuckDBListValue(v.map((x) => (typeof x === "string" ? x : JSON.stringify(x)))) : undefined;
+      return Array.isArray(v) ? new DuckDBListValue(v.map((x) => (typeof x === "string" ? x : (jsonText(x) ?? null)))) : undefined;
     default:
-      return typeof v === "object" ? JSON.stringify(v) : (v as DuckDBValue);
+      return typeof v === "object" ? jsonText(v) : (v as DuckDBValue);
   }
 }
 
@@ -145,8 +273,7 @@ export function planColumn(name: string, type: DuckDBType, numeric: boolean, jso
       select: `epoch_ms(CAST(round(${q(ms)}) AS BIGINT))`,
       convert(value) {
         if (value === null || value === undefined) return null;
-        const t = typeof value === "string" ? Date.parse(value) : toEpochMs(value);
-        return t === null || !Number.isFinite(t) ? undefined : t;
+        return msIn(typeof value === "string" ? Date.parse(value) : toEpochMs(value));
       },
     };
   }
@@ -165,16 +292,7 @@ export function planColumn(name: string, type: DuckDBType, numeric: boolean, jso
       name,
       stage: { name, sql: "VARCHAR", type: VARCHAR, kind: "str" },
       select: `CAST(${q(name)} AS JSON)`,
-      convert(v) {
-        if (v === null || v === undefined) return null;
-        if (typeof v !== "string") return JSON.stringify(v);
-        try {
-          JSON.parse(v);
-          return v;
-        } catch {
-          return undefined;
-        }
-      },
+      convert: (v) => (v === null || v === undefined ? null : jsonText(v)),
     };
   }
   const kind = kindOf(type);
@@ -188,4 +306,96 @@ export function planColumn(name: string, type: DuckDBType, numeric: boolean, jso
           ? (v) => (typeof v === "boolean" ? v : toDuckDB(v, type))
           : (v) => toDuckDB(v, type);
   return { name, stage: { name, sql: type.toString(), type, kind }, select: q(name), convert };
+}
+
+/** A column as the catalog describes it (duckdb_columns()). */
+export interface ColumnInfo {
+  name: string;
+  /** data_type as DuckDB names it: INTEGER, VARCHAR, JSON, TIMESTAMP WITH TIME ZONE, VARCHAR[] … */
+  type: string;
+  nullable: boolean;
+}
+
+const TYPES: Record<string, DuckDBType> = {
+  VARCHAR, BIGINT, BOOLEAN, DOUBLE, INTEGER, SMALLINT, TINYINT, FLOAT, UBIGINT, HUGEINT, TIMESTAMP, "TIMESTAMP WITH TIME ZONE": TIMESTAMPTZ,
+};
+
+/** A short, printable rendering of a value for a warning. */
+export function preview(v: unknown): string {
+  if (typeof v === "string") return JSON.stringify(v.length > 60 ? `${v.slice(0, 60)}…` : v).toWellFormed();
+  if (typeof v === "bigint") return v.toString();
+  if (Array.isArray(v)) return `an array of ${v.length}`;
+  if (typeof v === "object" && v !== null) return v instanceof Date ? String(v) : "an object";
+  return String(v);
+}
+
+/** What `sanitizeRows` kept and why it changed the rest. */
+export interface SanitizeResult {
+  rows: Record<string, unknown>[];
+  /** One line per change: the table, the field, the value and what was done. */
+  changes: string[];
+  dropped: number;
+}
+
+/**
+ * Makes rows fit their table's columns before a batch insert, so one bad value costs its field and
+ * a bad required value its row, never the batch: a value that is not its column's type or is out of
+ * its range (1e999, a u64 in a BIGINT, a year past 275760) becomes null; a row whose required
+ * (NOT NULL or key) column is null or unusable is dropped; strings with lone UTF-16 surrogates and
+ * JSON values with lone surrogate escapes are repaired to U+FFFD; JSON nested past MAX_JSON_DEPTH is
+ * clipped. Each change is reported. Rows are changed in place (the caller's stamped copies).
+ * @example const { rows, changes } = sanitizeRows("dcg_events", columns, stamped)
+ */
+export function sanitizeRows(table: string, columns: readonly ColumnInfo[], rows: Record<string, unknown>[]): SanitizeResult {
+  const changes: string[] = [];
+  const checks = columns.map((c) => {
+    const json = c.type === "JSON";
+    const type = TYPES[c.type];
+    return { ...c, json, plan: type ? planColumn(c.name, type, false) : null, text: c.type === "VARCHAR" };
+  });
+  const kept: Record<string, unknown>[] = [];
+  for (let i = 0; i < rows.length; i++) {
+    const row = rows[i]!;
+    let drop: string | null = null;
+    for (const c of checks) {
+      const v = row[c.name];
+      if (v === null || v === undefined) {
+        if (!c.nullable) drop = `${c.name} is missing`;
+        continue;
+      }
+      if (c.json) {
+        const s = stringifyJson(v);
+        if (s === undefined) {
+          if (!c.nullable) drop = `${c.name}: ${preview(v)} is not JSON`;
+          else changes.push(`${table}.${c.name}: ${preview(v)} is not JSON; stored as null (row ${i + 1})`);
+          row[c.name] = null;
+          continue;
+        }
+        const text = repairJsonText(s.text);
+        if (text !== s.text) changes.push(`${table}.${c.name}: lone UTF-16 surrogates replaced by U+FFFD (row ${i + 1})`);
+        if (s.clipped) changes.push(`${table}.${c.name}: nested deeper than ${MAX_JSON_DEPTH} levels or not plain JSON; clipped (row ${i + 1})`);
+        row[c.name] = text;
+        continue;
+      }
+      if (c.text && typeof v === "string") {
+        if (!v.isWellFormed()) {
+          row[c.name] = v.toWellFormed();
+          changes.push(`${table}.${c.name}: lone UTF-16 surrogates replaced by U+FFFD (row ${i + 1})`);
+        }
+        continue;
+      }
+      if (!c.plan) continue;
+      const out = c.plan.convert(v);
+      if (out !== undefined) continue;
+      if (!c.nullable) {
+        drop = `${c.name}: ${preview(v)} does not fit ${c.type}`;
+        continue;
+      }
+      changes.push(`${table}.${c.name}: ${preview(v)} does not fit ${c.type}; stored as null (row ${i + 1})`);
+      row[c.name] = null;
+    }
+    if (drop === null) kept.push(row);
+    else changes.push(`${table}: row ${i + 1} dropped (${drop}, and the column is required)`);
+  }
+  return { rows: kept, changes, dropped: rows.length - kept.length };
 }

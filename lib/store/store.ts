@@ -357,6 +357,8 @@ function createStore(parts: StoreParts): Store {
           return out;
         } catch (err) {
           await writer.run("ROLLBACK").catch(() => {});
+          // Stage tables created in this transaction went with it: create them again when next needed.
+          for (const t of tables.values()) t.fast.created = t.exact.created = false;
           throw err;
         }
       });
