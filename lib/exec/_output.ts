@@ -29,15 +29,23 @@ export function createCappedBuffer(limit: number) {
   };
 }
 
-/** Reads a byte stream up to `limit` bytes; reports how many there were and whether it was cut. */
+/**
+ * Reads a byte stream up to `limit` bytes; reports how many there were and whether it was cut.
+ * `stop` ends the read early (and closes the stream): a pipe a daemonized grandchild still holds
+ * never reaches its end.
+ */
 export async function readCapped(
   stream: ReadableStream<Uint8Array> | null | undefined,
   limit: number,
   onOverflow: () => void,
+  stop?: AbortSignal,
 ): Promise<{ bytes: Uint8Array; total: number; truncated: boolean }> {
   const buf = createCappedBuffer(limit);
   if (!stream) return { bytes: new Uint8Array(), total: 0, truncated: false };
   const reader = stream.getReader();
+  const cancel = () => void reader.cancel().catch(() => {});
+  if (stop?.aborted) cancel();
+  stop?.addEventListener("abort", cancel, { once: true });
   try {
     for (;;) {
       const { done, value } = await reader.read();
@@ -50,7 +58,8 @@ export async function readCapped(
   } catch {
     // The stream closes abruptly when the process is killed: what was read stands.
   } finally {
-    reader.cancel().catch(() => {});
+    stop?.removeEventListener("abort", cancel);
+    cancel();
   }
   return { bytes: buf.bytes(), total: buf.total, truncated: buf.truncated };
 }

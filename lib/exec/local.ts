@@ -4,6 +4,7 @@ import { homedir } from "node:os";
 import { VcError, errorMessage } from "../errors.ts";
 import { renderSql } from "../store/sql.ts";
 import { decodeUtf8, readCapped } from "./_output.ts";
+import { killRun, newRunToken, RUN_TOKEN_VAR } from "./_reap.ts";
 import { DEFAULT_MAX_BYTES, DEFAULT_TIMEOUT_MS, type Command, type Executor, type FileStat, type RunOptions, type RunResult } from "./types.ts";
 
 export interface LocalExecutorOptions {
@@ -98,16 +99,21 @@ export function expandHome(path: string, home: string): string {
   return path;
 }
 
+/** How long the pipes may stay open after the command exited before vc stops reading them. */
+export const EXIT_GRACE_MS = 200;
+
 async function runLocal(command: Command, baseEnv: Record<string, string | undefined>, opts: RunOptions = {}): Promise<RunResult> {
   const argv = "script" in command ? ["/bin/sh", "-c", command.script, "sh", ...(command.args ?? [])] : [...command];
   if (argv.length === 0) throw new VcError("invalid_input", "empty command");
   const timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const maxBytes = opts.maxBytes ?? DEFAULT_MAX_BYTES;
   const started = performance.now();
+  // Every process the command starts inherits the token, setsid'd daemons included.
+  const token = newRunToken();
   let proc: ReturnType<typeof Bun.spawn>;
   try {
     proc = Bun.spawn(argv, {
-      env: { ...baseEnv, ...opts.env } as Record<string, string>,
+      env: { ...baseEnv, ...opts.env, [RUN_TOKEN_VAR]: token } as Record<string, string>,
       cwd: opts.cwd,
       stdin: "ignore",
       stdout: "pipe",
@@ -119,27 +125,32 @@ async function runLocal(command: Command, baseEnv: Record<string, string | undef
   }
 
   let timedOut = false;
-  const killGroup = () => {
-    try {
-      process.kill(-proc.pid, "SIGKILL");
-    } catch {
-      proc.kill("SIGKILL");
-    }
-  };
+  const kill = () => killRun(proc.pid, token);
   const timer = setTimeout(() => {
     timedOut = true;
-    killGroup();
+    kill();
   }, timeoutMs);
-  const onAbort = () => killGroup();
+  const onAbort = () => kill();
   opts.signal?.addEventListener("abort", onAbort, { once: true });
+  // Once the command has exited, its pipes get a short grace to drain; past it, whatever still
+  // holds them (a daemonized grandchild) is killed, which ends the pipes after what they hold is
+  // read. A holder vc cannot find (it cleared its environment) gets the pipes closed on our side.
+  const stopReading = new AbortController();
+  let grace: ReturnType<typeof setTimeout> | undefined;
+  void proc.exited.then(() => {
+    grace = setTimeout(() => {
+      kill();
+      grace = setTimeout(() => stopReading.abort(), 5 * EXIT_GRACE_MS);
+    }, EXIT_GRACE_MS);
+  });
 
   try {
     const [out, err] = await Promise.all([
-      readCapped(proc.stdout as ReadableStream<Uint8Array>, maxBytes, killGroup),
-      readCapped(proc.stderr as ReadableStream<Uint8Array>, 64 * 1024, () => {}),
+      readCapped(proc.stdout as ReadableStream<Uint8Array>, maxBytes, kill, stopReading.signal),
+      readCapped(proc.stderr as ReadableStream<Uint8Array>, 64 * 1024, () => {}, stopReading.signal),
     ]);
     // A flood was cut and its reader stopped: make sure the group is gone before waiting on it.
-    if (out.truncated) killGroup();
+    if (out.truncated) kill();
     const exitCode = await proc.exited;
     const stdout = decodeUtf8(out.bytes, out.truncated);
     return {
@@ -154,6 +165,9 @@ async function runLocal(command: Command, baseEnv: Record<string, string | undef
     };
   } finally {
     clearTimeout(timer);
+    clearTimeout(grace);
     opts.signal?.removeEventListener("abort", onAbort);
+    // Whatever the command left running (background jobs, daemons) ends with it.
+    kill();
   }
 }

@@ -7,9 +7,10 @@ import { inlineSql } from "../store/sql.ts";
 import { httpGetOverStream } from "./_http.ts";
 import { checkHostKey, fingerprint, keyType, knownHostsName, knownKeyTypes, type HostKeyStatus } from "./_known-hosts.ts";
 import { createCappedBuffer, decodeUtf8 } from "./_output.ts";
+import { remoteReapScript, newRunToken } from "./_reap.ts";
 import { remoteCommandLine, shellQuote, splitMarks } from "./_shell.ts";
 import { defaultIdentityFiles, type SshTarget } from "./_ssh-target.ts";
-import { expandHome } from "./local.ts";
+import { EXIT_GRACE_MS, expandHome } from "./local.ts";
 import { DEFAULT_MAX_BYTES, DEFAULT_TIMEOUT_MS, type Command, type Executor, type FileStat, type RunOptions, type RunResult } from "./types.ts";
 
 export interface SshExecutorOptions {
@@ -44,6 +45,9 @@ export interface SshStatus {
   /** When a failed machine will be tried again. */
   retryAt: Date | null;
 }
+
+/** How long a channel told to close may take before its connection counts as frozen and is dropped. */
+const CLOSE_GRACE_MS = 2000;
 
 interface Raw {
   stdout: Uint8Array;
@@ -91,6 +95,7 @@ export function createSshExecutor(o: SshExecutorOptions): Executor & { status():
   const files = tofuFile ? [...knownHosts, tofuFile] : knownHosts;
   const state: SshStatus = { connected: false, authMethod: null, hostKey: { status: "not-checked" }, lastError: null, retryAt: null };
   let client: Promise<Client> | null = null;
+  let current: Client | null = null; // the connection `client` resolved to
   let failures = 0;
   let home: string | null = null;
   let hasSqlite: boolean | null = null;
@@ -219,8 +224,10 @@ export function createSshExecutor(o: SshExecutorOptions): Executor & { status():
         const drop = () => {
           // A drop is not a failed connect: the next command reconnects at once.
           if (client === attempt) client = null;
+          if (current === c) current = null;
           state.connected = false;
         };
+        current = c;
         c.on("close", drop);
         c.on("end", drop);
         c.on("error", (err: Error) => {
@@ -242,19 +249,42 @@ export function createSshExecutor(o: SshExecutorOptions): Executor & { status():
     return attempt;
   }
 
-  async function channel(c: Client, line: string): Promise<ClientChannel> {
+  /** Drops a connection that stopped answering: its commands end, the next one reconnects. */
+  function discard(c: Client) {
+    if (current === c) {
+      client = null;
+      current = null;
+      state.connected = false;
+    }
+    c.destroy();
+  }
+
+  /** Opens a channel; past `ms` without an answer the connection is frozen: dropped, and this fails. */
+  async function channel(c: Client, line: string, ms: number): Promise<ClientChannel> {
     return new Promise((resolve, reject) => {
-      c.exec(line, (err, ch) => (err ? reject(new VcError("exec_failed", `${where}: cannot open a channel: ${err.message}`, { cause: err })) : resolve(ch)));
+      let late = false;
+      const timer = setTimeout(() => {
+        late = true;
+        discard(c);
+        reject(new VcError("exec_failed", `${where}: no answer to opening a channel within ${Math.round(ms)} ms; the connection was dropped`));
+      }, Math.max(1, ms));
+      c.exec(line, (err, ch) => {
+        clearTimeout(timer);
+        if (late) return void ch?.close();
+        if (err) reject(new VcError("exec_failed", `${where}: cannot open a channel: ${err.message}`, { cause: err }));
+        else resolve(ch);
+      });
     });
   }
 
-  async function killGroup(pid: number | null) {
-    if (!pid) return;
+  /** Kills a command's remote process group and whatever still carries its run token. */
+  async function killRemote(pid: number | null, token: string) {
     await control.enter();
     try {
       const c = await conn();
       // `kill -9 -PGID` is the form dash, bash and busybox all accept for a process group.
-      const ch = await channel(c, `kill -9 -${pid} 2>/dev/null || kill -9 ${pid} 2>/dev/null; true`);
+      const group = pid ? `kill -9 -${pid} 2>/dev/null || kill -9 ${pid} 2>/dev/null; ` : "";
+      const ch = await channel(c, `${group}${remoteReapScript(token)}; true`, 5000);
       await new Promise<void>((r) => {
         ch.on("close", () => r());
         ch.resume();
@@ -269,18 +299,21 @@ export function createSshExecutor(o: SshExecutorOptions): Executor & { status():
   }
 
   async function execRaw(command: Command, opts: RunOptions = {}): Promise<Raw> {
-    const line = remoteCommandLine(command, opts.env);
     if (opts.cwd) throw new VcError("invalid_input", "cwd is not supported over SSH: cd inside a script instead");
+    // The command and everything it starts carry the token, so a daemonized grandchild is found too.
+    const token = newRunToken();
+    const line = remoteCommandLine(command, opts.env, token);
     const timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     const maxBytes = opts.maxBytes ?? DEFAULT_MAX_BYTES;
-    const started = performance.now();
     await gate.enter();
+    const started = performance.now();
     try {
       const c = await conn();
-      const ch = await channel(c, line);
+      const ch = await channel(c, line, timeoutMs - (performance.now() - started));
       return await new Promise<Raw>((resolve, reject) => {
         const out = createCappedBuffer(maxBytes);
-        let err = "";
+        const errBuf = createCappedBuffer(64 * 1024);
+        let tail = ""; // the last bytes of stderr, where the exit mark is even after a flood
         let pid: number | null = null;
         let truncated = false;
         let timedOut = false;
@@ -288,15 +321,39 @@ export function createSshExecutor(o: SshExecutorOptions): Executor & { status():
         let sawExit = false;
         let exitSignal: string | null = null;
         let finished = false;
+        let exited = false;
+        const timers: ReturnType<typeof setTimeout>[] = [];
+        const later = (ms: number, f: () => void) => timers.push(setTimeout(f, ms));
+        let closed = false;
+        // At a timeout, an abort or a flood the answer is known: it is given at once, the remote
+        // processes are killed meanwhile, and a channel that does not close soon after it was
+        // told to belongs to a frozen connection, which is dropped.
         const stop = () => {
-          void killGroup(pid ?? splitMarks(err).pid);
+          void killRemote(pid, token);
           ch.signal("KILL");
           ch.close();
+          setTimeout(() => closed || discard(c), CLOSE_GRACE_MS).unref();
+          finish();
         };
-        const timer = setTimeout(() => {
+        // Once the command has exited, the channel gets a short grace to drain and close; past it,
+        // whatever holds it open is killed, and past that the channel is closed on our side.
+        const onExited = () => {
+          if (exited) return;
+          exited = true;
+          later(EXIT_GRACE_MS, () => {
+            if (finished) return;
+            void killRemote(pid, token);
+            later(5 * EXIT_GRACE_MS, () => {
+              if (finished) return;
+              ch.close();
+              finish();
+            });
+          });
+        };
+        later(timeoutMs - (performance.now() - started), () => {
           timedOut = true;
           stop();
-        }, timeoutMs);
+        });
         const onAbort = () => stop();
         opts.signal?.addEventListener("abort", onAbort, { once: true });
         ch.on("data", (d: Buffer) => {
@@ -306,22 +363,26 @@ export function createSshExecutor(o: SshExecutorOptions): Executor & { status():
           }
         });
         ch.stderr.on("data", (d: Buffer) => {
-          if (err.length < 64 * 1024) err += d.toString("utf8");
-          if (pid === null) pid = splitMarks(err).pid;
+          errBuf.push(d);
+          tail = (tail + d.toString("latin1")).slice(-64);
+          if (pid === null) pid = splitMarks(new TextDecoder().decode(errBuf.bytes().subarray(0, 64))).pid;
+          if (/@@vc:exit:\d+\n$/.test(tail)) onExited();
         });
         ch.on("exit", (code: number | null, signal?: string) => {
           sawExit = true;
           exitCode = typeof code === "number" ? code : null;
           if (signal) exitSignal = signal.startsWith("SIG") ? signal : `SIG${signal}`;
+          onExited();
         });
-        ch.on("close", () => {
+        function finish() {
           if (finished) return;
           finished = true;
-          clearTimeout(timer);
+          for (const t of timers) clearTimeout(t);
           opts.signal?.removeEventListener("abort", onAbort);
-          const marks = splitMarks(err);
+          const marks = splitMarks(decodeUtf8(errBuf.bytes(), errBuf.truncated).text);
+          const markedExit = marks.exit ?? (/@@vc:exit:(\d+)\n$/.exec(tail) ? Number(/@@vc:exit:(\d+)\n$/.exec(tail)![1]) : null);
           const stderr = marks.rest + (exitSignal && !timedOut && !truncated ? `(killed by ${exitSignal})\n` : "");
-          if (!sawExit && marks.exit !== null) exitCode = marks.exit;
+          if (!sawExit && markedExit !== null) exitCode = markedExit;
           else if (!sawExit && !timedOut && !truncated && !opts.signal?.aborted) {
             return reject(new VcError("exec_failed", `${where}: connection lost while running ${commandName(command)}`));
           }
@@ -334,6 +395,10 @@ export function createSshExecutor(o: SshExecutorOptions): Executor & { status():
             timedOut,
             bytes: out.total,
           });
+        }
+        ch.on("close", () => {
+          closed = true;
+          finish();
         });
       });
     } finally {

@@ -1,10 +1,13 @@
-import { describe, expect, it } from "bun:test";
-import { writeFileSync, mkdirSync, existsSync, appendFileSync, renameSync } from "node:fs";
+import { describe, expect, it, setDefaultTimeout } from "bun:test";
+import { writeFileSync, mkdirSync, existsSync, appendFileSync, readdirSync, readFileSync, readlinkSync, renameSync } from "node:fs";
 import { join } from "node:path";
 import { Database } from "bun:sqlite";
 import { createLocalExecutor, sql } from "../../lib/index.ts";
 import { tempDir } from "../helpers/tmp.ts";
 import { processRunning } from "../helpers/proc.ts";
+import { daemonizeScript, gone, trackStrays } from "../helpers/strays.ts";
+
+setDefaultTimeout(30_000); // real processes, some of them told to outlive their parent
 
 const dir = tempDir();
 const home = join(dir, "home");
@@ -82,5 +85,61 @@ describe("local executor", () => {
     } finally {
       server.stop(true);
     }
+  });
+});
+
+/** Pipes this process holds open now (other descriptors come and go with other test files' sockets). */
+const openFds = () =>
+  readdirSync("/proc/self/fd").filter((fd) => {
+    try {
+      return readlinkSync(`/proc/self/fd/${fd}`).startsWith("pipe:");
+    } catch {
+      return false;
+    }
+  }).length;
+
+describe("local executor: what a command leaves behind", () => {
+  const strays = trackStrays();
+  const daemonize = (pidFile: string, inner?: string) => ({ script: daemonizeScript(inner), args: [pidFile] });
+
+  it("returns when the tool exits although a daemonized grandchild holds stdout, and kills the grandchild", async () => {
+    await exec.run(["true"]);
+    const before = openFds();
+    const pidFile = join(dir, "daemon.pid");
+    const r = await exec.run(daemonize(pidFile), { timeoutMs: 20_000 });
+    const pid = Number(readFileSync(pidFile, "utf8"));
+    strays.push(pid);
+    expect(r).toMatchObject({ stdout: "started\n", exitCode: 0, timedOut: false });
+    expect(await gone(pid)).toBe(true);
+    expect(openFds()).toBe(before);
+  });
+
+  it("stops reading pipes held by a grandchild it cannot find (environment cleared), without leaking them", async () => {
+    await exec.run(["true"]);
+    const before = openFds();
+    const pidFile = join(dir, "hidden.pid");
+    const r = await exec.run(daemonize(pidFile, "env -i sleep 100000"), { timeoutMs: 20_000 });
+    strays.push(Number(readFileSync(pidFile, "utf8")));
+    expect(r).toMatchObject({ stdout: "started\n", exitCode: 0, timedOut: false });
+    expect(openFds()).toBe(before);
+  });
+
+  it("kills background jobs a tool left in its process group when it exits", async () => {
+    const pidFile = join(dir, "bg.pid");
+    const r = await exec.run({ script: `sleep 100000 >/dev/null 2>&1 & echo $! > ${pidFile}; exit 3` });
+    const pid = Number(readFileSync(pidFile, "utf8"));
+    strays.push(pid);
+    expect(r.exitCode).toBe(3);
+    expect(await gone(pid)).toBe(true);
+  });
+
+  it("kills a daemonized grandchild at the timeout too", async () => {
+    const pidFile = join(dir, "hang.pid");
+    const r = await exec.run({ script: daemonizeScript().replace("exit 0", "sleep 100000"), args: [pidFile] }, { timeoutMs: 1000 });
+    const pid = Number(readFileSync(pidFile, "utf8"));
+    strays.push(pid);
+    expect(r.timedOut).toBe(true);
+    expect(r.exitCode).toBeNull();
+    expect(await gone(pid)).toBe(true);
   });
 });

@@ -4,7 +4,8 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync }
 import { join } from "node:path";
 import { resolveSshTarget, sql, type SshExecutorOptions } from "../../lib/index.ts";
 import { processRunning } from "../helpers/proc.ts";
-import { SSH_TEST_HOME, sshdExecutor, startSshd, type Sshd } from "../helpers/sshd.ts";
+import { daemonizeScript, gone, trackStrays } from "../helpers/strays.ts";
+import { descendants, SSH_TEST_HOME, sshdExecutor, startSshd, type Sshd } from "../helpers/sshd.ts";
 import { tempDir } from "../helpers/tmp.ts";
 
 setDefaultTimeout(60_000); // a real sshd
@@ -89,6 +90,79 @@ describe("ssh executor: commands", () => {
     for (const [start] of spans) peak = Math.max(peak, spans.filter(([s, end]) => s <= start && start < end).length);
     expect(peak).toBe(3);
     expect(e.status()).toMatchObject({ connected: true, authMethod: `publickey ${sshd.userKey}`, hostKey: { status: "match", fingerprint: sshd.fingerprint } });
+  });
+});
+
+describe("ssh executor: what a command leaves behind", () => {
+  const strays = trackStrays();
+  const daemonize = daemonizeScript;
+  const pidFileFor = (name: string) => {
+    const f = remoteFile(`${name}-${Date.now()}.pid`, "");
+    chmodSync(f, 0o666);
+    return f;
+  };
+
+  it("returns when the tool exits although a daemonized grandchild holds the channel, and kills the grandchild", async () => {
+    const e = executor();
+    const pidFile = pidFileFor("daemon");
+    const r = await e.run({ script: daemonize(), args: [pidFile] }, { timeoutMs: 20_000 });
+    const pid = Number(readFileSync(pidFile, "utf8"));
+    strays.push(pid);
+    expect(r).toMatchObject({ stdout: "started\n", stderr: "", exitCode: 0, timedOut: false });
+    expect(await gone(pid)).toBe(true);
+    expect((await e.run(["echo", "next"])).stdout).toBe("next\n");
+  });
+
+  it("gives up on a channel held by a grandchild it cannot find (environment cleared) soon after the tool exits", async () => {
+    const e = executor();
+    const pidFile = pidFileFor("hidden");
+    const r = await e.run({ script: daemonize("env -i sleep 100000"), args: [pidFile] }, { timeoutMs: 20_000 });
+    strays.push(Number(readFileSync(pidFile, "utf8")));
+    expect(r).toMatchObject({ stdout: "started\n", exitCode: 0, timedOut: false });
+    expect((await e.run(["echo", "next"])).stdout).toBe("next\n");
+  });
+
+  it("kills a daemonized grandchild at the timeout too", async () => {
+    const e = executor();
+    const pidFile = pidFileFor("hang");
+    const r = await e.run({ script: daemonize().replace("exit 0", "sleep 100000"), args: [pidFile] }, { timeoutMs: 1500 });
+    const pid = Number(readFileSync(pidFile, "utf8"));
+    strays.push(pid);
+    expect(r.timedOut).toBe(true);
+    expect(r.exitCode).toBeNull();
+    expect(await gone(pid)).toBe(true);
+  });
+
+  it("fails a command within its timeout on a frozen connection, drops it and reconnects after", async () => {
+    const e = executor();
+    expect((await e.run(["echo", "warm"])).stdout).toBe("warm\n");
+    const session = descendants(sshd.pid);
+    for (const pid of session) process.kill(pid, "SIGSTOP");
+    try {
+      const running = await e.run(["echo", "frozen"], { timeoutMs: 1500 }).catch((x) => x);
+      expect(running).toBeInstanceOf(Error);
+      expect(running.message).toContain("no answer to opening a channel");
+      expect(e.status().connected).toBe(false);
+    } finally {
+      for (const pid of session) process.kill(pid, "SIGCONT");
+    }
+    expect((await e.run(["echo", "back"])).stdout).toBe("back\n");
+  });
+
+  it("answers at the timeout of a command that was running when the connection froze", async () => {
+    const e = executor();
+    const pending = e.run(["sleep", "100000"], { timeoutMs: 1500 });
+    await Bun.sleep(300);
+    const session = descendants(sshd.pid);
+    for (const pid of session) process.kill(pid, "SIGSTOP");
+    try {
+      const r = await pending;
+      expect(r.timedOut).toBe(true);
+      expect(r.exitCode).toBeNull();
+    } finally {
+      for (const pid of session) process.kill(pid, "SIGCONT");
+    }
+    expect((await e.run(["echo", "back"])).stdout).toBe("back\n");
   });
 });
 

@@ -53,7 +53,7 @@ function run(argv: string[]) {
 }
 
 /** Every process below `pid` (children, grandchildren …). */
-function descendants(pid: number): number[] {
+export function descendants(pid: number): number[] {
   const r = Bun.spawnSync(["ps", "-e", "-o", "pid=,ppid="], { stdout: "pipe" });
   const pairs = r.stdout.toString().trim().split("\n").map((l) => l.trim().split(/\s+/).map(Number) as [number, number]);
   const out: number[] = [];
