@@ -1,5 +1,5 @@
 import { cursor, defineCollector, parseJsonLines, sql, validate, type CollectContext, type Cursor, type FileStat, type WatchContext } from "vibe-cockpit";
-import { HistoryRowSchema, LogLineSchema, fromHistoryRow, fromLogLine, keyEvents, parseDcgConfig, type DcgConfigPaths, type DcgEvent } from "./parse.ts";
+import { HistoryRowSchema, LogLineSchema, countBases, eventBase, fromHistoryRow, fromLogLine, keyEvents, parseDcgConfig, type DcgConfigPaths, type DcgEvent } from "./parse.ts";
 
 /** dcg's history database (`HistoryDb::default_path`; `[history] database_path` or DCG_HISTORY_DB move it). */
 export const DEFAULT_HISTORY_DB = "~/.config/dcg/history.db";
@@ -53,14 +53,60 @@ interface TailPart {
   /** Where the cursor goes after this read. */
   cursor: Cursor;
   lines: number;
+  /** Events of the same bases as `events` ahead of where this read began (see `keyEvents`). */
+  before: Map<string, number>;
 }
+
+/** The decision events of JSON lines; `warn` (with the byte offset of `bytes`) reports the lines that are not. */
+function logEvents(values: readonly unknown[], warn?: (m: string) => void): DcgEvent[] {
+  const events: DcgEvent[] = [];
+  for (const value of values) {
+    const { value: line, error } = validate(LogLineSchema, value);
+    const mapped = line ? fromLogLine(line) : { error };
+    if (mapped.event) events.push(mapped.event);
+    else warn?.(`a line is not a dcg decision (${mapped.error}); skipped`);
+  }
+  return events;
+}
+
+const second = (e: DcgEvent) => Math.floor(e.ts / 1000);
+
+/**
+ * How many events of the bases of `events` come before them in their source, read backwards
+ * (`chunk(span)` gives the `span` events just ahead, and whether that reached the source's start)
+ * until an event older than the earliest second of `events`: a repeat of a command in one second
+ * gets the same n whether one poll or two read its lines.
+ */
+async function countBefore(events: readonly DcgEvent[], chunk: (span: number) => Promise<{ events: DcgEvent[]; whole: boolean }>, spans: readonly number[]): Promise<Map<string, number>> {
+  if (events.length === 0) return new Map();
+  const first = Math.min(...events.map(second));
+  const bases = new Set(events.map((e) => eventBase(e)));
+  let ahead: DcgEvent[] = [];
+  for (const span of spans) {
+    const r = await chunk(span);
+    ahead = r.events;
+    if (r.whole || (ahead.length > 0 && second(ahead[0]!) < first)) break;
+  }
+  return countBases(ahead.filter((e) => bases.has(eventBase(e))));
+}
+
+/** Events of the log's whole lines in the `span` bytes before `from` (skipping a partial first line). */
+function logChunk(ctx: CollectContext, path: string, from: number) {
+  return async (span: number) => {
+    const start = Math.max(0, from - Math.min(span, ctx.limits.maxBytes));
+    const bytes = await ctx.exec.readRange(path, start, from);
+    const skip = start === 0 ? 0 : bytes.indexOf(NL) + 1;
+    return { events: logEvents(parseJsonLines(bytes.subarray(skip)).values), whole: start === 0 };
+  };
+}
+const LOG_SPANS = [16 << 10, 256 << 10, 4 << 20];
 
 /**
  * Reads whole JSON lines of one file from `from`, at most `budget` lines and maxBytes bytes.
  * `inode` is the file's identity, kept in the cursor.
  */
 async function readLines(ctx: CollectContext, path: string, cursorPath: string, inode: number, from: number, size: number, budget: number): Promise<TailPart> {
-  if (from >= size || budget <= 0) return { events: [], cursor: cursor.fileOffset(cursorPath, inode, from), lines: 0 };
+  if (from >= size || budget <= 0) return { events: [], cursor: cursor.fileOffset(cursorPath, inode, from), lines: 0, before: new Map() };
   const to = Math.min(size, from + ctx.limits.maxBytes);
   const bytes = await ctx.exec.readRange(path, from, to);
   const { end, lines } = wholeLines(bytes, budget);
@@ -68,18 +114,13 @@ async function readLines(ctx: CollectContext, path: string, cursorPath: string, 
     // One line longer than max_bytes: skip it rather than stall on it for ever.
     ctx.warn(`${path}: a line at byte ${from} is longer than ${ctx.limits.maxBytes} bytes; skipped`);
     const next = bytes.length;
-    return { events: [], cursor: cursor.fileOffset(cursorPath, inode, from + next), lines: 0 };
+    return { events: [], cursor: cursor.fileOffset(cursorPath, inode, from + next), lines: 0, before: new Map() };
   }
   const { values, bad } = parseJsonLines(bytes.subarray(0, end));
   for (const b of bad) ctx.warn(`${path}: line at byte ${from + b.offset} is not JSON (${b.error}); skipped`);
-  const events: DcgEvent[] = [];
-  for (const value of values) {
-    const { value: line, error } = validate(LogLineSchema, value);
-    const mapped = line ? fromLogLine(line) : { error };
-    if (mapped.event) events.push(mapped.event);
-    else ctx.warn(`${path}: a line is not a dcg decision (${mapped.error}); skipped`);
-  }
-  return { events, cursor: cursor.fileOffset(cursorPath, inode, from + end), lines };
+  const events = logEvents(values, (m) => ctx.warn(`${path}: ${m}`));
+  const before = from > 0 ? await countBefore(events, logChunk(ctx, path, from), LOG_SPANS) : new Map<string, number>();
+  return { events, cursor: cursor.fileOffset(cursorPath, inode, from + end), lines, before };
 }
 
 /**
@@ -89,13 +130,15 @@ async function readLines(ctx: CollectContext, path: string, cursorPath: string, 
  * when it holds a line boundary there. Then the new file from 0. Anything read twice is harmless:
  * event keys dedupe.
  */
-async function tailLog(ctx: CollectContext, path: string, st: FileStat, budget: number): Promise<{ events: DcgEvent[]; cursor: Cursor }> {
+async function tailLog(ctx: CollectContext, path: string, st: FileStat, budget: number): Promise<{ events: DcgEvent[]; cursor: Cursor; before: Map<string, number> }> {
   const prev = ctx.cursors.log?.kind === "file_offset" ? ctx.cursors.log : undefined;
   if (prev && prev.path === path && prev.inode === st.inode && prev.offset <= st.size) {
     const part = await readLines(ctx, path, path, st.inode, prev.offset, st.size, budget);
     return part;
   }
   const events: DcgEvent[] = [];
+  // Only a read of the old file from where it stopped has lines ahead of it; the new file starts at 0.
+  let before = new Map<string, number>();
   if (prev && prev.path === path) {
     const rotated = `${path}.1`;
     const old = await ctx.exec.stat(rotated);
@@ -105,8 +148,9 @@ async function tailLog(ctx: CollectContext, path: string, st: FileStat, budget: 
         // The old file, renamed: finish it. The cursor keeps its inode until it is done.
         const part = await readLines(ctx, rotated, path, prev.inode, prev.offset, old.size, budget);
         events.push(...part.events);
+        before = part.before;
         budget -= part.lines;
-        if (part.cursor.kind === "file_offset" && part.cursor.offset < old.size) return { events, cursor: part.cursor };
+        if (part.cursor.kind === "file_offset" && part.cursor.offset < old.size) return { events, cursor: part.cursor, before };
       }
     } else {
       ctx.warn(`${path} shrank from ${prev.offset} to ${st.size} bytes (truncated); reading it from the start`);
@@ -114,6 +158,7 @@ async function tailLog(ctx: CollectContext, path: string, st: FileStat, budget: 
         // A copy made before the truncation (copytruncate): what was written after the last read is there.
         const part = await readLines(ctx, rotated, rotated, old.inode, prev.offset, old.size, budget);
         events.push(...part.events);
+        before = part.before;
         budget -= part.lines;
       }
     }
@@ -122,10 +167,31 @@ async function tailLog(ctx: CollectContext, path: string, st: FileStat, budget: 
   }
   const part = await readLines(ctx, path, path, st.inode, 0, st.size, budget);
   events.push(...part.events);
-  return { events, cursor: part.cursor };
+  return { events, cursor: part.cursor, before };
 }
 
-async function readHistory(ctx: CollectContext, path: string, budget: number): Promise<{ events: DcgEvent[]; cursor?: Cursor }> {
+/** The events of history rows; `warn` reports the rows that are not. */
+function historyEvents(rows: readonly Record<string, unknown>[], warn?: (m: string) => void): DcgEvent[] {
+  const events: DcgEvent[] = [];
+  for (const raw of rows) {
+    const { value, error } = validate(HistoryRowSchema, raw);
+    const mapped = value ? fromHistoryRow(value) : { error: `commands row ${String((raw as { id?: unknown }).id)}: ${error}` };
+    if (mapped.event) events.push(mapped.event);
+    else warn?.(mapped.error!);
+  }
+  return events;
+}
+
+/** Events of the `span` history rows with ids up to `after`. */
+function historyChunk(ctx: CollectContext, path: string, after: number) {
+  return async (span: number) => {
+    const rows = await ctx.exec.sqlite(path, sql`SELECT * FROM commands WHERE id <= ${after} AND id > ${after - span} ORDER BY id`);
+    return { events: historyEvents(rows), whole: after - span <= 0 };
+  };
+}
+const HISTORY_SPANS = [64, 1024, 16384];
+
+async function readHistory(ctx: CollectContext, path: string, budget: number): Promise<{ events: DcgEvent[]; cursor?: Cursor; before?: Map<string, number> }> {
   const tables = await ctx.exec.sqlite(path, sql`SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'commands'`);
   if (tables.length === 0) {
     ctx.warn(`${path} has no commands table (dcg has not written history there yet)`);
@@ -139,16 +205,13 @@ async function readHistory(ctx: CollectContext, path: string, budget: number): P
   }
   if (budget <= 0) return { events: [], cursor: cursor.pk(after) };
   const rows = await ctx.exec.sqlite(path, sql`SELECT * FROM commands WHERE id > ${after} ORDER BY id LIMIT ${budget}`);
-  const events: DcgEvent[] = [];
+  const events = historyEvents(rows, (m) => ctx.warn(`${path}: ${m}; skipped`));
+  const before = after > 0 ? await countBefore(events, historyChunk(ctx, path, after), HISTORY_SPANS) : undefined;
   for (const raw of rows) {
-    const { value, error } = validate(HistoryRowSchema, raw);
-    const mapped = value ? fromHistoryRow(value) : { error: `commands row ${String((raw as { id?: unknown }).id)}: ${error}` };
-    if (mapped.event) events.push(mapped.event);
-    else ctx.warn(`${path}: ${mapped.error}; skipped`);
     const id = Number((raw as { id?: unknown }).id);
-    if (Number.isInteger(id) && id > after) after = id;
+    if (Number.isSafeInteger(id) && id > after) after = id;
   }
-  return { events, cursor: cursor.pk(after) };
+  return { events, cursor: cursor.pk(after), before };
 }
 
 /**
@@ -189,21 +252,25 @@ export function dcg() {
       const cursors: Record<string, Cursor> = {};
       let fromHistory: DcgEvent[] = [];
       let fromLog: DcgEvent[] = [];
+      let historyBefore: Map<string, number> | undefined;
+      let logBefore: Map<string, number> | undefined;
       if (historyStat) {
         const h = await readHistory(ctx, historyPath, budget);
         fromHistory = h.events;
+        historyBefore = h.before;
         if (h.cursor) cursors.history = h.cursor;
         budget -= h.events.length;
       }
       if (logStat && log.path) {
         const t = await tailLog(ctx, log.path, logStat, budget);
         fromLog = t.events;
+        logBefore = t.before;
         cursors.log = t.cursor;
       }
-      // Keys per source (the n-th same command in one second counts within its own source), then
-      // one row per key, the history database's first.
+      // Keys per source (the n-th same command in one second counts within its own source, across
+      // polls), then one row per key, the history database's first.
       const rows = new Map<string, Record<string, unknown>>();
-      for (const e of [...keyEvents(fromHistory), ...keyEvents(fromLog)]) if (!rows.has(e.event_key)) rows.set(e.event_key, e);
+      for (const e of [...keyEvents(fromHistory, historyBefore), ...keyEvents(fromLog, logBefore)]) if (!rows.has(e.event_key)) rows.set(e.event_key, e);
       return { rows: { dcg_events: [...rows.values()] }, cursors };
     },
   });

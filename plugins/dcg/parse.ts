@@ -137,21 +137,36 @@ export function fromLogLine(line: LogLine): { event?: DcgEvent; error?: string }
   };
 }
 
+/** What identifies an evaluation up to its repeats: the epoch second and the command (or rule). */
+export const eventBase = (e: DcgEvent) =>
+  `${Math.floor(e.ts / 1000)}|${e.command_hash ?? `rule:${String(e.rule_id ?? "")}`}`;
+
 /**
  * Gives each event of one source its key: sha256 of (epoch second, command_hash, n), n counting
- * the same command in the same second within this batch. The decision log keeps whole seconds and
- * the history database milliseconds, so the second is what both agree on: one evaluation logged
- * by both sources gets one key. Two identical commands in one second stay two events (n = 0, 1) as
- * long as one poll reads both.
+ * the same command in the same second in that source, in file (or id) order. The decision log
+ * keeps whole seconds and the history database milliseconds, so the second is what both agree
+ * on: one evaluation logged by both sources gets one key. `before` holds how many events of each
+ * base (`eventBase`) the source had before these (the lines ahead of the cursor), so a repeat read
+ * by a later poll than its first gets n = 1, not 0 again, and the same bytes read again get the
+ * same keys.
  */
-export function keyEvents(events: readonly DcgEvent[]): (DcgEvent & { event_key: string })[] {
-  const seen = new Map<string, number>();
+export function keyEvents(events: readonly DcgEvent[], before: ReadonlyMap<string, number> = new Map()): (DcgEvent & { event_key: string })[] {
+  const seen = new Map(before);
   return events.map((e) => {
-    const base = `${Math.floor(e.ts / 1000)}|${e.command_hash ?? `rule:${String(e.rule_id ?? "")}`}`;
+    const base = eventBase(e);
     const n = seen.get(base) ?? 0;
     seen.set(base, n + 1);
     return { ...e, event_key: createHash("sha256").update(`${base}|${n}`).digest("hex").slice(0, 32) };
   });
+}
+
+/** How many events of each base `events` hold. */
+export function countBases(events: readonly DcgEvent[], into = new Map<string, number>()): Map<string, number> {
+  for (const e of events) {
+    const b = eventBase(e);
+    into.set(b, (into.get(b) ?? 0) + 1);
+  }
+  return into;
 }
 
 /** What vc reads from dcg's config.toml: where the history database and the decision log are. */

@@ -234,6 +234,61 @@ describe("dcg collector", () => {
     expect(await count(store)).toBe(22);
   });
 
+  it("keeps a command repeated in one second when the repeat arrives in a later poll, and adds nothing when the bytes are read again", async () => {
+    const deny = (command: string, ts = "2026-08-20T16:00:00Z") =>
+      `${JSON.stringify({ timestamp: ts, decision: "deny", mode: "deny", command, pack_id: "core.filesystem", pattern_name: "rm-rf-general" })}\n`;
+    const { machine, store, collector } = await setup({ home: { ".config/dcg/config.toml": config(), [LOG]: deny("rm -rf /a") + deny("rm -rf /b") } });
+    expect((await runOnce({ machine, store, collector })).rowsByTable).toEqual({ dcg_events: 2 });
+    // The same command again in the same second, written after the first poll: a second evaluation.
+    machine.appendFile(LOG, deny("rm -rf /a") + deny("rm -rf /a"));
+    const second = await runOnce({ machine, store, collector });
+    expect({ rows: second.rowsByTable, warnings: second.warnings }).toEqual({ rows: { dcg_events: 2 }, warnings: [] });
+    expect(await store.query("SELECT count(*)::INTEGER AS n FROM dcg_events WHERE command_hash = $1".replace("$1", `'${commandHash("rm -rf /a")}'`))).toEqual([{ n: 3 }]);
+    expect((await runOnce({ machine, store, collector })).rows).toBe(0);
+    // Read again from the start (the cursor lost, or the file truncated and rewritten with the same
+    // lines): the same keys, nothing added.
+    await store.run("DELETE FROM ingestion_cursors");
+    expect((await runOnce({ machine, store, collector })).rows).toBe(0);
+    // And one poll reading all four lines at once gives the same four keys as the two polls did.
+    const once = await setup({ home: { ".config/dcg/config.toml": config(), [LOG]: deny("rm -rf /a") + deny("rm -rf /b") + deny("rm -rf /a") + deny("rm -rf /a") } });
+    await runOnce(once);
+    const keys = async (st: Store) => (await st.query<{ k: string }>("SELECT event_key AS k FROM dcg_events ORDER BY 1")).map((r) => r.k);
+    expect(await keys(once.store)).toEqual(await keys(store));
+    expect(await count(store)).toBe(4);
+  });
+
+  it("keeps a repeat in the history database that a later poll reads", async () => {
+    const { machine, store, collector } = await setup({ home: { ".config/dcg/history.db": { sqlite: historyDb } } });
+    expect((await runOnce({ machine, store, collector })).rows).toBe(8);
+    const db = new Database(join(machine.home, ".config/dcg/history.db"));
+    // Row 8 again (same command, same second, 0.2 s later), then another evaluation of it.
+    db.exec("INSERT INTO commands (timestamp, agent_type, working_dir, command, command_hash, outcome) SELECT substr(timestamp, 1, 20) || '999Z', agent_type, working_dir, command, command_hash, outcome FROM commands WHERE id = 8");
+    db.exec("INSERT INTO commands (timestamp, agent_type, working_dir, command, command_hash, outcome) SELECT substr(timestamp, 1, 20) || '999Z', agent_type, working_dir, command, command_hash, outcome FROM commands WHERE id = 8");
+    db.close();
+    const r = await runOnce({ machine, store, collector, limits: { maxRows: 1 } });
+    expect({ rows: r.rows, warnings: r.warnings }).toEqual({ rows: 1, warnings: [] });
+    expect((await runOnce({ machine, store, collector })).rows).toBe(1);
+    expect((await runOnce({ machine, store, collector })).rows).toBe(0);
+    expect(await count(store)).toBe(10);
+  });
+
+  it("stores the good lines and moves on past a line with a lone surrogate escape (as Python's json.dumps writes it)", async () => {
+    const bad = '{"timestamp":"2026-08-20T16:00:00Z","decision":"deny","mode":"deny","command":"rm -rf /tmp/\\\\udc80x/\\udc80","reason":"\\udc80\\ud800"}\n';
+    const { machine, store, collector } = await setup({ home: { ".config/dcg/config.toml": config(), [LOG]: bad + lines.slice(0, 3).join("\n") + "\n" } });
+    const r = await runOnce({ machine, store, collector });
+    expect({ result: r.result, error: r.error, rows: r.rowsByTable }).toEqual({ result: "ok", error: undefined, rows: { dcg_events: 4 } });
+    expect(r.warnings).toEqual([
+      "dcg_events.reason: lone UTF-16 surrogates replaced by U+FFFD (row 1)",
+      "dcg_events.raw_json: lone UTF-16 surrogates replaced by U+FFFD (row 1)",
+    ]);
+    const [row] = await store.query<{ reason: string; raw: string }>("SELECT reason, raw_json AS raw FROM dcg_events WHERE ts = '2026-08-20 16:00:00'");
+    expect(row!.reason).toBe("\ufffd\ufffd");
+    expect(JSON.parse(row!.raw).command).toBe("rm -rf /tmp/\\udc80x/\ufffd");
+    machine.appendFile(LOG, lines.slice(3, 5).join("\n") + "\n");
+    expect((await runOnce({ machine, store, collector })).rowsByTable).toEqual({ dcg_events: 2 });
+    expect(await count(store)).toBe(6);
+  });
+
   it("tails the log where [logging] file points, and the database where [history] database_path points", async () => {
     const { machine, store, collector } = await setup({
       home: {
