@@ -1,37 +1,61 @@
-// The one shape of every `vc robot …` command: read-only store, an envelope on stdout as JSON
-// or TOON, an error envelope and a non-zero exit on failure.
-import { defineCommand, type ArgsDef, type ParsedArgs } from "citty";
-import type { CockpitApi } from "../lib/index.ts";
+// Every `vc robot <view>` command, generated from the view registry: the view's arguments become
+// flags (checked before anything opens), the answer an envelope on stdout as JSON or TOON, any
+// failure an error envelope and a non-zero exit.
+import { defineCommand, type ArgsDef } from "citty";
+import { parseArgs, type AnyView, type ArgSpec } from "../lib/index.ts";
 import { guard, openApiFromArgs, storeArgs } from "./_common.ts";
 
 export const formatArg = {
   format: { type: "enum", options: ["json", "toon"], default: "json", description: "json, or toon (token-optimised for agents)" },
-  json: { type: "boolean", description: "same as --format json (accepted for compatibility)" },
+  json: { type: "boolean", description: "same as --format json" },
 } as const;
 
-/** Writes an envelope in the chosen format. */
+/** Bidi and C1 controls: JSON.stringify leaves them raw; an agent's terminal may not. */
+const INVISIBLE = /[\u0080-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
+
+/** Writes an envelope in the chosen format; controls a terminal would act on are escaped (JSON) or dropped (TOON). */
 export async function printRobot(value: unknown, format: string | undefined): Promise<void> {
   if (format === "toon") {
     const { encode } = await import("@toon-format/toon");
-    process.stdout.write(`${encode(value)}\n`);
-  } else process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+    process.stdout.write(`${encode(value).replace(INVISIBLE, "")}\n`);
+  } else {
+    const text = JSON.stringify(value, (_k, x) => (typeof x === "bigint" ? x.toString() : x), 2);
+    process.stdout.write(`${text.replace(INVISIBLE, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`)}\n`);
+  }
 }
 
-/** A robot command from a description and the cockpit call that answers it. */
-export function robotCommand<const A extends ArgsDef>(o: {
-  name: string;
-  description: string;
-  args?: A;
-  answer: (vc: CockpitApi, args: ParsedArgs<A & typeof storeArgs & typeof formatArg>) => Promise<unknown>;
-}) {
+/** A view's argument as a citty flag (or positional). */
+function cliArg(spec: ArgSpec): ArgsDef[string] {
+  switch (spec.kind) {
+    case "flag":
+      return { type: "boolean", description: spec.description };
+    case "int":
+      return { type: "string", valueHint: spec.hint ?? "N", description: `${spec.description} (${spec.min}–${spec.max}${spec.default === undefined ? "" : `, default ${spec.default}`})` };
+    case "time":
+      return { type: "string", valueHint: spec.hint ?? "TIME", description: `${spec.description} (ISO 8601)` };
+    case "list":
+      return { type: "string", valueHint: spec.hint ?? "A,B", description: spec.description };
+    case "string":
+      return spec.positional
+        ? { type: "positional", required: Boolean(spec.required), description: spec.description }
+        : { type: "string", valueHint: spec.hint, description: spec.description };
+  }
+}
+
+/** The `vc robot <name>` command of a view. */
+export function viewCommand(view: AnyView) {
+  const args = { ...storeArgs, ...formatArg, ...Object.fromEntries(Object.entries(view.args).map(([k, s]) => [k, cliArg(s as ArgSpec)])) } as unknown as ArgsDef;
   return defineCommand({
-    meta: { name: o.name, description: o.description },
-    args: { ...storeArgs, ...formatArg, ...(o.args ?? ({} as A)) },
-    run: ({ args }) =>
+    meta: { name: view.name, description: `${view.summary} (vc.robot.${view.name}.v1)` },
+    args,
+    run: ({ args: parsed }) =>
       guard(
         async () => {
-          await using vc = await openApiFromArgs(args, { readOnly: true });
-          await printRobot(await o.answer(vc, args as never), args.json ? "json" : (args.format as string));
+          const raw = Object.fromEntries(Object.keys(view.args).map((k) => [k, parsed[k]]));
+          parseArgs(view, raw, "flag"); // bad values are named as flags, before the store opens
+          const p = parsed as { config?: string; db?: string; json?: boolean; format?: string };
+          await using vc = await openApiFromArgs(p, { readOnly: true });
+          await printRobot(await vc.view(view.name, raw), p.json ? "json" : p.format);
         },
         { robot: true },
       ),

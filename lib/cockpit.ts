@@ -13,20 +13,16 @@ import { homedir, userInfo } from "node:os";
 import { join } from "node:path";
 import type { Executor } from "./exec/types.ts";
 import { computeHealth, type FleetHealth, type MachineHealth } from "./health/index.ts";
-import { envelope, type RobotEnvelope } from "./robot/envelope.ts";
 import { recordAudit } from "./audit.ts";
 import { finishCycle, healthAt, type CycleOutcome } from "./cycle.ts";
-import { triage, type Triage } from "./triage.ts";
 import { ackAlert, explainAlert, listAlerts, silenceAlerts, type AlertView, type SilenceInput } from "./alerts/ops.ts";
-import { reposView, systemSections, type ReposData } from "./robot/repos.ts";
-import { accountSections, accountsView, type AccountsData } from "./robot/accounts.ts";
-import { mailSections } from "./robot/mail.ts";
 import { listMachines, probeMachines, type MachineListing, type MachineProbe } from "./machines.ts";
-import { coreSections, loadMachineSections, type MachineSection } from "./robot/machine.ts";
 import { queryReadOnly } from "./store/readonly.ts";
-import { sql } from "./store/sql.ts";
 import { openStore, type QueryResult, type Store } from "./store/store.ts";
 import { toMigrations, type MigrationSource } from "./store/migrate.ts";
+import { createViewRegistry, runView, type AnyView, type ViewRegistry } from "./views/define.ts";
+import { viewCalls, type ViewCall, type ViewCalls } from "./views/calls.ts";
+import { builtinViews } from "./views/index.ts";
 
 export interface OpenCockpitOptions extends LoadConfigOptions {
   /** A config already loaded (skips discovery). */
@@ -38,10 +34,12 @@ export interface OpenCockpitOptions extends LoadConfigOptions {
   alwaysOn?: readonly Collector[];
   /** How to reach a machine; defaults to local for ssh = "local". */
   executorFor?: ExecutorFactory;
+  /** Views beyond vc's own (a plugin's, a script's). */
+  views?: readonly AnyView[];
 }
 
 /** Everything a front end or a user script asks of vc, over one store. */
-export interface Cockpit {
+export interface Cockpit extends ViewCalls {
   readonly config: VcConfig;
   readonly store: Store;
   readonly clock: Clock;
@@ -55,20 +53,10 @@ export interface Cockpit {
   silence(input: Omit<SilenceInput, "at">): Promise<{ silence_id: string; matches: number }>;
   explain(id: string): Promise<Awaited<ReturnType<typeof explainAlert>>>;
   health(): Promise<FleetHealth>;
-  /** `vc robot health`: health in the robot envelope. */
-  robotHealth(): Promise<RobotEnvelope<{ overall: FleetHealth["overall"]; machines: Omit<MachineHealth, "factors">[] }>>;
-  /** `vc robot accounts`: caut usage per account, caam profiles and tools, provider events. */
-  robotAccounts(): Promise<RobotEnvelope<AccountsData>>;
-  /** `vc robot repos`: per machine, repos with dirty, ahead/behind, last commit and ready beads. */
-  robotRepos(): Promise<RobotEnvelope<ReposData>>;
-  /** `vc robot triage`: the top issues ranked, each with why and suggested commands. */
-  robotTriage(options?: { limit?: number }): Promise<RobotEnvelope<Triage & { overall: FleetHealth["overall"] }>>;
-  /** `vc robot alerts`: active alerts (all: resolved too). */
-  robotAlerts(options?: { all?: boolean }): Promise<RobotEnvelope<{ alerts: AlertView[] }>>;
-  /** `vc robot health --at T`: the fleet as snapshotted at or before T. */
-  robotHealthAt(at: Date): Promise<RobotEnvelope<unknown>>;
-  /** `vc robot machine <id>`. */
-  robotMachine(id: string): Promise<RobotEnvelope<MachineView>>;
+  /** Every view this cockpit answers (vc's own and its plugins'): `vc robot <name>`, the socket, `view()`. */
+  readonly views: ViewRegistry;
+  /** Set while this process serves the store to other commands (`vc up`, an in-process `vc tui`). */
+  serving?: { socket: string; since: string };
   /** Read-only SQL over the store. */
   query(text: string): Promise<QueryResult>;
   doctor(): Promise<DoctorReport>;
@@ -81,16 +69,6 @@ export interface Cockpit {
   close(): Promise<void>;
   [Symbol.asyncDispose](): Promise<void>;
 }
-
-/** `vc robot machine <id>`: the machine, its health, and one key per section (system, filesystems, …). */
-export interface MachineView {
-  machine: Record<string, unknown>;
-  health: MachineHealth;
-  [section: string]: unknown;
-}
-
-/** The sections of the machine view, in order. Areas with more data add theirs here. */
-export const machineSections: MachineSection[] = [...coreSections, ...systemSections, ...accountSections, ...mailSections];
 
 export interface DoctorCheck {
   check: string;
@@ -171,10 +149,14 @@ export async function openCockpit(options: OpenCockpitOptions = {}): Promise<Coc
     return computeHealth(store, config, clock.now());
   }
 
+  const views = createViewRegistry([...builtinViews, ...(options.views ?? [])]);
+  const view: ViewCall = async (name, args = {}) => runView(cockpit, views.require(name), args);
   const cockpit: Cockpit = {
     config,
     store,
     clock,
+    views,
+    ...viewCalls(view),
     collect(o = {}) {
       // One cycle at a time: a file-triggered collect waits for the poll in progress, and the other way round.
       const run = cycles.then(async () => {
@@ -196,57 +178,18 @@ export async function openCockpit(options: OpenCockpitOptions = {}): Promise<Coc
     silence: (input) => silenceAlerts(store, { ...input, at: clock.now() }),
     explain: (id) => explainAlert(store, config.rules, id),
     health,
-    async robotHealth() {
-      const h = await health();
-      return envelope(
-        "health",
-        { overall: h.overall, machines: h.machines.map(({ factors: _f, ...m }) => m) },
-        { now: clock.now(), staleness: h.staleness, warnings: h.warnings },
-      );
-    },
-    async robotTriage(o = {}) {
-      const now = clock.now();
-      const [h, alerts] = await Promise.all([health(), listAlerts(store, { at: now.toISOString() })]);
-      return envelope("triage", { overall: h.overall, ...triage(alerts, h, now, o.limit) }, { now, staleness: h.staleness, warnings: h.warnings });
-    },
-    async robotAlerts(o = {}) {
-      const now = clock.now();
-      return envelope("alerts", { alerts: await listAlerts(store, { all: o.all, at: now.toISOString() }) }, { now });
-    },
-    async robotHealthAt(at) {
-      const snap = await healthAt(store, at);
-      if (!snap) throw new VcError("not_found", `no fleet snapshot at or before ${at.toISOString()}`, { hint: "snapshots are written at the end of each poll cycle" });
-      const { overall, machines, firing, staleness, warnings } = snap.summary;
-      return envelope("health", { overall, machines, firing, snapshot_at: snap.collected_at }, { now: clock.now(), staleness: staleness ?? {}, warnings: warnings ?? [] });
-    },
-    async robotAccounts() {
-      const now = clock.now();
-      const staleAfterSeconds = config.polling.interval_seconds * config.polling.stale_after_intervals;
-      const { data, staleness, warnings } = await accountsView(store, now.toISOString(), { staleAfterSeconds });
-      return envelope("accounts", data, { now, staleness, warnings });
-    },
-    async robotRepos() {
-      const now = clock.now();
-      const { data, staleness, warnings } = await reposView(store, now.toISOString());
-      return envelope("repos", data, { now, staleness, warnings });
-    },
-    async robotMachine(id) {
-      selectTargets(config, { machine: id });
-      const h = await health();
-      const at = clock.now().toISOString();
-      const [machine] = await store.query(sql`SELECT * FROM machines WHERE machine_id = ${id}`);
-      const sections = await loadMachineSections(machineSections, { store, machineId: id, at });
-      const collectors = (sections.collectors ?? []) as Record<string, unknown>[];
-      const staleness = Object.fromEntries(collectors.map((c) => [c.collector as string, (c.staleness_s as number | null) ?? null]));
-      const warnings = collectors.filter((c) => c.last_result === "failed").map((c) => `${c.collector} failed: ${c.last_error}`);
-      const { machine_id: _id, ...rest } = (machine ?? {}) as Record<string, unknown>;
-      return envelope("machine", { machine: { id, ...rest }, health: h.machines.find((m) => m.id === id)!, ...sections }, { now: clock.now(), staleness, warnings });
-    },
     query: (text) => queryReadOnly(store, text),
     async doctor() {
       const checks: DoctorCheck[] = [
         { check: "config", ok: true, detail: `${config.source}: ${config.machines.length} machine(s), ${config.collectors.length} collector(s)` },
-        { check: "store", ok: !store.readOnly, detail: `${store.path} ${store.readOnly ? "opened read-only" : "writable, migrations current"}` },
+        { check: "store", ok: true, detail: `${store.path} ${store.readOnly ? "opened read-only" : "writable, migrations current"}` },
+        {
+          check: "daemon",
+          ok: true,
+          detail: cockpit.serving
+            ? `vc (pid ${process.pid}) serves ${store.path} on ${cockpit.serving.socket} since ${cockpit.serving.since}`
+            : `none serves ${store.path}; this process opened it (\`vc up\` serves it to every command)`,
+        },
       ];
       if (!store.readOnly) await syncMachines(store, config, clock.now());
       const machines = await probeMachines({ store, config, clock, executorFor: execFor });

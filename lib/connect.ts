@@ -1,7 +1,7 @@
 import { openCockpit, type Cockpit, type OpenCockpitOptions } from "./cockpit.ts";
 import { loadConfig } from "./config/load.ts";
-import { connectDaemon, socketPathFor, type RemoteCockpit } from "./serve/client.ts";
-import { readDaemonLock } from "./store/_lock.ts";
+import { connectDaemon, type RemoteCockpit } from "./serve/client.ts";
+import { readDaemonLock, socketPathFor } from "./store/_lock.ts";
 
 /**
  * The cockpit for a front end or a user script: through the daemon's socket when `vc up` holds the
@@ -11,8 +11,9 @@ import { readDaemonLock } from "./store/_lock.ts";
  */
 export async function connectCockpit(options: OpenCockpitOptions = {}): Promise<Cockpit | RemoteCockpit> {
   const config = options.config ?? (await loadConfig(options));
-  if (readDaemonLock(config.db)) {
-    const remote = await connectDaemon(socketPathFor(config.data_dir), { db: config.db });
+  const lock = readDaemonLock(config.db);
+  if (lock) {
+    const remote = await connectDaemon(lock.socket ?? socketPathFor(config.db), { db: config.db });
     if (remote) return remote;
   }
   return openCockpit({ readOnly: true, ...options, config });

@@ -6,6 +6,7 @@ import { applyFindings, type AlertEvent } from "./alerts/lifecycle.ts";
 import { computeHealth, type FleetHealth } from "./health/index.ts";
 import type { Rule } from "./rules/define.ts";
 import { evaluateRule, type RuleResult } from "./rules/evaluate.ts";
+import { storeFile } from "./store/_lock.ts";
 import { sql } from "./store/sql.ts";
 import type { Store } from "./store/store.ts";
 
@@ -87,7 +88,7 @@ export async function finishCycle(o: { store: Store; config: VcConfig; clock: Cl
     return { events, snapshots: { fleet: fleetWritten, machines } };
   });
 
-  const deliveries = o.channels.length ? await deliverEvents({ store, clock, channels: o.channels, events, ctx: { dataDir: config.data_dir } }) : [];
+  const deliveries = o.channels.length ? await deliverEvents({ store, clock, channels: o.channels, events, ctx: { dataDir: config.data_dir, storeFile: (name) => storeFile(store.path, name) } }) : [];
   return { at, health, events, ruleErrors, deliveries, snapshots };
 }
 

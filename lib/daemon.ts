@@ -2,9 +2,8 @@ import type { Cockpit } from "./cockpit.ts";
 import type { CycleReport } from "./collect/scheduler.ts";
 import type { RunRecord } from "./collect/run.ts";
 import { errorMessage } from "./errors.ts";
-import { removeDaemonLock, writeDaemonLock } from "./store/_lock.ts";
-import { createApiServer, type ApiServer } from "./serve/api.ts";
-import { socketPathFor } from "./serve/client.ts";
+import { removeDaemonLock, socketPathFor, writeDaemonLock } from "./store/_lock.ts";
+import { createApiServer, type ApiServer, type ApiServerOptions } from "./serve/api.ts";
 import { watchLocalSources } from "./watch.ts";
 
 export interface DaemonOptions {
@@ -15,8 +14,14 @@ export interface DaemonOptions {
   onError?: (err: unknown) => void;
   /** Stop after this many cycles (tests, one-shot replays). */
   maxCycles?: number;
-  /** Where to serve the local API for other commands (default <data_dir>/vc.sock); false: none. */
+  /** Where to serve the local API for other commands (default: derived from the store, see socketPathFor); false: none. */
   socketPath?: string | false;
+  /** Socket server bounds (idle timeout, body size, requests in flight). */
+  serve?: Omit<ApiServerOptions, "onError">;
+  /** Poll on the interval (default true); false: only serve the store (a cycle runs when a client asks for one). */
+  poll?: boolean;
+  /** Told once the socket serves (its path). */
+  onServing?: (socketPath: string) => void;
 }
 
 /**
@@ -24,13 +29,22 @@ export interface DaemonOptions {
  * Records itself beside the store so other commands can say who holds it.
  */
 export async function runDaemon(vc: Cockpit, o: DaemonOptions): Promise<number> {
-  writeDaemonLock(vc.store.path, vc.clock.now());
+  const socketPath = o.socketPath === false ? undefined : (o.socketPath ?? socketPathFor(vc.store.path));
+  writeDaemonLock(vc.store.path, vc.clock.now(), socketPath);
   let api: ApiServer | undefined;
   let stopWatching = () => {};
   let n = 0;
   try {
     // Other commands reach the store through this socket while the daemon holds it.
-    if (o.socketPath !== false) api = createApiServer(vc, o.socketPath ?? socketPathFor(vc.config.data_dir), { onError: o.onError });
+    if (socketPath) {
+      api = createApiServer(vc, socketPath, { ...o.serve, onError: o.onError });
+      vc.serving = { socket: socketPath, since: vc.clock.now().toISOString() };
+      o.onServing?.(socketPath);
+    }
+    if (o.poll === false) {
+      await sleep(Number.POSITIVE_INFINITY, o.signal);
+      return 0;
+    }
     // New dcg lines or mail are collected within about a second, not at the next poll.
     stopWatching = await watchLocalSources(vc, (name) => void vc.collect({ collector: name, signal: o.signal }).catch((err) => o.onError?.(err)), { onError: o.onError });
     while (!o.signal.aborted) {
@@ -49,6 +63,7 @@ export async function runDaemon(vc: Cockpit, o: DaemonOptions): Promise<number> 
   } finally {
     stopWatching();
     await api?.close();
+    vc.serving = undefined;
     removeDaemonLock(vc.store.path);
   }
   return n;
@@ -57,7 +72,7 @@ export async function runDaemon(vc: Cockpit, o: DaemonOptions): Promise<number> 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
     if (signal.aborted) return resolve();
-    const t = setTimeout(done, ms);
+    const t = Number.isFinite(ms) ? setTimeout(done, ms) : undefined;
     function done() {
       clearTimeout(t);
       signal.removeEventListener("abort", done);

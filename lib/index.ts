@@ -20,7 +20,7 @@ export { createSshExecutor, type SshExecutorOptions, type SshStatus } from "./ex
 export { resolveSshTarget, type SshTarget } from "./exec/_ssh-target.ts";
 export { shellQuote } from "./exec/_shell.ts";
 export { recordAudit, type AuditEvent } from "./audit.ts";
-export { openCockpit, createExecutorFactory, pluginMigrations, type Cockpit, type OpenCockpitOptions, type DoctorReport, type MachineView } from "./cockpit.ts";
+export { openCockpit, createExecutorFactory, pluginMigrations, type Cockpit, type OpenCockpitOptions, type DoctorReport } from "./cockpit.ts";
 export { runDaemon, type DaemonOptions } from "./daemon.ts";
 export { starterConfig, writeStarterConfig } from "./config/starter.ts";
 export { parseJsonLines, type JsonLinesResult } from "./collect/jsonl.ts";
@@ -35,10 +35,15 @@ export { applyFindings, silenceMatches, type AlertEvent, type AlertRow, type Lif
 export { defineChannel, deliverEvents, type Channel, type ChannelContext, type DeliveryReport } from "./alerts/channel.ts";
 export { listAlerts, ackAlert, silenceAlerts, explainAlert, findAlert, alertView, type AlertView, type SilenceInput } from "./alerts/ops.ts";
 export { finishCycle, healthAt, type CycleOutcome } from "./cycle.ts";
-export { isoTime, parseJsonOutput, parseJsonAs, issueText, validate, checkRecord, checkOutput, commandFailed, runJson, runJsonAs, type JsonRun, type JsonRunAs } from "./collect/parse-helpers.ts";
+export { isoTime, isoFromMs, excerptOf, parseJsonOutput, parseJsonAs, issueText, validate, checkRecord, checkOutput, commandFailed, runJson, runJsonAs, type JsonRun, type JsonRunAs } from "./collect/parse-helpers.ts";
 export { triage, type Triage, type TriageItem } from "./triage.ts";
 export { createApiServer, errorBody, DEFAULT_HEARTBEAT_SECONDS, type ApiServer, type ApiServerOptions, type ApiErrorBody, type DaemonInfo } from "./serve/api.ts";
-export { connectDaemon, socketPathFor, type RemoteCockpit, type CockpitApi, type ConnectDaemonOptions } from "./serve/client.ts";
+export { connectDaemon, type RemoteCockpit, type CockpitApi, type ConnectDaemonOptions, type ViewListing } from "./serve/client.ts";
+export { socketPathFor, storeFile } from "./store/_lock.ts";
+export { defineView, arg, parseArgs, runView, createViewRegistry, type View, type AnyView, type ArgSpec, type ArgsSpec, type ArgsOf, type ViewResult, type ViewRegistry } from "./views/define.ts";
+export { builtinViews } from "./views/index.ts";
+export { machineSections, type MachineView } from "./views/machine.ts";
+export type { ViewCalls, ViewCall, ViewEnvelope } from "./views/calls.ts";
 export { runWatch, type WatchEvent, type WatchOptions, type CycleEvent, type HeartbeatEvent, type PredictionEvent, type OpportunityEvent } from "./watch.ts";
 export { connectCockpit } from "./connect.ts";
 export { runTui, reduce, initialState, loadCore, loadMachine, loadScreen, type RunTuiOptions, type TuiAction } from "./tui/app.ts";

@@ -7,8 +7,10 @@ import type { AlertEvent } from "./lifecycle.ts";
 
 /** What a channel is handed besides the event. */
 export interface ChannelContext {
-  /** vc's data dir (alerts.jsonl lives there by default). */
+  /** vc's data dir. */
   dataDir: string;
+  /** A file of this store's own, beside it (`storeFile("alerts.jsonl")` → `<dir>/<store>.alerts.jsonl`): two stores never share one. */
+  storeFile(name: string): string;
   signal?: AbortSignal;
 }
 

@@ -5,6 +5,7 @@ import { chmodSync, lstatSync, mkdirSync, rmSync, statSync, type Stats } from "n
 import { dirname } from "node:path";
 import * as v from "valibot";
 import type { Cockpit } from "../cockpit.ts";
+import { runView } from "../views/define.ts";
 import { VcError, errorMessage, isVcError, type VcErrorCode } from "../errors.ts";
 
 import type { HeartbeatEvent, WatchEvent } from "../watch.ts";
@@ -29,6 +30,12 @@ export interface ApiErrorBody {
 export interface ApiServerOptions {
   /** Called with errors that are not VcErrors (bugs) as they are answered with a 500. */
   onError?: (err: unknown, route: string) => void;
+  /** Seconds a connection may sit idle before the server closes it (default 120; Bun's max 255). Streams send heartbeats well inside it. */
+  idleTimeoutSeconds?: number;
+  /** Largest request body taken, in bytes (default 1 MiB): larger ones get 413. */
+  maxBodyBytes?: number;
+  /** Requests answered at once (default 64; streams not counted): more get 503. */
+  maxInFlight?: number;
 }
 
 export interface ApiServer {
@@ -45,6 +52,10 @@ const MAX_SOCKET_PATH = 103;
 
 const STATUS: Partial<Record<VcErrorCode, number>> = {
   invalid_input: 400,
+  invalid_argument: 400,
+  usage: 400,
+  payload_too_large: 413,
+  busy: 503,
   query_failed: 400,
   query_refused: 403,
   not_found: 404,
@@ -63,9 +74,20 @@ const Silence = v.object({
   comment: v.optional(v.string()),
   by: v.pipe(v.string(), v.nonEmpty()),
 });
-const Query = v.object({ sql: v.string() });
-const Probe = v.object({ ids: v.optional(v.array(v.string())) });
-const Search = v.object({ query: v.string(), machines: v.optional(v.array(v.string())), limit: v.optional(v.number()), timeoutMs: v.optional(v.number()) });
+const Query = v.object({ sql: v.pipe(v.string(), v.maxLength(100_000)) });
+const Probe = v.object({ ids: v.optional(v.array(v.pipe(v.string(), v.maxLength(200)))) });
+const Search = v.object({
+  query: v.pipe(v.string(), v.nonEmpty(), v.maxLength(1000)),
+  machines: v.optional(v.array(v.pipe(v.string(), v.maxLength(200)))),
+  limit: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(200))),
+  timeoutMs: v.optional(v.pipe(v.number(), v.integer(), v.minValue(100), v.maxValue(600_000))),
+});
+const Collect = v.object({
+  machine: v.optional(v.pipe(v.string(), v.maxLength(200))),
+  collector: v.optional(v.pipe(v.string(), v.maxLength(200))),
+  force: v.optional(v.boolean()),
+});
+const ViewArgs = v.record(v.string(), v.unknown());
 
 type Route = { method: "GET" | "POST"; pattern: RegExp; handle: (ctx: { req: Request; url: URL; params: string[] }) => unknown };
 
@@ -90,6 +112,8 @@ export function createApiServer(cockpit: Cockpit, socketPath: string, options: A
   }
 
   const startedAt = cockpit.clock.now().toISOString();
+  const maxBody = options.maxBodyBytes ?? 1024 * 1024;
+  const read = <S extends v.GenericSchema>(req: Request, schema: S) => body(req, schema, maxBody);
   const streams = new Set<{ end(): void }>();
   const now = () => cockpit.clock.now().toISOString();
   const flag = (url: URL, name: string) => ["1", "true", "yes"].includes(url.searchParams.get(name) ?? "");
@@ -103,56 +127,75 @@ export function createApiServer(cockpit: Cockpit, socketPath: string, options: A
     { method: "GET", pattern: /^\/v1\/health$/, handle: () => cockpit.health() },
     {
       method: "GET",
-      pattern: /^\/v1\/robot\/health$/,
-      handle: ({ url }) => {
-        const at = url.searchParams.get("at");
-        if (at === null) return cockpit.robotHealth();
-        const t = new Date(at);
-        if (Number.isNaN(t.getTime())) throw new VcError("invalid_input", `at: "${at}" is not an ISO 8601 time`, { hint: "use a form like 2026-01-25T03:00:00Z" });
-        return cockpit.robotHealthAt(t);
-      },
+      pattern: /^\/v1\/views$/,
+      handle: () => ({ views: cockpit.views.views.map((x) => ({ name: x.name, summary: x.summary, args: x.args })) }),
     },
-    { method: "GET", pattern: /^\/v1\/robot\/machine\/([^/]+)$/, handle: ({ params }) => cockpit.robotMachine(params[0]!) },
-    { method: "GET", pattern: /^\/v1\/robot\/repos$/, handle: () => cockpit.robotRepos() },
-    { method: "GET", pattern: /^\/v1\/robot\/accounts$/, handle: () => cockpit.robotAccounts() },
-    {
-      method: "GET",
-      pattern: /^\/v1\/robot\/triage$/,
-      handle: ({ url }) => {
-        const limit = url.searchParams.get("limit");
-        return cockpit.robotTriage(limit === null || limit === "" ? {} : { limit: Number(limit) });
-      },
-    },
-    { method: "GET", pattern: /^\/v1\/robot\/alerts$/, handle: ({ url }) => cockpit.robotAlerts({ all: flag(url, "all") }) },
+    // A view's arguments: as query parameters (GET) or a JSON object (POST); either way checked against its spec.
+    { method: "GET", pattern: /^\/v1\/views\/([^/]+)$/, handle: ({ url, params }) => runView(cockpit, cockpit.views.require(params[0]!), Object.fromEntries(url.searchParams)) },
+    { method: "POST", pattern: /^\/v1\/views\/([^/]+)$/, handle: async ({ req, params }) => runView(cockpit, cockpit.views.require(params[0]!), await read(req, ViewArgs)) },
     { method: "GET", pattern: /^\/v1\/alerts$/, handle: ({ url }) => cockpit.alerts({ all: flag(url, "all") }) },
     {
       method: "POST",
       pattern: /^\/v1\/alerts\/([^/]+)\/ack$/,
-      handle: async ({ req, params }) => cockpit.ack(params[0]!, await body(req, Ack)),
+      handle: async ({ req, params }) => cockpit.ack(params[0]!, await read(req, Ack)),
     },
     { method: "GET", pattern: /^\/v1\/alerts\/([^/]+)\/explain$/, handle: ({ params }) => cockpit.explain(params[0]!) },
     {
       method: "POST",
       pattern: /^\/v1\/silences$/,
       handle: async ({ req }) => {
-        const { endsAt, ...rest } = await body(req, Silence);
+        const { endsAt, ...rest } = await read(req, Silence);
         return cockpit.silence({ ...rest, ...(endsAt ? { endsAt: new Date(endsAt) } : {}) });
       },
     },
-    { method: "POST", pattern: /^\/v1\/query$/, handle: async ({ req }) => cockpit.query((await body(req, Query)).sql) },
+    { method: "POST", pattern: /^\/v1\/query$/, handle: async ({ req }) => cockpit.query((await read(req, Query)).sql) },
     { method: "GET", pattern: /^\/v1\/machines$/, handle: () => cockpit.machines() },
-    { method: "POST", pattern: /^\/v1\/machines\/probe$/, handle: async ({ req }) => cockpit.probeMachines((await body(req, Probe)).ids) },
+    { method: "POST", pattern: /^\/v1\/machines\/probe$/, handle: async ({ req }) => cockpit.probeMachines((await read(req, Probe)).ids) },
     {
       method: "POST",
       pattern: /^\/v1\/search$/,
       handle: async ({ req }) => {
-        const { query, ...rest } = await body(req, Search);
+        const { query, ...rest } = await read(req, Search);
         return cockpit.search(query, rest);
       },
     },
     { method: "GET", pattern: /^\/v1\/doctor$/, handle: () => cockpit.doctor() },
+    { method: "POST", pattern: /^\/v1\/collect$/, handle: async ({ req }) => collect(req, await read(req, Collect)) },
     { method: "GET", pattern: /^\/v1\/watch$/, handle: ({ req, url }) => watch(req, url) },
   ];
+
+  /**
+   * A cycle now, in the daemon, streamed back: one `{"type":"run"}` line per collector run as it
+   * ends, then `{"type":"report"}` with the whole report (or `{"type":"error"}`).
+   */
+  function collect(req: Request, o: v.InferOutput<typeof Collect>): Response {
+    server.timeout(req, 0);
+    const encoder = new TextEncoder();
+    const stream = new ReadableStream<Uint8Array>({
+      async start(controller) {
+        const send = (x: unknown) => {
+          try {
+            controller.enqueue(encoder.encode(`${stringify(x)}\n`));
+          } catch {
+            // the client left; the cycle still finishes and is stored
+          }
+        };
+        try {
+          const report = await cockpit.collect({ ...o, onRun: (record) => send({ type: "run", record }) });
+          send({ type: "report", report });
+        } catch (err) {
+          if (!isVcError(err)) options.onError?.(err, "POST /v1/collect");
+          send({ type: "error", ...errorBody(err) });
+        }
+        try {
+          controller.close();
+        } catch {
+          // already closed
+        }
+      },
+    });
+    return new Response(stream, { headers: { "content-type": "application/x-ndjson", "cache-control": "no-store" } });
+  }
 
   function watch(req: Request, url: URL): Response {
     const hb = url.searchParams.get("heartbeat");
@@ -209,10 +252,27 @@ export function createApiServer(cockpit: Cockpit, socketPath: string, options: A
     return new Response(stream, { headers: { "content-type": "application/x-ndjson", "cache-control": "no-store" } });
   }
 
+  const maxInFlight = options.maxInFlight ?? 64;
+  let inFlight = 0;
+
   async function fetch(req: Request): Promise<Response> {
     const url = new URL(req.url);
     const route = `${req.method} ${url.pathname}`;
+    if (inFlight >= maxInFlight) {
+      return errorResponse(new VcError("busy", `the daemon is answering ${inFlight} requests already`, { hint: "retry in a moment" }));
+    }
+    inFlight++;
     try {
+      return await answer(req, url, route);
+    } finally {
+      inFlight--;
+    }
+  }
+
+  async function answer(req: Request, url: URL, route: string): Promise<Response> {
+    try {
+      const length = Number(req.headers.get("content-length") ?? 0);
+      if (length > maxBody) throw new VcError("payload_too_large", `the request body is ${length} bytes; the daemon takes at most ${maxBody}`);
       const matching = routes.map((r) => ({ r, m: r.pattern.exec(url.pathname) })).filter((x) => x.m);
       if (matching.length === 0) throw new VcError("not_found", `no route ${url.pathname}`, { hint: "GET /v1/info answers when the daemon serves" });
       const hit = matching.find((x) => x.r.method === req.method);
@@ -235,7 +295,16 @@ export function createApiServer(cockpit: Cockpit, socketPath: string, options: A
   const previous = process.umask(0o177); // the socket is created 0600, with no window before the chmod
   let server: ReturnType<typeof Bun.serve>;
   try {
-    server = Bun.serve({ unix: socketPath, fetch });
+    // (Bun's types leave idleTimeout out for Unix sockets; it applies there too: 10 s unless set.)
+    server = Bun.serve({
+      unix: socketPath,
+      fetch,
+      // Long enough for a slow view; streams answer inside it with heartbeats (and unset it per request).
+      idleTimeout: Math.min(255, Math.max(1, Math.round(options.idleTimeoutSeconds ?? 120))),
+      // A hard cap below which body() applies its own: a huge body is refused before it is buffered.
+      maxRequestBodySize: maxBody + 1024,
+      error: (err: unknown) => errorResponse(err),
+    } as unknown as Parameters<typeof Bun.serve>[0]);
   } finally {
     process.umask(previous);
   }
@@ -294,8 +363,8 @@ function json(value: unknown, status: number): Response {
   return new Response(stringify(value), { status, headers: { "content-type": "application/json" } });
 }
 
-async function body<S extends v.GenericSchema>(req: Request, schema: S): Promise<v.InferOutput<S>> {
-  const text = await req.text();
+async function body<S extends v.GenericSchema>(req: Request, schema: S, maxBytes: number): Promise<v.InferOutput<S>> {
+  const text = await boundedText(req, maxBytes);
   let value: unknown = {};
   if (text.trim() !== "") {
     try {
@@ -308,9 +377,22 @@ async function body<S extends v.GenericSchema>(req: Request, schema: S): Promise
   if (!parsed.success) {
     const issue = parsed.issues[0];
     const field = issue.path?.map((p) => String(p.key)).join(".") || "(body)";
-    throw new VcError("invalid_input", `${field}: ${issue.message}`);
+    throw new VcError("invalid_argument", `${field}: ${issue.message}`, { details: { field } });
   }
   return parsed.output;
+}
+
+/** The body as text, refused (413) once it passes `maxBytes` — also when it came without a length. */
+async function boundedText(req: Request, maxBytes: number): Promise<string> {
+  if (!req.body) return "";
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for await (const chunk of req.body as unknown as AsyncIterable<Uint8Array>) {
+    size += chunk.byteLength;
+    if (size > maxBytes) throw new VcError("payload_too_large", `the request body passed ${maxBytes} bytes`, { hint: "send less" });
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks).toString("utf8");
 }
 
 function lstatOrNull(path: string): Stats | null {

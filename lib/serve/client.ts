@@ -1,23 +1,21 @@
 // The other end of lib/serve/api.ts: the cockpit's methods, answered by the daemon that holds
 // the store. Kept light (no DuckDB, no config loading) so a command that finds the daemon starts fast.
 import { existsSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { resolve } from "node:path";
 import { clockFromEnv, type Clock } from "../clock.ts";
 import type { Cockpit } from "../cockpit.ts";
 import { VcError, errorMessage, type VcErrorCode } from "../errors.ts";
+import type { RunRecord } from "../collect/run.ts";
+import { viewCalls, type ViewCalls } from "../views/calls.ts";
+import type { ArgsSpec } from "../views/define.ts";
 import type { ApiErrorBody, DaemonInfo, WatchEvent } from "./api.ts";
 
 /** The cockpit's methods that answer the same in-process and through the daemon. */
 export type CockpitApi = Pick<
   Cockpit,
+  | keyof ViewCalls
+  | "collect"
   | "health"
-  | "robotHealth"
-  | "robotHealthAt"
-  | "robotMachine"
-  | "robotRepos"
-  | "robotAccounts"
-  | "robotTriage"
-  | "robotAlerts"
   | "alerts"
   | "ack"
   | "silence"
@@ -32,11 +30,26 @@ export type CockpitApi = Pick<
   | typeof Symbol.asyncDispose
 >;
 
+/** What the daemon says of a view: its name, summary and argument specs. */
+export interface ViewListing {
+  name: string;
+  summary: string;
+  args: ArgsSpec;
+}
+
 export interface WatchOptions {
   /** Seconds between heartbeat lines (default 15). */
   heartbeatSeconds?: number;
   /** Aborting it ends the stream (watch then resolves with "aborted"). */
   signal?: AbortSignal;
+  /**
+   * Keep watching across daemon restarts: when the stream ends or the socket stops answering,
+   * reconnect with backoff (0.25 s doubling to 5 s) until the signal aborts. Without it, the
+   * first end resolves "closed" (or throws if the daemon cannot be reached).
+   */
+  reconnect?: boolean;
+  /** Told when the stream drops ("reconnecting", with the error) and when it is back ("connected"). */
+  onStatus?: (status: "connected" | "reconnecting", err?: unknown) => void;
 }
 
 /** The cockpit as reached through the daemon's socket. */
@@ -47,6 +60,8 @@ export interface RemoteCockpit extends CockpitApi {
   readonly clock: Clock;
   /** Who serves: pid, store, data dir, since when. */
   info(): Promise<DaemonInfo>;
+  /** The daemon's registered views (its plugins' included). */
+  listViews(): Promise<ViewListing[]>;
   /**
    * Alert events and heartbeats as the daemon's cycles produce them, one call per line; the
    * first line is a heartbeat sent once subscribed. Resolves when the signal aborts or the
@@ -65,15 +80,10 @@ export interface ConnectDaemonOptions {
 
 const BASE = "http://vc";
 
-/** Where the daemon listens: `<data_dir>/vc.sock`. */
-export function socketPathFor(dataDir: string): string {
-  return join(dataDir, "vc.sock");
-}
-
 /**
  * The daemon's cockpit if one answers on the socket within the timeout, else null (no socket,
  * a stale socket file, another store).
- * @example const vc = (await connectDaemon(socketPathFor(config.data_dir))) ?? (await openCockpit({ config }))
+ * @example const vc = (await connectDaemon(socketPathFor(config.db))) ?? (await openCockpit({ config }))
  */
 export async function connectDaemon(socketPath: string, options: ConnectDaemonOptions = {}): Promise<RemoteCockpit | null> {
   if (!existsSync(socketPath)) return null;
@@ -126,19 +136,64 @@ function createRemoteCockpit(socketPath: string, clock: Clock): RemoteCockpit {
     return text ? `?${text}` : "";
   };
 
+  /**
+   * A request whose answer is JSON lines, each handed to `onLine` as it arrives. A dropped or
+   * unreachable connection throws StreamDropped; an error answer throws the daemon's error.
+   */
+  async function stream(path: string, o: { method: "GET" | "POST"; body?: unknown; signal?: AbortSignal }, onLine: (value: unknown) => void): Promise<void> {
+    const ac = new AbortController();
+    const abort = () => ac.abort();
+    if (o.signal?.aborted) return;
+    o.signal?.addEventListener("abort", abort, { once: true });
+    streams.add(ac);
+    try {
+      let res: Response;
+      try {
+        res = await fetch(`${BASE}${path}`, {
+          method: o.method,
+          unix: socketPath,
+          signal: ac.signal,
+          timeout: false,
+          ...(o.body === undefined ? {} : { headers: { "content-type": "application/json" }, body: JSON.stringify(o.body) }),
+        } as RequestInit);
+      } catch (err) {
+        if (ac.signal.aborted) return;
+        throw new StreamDropped(err);
+      }
+      if (!res.ok) throw remoteError(await res.json().catch(() => null), res.status);
+      const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
+      let buffer = "";
+      for (;;) {
+        let chunk: Awaited<ReturnType<typeof reader.read>>;
+        try {
+          chunk = await reader.read();
+        } catch (err) {
+          if (ac.signal.aborted) return;
+          throw new StreamDropped(err);
+        }
+        if (chunk.done) break;
+        buffer += chunk.value;
+        for (let i = buffer.indexOf("\n"); i >= 0; i = buffer.indexOf("\n")) {
+          const line = buffer.slice(0, i).trim();
+          buffer = buffer.slice(i + 1);
+          if (line) onLine(JSON.parse(line));
+        }
+      }
+    } finally {
+      o.signal?.removeEventListener("abort", abort);
+      streams.delete(ac);
+      ac.abort(); // drop the connection: the daemon unsubscribes
+    }
+  }
+
   const remote: RemoteCockpit = {
     remote: true,
     socketPath,
     clock,
     info: () => call("GET", "/v1/info"),
+    listViews: async () => (await call<{ views: ViewListing[] }>("GET", "/v1/views")).views,
+    ...viewCalls((name, args = {}) => call("POST", `/v1/views/${seg(name)}`, args)),
     health: () => call("GET", "/v1/health"),
-    robotHealth: () => call("GET", "/v1/robot/health"),
-    robotHealthAt: (at) => call("GET", `/v1/robot/health${q({ at: at.toISOString() })}`),
-    robotMachine: (id) => call("GET", `/v1/robot/machine/${seg(id)}`),
-    robotRepos: () => call("GET", "/v1/robot/repos"),
-    robotAccounts: () => call("GET", "/v1/robot/accounts"),
-    robotTriage: (o = {}) => call("GET", `/v1/robot/triage${q({ limit: o.limit })}`),
-    robotAlerts: (o = {}) => call("GET", `/v1/robot/alerts${q({ all: o.all })}`),
     alerts: (o = {}) => call("GET", `/v1/alerts${q({ all: o.all })}`),
     ack: (id, o) => call("POST", `/v1/alerts/${seg(id)}/ack`, { by: o.by, note: o.note }),
     silence: (input) => call("POST", "/v1/silences", { ...input, endsAt: input.endsAt?.toISOString() }),
@@ -149,53 +204,50 @@ function createRemoteCockpit(socketPath: string, clock: Clock): RemoteCockpit {
     doctor: () => call("GET", "/v1/doctor"),
     search: (query, o = {}) => call("POST", "/v1/search", { query, ...o }),
 
+    /** A cycle run by the daemon now: each run record as it ends, then the report. */
+    async collect(o = {}) {
+      const { onRun, signal, ...rest } = o;
+      let report: Awaited<ReturnType<Cockpit["collect"]>> | undefined;
+      await stream("/v1/collect", { method: "POST", body: rest, signal }, (line) => {
+        const x = line as { type: string; record?: RunRecord; report?: typeof report } & Partial<ApiErrorBody>;
+        if (x.type === "run" && x.record) onRun?.(x.record);
+        else if (x.type === "report") report = x.report;
+        else if (x.type === "error") throw remoteError(x, 500);
+      });
+      if (!report) throw unreachable(socketPath, new Error("the stream ended before the cycle's report"));
+      return report;
+    },
+
     async watch(onEvent, o = {}) {
       if (closed) throw new VcError("invalid_input", "this connection to the daemon is closed");
-      const ac = new AbortController();
-      const abort = () => ac.abort();
-      if (o.signal?.aborted) return { ended: "aborted" };
-      o.signal?.addEventListener("abort", abort, { once: true });
-      streams.add(ac);
-      try {
-        let res: Response;
+      const path = `/v1/watch${q({ heartbeat: o.heartbeatSeconds })}`;
+      let delay = 250;
+      for (;;) {
+        if (o.signal?.aborted) return { ended: "aborted" };
+        let err: unknown;
+        let heard = false;
         try {
-          res = await fetch(`${BASE}/v1/watch${q({ heartbeat: o.heartbeatSeconds })}`, { unix: socketPath, signal: ac.signal });
-        } catch (err) {
-          if (ac.signal.aborted) return { ended: "aborted" };
-          throw unreachable(socketPath, err);
-        }
-        if (!res.ok) throw remoteError(await res.json().catch(() => null), res.status);
-        const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
-        let buffer = "";
-        // An error of the listener (or a line that is not JSON) ends the stream and is thrown as is.
-        let failed: { err: unknown } | undefined;
-        try {
-          read: for (;;) {
-            const { value, done } = await reader.read();
-            if (done) break;
-            buffer += value;
-            for (let i = buffer.indexOf("\n"); i >= 0; i = buffer.indexOf("\n")) {
-              const line = buffer.slice(0, i).trim();
-              buffer = buffer.slice(i + 1);
-              if (!line) continue;
-              try {
-                onEvent(JSON.parse(line) as WatchEvent);
-              } catch (err) {
-                failed = { err };
-                break read;
-              }
+          await stream(path, { method: "GET", signal: o.signal }, (e) => {
+            if (!heard) {
+              heard = true;
+              delay = 250;
+              o.onStatus?.("connected");
             }
-          }
-        } catch (err) {
-          if (ac.signal.aborted) return { ended: "aborted" };
-          throw unreachable(socketPath, err);
+            onEvent(e as WatchEvent);
+          });
+        } catch (e) {
+          // A listener's own error ends the watch as it is; so does a refusal from the daemon.
+          if (!(e instanceof StreamDropped)) throw e;
+          err = e.cause;
         }
-        if (failed) throw failed.err;
-        return { ended: ac.signal.aborted ? "aborted" : "closed" };
-      } finally {
-        o.signal?.removeEventListener("abort", abort);
-        streams.delete(ac);
-        ac.abort(); // drop the connection: the daemon unsubscribes
+        if (o.signal?.aborted) return { ended: "aborted" };
+        if (!o.reconnect) {
+          if (err !== undefined && !heard) throw unreachable(socketPath, err);
+          return { ended: "closed" };
+        }
+        o.onStatus?.("reconnecting", err);
+        await sleep(delay, o.signal);
+        delay = Math.min(5000, delay * 2);
       }
     },
 
@@ -216,6 +268,26 @@ function remoteError(body: unknown, status: number): Error {
   if (!e || typeof e.code !== "string" || typeof e.message !== "string") return new Error(`the daemon answered ${status} without an error body`);
   if (e.code === "internal") return Object.assign(new Error(`the daemon failed: ${e.message}`), { code: "internal" });
   return new VcError(e.code as VcErrorCode, e.message, { hint: e.hint, details: e.details, machine: e.machine, collector: e.collector });
+}
+
+/** The stream's connection dropped or never came up (as opposed to an error the daemon answered). */
+class StreamDropped extends Error {
+  constructor(readonly cause: unknown) {
+    super(errorMessage(cause));
+  }
+}
+
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal?.aborted) return resolve();
+    const t = setTimeout(done, ms);
+    function done() {
+      clearTimeout(t);
+      signal?.removeEventListener("abort", done);
+      resolve();
+    }
+    signal?.addEventListener("abort", done, { once: true });
+  });
 }
 
 function unreachable(socketPath: string, err: unknown): VcError {

@@ -3,12 +3,12 @@ import { appendFileSync, mkdirSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { defineChannel, type AlertEvent } from "vibe-cockpit";
 
-/** One JSON line per state change, appended to `<data_dir>/alerts.jsonl` (or `path`). */
+/** One JSON line per state change, appended to `<store>.alerts.jsonl` beside the store (or `path`). */
 export function alertsJsonl(options: { path?: string } = {}) {
   return defineChannel({
     name: "alerts.jsonl",
     async deliver(event, ctx) {
-      const file = options.path ?? join(ctx.dataDir, "alerts.jsonl");
+      const file = options.path ?? ctx.storeFile("alerts.jsonl");
       mkdirSync(dirname(file), { recursive: true });
       appendFileSync(file, `${JSON.stringify(event)}\n`);
     },

@@ -269,7 +269,7 @@ describe("delivery", () => {
         clock,
         channels: [alertsJsonl({ path: join(dir, "alerts.jsonl") }), webhook({ url: `http://127.0.0.1:${server.port}/hook`, attempts: 4, backoffMs: 10 })],
         events,
-        ctx: { dataDir: dir },
+        ctx: { dataDir: dir, storeFile: (n: string) => join(dir, n) },
       });
       expect(reports.map((r) => [r.channel.split(" ")[0], r.ok, r.attempts])).toEqual([
         ["alerts.jsonl", true, 1],
@@ -283,7 +283,7 @@ describe("delivery", () => {
       expect(attempts.map((a) => (a as { status: string }).status)).toEqual(["failed", "failed", "ok"]);
       // a channel that always fails costs only its own deliveries
       const bad = defineChannel({ name: "bad", deliver: async () => { throw new Error("down"); } });
-      const r2 = await deliverEvents({ store: s, clock, channels: [bad], events, ctx: { dataDir: dir } });
+      const r2 = await deliverEvents({ store: s, clock, channels: [bad], events, ctx: { dataDir: dir, storeFile: (n: string) => join(dir, n) } });
       expect(r2).toEqual([{ channel: "bad", event_id: events[0]!.event_id, ok: false, attempts: 1, error: "down" }]);
     } finally {
       server.stop(true);

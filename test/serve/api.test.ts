@@ -15,7 +15,8 @@ import {
   type Cockpit,
 } from "../../lib/index.ts";
 import { createApiServer, type ApiServer, type WatchEvent } from "../../lib/serve/api.ts";
-import { connectDaemon, socketPathFor, type RemoteCockpit } from "../../lib/serve/client.ts";
+import { connectDaemon, type RemoteCockpit } from "../../lib/serve/client.ts";
+import { socketPathFor } from "../../lib/store/_lock.ts";
 import { tempDir } from "../helpers/tmp.ts";
 
 setDefaultTimeout(30_000);
@@ -52,7 +53,7 @@ const hot = defineRule({
 
 const dataDir = join(dir, "data");
 const db = join(dataDir, "vc.duckdb");
-const sock = socketPathFor(dataDir);
+const sock = socketPathFor(db);
 let vc: Cockpit;
 let api: ApiServer;
 let remote: RemoteCockpit;
@@ -196,29 +197,32 @@ describe("the daemon's socket", () => {
     expect(refused.status).toBe(403);
     expect(((await refused.json()) as { error: { code: string } }).error.code).toBe("query_refused");
     expect((await raw("/v1/nothing")).status).toBe(404);
-    expect((await raw("/v1/robot/machine/nope")).status).toBe(404);
+    expect((await raw("/v1/views/machine?id=nope")).status).toBe(404);
+    expect((await raw("/v1/views/helth")).status).toBe(404);
     expect((await raw("/v1/query")).status).toBe(405);
-    expect((await raw("/v1/robot/health?at=yesterday")).status).toBe(400);
+    const yesterday = await raw("/v1/views/health?at=yesterday");
+    expect(yesterday.status).toBe(400);
+    expect(await yesterday.json()).toMatchObject({ error: { code: "invalid_argument", message: 'at: "yesterday" is not an ISO 8601 time (like 2026-01-25T03:00:00Z)' } });
     const badBeat = await remote.watch(() => {}, { heartbeatSeconds: 0 }).then(() => null, (e: unknown) => e);
     expect(badBeat).toBeInstanceOf(VcError);
     expect((badBeat as VcError).code).toBe("invalid_input");
 
     // A cockpit that hits a bug: the body says internal, the client gets a plain Error, the server reports it.
     const buggySock = join(dir, "buggy", "vc.sock");
-    const buggy = createApiServer({ ...vc, robotRepos: () => Promise.reject(new TypeError("boom")) }, buggySock, {
+    const buggy = createApiServer({ ...vc, health: () => Promise.reject(new TypeError("boom")) }, buggySock, {
       onError: (err, route) => internalErrors.push(`${route}: ${String(err)}`),
     });
     try {
-      const res = await fetch("http://vc/v1/robot/repos", { unix: buggySock });
+      const res = await fetch("http://vc/v1/views/health", { unix: buggySock });
       expect(res.status).toBe(500);
       expect(await res.json()).toEqual({ error: { code: "internal", message: "boom" } });
       const c = (await connectDaemon(buggySock))!;
-      const err = await c.robotRepos().then(() => null, (e: unknown) => e);
+      const err = await c.robotHealth().then(() => null, (e: unknown) => e);
       expect(err).toBeInstanceOf(Error);
       expect(err).not.toBeInstanceOf(VcError);
       expect((err as Error & { code: string }).code).toBe("internal");
       expect((err as Error).message).toContain("boom");
-      expect(internalErrors).toContain("GET /v1/robot/repos: TypeError: boom");
+      expect(internalErrors).toContain("GET /v1/views/health: TypeError: boom");
     } finally {
       await buggy.close();
     }
@@ -296,7 +300,7 @@ describe("finding the daemon", () => {
   it("returns null within the timeout for a stale socket nobody listens on, and a new server replaces it", async () => {
     const staleDir = join(dir, "stale");
     mkdirSync(staleDir);
-    const stale = socketPathFor(staleDir);
+    const stale = socketPathFor(join(staleDir, "vc.duckdb"));
     // A process that listened and died without cleaning up (SIGKILL) leaves its socket file.
     const child = Bun.spawn([process.execPath, "-e", `Bun.serve({ unix: ${JSON.stringify(stale)}, fetch: () => new Response("") }); process.kill(process.pid, "SIGKILL");`]);
     await child.exited;
@@ -322,7 +326,7 @@ describe("finding the daemon", () => {
   it("refuses to replace a file that is not a socket", () => {
     const d = join(dir, "notsock");
     mkdirSync(d);
-    const path = socketPathFor(d);
+    const path = socketPathFor(join(d, "vc.duckdb"));
     writeFileSync(path, "keep me");
     expect(() => createApiServer(vc, path)).toThrow(/is not a socket/);
     expect(readFileSync(path, "utf8")).toBe("keep me");
@@ -330,7 +334,7 @@ describe("finding the daemon", () => {
 
   it("close() ends watch streams and removes the socket file", async () => {
     const d = join(dir, "closing");
-    const path = socketPathFor(d);
+    const path = socketPathFor(join(d, "vc.duckdb"));
     const server = createApiServer(vc, path);
     expect(statSync(join(d)).mode & 0o777).toBe(0o700);
     const c = (await connectDaemon(path))!;

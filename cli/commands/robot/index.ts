@@ -1,14 +1,9 @@
 import { defineCommand } from "citty";
+import { builtinViews } from "../../../lib/views/index.ts";
+import { viewCommand } from "../../_robot.ts";
 
+/** `vc robot <view>`: one subcommand per registered view. */
 export default defineCommand({
   meta: { name: "robot", description: "Answers for agents: versioned JSON envelopes on stdout, diagnostics on stderr" },
-  subCommands: {
-    health: () => import("./health.ts").then((m) => m.default),
-    machine: () => import("./machine.ts").then((m) => m.default),
-    repos: () => import("./repos.ts").then((m) => m.default),
-    accounts: () => import("./accounts.ts").then((m) => m.default),
-    triage: () => import("./triage.ts").then((m) => m.default),
-    alerts: () => import("./alerts.ts").then((m) => m.default),
-    search: () => import("./search.ts").then((m) => m.default),
-  },
+  subCommands: Object.fromEntries(builtinViews.map((v) => [v.name, () => viewCommand(v)])),
 });

@@ -1,0 +1,42 @@
+// Typed calls onto the registry's views, the same on a cockpit and on the daemon's client.
+import type { RobotEnvelope } from "../robot/envelope.ts";
+import type accounts from "./accounts.ts";
+import type alerts from "./alerts.ts";
+import type { View } from "./define.ts";
+import type health from "./health.ts";
+import type machine from "./machine.ts";
+import type repos from "./repos.ts";
+import type triage from "./triage.ts";
+
+/** The envelope a view answers with. */
+export type ViewEnvelope<V> = V extends View<infer _A, infer T> ? RobotEnvelope<T> : never;
+
+/** Runs a registered view by name with raw arguments (validated against its spec). */
+export type ViewCall = (name: string, args?: Record<string, unknown>) => Promise<RobotEnvelope<unknown>>;
+
+/** Typed helpers over `view()`, for scripts: `vc.robotTriage({ limit: 5 })` is `vc.view("triage", { limit: 5 })`. */
+export interface ViewCalls {
+  view: ViewCall;
+  robotHealth(): Promise<ViewEnvelope<typeof health>>;
+  /** The fleet as snapshotted at or before `at`. */
+  robotHealthAt(at: Date): Promise<ViewEnvelope<typeof health>>;
+  robotTriage(options?: { limit?: number }): Promise<ViewEnvelope<typeof triage>>;
+  robotMachine(id: string): Promise<ViewEnvelope<typeof machine>>;
+  robotAccounts(): Promise<ViewEnvelope<typeof accounts>>;
+  robotRepos(): Promise<ViewEnvelope<typeof repos>>;
+  robotAlerts(options?: { all?: boolean }): Promise<ViewEnvelope<typeof alerts>>;
+}
+
+export function viewCalls(view: ViewCall): ViewCalls {
+  const as = <T>(p: Promise<RobotEnvelope<unknown>>) => p as Promise<T>;
+  return {
+    view,
+    robotHealth: () => as(view("health")),
+    robotHealthAt: (at) => as(view("health", { at })),
+    robotTriage: (o = {}) => as(view("triage", { limit: o.limit })),
+    robotMachine: (id) => as(view("machine", { id })),
+    robotAccounts: () => as(view("accounts")),
+    robotRepos: () => as(view("repos")),
+    robotAlerts: (o = {}) => as(view("alerts", { all: o.all })),
+  };
+}

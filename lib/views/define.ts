@@ -1,0 +1,212 @@
+// The view registry: every answer vc gives is a view, declared once with its arguments. From a
+// view come the `vc robot <name>` command (flags and validation), the daemon's socket route, the
+// client's method and `cockpit.view(name, args)`; the robot envelope is added at those edges only.
+import type { Cockpit } from "../cockpit.ts";
+import { VcError } from "../errors.ts";
+import { envelope, type RobotEnvelope } from "../robot/envelope.ts";
+
+/** One argument of a view: plain data, so the CLI, the socket and a JSON Schema read the same spec. */
+export type ArgSpec =
+  | { kind: "string"; description: string; positional?: boolean; required?: boolean; hint?: string; max?: number }
+  | { kind: "int"; description: string; min: number; max: number; default?: number; hint?: string }
+  | { kind: "flag"; description: string }
+  | { kind: "time"; description: string; hint?: string }
+  | { kind: "list"; description: string; hint?: string };
+
+export type ArgsSpec = Record<string, ArgSpec>;
+
+/** The value an argument holds once parsed. */
+type ArgValue<S extends ArgSpec> = S extends { kind: "int"; default: number }
+  ? number
+  : S extends { kind: "int" }
+    ? number | undefined
+    : S extends { kind: "flag" }
+      ? boolean
+      : S extends { kind: "time" }
+        ? Date | undefined
+        : S extends { kind: "list" }
+          ? string[] | undefined
+          : S extends { required: true }
+            ? string
+            : string | undefined;
+
+export type ArgsOf<A extends ArgsSpec> = { [K in keyof A]: ArgValue<A[K]> };
+
+/** What a view's run returns: the data, and how fresh it is. The envelope is added at the edges. */
+export interface ViewResult<T> {
+  data: T;
+  staleness?: Record<string, number | null>;
+  warnings?: string[];
+}
+
+export interface View<A extends ArgsSpec = ArgsSpec, T = unknown> {
+  /** `vc robot <name>`, `vc.robot.<name>.v1`, the socket route `/v1/views/<name>`. */
+  readonly name: string;
+  /** One line: what it answers (the CLI's description, the API listing). */
+  readonly summary: string;
+  readonly args: A;
+  run(vc: Cockpit, args: ArgsOf<A>): Promise<ViewResult<T>>;
+}
+
+/** Any view, whatever its arguments (registries hold these). */
+// biome-ignore lint: the registry erases each view's argument types
+export type AnyView = View<any, unknown>;
+
+/**
+ * Declares a view. An identity function: it exists so TypeScript infers the arguments' types.
+ * @example defineView({ name: "alerts", summary: "Active alerts", args: { all: arg.flag("include resolved") }, run: … })
+ */
+export function defineView<const A extends ArgsSpec, T>(view: View<A, T>): View<A, T> {
+  return view;
+}
+
+/** Builders for argument specs. */
+export const arg = {
+  string: <const O extends { positional?: boolean; required?: boolean; hint?: string; max?: number }>(description: string, o: O = {} as O) => ({ kind: "string" as const, description, ...o }),
+  int: <const O extends { min: number; max: number; default?: number; hint?: string }>(description: string, o: O) => ({ kind: "int" as const, description, ...o }),
+  flag: (description: string) => ({ kind: "flag" as const, description }),
+  time: (description: string, o: { hint?: string } = {}) => ({ kind: "time" as const, description, hint: "TIME", ...o }),
+  list: (description: string, o: { hint?: string } = {}) => ({ kind: "list" as const, description, ...o }),
+};
+
+/** How a failed argument is named: `--limit` on the command line, `limit` elsewhere. */
+export type ArgStyle = "flag" | "field";
+
+const MAX_STRING = 10_000;
+
+/**
+ * Checks raw arguments (strings from a command line or a URL, or typed values from JSON or a
+ * script) against a view's spec and returns them typed. Unknown names and bad values throw
+ * `invalid_argument` naming the argument and the accepted form.
+ */
+export function parseArgs<A extends ArgsSpec>(view: View<A, unknown>, raw: Record<string, unknown>, style: ArgStyle = "field"): ArgsOf<A> {
+  const name = (k: string) => (style === "flag" && !view.args[k]?.["positional" as never] ? `--${k}` : k);
+  const bad = (k: string, value: unknown, expected: string) =>
+    new VcError("invalid_argument", `${name(k)}: ${shown(value)} is not ${expected}`, { details: { view: view.name, field: k, expected } });
+  for (const k of Object.keys(raw)) {
+    if (!(k in view.args) && raw[k] !== undefined) {
+      const known = Object.keys(view.args);
+      throw new VcError("invalid_argument", `${view.name}: no argument "${k}"`, { hint: known.length ? `it takes ${known.join(", ")}` : "it takes no arguments", details: { view: view.name, field: k } });
+    }
+  }
+  const out: Record<string, unknown> = {};
+  for (const [k, spec] of Object.entries(view.args)) {
+    const value = raw[k];
+    const missing = value === undefined || value === null || value === "";
+    switch (spec.kind) {
+      case "flag": {
+        if (missing) out[k] = false;
+        else if (typeof value === "boolean") out[k] = value;
+        else if (["1", "true", "yes"].includes(String(value))) out[k] = true;
+        else if (["0", "false", "no"].includes(String(value))) out[k] = false;
+        else throw bad(k, value, "true or false");
+        break;
+      }
+      case "int": {
+        if (missing) {
+          out[k] = spec.default;
+          break;
+        }
+        const n = typeof value === "number" ? value : typeof value === "string" && /^-?\d+$/.test(value.trim()) ? Number(value) : Number.NaN;
+        if (!Number.isSafeInteger(n) || n < spec.min || n > spec.max) throw bad(k, value, `a whole number from ${spec.min} to ${spec.max}`);
+        out[k] = n;
+        break;
+      }
+      case "time": {
+        if (missing) {
+          out[k] = undefined;
+          break;
+        }
+        const t = value instanceof Date ? value : typeof value === "string" && /^\d{4}-\d{2}-\d{2}/.test(value) ? new Date(value) : new Date(Number.NaN);
+        if (Number.isNaN(t.getTime())) throw bad(k, value, "an ISO 8601 time (like 2026-01-25T03:00:00Z)");
+        out[k] = t;
+        break;
+      }
+      case "list": {
+        if (missing) {
+          out[k] = undefined;
+          break;
+        }
+        const items = Array.isArray(value) ? value : typeof value === "string" ? value.split(",") : null;
+        if (!items || items.some((x) => typeof x !== "string")) throw bad(k, value, "a comma-separated list of names");
+        const list = (items as string[]).map((x) => x.trim()).filter(Boolean);
+        out[k] = list.length ? list : undefined;
+        break;
+      }
+      case "string": {
+        if (missing) {
+          if (spec.required) throw new VcError(style === "flag" ? "usage" : "invalid_argument", `${view.name}: ${name(k)} is required (${spec.description})`, { details: { view: view.name, field: k } });
+          out[k] = undefined;
+          break;
+        }
+        if (typeof value !== "string") throw bad(k, value, "a string");
+        if (value.length > (spec.max ?? MAX_STRING)) throw bad(k, `${value.slice(0, 20)}…`, `at most ${spec.max ?? MAX_STRING} characters`);
+        out[k] = value;
+        break;
+      }
+    }
+  }
+  return out as ArgsOf<A>;
+}
+
+function shown(value: unknown): string {
+  const s = typeof value === "string" ? JSON.stringify(value) : JSON.stringify(value) ?? String(value);
+  return s.length > 60 ? `${s.slice(0, 57)}…` : s;
+}
+
+/** Runs a view with raw arguments and wraps its answer in the robot envelope. */
+export async function runView(vc: Cockpit, view: AnyView, raw: Record<string, unknown>, style: ArgStyle = "field"): Promise<RobotEnvelope<unknown>> {
+  const args = parseArgs(view, raw, style);
+  const r = await view.run(vc, args);
+  return envelope(view.name, r.data, { now: vc.clock.now(), staleness: r.staleness, warnings: r.warnings });
+}
+
+/** Views by name; a second view with a taken name is refused (it names both). */
+export interface ViewRegistry {
+  readonly views: readonly AnyView[];
+  get(name: string): AnyView | undefined;
+  /** The view, or `not_found` naming the closest registered name. */
+  require(name: string): AnyView;
+}
+
+export function createViewRegistry(views: readonly AnyView[]): ViewRegistry {
+  const byName = new Map<string, AnyView>();
+  for (const v of views) {
+    if (!/^[a-z][a-z0-9_-]*$/.test(v.name)) throw new VcError("invalid_input", `view name "${v.name}" must be lowercase letters, digits, - or _`);
+    if (byName.has(v.name)) throw new VcError("invalid_input", `two views are named "${v.name}"`, { hint: "a view's name is its command and route: rename one" });
+    byName.set(v.name, v);
+  }
+  return {
+    views: [...byName.values()],
+    get: (name) => byName.get(name),
+    require(name) {
+      const v = byName.get(name);
+      if (v) return v;
+      const near = closest(name, [...byName.keys()]);
+      throw new VcError("not_found", `no view "${name}"`, { hint: near ? `did you mean ${near}? Views: ${[...byName.keys()].join(", ")}` : `views: ${[...byName.keys()].join(", ")}` });
+    },
+  };
+}
+
+/** The name nearest to `word` by edit distance, if it is near enough to be a likely typo. */
+export function closest(word: string, names: readonly string[]): string | undefined {
+  let best: { name: string; d: number } | undefined;
+  for (const name of names) {
+    const d = editDistance(word.toLowerCase(), name.toLowerCase());
+    if (!best || d < best.d) best = { name, d };
+  }
+  return best && best.d <= Math.max(2, Math.floor(word.length / 3)) ? best.name : undefined;
+}
+
+/** Damerau–Levenshtein distance (optimal string alignment). */
+export function editDistance(a: string, b: string): number {
+  const d: number[][] = Array.from({ length: a.length + 1 }, (_, i) => Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
+  for (let i = 1; i <= a.length; i++) {
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      d[i]![j] = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) d[i]![j] = Math.min(d[i]![j]!, d[i - 2]![j - 2]! + 1);
+    }
+  }
+  return d[a.length]![b.length]!;
+}

@@ -1,0 +1,12 @@
+import { defineView } from "./define.ts";
+
+/** `vc robot doctor`: config, store, each machine probed, each collector's last run. */
+export default defineView({
+  name: "doctor",
+  summary: "Config, store and daemon; each machine probed (reachable, auth, host key, tools); each collector's last run",
+  args: {},
+  async run(vc) {
+    const report = await vc.doctor();
+    return { data: report, warnings: report.checks.filter((c) => !c.ok).map((c) => `${c.check}: ${c.detail}`) };
+  },
+});
