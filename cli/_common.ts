@@ -1,8 +1,10 @@
 // Shared plumbing of the commands: common flags, opening the cockpit, printing errors.
 // No logic of vc's own lives here.
 import type { ConsolaInstance } from "consola";
-import { connectCockpit, errorEnvelope, isVcError, openCockpit, type Cockpit, type OpenCockpitOptions, type RemoteCockpit } from "../lib/index.ts";
+import { connectCockpit, errorEnvelope, isVcError, openCockpit, VcError, type Cockpit, type OpenCockpitOptions, type RemoteCockpit } from "../lib/index.ts";
 import { clockFromEnv } from "../lib/clock.ts";
+import { parseDuration } from "../lib/rules/define.ts";
+import { renderCsv } from "./_format.ts";
 import { sysprobe } from "../plugins/index.ts";
 
 /** Flags every command that touches the store takes. */
@@ -17,8 +19,14 @@ export async function logger(): Promise<ConsolaInstance> {
   return createConsola({ stdout: process.stderr, stderr: process.stderr, formatOptions: { colors: useColor(), date: false } });
 }
 
-export function useColor(stream: NodeJS.WriteStream = process.stderr): boolean {
-  return Boolean(stream.isTTY) && !process.env.NO_COLOR && process.env.TERM !== "dumb";
+/**
+ * Whether to colour what goes to `stream`: a terminal, NO_COLOR unset or empty, TERM not dumb.
+ * Without a stream, both stdout and stderr must be terminals (the helpers below paint text that
+ * may go to either, so `vc collect | cat` and `vc up 2>log` stay plain).
+ */
+export function useColor(stream?: NodeJS.WriteStream): boolean {
+  const tty = stream ? Boolean(stream.isTTY) : Boolean(process.stdout.isTTY && process.stderr.isTTY);
+  return tty && !process.env.NO_COLOR && process.env.TERM !== "dumb";
 }
 
 const paint = (code: number) => (s: string) => (useColor() ? `\x1b[${code}m${s}\x1b[0m` : s);
@@ -27,6 +35,7 @@ export const dim = paint(2);
 export const bold = paint(1);
 export const green = paint(32);
 export const yellow = paint(33);
+export const cyan = paint(36);
 
 /** Opens the cockpit the way every command does: config discovery, the embedded default, the fallback probe. */
 const configArgs = (args: { config?: string; db?: string }) => ({
@@ -48,27 +57,89 @@ export function openApiFromArgs(args: { config?: string; db?: string }, extra: P
   return connectCockpit({ ...configArgs(args), alwaysOn: [sysprobe()], readOnly: false, ...extra });
 }
 
+let commandName = "vc";
+/** Names the command being run ("vc up"), so its errors say which command failed. */
+export function setCommandName(name: string): void {
+  commandName = name;
+}
+
+/** The exit code of a failure: 2 for a command line that does not parse or a bad flag value, else 1. */
+export function exitCodeFor(err: unknown): number {
+  return isVcError(err) && (err.code === "usage" || err.code === "invalid_argument") ? 2 : 1;
+}
+
+/**
+ * Tells the user about a failure and returns its exit code: one readable line and a hint for a
+ * VcError (prefixed by the command it names in `details.command`, else the one running), a stack only for a
+ * bug; for robot commands, first an error envelope on stdout.
+ */
+export function reportError(err: unknown, options: { robot?: boolean } = {}): number {
+  if (options.robot) process.stdout.write(`${JSON.stringify(errorEnvelope(err, safeNow()), null, 2)}\n`);
+  if (isVcError(err)) {
+    const who = typeof err.details?.command === "string" ? err.details.command : commandName;
+    process.stderr.write(`${red(`${who}:`)} ${err.message}\n`);
+    if (err.hint) process.stderr.write(`${dim(`  hint: ${err.hint}`)}\n`);
+  } else {
+    process.stderr.write(`${red("vc: internal error (a bug; please report it):")}\n${err instanceof Error ? err.stack : String(err)}\n`);
+  }
+  return exitCodeFor(err);
+}
+
 /**
  * Runs a command body; an error becomes one readable line with a hint (a stack only for bugs),
- * or, for robot commands, an error envelope on stdout. Either way the exit code is non-zero.
+ * or, for robot commands, an error envelope on stdout. Either way the exit code is non-zero:
+ * 2 for a usage error or a bad flag value, 1 otherwise.
  */
 export async function guard(body: () => Promise<number | void>, options: { robot?: boolean } = {}): Promise<void> {
   let code: number;
   try {
     code = (await body()) ?? 0;
   } catch (err) {
-    code = 1;
-    if (options.robot) {
-      process.stdout.write(`${JSON.stringify(errorEnvelope(err, safeNow()), null, 2)}\n`);
-    }
-    if (isVcError(err)) {
-      process.stderr.write(`${red("vc:")} ${err.message}\n`);
-      if (err.hint) process.stderr.write(`${dim(`  hint: ${err.hint}`)}\n`);
-    } else {
-      process.stderr.write(`${red("vc: internal error (a bug; please report it):")}\n${err instanceof Error ? err.stack : String(err)}\n`);
-    }
+    code = reportError(err, options);
   }
   process.exitCode = code;
+}
+
+/**
+ * A flag's value as a number of seconds, or an `invalid_argument` error naming the flag and the
+ * accepted form. Undefined stays undefined (the flag was not given).
+ */
+export function secondsArg(flag: string, value: string | undefined, o: { integer?: boolean; min?: number } = {}): number | undefined {
+  if (value === undefined) return undefined;
+  const min = o.min ?? (o.integer ? 1 : 0);
+  const n = /^\s*$/.test(value) ? Number.NaN : Number(value);
+  const ok = Number.isFinite(n) && (o.integer ? Number.isInteger(n) && n >= min : n > min);
+  if (!ok) throw new VcError("invalid_argument", `--${flag}: expected ${o.integer ? `a whole number of seconds ≥ ${min}` : `a number of seconds > ${min}`}, got "${value}"`);
+  return n;
+}
+
+/** The output formats a command offers; `--json` is kept as the short form of `--format json`. */
+export function formatArgs<const F extends readonly [string, ...string[]]>(formats: F, fallback: F[number] = formats[0]) {
+  return {
+    format: { type: "enum", options: [...formats] as F[number][], default: fallback, description: `output format: ${formats.join(", ")}`, valueHint: "FORMAT" },
+    json: { type: "boolean", description: "same as --format json" },
+  } as const;
+}
+
+/** The format chosen with `--format`, or json when `--json` is given. */
+export function outputFormat(args: { format?: string; json?: boolean }): string | undefined {
+  return args.json ? "json" : args.format;
+}
+
+// Keys whose object values are maps keyed by names (tables, collectors, tools, labels…): their
+// keys are data, never renamed.
+const dataMaps = new Set(["rows_by_table", "staleness", "tools", "labels", "thresholds", "evidence", "params"]);
+
+/** A copy of a JSON value with camelCase object keys as snake_case (machine-readable output is snake_case). */
+export function snakeKeys(value: unknown, keepKeys = false): unknown {
+  if (Array.isArray(value)) return value.map((v) => snakeKeys(v));
+  if (value === null || typeof value !== "object" || value instanceof Date) return value;
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(value)) {
+    const key = keepKeys || !/[A-Z]/.test(k) ? k : k.replace(/([a-z0-9])([A-Z])/g, "$1_$2").replace(/([A-Z])([A-Z][a-z])/g, "$1_$2").toLowerCase();
+    out[key] = snakeKeys(v, dataMaps.has(key));
+  }
+  return out;
 }
 
 function safeNow(): Date {
@@ -76,6 +147,28 @@ function safeNow(): Date {
     return clockFromEnv().now();
   } catch {
     return new Date();
+  }
+}
+
+/**
+ * Prints rows in a machine-readable format (json: one array, jsonl: one object a line, csv) and
+ * returns true; returns false for table, which each command draws its own way.
+ */
+export function printRows(format: string | undefined, columns: readonly string[], rows: readonly Record<string, unknown>[]): boolean {
+  if (format === "json") printJson(rows);
+  else if (format === "jsonl") process.stdout.write(rows.map((r) => `${JSON.stringify(r)}\n`).join(""));
+  else if (format === "csv") process.stdout.write(`${renderCsv(columns, rows)}\n`);
+  else return false;
+  return true;
+}
+
+/** A --flag's value as a duration (30s, 10m, 2h, 1d) in milliseconds, or `invalid_argument` naming the flag. */
+export function durationArg(flag: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  try {
+    return parseDuration(value);
+  } catch {
+    throw new VcError("invalid_argument", `--${flag}: expected a duration such as 30s, 10m, 2h or 1d, got "${value}"`);
   }
 }
 

@@ -1,6 +1,7 @@
 #!/usr/bin/env bun
 // vc: the command line of vibe cockpit. Each command is one file in cli/commands/.
-import { defineCommand, runMain } from "citty";
+import { defineCommand } from "citty";
+import { runCli } from "./_main.ts";
 import pkg from "../package.json" with { type: "json" };
 
 const main = defineCommand({
@@ -23,4 +24,11 @@ const main = defineCommand({
   },
 });
 
-await runMain(main);
+await runCli(main, {
+  envelope: ["robot"],
+  footer: [
+    "Output: stdout carries the answer, stderr the diagnostics. Commands that print data take --format with the forms that apply to them (json, toon, table, csv, jsonl); --json means --format json. Machine-readable output has snake_case keys. No colour unless the output is a terminal and NO_COLOR is unset.",
+    "Robot commands (vc robot …) print only JSON or TOON envelopes; every failure, a usage error included, is a vc.robot.error.v1 envelope on stdout.",
+    "Exit codes: 0 done, 1 failed, 2 usage error or a bad flag value.",
+  ],
+});
