@@ -1,7 +1,7 @@
 import { userInfo } from "node:os";
 import { defineCommand } from "citty";
-import { parseDuration, VcError } from "../../lib/index.ts";
-import { bold, dim, guard, openApiFromArgs, printJson, red, storeArgs, yellow } from "../_common.ts";
+import { VcError } from "../../lib/index.ts";
+import { bold, dim, durationArg, formatArgs, guard, openApiFromArgs, outputFormat, printJson, printRows, red, storeArgs, yellow } from "../_common.ts";
 import { renderTable, stripControl } from "../_format.ts";
 
 const json = { type: "boolean", description: "print JSON" } as const;
@@ -9,13 +9,13 @@ const me = () => process.env.USER ?? userInfo().username;
 
 const list = defineCommand({
   meta: { name: "list", description: "Active alerts (pending and firing), most severe first; --all adds resolved ones" },
-  args: { ...storeArgs, all: { type: "boolean", description: "include resolved alerts" }, json },
+  args: { ...storeArgs, all: { type: "boolean", description: "include resolved alerts" }, ...formatArgs(["table", "json", "csv", "jsonl"]) },
   run: ({ args }) =>
     guard(async () => {
       await using vc = await openApiFromArgs(args, { readOnly: true });
       const alerts = await vc.alerts({ all: Boolean(args.all) });
-      if (args.json) return printJson(alerts);
-      if (alerts.length === 0) return void process.stdout.write(dim("no active alerts\n"));
+      const format = outputFormat(args);
+      if (format === "json" || format === "jsonl") return void printRows(format, [], alerts as unknown as Record<string, unknown>[]);
       const rows = alerts.map((a) => ({
         id: a.alert_id,
         severity: a.severity,
@@ -24,7 +24,10 @@ const list = defineCommand({
         since: a.fired_at ?? a.first_seen_at,
         message: a.message,
       }));
-      process.stdout.write(`${renderTable(["id", "severity", "state", "machine", "since", "message"], rows, 70)}\n`);
+      const columns = ["id", "severity", "state", "machine", "since", "message"];
+      if (printRows(format, columns, rows)) return;
+      if (alerts.length === 0) return void process.stdout.write(dim("no active alerts\n"));
+      process.stdout.write(`${renderTable(columns, rows, 70)}\n`);
     }),
 });
 
@@ -51,7 +54,7 @@ function matchers(text: string | undefined): Record<string, string> {
   const out: Record<string, string> = {};
   for (const part of (text ?? "").split(",").map((p) => p.trim()).filter(Boolean)) {
     const i = part.indexOf("=");
-    if (i <= 0) throw new VcError("invalid_input", `--match: "${part}" is not label=value`);
+    if (i <= 0) throw new VcError("invalid_argument", `--match: expected label=value[,label=value], got "${part}"`);
     out[part.slice(0, i)] = part.slice(i + 1);
   }
   return out;
@@ -73,8 +76,9 @@ const silence = defineCommand({
   run: ({ args }) =>
     guard(async () => {
       const m = { ...matchers(args.match), ...(args.rule ? { rule: args.rule } : {}), ...(args.machine ? { machine_id: args.machine } : {}) };
+      const forMs = durationArg("for", args.for);
       await using vc = await openApiFromArgs(args);
-      const endsAt = args.for ? new Date(vc.clock.now().getTime() + parseDuration(args.for)) : undefined;
+      const endsAt = forMs !== undefined ? new Date(vc.clock.now().getTime() + forMs) : undefined;
       const r = await vc.silence({ matchers: m, endsAt, untilResolved: Boolean(args["until-resolved"]), comment: args.comment, by: args.by ?? me() });
       if (args.json) return printJson(r);
       process.stdout.write(`${r.silence_id}: ${Object.entries(m).map(([k, v]) => `${k}=${v}`).join(", ")} until ${endsAt?.toISOString() ?? "resolved"}; matches ${r.matches} active alert(s)\n`);

@@ -1,6 +1,6 @@
 import { defineCommand } from "citty";
 import type { RunRecord } from "../../lib/index.ts";
-import { dim, green, guard, openFromArgs, printJson, red, storeArgs, yellow } from "../_common.ts";
+import { dim, formatArgs, green, guard, openFromArgs, outputFormat, printJson, printRows, red, snakeKeys, storeArgs, yellow } from "../_common.ts";
 import { renderTable } from "../_format.ts";
 
 export default defineCommand({
@@ -13,7 +13,7 @@ export default defineCommand({
     once: { type: "boolean", description: "one cycle, then exit (the only mode; `vc up` polls)", default: true },
     machine: { type: "string", description: "only this machine", valueHint: "ID" },
     collector: { type: "string", description: "only this collector", valueHint: "NAME" },
-    json: { type: "boolean", description: "print the cycle report as JSON" },
+    ...formatArgs(["table", "json", "jsonl", "csv"]),
   },
   run: ({ args }) =>
     guard(async () => {
@@ -26,18 +26,15 @@ export default defineCommand({
         onRun: (r) => tty && process.stderr.write(`${dim(`  ${r.machine}/${r.collector}: ${r.result}`)}\n`),
       });
       const runs = report.machines.flatMap((m) => m.runs);
-      if (args.json) printJson(report);
-      else {
-        const mark = (r: RunRecord) => (r.result === "ok" ? green("ok") : r.result === "failed" ? red("failed") : yellow("skipped"));
-        const rows = runs.map((r) => ({
-          machine: r.machine,
-          collector: r.collector,
-          result: mark(r),
-          rows: r.rows,
-          ms: Math.round(r.durationMs),
-          note: r.error ?? r.reason ?? r.warnings.join("; "),
-        }));
-        process.stdout.write(`${renderTable(["machine", "collector", "result", "rows", "ms", "note"], rows, 80)}\n`);
+      const format = outputFormat(args);
+      const columns = ["machine", "collector", "result", "rows", "ms", "note"];
+      const rows = runs.map((r) => ({ machine: r.machine, collector: r.collector, result: r.result, rows: r.rows, ms: Math.round(r.durationMs), note: r.error ?? r.reason ?? r.warnings.join("; ") }));
+      // Machine-readable output is snake_case: the report's durationMs, rowsByTable… are renamed.
+      if (format === "json") printJson(snakeKeys(report));
+      else if (format === "jsonl") printRows(format, [], runs.map((r) => snakeKeys(r) as Record<string, unknown>));
+      else if (!printRows(format, columns, rows)) {
+        const mark = (result: RunRecord["result"]) => (result === "ok" ? green("ok") : result === "failed" ? red("failed") : yellow("skipped"));
+        process.stdout.write(`${renderTable(columns, rows.map((row) => ({ ...row, result: mark(row.result) })), 80)}\n`);
         process.stdout.write(`${dim(`store: ${vc.store.path}`)}\n`);
       }
       return runs.some((r) => r.result === "failed") ? 1 : 0;

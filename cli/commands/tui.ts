@@ -2,7 +2,7 @@ import { defineCommand } from "citty";
 import { userInfo } from "node:os";
 import { VcError, loadConfig } from "../../lib/index.ts";
 import { runTui } from "../../lib/tui/app.ts";
-import { guard, openApiFromArgs, storeArgs } from "../_common.ts";
+import { guard, openApiFromArgs, secondsArg, storeArgs } from "../_common.ts";
 
 export default defineCommand({
   meta: {
@@ -16,7 +16,8 @@ export default defineCommand({
   },
   run: ({ args }) =>
     guard(async () => {
-      if (!process.stdout.isTTY || !process.stdin.isTTY) throw new VcError("invalid_input", "vc tui needs a terminal (stdin and stdout must be a TTY)", { hint: "for scripts and agents: vc robot triage, vc watch" });
+      const intervalArg = secondsArg("interval", args.interval);
+      if (!process.stdout.isTTY || !process.stdin.isTTY) throw new VcError("invalid_input", "needs a terminal (stdin and stdout must be a TTY)", { hint: "for scripts and agents: vc robot triage, vc watch" });
       // The config once, for the poll interval and the stale threshold (the daemon does not send them).
       const config = await loadConfig({
         file: args.config,
@@ -24,8 +25,7 @@ export default defineCommand({
         fallback: { source: "(embedded default)", load: async () => (await import("../../vc.config.ts")).default },
         modules: { "vibe-cockpit/plugins": () => import("../../plugins/index.ts") },
       });
-      const interval = args.interval ? Number(args.interval) : config.polling.interval_seconds;
-      if (!Number.isFinite(interval) || interval <= 0) throw new VcError("invalid_input", `--interval: expected seconds > 0, got "${args.interval}"`);
+      const interval = intervalArg ?? config.polling.interval_seconds;
       const api = await openApiFromArgs(args, { config });
       try {
         const staleAfter = config.polling.interval_seconds * config.polling.stale_after_intervals;

@@ -1,6 +1,6 @@
 import { defineCommand } from "citty";
 import { runDaemon } from "../../lib/index.ts";
-import { guard, logger, openFromArgs, storeArgs } from "../_common.ts";
+import { guard, logger, openFromArgs, secondsArg, storeArgs } from "../_common.ts";
 
 export default defineCommand({
   meta: {
@@ -13,13 +13,10 @@ export default defineCommand({
   },
   run: ({ args }) =>
     guard(async () => {
+      const interval = secondsArg("interval", args.interval, { integer: true });
       const log = await logger();
       const vc = await openFromArgs(args);
-      if (args.interval !== undefined) {
-        const s = Number(args.interval);
-        if (!Number.isInteger(s) || s < 1) throw new Error(`--interval: expected a whole number of seconds ≥ 1, got "${args.interval}"`);
-        vc.config.polling.interval_seconds = s;
-      }
+      if (interval !== undefined) vc.config.polling.interval_seconds = interval;
       const stop = new AbortController();
       let stoppingSince = 0;
       const onSignal = (sig: string) => {

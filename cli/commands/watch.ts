@@ -1,7 +1,7 @@
 import { defineCommand } from "citty";
 import { runWatch } from "../../lib/watch.ts";
 import type { Cockpit } from "../../lib/index.ts";
-import { guard, logger, openApiFromArgs, storeArgs } from "../_common.ts";
+import { guard, logger, openApiFromArgs, secondsArg, storeArgs } from "../_common.ts";
 
 export default defineCommand({
   meta: {
@@ -15,6 +15,7 @@ export default defineCommand({
   },
   run: ({ args }) =>
     guard(async () => {
+      const interval = secondsArg("interval", args.interval);
       const log = await logger();
       const stop = new AbortController();
       process.on("SIGINT", () => stop.abort());
@@ -24,12 +25,11 @@ export default defineCommand({
       const api = await openApiFromArgs(args);
       if ("remote" in api) {
         // The daemon polls and watches files; this just relays its stream.
-        await api.watch(write, { heartbeatSeconds: args.interval ? Number(args.interval) : 15, signal: stop.signal });
+        await api.watch(write, { heartbeatSeconds: interval ?? 15, signal: stop.signal });
         return;
       }
       await using vc = api as Cockpit;
-      const seconds = args.interval ? Number(args.interval) : vc.config.polling.interval_seconds;
-      if (!Number.isFinite(seconds) || seconds <= 0) throw new Error(`--interval: expected seconds > 0, got "${args.interval}"`);
+      const seconds = interval ?? vc.config.polling.interval_seconds;
       await runWatch(vc, {
         intervalMs: seconds * 1000,
         signal: stop.signal,
