@@ -9,6 +9,7 @@ import type { DemoFleet } from "../../examples/demo-fleet.ts";
 import { createTuiFleet, END, TOOLS_MACHINE } from "./_fixture.ts";
 import { screens } from "../../lib/tui/frame.ts";
 import { openFixture } from "./_data.ts";
+import { requireSystem } from "../_system.ts";
 
 setDefaultTimeout(60_000);
 
@@ -76,7 +77,7 @@ async function quit(session: string): Promise<string> {
 }
 
 beforeAll(async () => {
-  if (!hasTmux) return;
+  requireSystem("tmux"); // missing: every test here fails with the package and the install command (test/_system.ts)
   dir = mkdtempSync(join(tmpdir(), "vc-tui-tmux-"));
   env = isolatedEnv(dir, { VC_NOW: END.toISOString(), TERM: "xterm-256color", COLORTERM: "truecolor" });
   fleet = await createTuiFleet(dir);
@@ -89,7 +90,7 @@ afterAll(() => {
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
-describe.skipIf(!hasTmux)("vc tui in tmux", () => {
+describe("vc tui in tmux", () => {
   it("draws the overview at 80x24 and leaves a clean shell on q", async () => {
     const s = await start();
     const text = screen(s);
