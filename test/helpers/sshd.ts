@@ -1,12 +1,13 @@
 // A real OpenSSH sshd on 127.0.0.1 for tests: random port, throwaway host and user keys in a temp
-// dir, its own config (no PAM, keys only), stopped by pid. Needs openssh-server (.ci/run installs it).
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, chmodSync, existsSync } from "node:fs";
+// dir, its own config (no PAM, keys only), stopped by pid. Needs openssh-server (test/_system.ts installs it).
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, chmodSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { connect } from "node:net";
 import { afterAll, beforeAll } from "bun:test";
 import { createSshExecutor, type SshExecutorOptions } from "../../lib/index.ts";
 import { createFakeMachine, type FakeMachine } from "../../lib/testkit.ts";
+import { requireSystem } from "../_system.ts";
 
 export interface Sshd {
   readonly host: "127.0.0.1";
@@ -30,7 +31,6 @@ export interface Sshd {
   rotateHostKey(): Promise<void>;
 }
 
-const SSHD = "/usr/sbin/sshd";
 /** The account sessions log in as when tests run as root: /bin/sh as its shell, so no rc files slow each command. */
 export const SSH_TEST_USER = "vcssh";
 export const SSH_TEST_HOME = "/tmp/vc-ssh-home";
@@ -97,7 +97,9 @@ async function waitForBanner(port: number, ms = 10_000): Promise<void> {
 
 /** Starts an sshd for one test file. */
 export async function startSshd(options: { maxSessions?: number } = {}): Promise<Sshd> {
-  if (!existsSync(SSHD)) throw new Error(`${SSHD} is missing: install openssh-server (.ci/run does)`);
+  // Missing: the error names openssh-server and the command that installs it (test/_system.ts).
+  const sshdBin = requireSystem("sshd");
+  requireSystem("ssh-keygen");
   mkdirSync("/run/sshd", { recursive: true }); // privilege separation directory
   const dir = mkdtempSync(join(tmpdir(), "vc-sshd-"));
   const hostKey = join(dir, "host_ed25519");
@@ -146,7 +148,7 @@ export async function startSshd(options: { maxSessions?: number } = {}): Promise
   };
   refreshKeys();
   const start = async () => {
-    proc = Bun.spawn([SSHD, "-D", "-e", "-f", config], { stdout: "ignore", stderr: "pipe" });
+    proc = Bun.spawn([sshdBin, "-D", "-e", "-f", config], { stdout: "ignore", stderr: "pipe" });
     await waitForBanner(port);
   };
   const stop = async () => {
