@@ -1,23 +1,32 @@
 // Drawing frames: to an ANSI string (a buffer, for the benchmark and tests) and to the terminal
 // through terminal-kit (fullscreen, raw keys, resize), redrawing only the rows that changed, and
-// putting the terminal back on quit, Ctrl-C, a signal or a crash.
+// putting the terminal back on quit, Ctrl-C, a signal or a crash. Colours are drawn at the depth
+// the terminal shows (24-bit, 256, 16, or none with NO_COLOR: see lib/tui/theme.ts).
 import type { Frame, Row } from "./frame.ts";
-import type { Style } from "./theme.ts";
+import { colorDepth, styleSgr, type ColorDepth, type Style, type TermSupport } from "./theme.ts";
 
-const sgrCache = new WeakMap<Style, string>();
-function sgr(st: Style): string {
-  let s = sgrCache.get(st);
+const sgrCache: Record<ColorDepth, WeakMap<Style, string>> = { truecolor: new WeakMap(), "256": new WeakMap(), "16": new WeakMap(), none: new WeakMap() };
+function sgr(st: Style, depth: ColorDepth): string {
+  let s = sgrCache[depth].get(st);
   if (s === undefined) {
-    s = `\x1b[0;${st.bold ? "1;" : ""}${st.inverse ? "7;" : ""}38;2;${st.fg[0]};${st.fg[1]};${st.fg[2]};48;2;${st.bg[0]};${st.bg[1]};${st.bg[2]}m`;
-    sgrCache.set(st, s);
+    const params = styleSgr(st, depth);
+    s = `\x1b[0${params ? `;${params}` : ""}m`;
+    sgrCache[depth].set(st, s);
   }
   return s;
 }
 
-/** One row as ANSI (24-bit colour); the text of runs is already safe (see lib/tui/text.ts). */
-export function rowAnsi(row: Row): string {
+/** One row as ANSI at a colour depth (24-bit by default); the text of runs is already safe (see lib/tui/text.ts). */
+export function rowAnsi(row: Row, depth: ColorDepth = "truecolor"): string {
   let out = "";
-  for (const r of row) out += sgr(r.style) + r.text;
+  let last = "";
+  for (const r of row) {
+    const code = sgr(r.style, depth);
+    // Runs that look the same at this depth need no new code (common with 16 colours and none).
+    if (code !== last) out += code;
+    out += r.text;
+    last = code;
+  }
   return `${out}\x1b[0m`;
 }
 
@@ -25,9 +34,9 @@ export function rowAnsi(row: Row): string {
  * The bytes that turn `prev` on screen into `next`: every row when there is no previous frame
  * or the size changed, else only the rows that differ. Keeps the rows drawn in `cache`.
  */
-export function frameAnsi(next: Frame, cache: { rows: string[]; width: number; height: number } | null): { out: string; rows: string[]; changed: number } {
+export function frameAnsi(next: Frame, cache: { rows: string[]; width: number; height: number } | null, depth: ColorDepth = "truecolor"): { out: string; rows: string[]; changed: number } {
   const full = !cache || cache.width !== next.width || cache.height !== next.height;
-  const rows = next.rows.map(rowAnsi);
+  const rows = next.rows.map((r) => rowAnsi(r, depth));
   let out = full ? "\x1b[0m\x1b[2J" : "";
   let changed = 0;
   rows.forEach((r, y) => {
@@ -51,6 +60,8 @@ export interface TermLike {
   on(event: "resize", fn: (width: number, height: number) => void): unknown;
   off?(event: string, fn: (...args: never[]) => void): unknown;
   stdout: { write(s: string): unknown };
+  /** What terminal-kit detected (colour depth among others). */
+  support?: TermSupport;
 }
 
 /** terminal-kit's terminal (required at run time: it cannot be bundled, and has no types). */
@@ -72,8 +83,9 @@ export interface Screen {
 /**
  * Takes over the terminal: fullscreen, hidden cursor, raw keys. The terminal is restored by
  * `restore()` and, whatever happens, on process exit, on an uncaught error and on SIGTERM/SIGHUP.
+ * Draws at `depth`, by default what NO_COLOR, TERM, COLORTERM and terminal-kit say the terminal shows.
  */
-export function openScreen(term: TermLike): Screen {
+export function openScreen(term: TermLike, depth: ColorDepth = colorDepth(process.env, term.support)): Screen {
   let cache: { rows: string[]; width: number; height: number } | null = null;
   let restored = false;
   const restore = () => {
@@ -102,7 +114,7 @@ export function openScreen(term: TermLike): Screen {
   term.grabInput({ mouse: false });
   return {
     draw(f) {
-      const r = frameAnsi(f, cache);
+      const r = frameAnsi(f, cache, depth);
       cache = { rows: r.rows, width: f.width, height: f.height };
       if (r.out) term.stdout.write(r.out);
     },

@@ -246,6 +246,29 @@ describe("vc tui in tmux", () => {
     await quit(s);
   });
 
+  it("draws no colour with NO_COLOR (selection in reverse video), only the ANSI 16 on TERM=xterm, 256 on screen-256color", async () => {
+    // What tmux holds on screen, re-encoded by capture-pane -e: 39/49 are its own "default colour".
+    const codes = (raw: string) => [...raw.matchAll(/\x1b\[([0-9;]*)m/g)].flatMap((m) => (m[1] || "0").split(";").map(Number));
+    const colour = (c: number) => (c >= 30 && c <= 38) || (c >= 40 && c <= 48) || (c >= 90 && c <= 97) || (c >= 100 && c <= 107);
+    const cases = [
+      { prefix: "NO_COLOR=1 ", allowed: (c: number) => !colour(c), selected: /^\x1b\[1;7m● crit node-01/ },
+      { prefix: "TERM=xterm COLORTERM= ", allowed: (c: number) => c !== 38 && c !== 48, selected: /^\x1b\[1m\x1b\[30m\x1b\[47m● crit node-01/ },
+    ];
+    for (const c of cases) {
+      const s = await start(undefined, "--no-poll", { prefix: c.prefix });
+      const raw = screen(s, true);
+      expect(raw).toContain("MACHINES (20)");
+      for (const code of codes(raw)) expect([c.prefix, code, c.allowed(code)]).toEqual([c.prefix, code, true]);
+      expect(raw.split("\n")[3]).toMatch(c.selected);
+      await quit(s);
+    }
+    const s = await start(undefined, "--no-poll", { prefix: "TERM=screen-256color COLORTERM= " });
+    const raw = screen(s, true);
+    expect(raw).toContain("\x1b[38;5;");
+    expect(raw).not.toContain("38;2;");
+    await quit(s);
+  });
+
   it("redraws on resize", async () => {
     const s = await start();
     tmux("resize-window", "-t", s, "-x", "160", "-y", "48");
@@ -363,6 +386,6 @@ describe("vc tui without a terminal", () => {
     const [err, code] = await Promise.all([new Response(p.stderr).text(), p.exited]);
     rmSync(home, { recursive: true, force: true });
     expect(code).toBe(1);
-    expect(err).toContain("vc tui needs a terminal");
+    expect(err).toContain("vc tui: needs a terminal");
   });
 });
