@@ -272,7 +272,7 @@ function remoteError(body: unknown, status: number): Error {
 
 /** The stream's connection dropped or never came up (as opposed to an error the daemon answered). */
 class StreamDropped extends Error {
-  constructor(readonly cause: unknown) {
+  constructor(override readonly cause: unknown) {
     super(errorMessage(cause));
   }
 }
