@@ -244,6 +244,8 @@ export interface RunTuiOptions {
   api: Api;
   /** Run poll cycles here every `intervalSeconds` (only without a daemon). */
   poll: boolean;
+  /** The daemon `api` reaches is this process (`vc tui` serving the store while it runs). */
+  inProcess?: boolean;
   intervalSeconds: number;
   staleAfterSeconds: number;
   /** Who acks and silences (written to the audit log by the library). */
@@ -257,7 +259,7 @@ export async function runTui(o: RunTuiOptions): Promise<number> {
   const term = o.term ?? loadTerminal();
   const now = o.now ?? (() => ("clock" in o.api ? o.api.clock.now() : new Date()));
   const remote = "remote" in o.api;
-  let state = initialState({ width: term.width, height: term.height, now: now(), staleAfterSeconds: o.staleAfterSeconds, data: emptyData(remote ? "daemon" : "local") });
+  let state = initialState({ width: term.width, height: term.height, now: now(), staleAfterSeconds: o.staleAfterSeconds, data: emptyData(remote && !o.inProcess ? "daemon" : "local") });
   const screen = openScreen(term);
   const stop = new AbortController();
   let done: (code: number) => void = () => {};
@@ -320,7 +322,12 @@ export async function runTui(o: RunTuiOptions): Promise<number> {
   };
   if (remote) {
     const api = o.api as RemoteCockpit;
-    void api.watch((e) => onCycle(e.at ?? now().toISOString()), { signal: stop.signal, heartbeatSeconds: o.intervalSeconds }).catch(fail);
+    // Across daemon restarts: "reconnecting…" while it is away, a full reload once it is back.
+    const onStatus = (s: "connected" | "reconnecting") => {
+      state = { ...state, message: s === "reconnecting" ? "daemon: reconnecting…" : state.message === "daemon: reconnecting…" ? null : state.message };
+      draw();
+    };
+    void api.watch((e) => onCycle(e.at ?? now().toISOString()), { signal: stop.signal, heartbeatSeconds: o.intervalSeconds, reconnect: true, onStatus }).catch(fail);
   } else {
     unsubscribe = (o.api as Cockpit).subscribe((outcome) => onCycle((outcome as { at?: string }).at ?? now().toISOString()));
     if (o.poll) {
@@ -356,6 +363,8 @@ export async function runTui(o: RunTuiOptions): Promise<number> {
         return load(false);
       case "refresh":
         if (!remote && o.poll) await collectNow();
+        // Serving the store itself, this process runs the cycle now (through its own socket).
+        else if (o.inProcess) await o.api.collect({ force: true }).catch(fail);
         await load(true);
         state = { ...state, message: `refreshed at ${now().toISOString().slice(11, 19)}` };
         return draw();

@@ -4,7 +4,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it, setDefaultTimeout
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { isolatedEnv, repoRoot } from "../helpers/cli.ts";
+import { isolatedEnv, repoRoot, vc as runVc } from "../helpers/cli.ts";
 import type { DemoFleet } from "../../examples/demo-fleet.ts";
 import { createTuiFleet, END, TOOLS_MACHINE } from "./_fixture.ts";
 import { screens } from "../../lib/tui/frame.ts";
@@ -313,6 +313,14 @@ describe("vc tui in tmux", () => {
     await waitFor(s, (t) => t.includes("sysprobe ok") && /cpu +[▁▂▃▄▅▆▇█]/.test(t), "the local machine's detail from the in-process poll");
     keys(s, "r");
     await waitFor(s, has("refreshed at"), "the refresh");
+    // Meanwhile the TUI serves the store: an agent's robot commands and a query still answer.
+    const { VC_NOW: _n, ...plain } = env;
+    const robot = await runVc(["robot", "health", "--config", cfg], { env: plain });
+    expect(robot.code).toBe(0);
+    expect(JSON.parse(robot.stdout)).toMatchObject({ schema_version: "vc.robot.health.v1", data: { machines: [{ id: "here" }] } });
+    const q = await runVc(["query", "select count(*) > 0 as polled from sys_samples", "--format", "json", "--config", cfg], { env: plain });
+    expect({ code: q.code, stderr: q.stderr }).toEqual({ code: 0, stderr: "" });
+    expect(JSON.parse(q.stdout)).toEqual([{ polled: true }]);
     await quit(s);
   });
 
