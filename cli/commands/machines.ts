@@ -1,18 +1,21 @@
 import { defineCommand } from "citty";
-import { green, guard, openFromArgs, printJson, red, storeArgs } from "../_common.ts";
+import { formatArgs, green, guard, openFromArgs, outputFormat, printJson, printRows, red, storeArgs } from "../_common.ts";
 import { renderTable } from "../_format.ts";
 
 const json = { type: "boolean", description: "print JSON" } as const;
 
 const list = defineCommand({
   meta: { name: "list", description: "The inventory: each machine's target, tags, last seen and last successful poll (no network)" },
-  args: { ...storeArgs, json },
+  args: { ...storeArgs, ...formatArgs(["table", "json", "csv", "jsonl"]) },
   run: ({ args }) =>
     guard(async () => {
       await using vc = await openFromArgs(args, { readOnly: true });
       const rows = await vc.machines();
-      if (args.json) return printJson(rows);
-      process.stdout.write(`${renderTable(["id", "ssh", "tags", "last_seen_at", "last_ok_at", "tools_found", "tools_missing"], rows.map((r) => ({ ...r, tags: r.tags.join(",") })))}\n`);
+      const format = outputFormat(args);
+      if (format === "json" || format === "jsonl") return void printRows(format, [], rows as unknown as Record<string, unknown>[]);
+      const columns = ["id", "ssh", "tags", "last_seen_at", "last_ok_at", "tools_found", "tools_missing"];
+      const table = rows.map((r) => ({ ...r, tags: r.tags.join(",") }));
+      if (!printRows(format, columns, table)) process.stdout.write(`${renderTable(columns, table)}\n`);
     }),
 });
 

@@ -10,7 +10,7 @@ import { closest, editDistance, parseLine } from "../../cli/_main.ts";
 import { renderHelp, wrap } from "../../cli/_help.ts";
 import { snakeKeys } from "../../cli/_common.ts";
 import pkg from "../../package.json" with { type: "json" };
-import { isolatedEnv, vc } from "../helpers/cli.ts";
+import { cliEntry, isolatedEnv, vc } from "../helpers/cli.ts";
 import { tempDir } from "../helpers/tmp.ts";
 
 setDefaultTimeout(60_000); // these tests start real processes
@@ -169,6 +169,30 @@ describe("help", () => {
   });
 });
 
+const hasScript = Bun.spawnSync(["sh", "-c", "command -v script"]).exitCode === 0;
+describe.skipIf(!hasScript)("help on a terminal", () => {
+  /** `vc <args>` with stdout on a pseudo-terminal of `cols` columns (util-linux script). */
+  async function onTerminal(args: string, cols: number, env: Record<string, string>): Promise<string> {
+    const p = Bun.spawn(["script", "-qec", `stty cols ${cols}; bun ${cliEntry} ${args}`, "/dev/null"], { env, stdin: "ignore", stdout: "pipe", stderr: "pipe" });
+    const [out] = await Promise.all([new Response(p.stdout).text(), p.exited]);
+    return out.replaceAll("\r\n", "\n");
+  }
+  const plain = (s: string) => s.replace(/\x1b\[[0-9;]*m/g, "");
+
+  it("wraps at the terminal's width and colours headings and flags, unless NO_COLOR is set", async () => {
+    const { env } = fresh({ TERM: "xterm-256color" });
+    const out = await onTerminal("collect --help", 60, env);
+    expect(out).toContain("\x1b[1mUsage:\x1b[0m vc collect");
+    expect(out).toContain("\x1b[36m--machine ID\x1b[0m");
+    const lines = plain(out).trimEnd().split("\n");
+    expect(Math.max(...lines.map((l) => l.length))).toBeLessThanOrEqual(60);
+    expect(Math.max(...lines.map((l) => l.length))).toBeGreaterThan(50);
+    const mono = await onTerminal("collect --help", 60, { ...env, NO_COLOR: "1" });
+    expect(mono).toContain("Usage: vc collect");
+    expect(mono).not.toContain("\x1b[");
+  });
+});
+
 describe("the forms a user types", () => {
   it("vc collect --once --machin x: exit 2, one line naming --machine, nothing polled", async () => {
     const { env, store } = fresh();
@@ -264,5 +288,13 @@ describe("one output convention", () => {
     expect(lines.map((l) => [l.collector, l.result, typeof l.duration_ms])).toEqual([["sysprobe", "ok", "number"]]);
     const csv = await vc(["collect", "--format", "csv", "--collector", "sysprobe"], { env });
     expect(csv.stdout).toMatch(/^machine,collector,result,rows,ms,note\n[^,\n]+,sysprobe,ok,\d+,\d+,\n$/);
+    // The same flags on the other lists.
+    const machines = await vc(["machines", "list", "--format", "csv"], { env });
+    expect(machines.stdout).toMatch(/^id,ssh,tags,last_seen_at,last_ok_at,tools_found,tools_missing\n[^\n]+,local,/);
+    const alerts = await vc(["alerts", "list", "--all", "--format", "jsonl"], { env });
+    expect([alerts.code, alerts.stderr]).toEqual([0, ""]);
+    const rows = await vc(["query", "select machine_id, source from sys_samples limit 1", "--json"], { env });
+    expect(rows.code).toBe(0);
+    expect(Array.isArray(JSON.parse(rows.stdout))).toBe(true);
   });
 });
