@@ -33,6 +33,7 @@ export { defineRule, defineSource, withThresholds, thresholdNames, thresholdDefa
 export { evaluateRule, fingerprint, fillTemplate, type Finding, type RuleResult } from "./rules/evaluate.ts";
 export { applyFindings, silenceMatches, type AlertEvent, type AlertRow, type LifecycleOptions } from "./alerts/lifecycle.ts";
 export { defineChannel, deliverEvents, type Channel, type ChannelContext, type DeliveryReport } from "./alerts/channel.ts";
+export { escapeJsonControls, oneLine, safeJson, stripControl } from "./text.ts";
 export { listAlerts, ackAlert, silenceAlerts, explainAlert, findAlert, alertView, type AlertView, type SilenceInput } from "./alerts/ops.ts";
 export { finishCycle, healthAt, type CycleOutcome } from "./cycle.ts";
 export { isoTime, isoFromMs, excerptOf, parseJsonOutput, parseJsonAs, issueText, validate, checkRecord, checkOutput, commandFailed, runJson, runJsonAs, type JsonRun, type JsonRunAs } from "./collect/parse-helpers.ts";

@@ -108,7 +108,7 @@ const explain = defineCommand({
       } else out.write(dim("(its rule is no longer configured)\n"));
       out.write(`\nexpected    ${x.values.expected}\nreceived    ${stripControl(x.values.received ?? "")}\nevidence    ${stripControl(JSON.stringify(x.values.evidence))}\n\nhistory:\n`);
       out.write(`${renderTable(["ts", "event", "from_state", "to_state", "notified", "suppressed_by"], x.history as Record<string, unknown>[])}\n`);
-      if (a.actions.length) out.write(`\nsuggested:\n${a.actions.map((s) => `  ${s.title}${s.command ? `: ${s.command}` : ""}`).join("\n")}\n`);
+      if (a.actions.length) out.write(`\nsuggested:\n${a.actions.map((s) => stripControl(`  ${s.title}${s.command ? `: ${s.command}` : ""}`)).join("\n")}\n`);
     }),
 });
 

@@ -1,5 +1,6 @@
 import { defineCommand } from "citty";
 import { runDaemon } from "../../lib/index.ts";
+import { oneLine, stripControl } from "../../lib/text.ts";
 import { guard, logger, openFromArgs, secondsArg, storeArgs } from "../_common.ts";
 
 export default defineCommand({
@@ -47,9 +48,10 @@ export default defineCommand({
             const line = `cycle ${n} · ${runs.length} runs in ${(report.durationMs / 1000).toFixed(1)} s · ${bad.length} failed · totals ${ok} ok ${failed} failed · next in ${vc.config.polling.interval_seconds} s`;
             if (tty) process.stderr.write(`\r\x1b[2K${line}`);
             else log.info(line);
-            for (const r of bad) log.warn(`${r.machine}/${r.collector}: ${r.error}`);
+            // A run's error may carry a tool's own stderr: escapes and controls never reach the terminal.
+            for (const r of bad) log.warn(oneLine(`${r.machine}/${r.collector}: ${r.error}`));
           },
-          onError: (err) => log.error(err),
+          onError: (err) => log.error(stripControl(err instanceof Error ? (err.stack ?? err.message) : String(err))),
         });
       } finally {
         if (tty) process.stderr.write("\n");

@@ -1,10 +1,7 @@
 // Text for the terminal: untrusted strings made safe (no control or escape sequences, no
 // double-width characters that would break the column arithmetic) and fitted to a width.
 
-/** Removes terminal escape sequences and control characters from untrusted text. */
-export function stripControl(s: string): string {
-  return s.replace(/\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(\x07|\x1b\\)|\x1b[@-_]/g, "").replace(/[\x00-\x08\x0b-\x1f\x7f-\x9f]/g, "");
-}
+import { stripControl } from "../text.ts";
 
 // Characters a terminal draws two cells wide (CJK, Hangul, full-width forms, most emoji) or zero
 // cells wide (combining marks, zero-width spaces, bidi controls): replaced or dropped so that one
