@@ -4,6 +4,7 @@
  */
 import * as v from "valibot";
 import type { Executor, RunOptions, RunResult } from "../exec/types.ts";
+import { MAX_EPOCH_MS, jsonText } from "../store/_values.ts";
 import type { CollectContext } from "./define.ts";
 
 /**
@@ -24,6 +25,26 @@ export function isoTime(value: unknown): string | null {
     t -= sign * (Number(digits.slice(0, 2)) * 60 + Number(digits.slice(2, 4))) * 60_000;
   }
   return Number.isFinite(t) ? new Date(t).toISOString() : null;
+}
+
+/**
+ * Epoch milliseconds as a UTC ISO string; null for anything that is not a finite number of
+ * milliseconds a Date can hold (an infinite or 1e300 epoch would make toISOString throw).
+ * @example isoFromMs(1787238418488) // "2026-08-20T15:06:58.488Z"; isoFromMs(Infinity) // null
+ */
+export function isoFromMs(ms: unknown): string | null {
+  return typeof ms === "number" && Number.isFinite(ms) && Math.abs(ms) <= MAX_EPOCH_MS ? new Date(ms).toISOString() : null;
+}
+
+/**
+ * A short excerpt of any value for a message: a string as JSON, anything else as its JSON text
+ * (depth-bounded, so a value nested 100,000 deep cannot throw), cut at `n` characters.
+ * @example excerptOf({ a: 1 }) // '{"a":1}'; excerptOf("  two\nlines ") // '"two\\nlines"'
+ */
+export function excerptOf(value: unknown, n = 120): string {
+  if (typeof value === "string") return JSON.stringify(value.trim().slice(0, n)).toWellFormed();
+  const text = jsonText(value) ?? String(value);
+  return text.length > n ? `${text.slice(0, n)}…` : text;
 }
 
 /**

@@ -7,7 +7,7 @@
  */
 import { createHash } from "node:crypto";
 import * as v from "valibot";
-import { issueText } from "vibe-cockpit";
+import { excerptOf, issueText } from "vibe-cockpit";
 
 const str = v.optional(v.nullable(v.string()));
 const num = v.optional(v.nullable(v.number()));
@@ -16,8 +16,8 @@ const int = (x: number | null | undefined) => (typeof x === "number" && Number.i
 /** A time kept only when it reads as one (RFC 3339 from bv and br), so one bad value cannot fail an insert. */
 const time = (s: string | null | undefined) => (s && Number.isFinite(Date.parse(s)) ? s : null);
 
-/** A short excerpt of text for a warning. */
-export const excerpt = (s: string, n = 120) => JSON.stringify(s.trim().slice(0, n));
+/** A short excerpt of text (or of any value, as depth-bounded JSON) for a warning. */
+export const excerpt = (s: unknown, n = 120) => excerptOf(s, n);
 
 /** Parses JSON text, or returns an Error that says what the text was. */
 export function parseJson(text: string, what: string): unknown {
@@ -42,12 +42,12 @@ export interface RuRepo {
 /** The repositories of `ru list --json` (`{…, data: {total, repos: [{repo, url, path}]}}`); bad entries are reported. */
 export function parseRuList(value: unknown, warn: (m: string) => void): RuRepo[] | Error {
   const r = v.safeParse(RuListSchema, value);
-  if (!r.success) return new Error(`ru list --json printed no data.repos array: ${excerpt(JSON.stringify(value) ?? "")}`);
+  if (!r.success) return new Error(`ru list --json printed no data.repos array: ${excerpt(value)}`);
   const out: RuRepo[] = [];
   for (const [i, item] of r.output.data.repos.entries()) {
     const repo = v.safeParse(RuRepoSchema, item);
     if (!repo.success) {
-      warn(`ru list: repos[${i}] has no path, skipped: ${excerpt(JSON.stringify(item) ?? "")}`);
+      warn(`ru list: repos[${i}] has no path, skipped: ${excerpt(item)}`);
       continue;
     }
     out.push({ path: repo.output.path, url: repo.output.url || null, name: repo.output.repo ?? null });
@@ -127,7 +127,7 @@ export function parseReady(text: string, warn: (m: string) => void): unknown[] |
   if (!Array.isArray(json)) return new Error(`br ready --json printed ${excerpt(text)}, not a JSON array`);
   return json.filter((item, i) => {
     const ok = v.safeParse(ReadyIssueSchema, item).success;
-    if (!ok) warn(`br ready: entry ${i} has no id, not counted: ${excerpt(JSON.stringify(item) ?? "")}`);
+    if (!ok) warn(`br ready: entry ${i} has no id, not counted: ${excerpt(item)}`);
     return ok;
   });
 }

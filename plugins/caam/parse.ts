@@ -142,7 +142,7 @@ export function limitsRows(list: readonly unknown[], warn: Warn): { windows: Row
       fetched_at: fetchedAt,
       error: u?.error ?? (u ? null : "caam printed no usage for this profile"),
       window_count: mine.length,
-      max_utilization_pct: utils.length ? Math.max(...utils) : null,
+      max_utilization_pct: utils.length ? utils.reduce((a, b) => Math.max(a, b)) : null,
       credits_has: u?.credits?.has_credits ?? null,
       credits_unlimited: u?.credits?.unlimited ?? null,
       credits_balance: u?.credits?.balance ?? null,
@@ -162,9 +162,27 @@ export function limitsRows(list: readonly unknown[], warn: Warn): { windows: Row
   return { windows, profiles };
 }
 
+const SPACE = /\s/;
+
+/**
+ * Whether `text` names `tool` as a word: after the start, a space or a quote, before the end, a
+ * slash, a space or a colon, in any case. A plain scan, no RegExp built from the tool's name (a
+ * name of megabytes, or of regex syntax, is only text).
+ */
+export function mentions(text: string, tool: string): boolean {
+  const name = tool.replace(/[^\w-]/g, "").toLowerCase();
+  if (name === "" || name.length > text.length) return false;
+  const hay = text.toLowerCase();
+  for (let at = hay.indexOf(name); at !== -1; at = hay.indexOf(name, at + 1)) {
+    const before = at === 0 ? "" : hay[at - 1]!;
+    const after = at + name.length >= hay.length ? "" : hay[at + name.length]!;
+    if ((before === "" || before === '"' || before === "'" || SPACE.test(before)) && (after === "" || after === "/" || after === ":" || SPACE.test(after))) return true;
+  }
+  return false;
+}
+
 /** Status messages that name a tool ("claude/work: …", "caam refresh claude work"). */
-const about = (tool: string, list: readonly unknown[] | null | undefined) =>
-  (list ?? []).filter((s): s is string => typeof s === "string" && new RegExp(`(^|[\\s"'])${tool.replace(/[^\w-]/g, "")}([/\\s:]|$)`, "i").test(s));
+const about = (tool: string, list: readonly unknown[] | null | undefined) => (list ?? []).filter((s): s is string => typeof s === "string" && mentions(s, tool));
 
 /** account_profile_snapshots rows: one per tool of `caam status --json`. */
 export function statusRows(out: v.InferOutput<typeof StatusOutputSchema>, warn: Warn): Row[] {

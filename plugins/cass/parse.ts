@@ -7,7 +7,7 @@
  */
 import { createHash } from "node:crypto";
 import * as v from "valibot";
-import { checkRecord, isoTime } from "vibe-cockpit";
+import { checkRecord, excerptOf, isoFromMs, isoTime } from "vibe-cockpit";
 
 /** An optional field: absent, null, or of a type this reader does not know all read as null. */
 const opt = <T extends v.GenericSchema>(schema: T) => v.fallback(v.nullish(schema), null);
@@ -79,8 +79,8 @@ export type Timeline = v.InferOutput<typeof TimelineSchema>;
 type Row = Record<string, unknown>;
 type Warn = (message: string) => void;
 
-/** Epoch milliseconds as a UTC ISO string. */
-const msTime = (ms: number | null | undefined) => (typeof ms === "number" && Number.isFinite(ms) ? new Date(ms).toISOString() : null);
+/** Epoch milliseconds as a UTC ISO string (null for an epoch no Date holds: Infinity, 1e300). */
+const msTime = isoFromMs;
 
 const int = (n: number | null | undefined) => (typeof n === "number" && Number.isFinite(n) ? Math.trunc(n) : null);
 
@@ -178,12 +178,14 @@ export function bucketOf(key: string): { start: string; end: string; granularity
   const h = /^(\d{4})-(\d{2})-(\d{2}) (\d{2}):00$/.exec(key);
   if (h) {
     const t = Date.UTC(Number(h[1]), Number(h[2]) - 1, Number(h[3]), Number(h[4]));
-    return Number.isFinite(t) ? { start: new Date(t).toISOString(), end: new Date(t + 3_600_000).toISOString(), granularity: "hour" } : null;
+    const [start, end] = [isoFromMs(t), isoFromMs(t + 3_600_000)];
+    return start && end ? { start, end, granularity: "hour" } : null;
   }
   const d = /^(\d{4})-(\d{2})-(\d{2})$/.exec(key);
   if (d) {
     const t = Date.UTC(Number(d[1]), Number(d[2]) - 1, Number(d[3]));
-    return Number.isFinite(t) ? { start: new Date(t).toISOString(), end: new Date(t + 86_400_000).toISOString(), granularity: "day" } : null;
+    const [start, end] = [isoFromMs(t), isoFromMs(t + 86_400_000)];
+    return start && end ? { start, end, granularity: "day" } : null;
   }
   return null;
 }
@@ -209,20 +211,20 @@ export function timelineRows(t: Timeline, before: BucketMemory, max: number, war
         continue;
       }
       const g = groups.get(b.start);
-      if (g) g.sessions.push(...sessions);
+      if (g) for (const x of sessions) g.sessions.push(x);
       else groups.set(b.start, { ...b, sessions: [...sessions] });
     }
   } else if (t.sessions) {
     // --group-by none: bucket by the hour each session started (UTC), as the default does.
     for (const [i, s] of t.sessions.entries()) {
       const started = (s as { started_at?: unknown } | null)?.started_at;
-      if (typeof started !== "number" || !Number.isFinite(started)) {
-        warn(`skipped cass timeline session #${i}: no started_at`);
+      const start = typeof started === "number" ? Math.floor(started / 3_600_000) * 3_600_000 : NaN;
+      const [k, end] = [isoFromMs(start), isoFromMs(start + 3_600_000)];
+      if (!k || !end) {
+        warn(`skipped cass timeline session #${i}: no started_at, or not a time (${excerptOf(started, 40)})`);
         continue;
       }
-      const start = Math.floor(started / 3_600_000) * 3_600_000;
-      const k = new Date(start).toISOString();
-      const g = groups.get(k) ?? { start: k, end: new Date(start + 3_600_000).toISOString(), granularity: "hour", sessions: [] };
+      const g = groups.get(k) ?? { start: k, end, granularity: "hour", sessions: [] };
       g.sessions.push(s);
       groups.set(k, g);
     }

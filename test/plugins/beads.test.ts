@@ -163,6 +163,16 @@ describe("beads parsers", () => {
     expect([priorityOf(0), priorityOf("2"), priorityOf("p4"), priorityOf("high"), priorityOf(null)]).toEqual([0, 2, 4, null, null]);
   });
 
+  it("reports an entry nested 100,000 deep without throwing (D11)", () => {
+    const deep = `${"[".repeat(100_000)}${"]".repeat(100_000)}`;
+    const warnings: string[] = [];
+    const repos = parseRuList(JSON.parse(`{"data":{"repos":[${deep},{"path":"/p"}]}}`), (m) => warnings.push(m));
+    expect(repos).toEqual([{ path: "/p", url: null, name: null }]);
+    expect(warnings).toEqual([`ru list: repos[0] has no path, skipped: ${"[".repeat(120)}…`]);
+    expect(parseRuList(JSON.parse(`{"data":${deep}}`), () => {})).toBeInstanceOf(Error);
+    expect(parseReady(`[${deep},{"id":"x"}]`, (m) => warnings.push(m))).toEqual([{ id: "x" }]);
+  });
+
   it("splits complete lines, and a last line without newline only at the end of a whole file", () => {
     const bytes = new TextEncoder().encode('{"a":1}\n{"b":2}\n{"c":3}');
     expect(splitLines(bytes, 100).map((l) => [l.text, l.start, l.end])).toEqual([['{"a":1}', 100, 108], ['{"b":2}', 108, 116]]);
@@ -335,6 +345,22 @@ describe("beads collector", () => {
     expect(seen).toEqual([8, 8, 7, 0]);
     expect(await count(store, "beads_issues")).toBe(23);
     expect(await store.query("SELECT count(DISTINCT issue_id)::INTEGER AS n FROM beads_issues")).toEqual([{ n: 23 }]);
+  });
+
+  it("stores an issue whose fields nest 100,000 deep, clipped, with a warning (D11)", async () => {
+    const deep = `${"[".repeat(100_000)}1${"]".repeat(100_000)}`;
+    const line = `{"id":"vc-deep","title":"deep","status":"open","comments":${deep},"extra":{"x":${deep}}}`;
+    const { machine, store } = await setup(beads({ repos: ["~/projects/vc"], useRu: false }), {
+      tools: { br: { "ready --json": "[]" } },
+      home: { "projects/vc/.beads/issues.jsonl": `${issueLines[0]}\n${line}\n` },
+    });
+    const rec = await runOnce({ store, collector: beads({ repos: ["~/projects/vc"], useRu: false }), machine });
+    expect({ result: rec.result, error: rec.error, issues: rec.rowsByTable.beads_issues }).toEqual({ result: "ok", error: undefined, issues: 2 });
+    expect(rec.warnings).toContain("beads_issues.raw_json: nested deeper than 256 levels or not plain JSON; clipped (row 2)");
+    expect(await store.query("SELECT issue_id, comments_count FROM beads_issues ORDER BY issue_id")).toEqual([
+      { issue_id: JSON.parse(issueLines[0]!).id, comments_count: JSON.parse(issueLines[0]!).comments?.length ?? 0 },
+      { issue_id: "vc-deep", comments_count: 1 },
+    ]);
   });
 
   it("skips a malformed issue line with a warning, and reads a last line without its newline", async () => {

@@ -145,6 +145,23 @@ describe("caam collector", () => {
     expect(none.rec.error).toBe("caam limits --format json printed a different shape than expected (not a JSON array); caam status --json printed a different shape than expected (tools: Invalid type: Expected Array but received 5)");
   });
 
+  it("reads a tool name of megabytes or of regex syntax as text: no RegExp is built from it (D11)", async () => {
+    const huge = "c".repeat(5 * 1024 * 1024); // twice: under the 16 MiB a run reads
+    const st = {
+      tools: [{ tool: huge, logged_in: true }, { tool: "claude(", logged_in: true }, { tool: "codex", logged_in: true }],
+      warnings: [`${huge}/work: expiring`, "claude/work: 🟡 expiring", "codexx: not this one", "a 'codex: quoted' one"],
+      recommendations: ["run caam refresh CLAUDE work"],
+    };
+    const { rec, store } = await run({ tools: { caam: { "limits --format json": "[]", "status --json": JSON.stringify(st) } } });
+    expect({ result: rec.result, error: rec.error, rows: rec.rowsByTable }).toEqual({ result: "ok", error: undefined, rows: { account_profile_snapshots: 3 } });
+    const rows = await store.query<{ t: string; w: string | null; r: string | null }>("SELECT left(tool, 8) AS t, warnings_json AS w, recommendations_json AS r FROM account_profile_snapshots ORDER BY length(tool), tool");
+    expect(rows.map((x) => [x.t, x.w && JSON.parse(x.w), x.r && JSON.parse(x.r)])).toEqual([
+      ["codex", ["a 'codex: quoted' one"], null],
+      ["claude(", ["claude/work: 🟡 expiring"], ["run caam refresh CLAUDE work"]],
+      ["cccccccc", [expect.stringMatching(/^c+\/work: expiring$/)], null],
+    ]);
+  });
+
   it("asks caam exactly limits --format json and status --json", async () => {
     const { machine } = await run({ tools: { caam: { "limits --format json": limits, "status --json": status } } });
     expect(machine.calls("caam").sort()).toEqual(["--version", "limits --format json", "status --json"]);

@@ -205,6 +205,17 @@ describe("cass collector", () => {
     expect(rec.rowsByTable).toEqual({ cass_index_status: 1, cass_stats_snapshots: 27, session_timeline_buckets: 11 });
   });
 
+  it("reads an infinite or far-off epoch as no time, with a warning, instead of throwing (D11)", async () => {
+    const tl = '{"range":{"start":1e999,"end":-1e999},"sessions":[{"id":1,"agent":"codex","started_at":1e300,"message_count":2},{"id":2,"agent":"codex","started_at":1787238000000,"message_count":3}]}';
+    const { machine, store, collector } = await setup({ tools: { cass: { ...real, "timeline --json": tl } } });
+    const rec = await runOnce({ store, collector, machine });
+    expect({ result: rec.result, error: rec.error }).toEqual({ result: "ok", error: undefined });
+    expect(rec.warnings).toEqual(["skipped cass timeline session #0: no started_at, or not a time (1e+300)"]);
+    expect(await store.query("SELECT bucket_start, conversation_count, range_start, range_end FROM session_timeline_buckets")).toEqual([
+      { bucket_start: "2026-08-20T15:00:00.000Z", conversation_count: 1, range_start: null, range_end: null },
+    ]);
+  });
+
   it("fails readably when health prints no JSON or another shape", async () => {
     const none = await setup({ tools: { cass: { "health --json": { stderr: "cass: command failed", exit: 2 } } } });
     const r1 = await runOnce({ store: none.store, collector: none.collector, machine: none.machine });
