@@ -19,6 +19,7 @@ import { ackAlert, explainAlert, listAlerts, silenceAlerts, type AlertView, type
 import { listMachines, probeMachines, type MachineListing, type MachineProbe } from "./machines.ts";
 import { queryReadOnly } from "./store/readonly.ts";
 import { openStore, type QueryResult, type Store } from "./store/store.ts";
+import { looseModes } from "./store/_modes.ts";
 import { toMigrations, type MigrationSource } from "./store/migrate.ts";
 import { createViewRegistry, runView, type AnyView, type ViewRegistry } from "./views/define.ts";
 import { viewCalls, type ViewCall, type ViewCalls } from "./views/calls.ts";
@@ -73,6 +74,8 @@ export interface Cockpit extends ViewCalls {
 export interface DoctorCheck {
   check: string;
   ok: boolean;
+  /** Not a failure, but worth fixing (a file others can read). */
+  warning?: boolean;
   detail: string;
 }
 export interface DoctorReport {
@@ -195,7 +198,11 @@ export async function openCockpit(options: OpenCockpitOptions = {}): Promise<Coc
       const machines = await probeMachines({ store, config, clock, executorFor: execFor });
       for (const m of machines) {
         const how = m.auth_method === "local" ? "local" : `${m.auth_method}, host key ${m.host_key.status}`;
-        checks.push({ check: `machine ${m.id}`, ok: m.reachable, detail: m.reachable ? `reachable (${how}, ${m.latency_ms} ms)` : (m.error ?? "unreachable") });
+        const fix = m.host_key.fix ? `; to fix: ${m.host_key.fix}` : "";
+        checks.push({ check: `machine ${m.id}`, ok: m.reachable, detail: m.reachable ? `reachable (${how}, ${m.latency_ms} ms)` : `${m.error ?? "unreachable"}${fix}` });
+      }
+      for (const f of looseModes({ db: store.path, dataDir: config.data_dir })) {
+        checks.push({ check: "file mode", ok: true, warning: true, detail: `${f.path} is ${f.mode}: other users can reach it; ${f.fix}` });
       }
       const states = await store.query<DoctorReport["collectors"][number] & { machine_id: string }>(
         "SELECT machine_id, collector, last_run_at, last_result, last_ok_at, last_error FROM collector_state",

@@ -32,7 +32,7 @@ export { mailSections } from "./robot/mail.ts";
 export { defineRule, defineSource, withThresholds, thresholdNames, thresholdDefaults, parseDuration, col, threshold, mul, lt, lte, gt, gte, eq, ne, and, or, isTrue, conditionSql, describeCondition, type Rule, type Source, type Condition, type Operand, type SuggestedAction } from "./rules/define.ts";
 export { evaluateRule, fingerprint, fillTemplate, type Finding, type RuleResult } from "./rules/evaluate.ts";
 export { applyFindings, silenceMatches, type AlertEvent, type AlertRow, type LifecycleOptions } from "./alerts/lifecycle.ts";
-export { defineChannel, deliverEvents, type Channel, type ChannelContext, type DeliveryReport } from "./alerts/channel.ts";
+export { appendPrivateFile, defineChannel, deliverEvents, type Channel, type ChannelContext, type DeliveryReport } from "./alerts/channel.ts";
 export { escapeJsonControls, oneLine, safeJson, stripControl } from "./text.ts";
 export { listAlerts, ackAlert, silenceAlerts, explainAlert, findAlert, alertView, type AlertView, type SilenceInput } from "./alerts/ops.ts";
 export { finishCycle, healthAt, type CycleOutcome } from "./cycle.ts";

@@ -32,7 +32,8 @@ export interface MachineProbe {
   error: string | null;
   /** "local", "agent" or "publickey <file>". */
   auth_method: string | null;
-  host_key: { status: string; type?: string; fingerprint?: string };
+  /** `fix`: for an unknown or changed key, the exact command(s) that fix it. */
+  host_key: { status: string; type?: string; fingerprint?: string; fix?: string };
   latency_ms: number | null;
   tools: Record<string, { available: boolean; path: string | null; version: string | null }>;
   last_ok_at: string | null;

@@ -1,6 +1,6 @@
 import { defineCommand } from "citty";
-import { green, guard, openFromArgs, printJson, red, storeArgs } from "../_common.ts";
-import { renderTable } from "../_format.ts";
+import { green, guard, openFromArgs, printJson, red, storeArgs, yellow } from "../_common.ts";
+import { oneLine, renderTable } from "../_format.ts";
 
 export default defineCommand({
   meta: { name: "doctor", description: "Check the config, the store, each machine's tools and each collector's last run. Exits 1 if a check fails." },
@@ -14,7 +14,8 @@ export default defineCommand({
         return report.ok ? 0 : 1;
       }
       const out = process.stdout;
-      for (const c of report.checks) out.write(`${c.ok ? green("✓") : red("✗")} ${c.check}: ${c.detail}\n`);
+      // A detail may quote a machine's answer or error: one line, escapes stripped.
+      for (const c of report.checks) out.write(`${!c.ok ? red("✗") : c.warning ? yellow("!") : green("✓")} ${c.check}: ${oneLine(c.detail)}\n`);
       for (const m of report.machines) {
         const tools = Object.entries(m.tools);
         if (tools.length === 0) continue;

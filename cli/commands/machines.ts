@@ -1,6 +1,6 @@
 import { defineCommand } from "citty";
 import { formatArgs, green, guard, openFromArgs, outputFormat, printJson, printRows, red, storeArgs } from "../_common.ts";
-import { renderTable } from "../_format.ts";
+import { fixLine, oneLine, renderTable } from "../_format.ts";
 
 const json = { type: "boolean", description: "print JSON" } as const;
 
@@ -35,7 +35,7 @@ const probe = defineCommand({
           process.stdout.write(
             p.reachable
               ? `${green("✓")} ${p.id} (${p.ssh}): ${p.auth_method}, host key ${p.host_key.status}${p.host_key.fingerprint ? ` ${p.host_key.fingerprint}` : ""}, ${p.latency_ms} ms; tools: ${found.join(", ") || "none needed"}${missing.length ? `; missing: ${missing.join(", ")}` : ""}\n`
-              : `${red("✗")} ${p.id} (${p.ssh}): ${p.error}\n`,
+              : `${red("✗")} ${p.id} (${p.ssh}): ${oneLine(p.error ?? "unreachable")}\n${fixLine(p.host_key)}`,
           );
         }
       }
@@ -55,7 +55,7 @@ const show = defineCommand({
       const out = { ...listing, probe, collectors: view.data.collectors };
       if (args.json) return printJson(out);
       process.stdout.write(`${args.id}  ${listing?.ssh}  tags: ${listing?.tags.join(", ") || "-"}\n`);
-      process.stdout.write(probe!.reachable ? `reachable: ${probe!.auth_method}, host key ${probe!.host_key.status} ${probe!.host_key.fingerprint ?? ""}, ${probe!.latency_ms} ms\n` : `unreachable: ${probe!.error}\n`);
+      process.stdout.write(probe!.reachable ? `reachable: ${probe!.auth_method}, host key ${probe!.host_key.status} ${probe!.host_key.fingerprint ?? ""}, ${probe!.latency_ms} ms\n` : `unreachable: ${oneLine(probe!.error ?? "")}\n${fixLine(probe!.host_key)}`);
       process.stdout.write(`last successful poll: ${listing?.last_ok_at ?? "never"}\n\ntools:\n`);
       process.stdout.write(`${renderTable(["tool", "found", "version"], Object.entries(probe!.tools).map(([tool, t]) => ({ tool, found: t.available ? "yes" : "no", version: t.version })))}\n\ncollectors:\n`);
       process.stdout.write(`${renderTable(["collector", "last_run_at", "last_result", "last_ok_at", "last_error"], (view.data.collectors ?? []) as Record<string, unknown>[])}\n`);

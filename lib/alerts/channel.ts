@@ -1,6 +1,8 @@
+import { closeSync, constants, fstatSync, mkdirSync, openSync, writeFileSync } from "node:fs";
+import { dirname } from "node:path";
 import { newId } from "../_id.ts";
 import type { Clock } from "../clock.ts";
-import { errorMessage } from "../errors.ts";
+import { VcError, errorMessage } from "../errors.ts";
 import { sql } from "../store/sql.ts";
 import type { Store } from "../store/store.ts";
 import type { AlertEvent } from "./lifecycle.ts";
@@ -74,4 +76,31 @@ export async function deliverEvents(
     }),
   );
   return out;
+}
+
+/**
+ * Appends text to a file of vc's own (alerts.jsonl): created owner-only (0600, its folder 0700),
+ * and never written through a symlink planted where it should be (O_NOFOLLOW), nor into anything
+ * but a regular file (a FIFO would block the daemon): those are refused with an error naming them.
+ * @example appendPrivateFile(ctx.storeFile("alerts.jsonl"), `${JSON.stringify(event)}\n`)
+ */
+export function appendPrivateFile(file: string, text: string): void {
+  mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
+  let fd: number;
+  try {
+    fd = openSync(file, constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_NOFOLLOW | constants.O_NONBLOCK, 0o600);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === "ELOOP" || code === "EMLINK") {
+      throw new VcError("invalid_input", `${file} is a symbolic link: vc refuses to write through it`, { hint: `if you did not put it there, remove it (rm '${file}') and look at who did`, cause: err });
+    }
+    if (code === "ENXIO") throw new VcError("invalid_input", `${file} is not a regular file (a FIFO?): vc refuses to write to it`, { cause: err });
+    throw err;
+  }
+  try {
+    if (!fstatSync(fd).isFile()) throw new VcError("invalid_input", `${file} is not a regular file: vc refuses to write to it`);
+    writeFileSync(fd, text);
+  } finally {
+    closeSync(fd);
+  }
 }

@@ -1,11 +1,11 @@
 import type { Clock } from "../clock.ts";
 import type { VcConfig } from "../config/define.ts";
-import { VcError, errorMessage } from "../errors.ts";
+import { VcError, errorMessage, isVcError } from "../errors.ts";
 import type { Executor } from "../exec/types.ts";
 import { mapPool } from "../_pool.ts";
 import { sql } from "../store/sql.ts";
 import type { Store } from "../store/store.ts";
-import type { Collector, MachineInfo, ToolInfo } from "./define.ts";
+import type { Collector, CollectorLimits, MachineInfo, ToolInfo } from "./define.ts";
 import { ensureTools } from "./probe.ts";
 import { runCollector, writeRunRecord, type RunRecord } from "./run.ts";
 
@@ -103,7 +103,8 @@ export async function runCycle(o: CycleOptions): Promise<CycleReport> {
       tools = await ensureTools(store, exec, wanted, { clock, ttlHours: config.polling.tool_probe_ttl_hours, signal: o.signal });
     } catch (err) {
       // An unreachable machine: every due collector gets a failed record, so its data reads stale.
-      const error = `machine ${m.id} unreachable: ${errorMessage(err)}`;
+      // The hint says what to do (an unknown host key: the exact ssh-keyscan command): keep it.
+      const error = `machine ${m.id} unreachable: ${errorMessage(err)}${isVcError(err) && err.hint ? `; ${err.hint}` : ""}`;
       const runs = await mapPool(due, 4, (c) => failedRun(store, clock, c, machine, error));
       runs.forEach((r) => o.onRun?.(r));
       return { machine: m.id, reachable: false, error, runs };
@@ -129,13 +130,19 @@ export async function runCycle(o: CycleOptions): Promise<CycleReport> {
   return { startedAt: started.toISOString(), durationMs: performance.now() - t0, machines: reports };
 }
 
-function limitsFor(config: VcConfig, c: Collector) {
-  return {
-    timeoutMs: config.polling.collector_timeout_seconds * 1000,
-    maxBytes: config.polling.max_bytes,
-    maxRows: config.polling.max_rows,
-    ...c.limits,
-  };
+/**
+ * A collector's limits: its own (ru's 120 s timeout …) over vc's defaults, and what the user's
+ * config sets over both.
+ */
+export function limitsFor(config: VcConfig, c: Collector): CollectorLimits {
+  const p = config.polling;
+  const given = new Set(config.polling_given ?? []);
+  const defaults = { timeoutMs: p.collector_timeout_seconds * 1000, maxBytes: p.max_bytes, maxRows: p.max_rows };
+  const limits = { ...defaults, ...c.limits };
+  if (given.has("collector_timeout_seconds")) limits.timeoutMs = defaults.timeoutMs;
+  if (given.has("max_bytes")) limits.maxBytes = defaults.maxBytes;
+  if (given.has("max_rows")) limits.maxRows = defaults.maxRows;
+  return limits;
 }
 
 function isDue(c: Collector, lastRun: number | undefined, now: Date, config: VcConfig): boolean {

@@ -30,6 +30,8 @@ export interface VcConfig {
   db: string;
   data_dir: string;
   polling: PollingConfig;
+  /** The polling keys the config set itself (the rest are defaults): a value set here beats a collector's own limit, a default does not. */
+  polling_given?: readonly (keyof PollingConfig)[];
   machines: MachineConfig[];
   collectors: Collector[];
   rules: Rule[];

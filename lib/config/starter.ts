@@ -59,7 +59,7 @@ export default defineConfig({
     interval_seconds: 120,
     max_machines_in_flight: 8,
     max_collectors_in_flight_per_machine: 4,
-    collector_timeout_seconds: 30,
+    // collector_timeout_seconds: 30, // set, it caps every collector; unset, ru, pt and beads keep their own 120
   },
   machines: [
     { id: ${JSON.stringify(machineId)}, ssh: "local", tags: ["primary"], allow_write_commands: false, allow_autopilot: false },

@@ -1,5 +1,7 @@
 import { createHash, createHmac } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { shellQuote } from "./_shell.ts";
 
 /** What the known_hosts files say of a host key. */
 export type HostKeyStatus = "match" | "unknown" | "changed" | "revoked";
@@ -78,12 +80,38 @@ function readEntries(file: string): Entry[] {
   return existsSync(file) ? parse(readFileSync(file, "utf8")) : [];
 }
 
-/** Looks a presented host key up in known_hosts files under any of the host's names. */
+/**
+ * Looks a presented host key up in known_hosts files under any of the host's names. A key that
+ * is not there while the host has a key of any type there is "changed", as OpenSSH's accept-new
+ * has it: a server presenting another type is never a first use.
+ */
 export function checkHostKey(files: readonly string[], names: readonly string[], blob: Buffer): HostKeyStatus {
   const entries = files.flatMap(readEntries).filter((e) => e.marker !== "@cert-authority" && names.some((n) => hostsFieldMatches(e.hosts, n)));
   if (entries.some((e) => e.marker === "@revoked" && e.blob.equals(blob))) return "revoked";
   const plain = entries.filter((e) => !e.marker);
   if (plain.some((e) => e.blob.equals(blob))) return "match";
-  if (plain.some((e) => e.type === keyType(blob))) return "changed";
+  if (plain.length > 0) return "changed";
   return "unknown";
+}
+
+/** The files that hold a (plain) key for the host: where a changed key must be removed. */
+export function filesHolding(files: readonly string[], names: readonly string[]): string[] {
+  return files.filter((f) => readEntries(f).some((e) => !e.marker && names.some((n) => hostsFieldMatches(e.hosts, n))));
+}
+
+/**
+ * The exact commands that fix an unknown key (`ssh-keyscan [-p PORT] HOST >> ~/.ssh/known_hosts`)
+ * or a changed one (`ssh-keygen -R "[HOST]:PORT"` for each file holding the old key, then the
+ * keyscan); the port form only when the port is not 22. Undefined for other statuses.
+ */
+export function hostKeyFix(o: { status: string; host: string; port: number; addTo: string; holding: readonly string[]; home: string }): string | undefined {
+  const userFile = join(o.home, ".ssh", "known_hosts");
+  const file = (f: string) => (f === userFile ? "~/.ssh/known_hosts" : shellQuote(f));
+  const host = /^[A-Za-z0-9._:%-]+$/.test(o.host) ? o.host : shellQuote(o.host);
+  const add = `ssh-keyscan ${o.port === 22 ? "" : `-p ${o.port} `}${host} >> ${file(o.addTo)}`;
+  if (o.status === "unknown") return add;
+  if (o.status !== "changed") return undefined;
+  const name = o.port === 22 ? host : `"[${o.host}]:${o.port}"`;
+  const removes = (o.holding.length ? o.holding : [o.addTo]).map((f) => `ssh-keygen -R ${name}${f === userFile ? "" : ` -f ${file(f)}`}`);
+  return [...removes, add].join(" && ");
 }

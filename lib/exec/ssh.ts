@@ -5,7 +5,7 @@ import type { Client, ClientChannel, ConnectConfig } from "ssh2";
 import { VcError, errorMessage } from "../errors.ts";
 import { inlineSql } from "../store/sql.ts";
 import { httpGetOverStream } from "./_http.ts";
-import { checkHostKey, fingerprint, keyType, knownHostsName, knownKeyTypes, type HostKeyStatus } from "./_known-hosts.ts";
+import { checkHostKey, filesHolding, fingerprint, hostKeyFix, keyType, knownHostsName, knownKeyTypes, type HostKeyStatus } from "./_known-hosts.ts";
 import { createCappedBuffer, decodeUtf8 } from "./_output.ts";
 import { remoteReapScript, newRunToken } from "./_reap.ts";
 import { remoteCommandLine, shellQuote, splitMarks } from "./_shell.ts";
@@ -40,7 +40,13 @@ export interface SshExecutorOptions {
 export interface SshStatus {
   connected: boolean;
   authMethod: string | null;
-  hostKey: { status: HostKeyStatus | "trusted-on-first-use" | "not-checked"; type?: string; fingerprint?: string };
+  hostKey: {
+    status: HostKeyStatus | "trusted-on-first-use" | "not-checked";
+    type?: string;
+    fingerprint?: string;
+    /** For an unknown or changed key: the exact command(s) that fix it. */
+    fix?: string;
+  };
   lastError: string | null;
   /** When a failed machine will be tried again. */
   retryAt: Date | null;
@@ -149,22 +155,26 @@ export function createSshExecutor(o: SshExecutorOptions): Executor & { status():
           const info = { type: keyType(key), fingerprint: fingerprint(key) };
           if (isTarget) state.hostKey = { status, ...info };
           if (status === "match") return true;
-          const fix = `ssh-keyscan -p ${hop.port} -t ${info.type} ${hop.host} >> ~/.ssh/known_hosts (after checking that ${info.fingerprint} is the key of that machine, e.g. with ssh-keygen -lf on it)`;
+          const fix = hostKeyFix({ status, host: hop.host, port: hop.port, addTo: knownHosts[0] ?? join(o.localHome, ".ssh", "known_hosts"), holding: filesHolding(files, names), home: o.localHome });
+          if (isTarget) state.hostKey = { status, ...info, ...(fix ? { fix } : {}) };
           if (status === "unknown" && o.trustOnFirstUse && tofuFile) {
-            mkdirSync(dirname(tofuFile), { recursive: true });
+            mkdirSync(dirname(tofuFile), { recursive: true, mode: 0o700 });
             appendFileSync(tofuFile, `${names[0]} ${info.type} ${key.toString("base64")}\n`, { mode: 0o600 });
             if (isTarget) state.hostKey = { status: "trusted-on-first-use", ...info };
             o.onTrust?.({ machineId: o.machineId, host: hop.host, port: hop.port, ...info, file: tofuFile });
             return true;
           }
+          const check = `check that ${info.fingerprint} is the ${info.type} key of that machine (ssh-keygen -lf on its host key there)`;
           keyError =
             status === "unknown"
               ? new VcError("exec_failed", `host key of ${names[0]} (${info.type} ${info.fingerprint}) is not in known_hosts; refusing to connect`, {
-                  hint: `to trust it: ${fix}; or set trust_on_first_use: true for machine ${o.machineId}`,
+                  hint: `${check}, then run: ${fix}; or set trust_on_first_use: true for machine ${o.machineId}`,
+                  details: { fix },
                 })
               : status === "changed"
                 ? new VcError("exec_failed", `host key of ${names[0]} CHANGED: it now presents ${info.type} ${info.fingerprint}, which known_hosts does not hold; refusing to connect`, {
-                    hint: `if the machine was reinstalled, remove the old key (ssh-keygen -R '${names[0]}') and add the new one: ${fix}`,
+                    hint: `if the machine was reinstalled, ${check}, then run: ${fix}`,
+                    details: { fix },
                   })
                 : new VcError("exec_failed", `host key of ${names[0]} (${info.fingerprint}) is marked @revoked in known_hosts; refusing to connect`);
           return false;

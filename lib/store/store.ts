@@ -8,6 +8,7 @@ import { renderSql, quoteIdentifier, type SqlQuery } from "./sql.ts";
 import { fromDuckDB, isSafeNumber, planColumn, type ColumnPlan } from "./_values.ts";
 import { BadValue, fillChunk } from "./_append.ts";
 import { readDaemonLock } from "./_lock.ts";
+import { holdPrivateUmask } from "./_modes.ts";
 
 /** What goes into `openStore`. */
 export interface StoreOptions {
@@ -72,7 +73,9 @@ const instanceOptions = {
 export async function openStore(options: StoreOptions): Promise<Store> {
   const { path, readOnly = false, clock = systemClock } = options;
   checkIsDuckDB(path, readOnly);
-  if (!readOnly) mkdirSync(dirname(path), { recursive: true });
+  if (!readOnly) mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+  // Owner-only files whatever the umask: DuckDB creates the store, and its WAL after every checkpoint.
+  const release = readOnly ? () => {} : holdPrivateUmask();
 
   let instance: DuckDBInstance;
   try {
@@ -82,6 +85,7 @@ export async function openStore(options: StoreOptions): Promise<Store> {
       ...(readOnly ? { lock_configuration: "true" } : {}),
     });
   } catch (err) {
+    release();
     throw explainOpenError(path, err);
   }
   const writer = await instance.connect();
@@ -93,6 +97,7 @@ export async function openStore(options: StoreOptions): Promise<Store> {
     writer.closeSync();
     reader.closeSync();
     instance.closeSync();
+    release();
     throw err;
   }
   if (readOnly && pending.length > 0) {
@@ -103,7 +108,10 @@ export async function openStore(options: StoreOptions): Promise<Store> {
     await (await openStore({ ...options, readOnly: false })).close();
     return openStore(options);
   }
-  return createStore({ path, readOnly, clock, instance, writer, reader });
+  const store = createStore({ path, readOnly, clock, instance, writer, reader });
+  const close = store.close;
+  store.close = () => close().finally(release);
+  return store;
 }
 
 function checkIsDuckDB(path: string, readOnly: boolean): void {

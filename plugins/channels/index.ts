@@ -1,7 +1,5 @@
 // Alert channels: where alert state changes go. Declared in vc.config.ts under `channels`.
-import { appendFileSync, mkdirSync } from "node:fs";
-import { dirname, join } from "node:path";
-import { defineChannel, type AlertEvent } from "vibe-cockpit";
+import { appendPrivateFile, defineChannel, safeJson, type AlertEvent } from "vibe-cockpit";
 
 /** One JSON line per state change, appended to `<store>.alerts.jsonl` beside the store (or `path`). */
 export function alertsJsonl(options: { path?: string } = {}) {
@@ -9,8 +7,8 @@ export function alertsJsonl(options: { path?: string } = {}) {
     name: "alerts.jsonl",
     async deliver(event, ctx) {
       const file = options.path ?? ctx.storeFile("alerts.jsonl");
-      mkdirSync(dirname(file), { recursive: true });
-      appendFileSync(file, `${JSON.stringify(event)}\n`);
+      // Owner-only, never through a planted symlink; controls escaped for whoever tails it.
+      appendPrivateFile(file, `${safeJson(event)}\n`);
     },
   });
 }

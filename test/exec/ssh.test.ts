@@ -3,6 +3,7 @@ import { Database } from "bun:sqlite";
 import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { resolveSshTarget, sql, type SshExecutorOptions } from "../../lib/index.ts";
+import { hostKeyFix } from "../../lib/exec/_known-hosts.ts";
 import { processRunning } from "../helpers/proc.ts";
 import { daemonizeScript, gone, trackStrays } from "../helpers/strays.ts";
 import { descendants, SSH_TEST_HOME, sshdExecutor, startSshd, type Sshd } from "../helpers/sshd.ts";
@@ -228,8 +229,11 @@ describe("ssh executor: host keys", () => {
     expect(err.message).toContain(`[127.0.0.1]:${sshd.port}`);
     expect(err.message).toContain(sshd.fingerprint);
     expect(err.message).toContain("not in known_hosts");
-    expect(err.hint).toContain(`ssh-keyscan -p ${sshd.port}`);
+    const fix = `ssh-keyscan -p ${sshd.port} 127.0.0.1 >> '${empty}'`;
+    expect(err.hint).toContain(`then run: ${fix};`);
     expect(err.hint).toContain("trust_on_first_use");
+    expect(err.details.fix).toBe(fix);
+    expect(e.status().hostKey).toMatchObject({ status: "unknown", fingerprint: sshd.fingerprint, fix });
   });
 
   it("refuses a changed host key", async () => {
@@ -240,8 +244,40 @@ describe("ssh executor: host keys", () => {
     const err = await e.run(["true"]).catch((x) => x);
     expect(err.message).toContain("CHANGED");
     expect(err.message).toContain(sshd.fingerprint);
-    expect(err.hint).toContain(`ssh-keygen -R '[127.0.0.1]:${sshd.port}'`);
+    const fix = `ssh-keygen -R "[127.0.0.1]:${sshd.port}" -f '${other}' && ssh-keyscan -p ${sshd.port} 127.0.0.1 >> '${other}'`;
+    expect(err.hint).toContain(`then run: ${fix}`);
+    expect(e.status().hostKey).toMatchObject({ status: "changed", fix });
+  });
+
+  it("refuses, even when trusting on first use, a key of another type than the one known_hosts holds (OpenSSH's accept-new)", async () => {
+    const ecdsa = join(dir, "other_ecdsa");
+    Bun.spawnSync(["ssh-keygen", "-q", "-t", "ecdsa", "-N", "", "-f", ecdsa]);
+    const [type, blob] = readFileSync(`${ecdsa}.pub`, "utf8").split(" ");
+    expect(type).toBe("ecdsa-sha2-nistp256");
+    const known = join(dir, "ecdsa_known_hosts");
+    writeFileSync(known, `[127.0.0.1]:${sshd.port} ${type} ${blob}\n`);
+    const before = readFileSync(known, "utf8");
+    const tofu = join(dir, "tofu-type", "known_hosts");
+    const trusted: unknown[] = [];
+    const e = executor({ knownHosts: [known], tofuKnownHosts: tofu, trustOnFirstUse: true, onTrust: (t) => trusted.push(t) });
+    const err = await e.run(["true"]).catch((x) => x);
+    expect(err.message).toContain("CHANGED");
+    expect(err.message).toContain(`ssh-ed25519 ${sshd.fingerprint}`);
+    expect(trusted).toEqual([]);
+    expect(existsSync(tofu)).toBe(false);
+    expect(readFileSync(known, "utf8")).toBe(before);
     expect(e.status().hostKey.status).toBe("changed");
+  });
+
+  it("names vc's own known_hosts in the fix when the old key was trusted on first use there", async () => {
+    const empty = join(dir, "empty3");
+    writeFileSync(empty, "");
+    const tofu = join(dir, "tofu-changed");
+    writeFileSync(tofu, `[127.0.0.1]:${sshd.port} ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBGzh0Gi2kU7mD3YqkPa1t0BHqzH2bVYJ2xQyrB0cJDh\n`);
+    const e = executor({ knownHosts: [empty], tofuKnownHosts: tofu, trustOnFirstUse: true });
+    const err = await e.run(["true"]).catch((x) => x);
+    expect(err.message).toContain("CHANGED");
+    expect(err.details.fix).toBe(`ssh-keygen -R "[127.0.0.1]:${sshd.port}" -f '${tofu}' && ssh-keyscan -p ${sshd.port} 127.0.0.1 >> '${empty}'`);
   });
 
   it("accepts a hashed known_hosts entry", async () => {
@@ -356,5 +392,21 @@ Host *
     const hop = { spec: "hop", host: sshd.host, port: sshd.port, user: sshd.user, identityFiles: [sshd.userKey], jumps: [] };
     const e = executor({ target: { ...hop, spec: "target", jumps: [hop] } });
     expect((await e.run(["echo", "via jump"])).stdout).toBe("via jump\n");
+  });
+});
+
+describe("host key fixes", () => {
+  it("are the exact commands a person types: the port form only off port 22, ~/.ssh/known_hosts by its short name", () => {
+    const home = "/home/me";
+    const user = "/home/me/.ssh/known_hosts";
+    expect(hostKeyFix({ status: "unknown", host: "gpu-box.lan", port: 22, addTo: user, holding: [], home })).toBe("ssh-keyscan gpu-box.lan >> ~/.ssh/known_hosts");
+    expect(hostKeyFix({ status: "unknown", host: "10.0.0.7", port: 2222, addTo: user, holding: [], home })).toBe("ssh-keyscan -p 2222 10.0.0.7 >> ~/.ssh/known_hosts");
+    expect(hostKeyFix({ status: "changed", host: "gpu-box.lan", port: 22, addTo: user, holding: [user], home })).toBe(
+      "ssh-keygen -R gpu-box.lan && ssh-keyscan gpu-box.lan >> ~/.ssh/known_hosts",
+    );
+    expect(hostKeyFix({ status: "changed", host: "10.0.0.7", port: 2222, addTo: user, holding: [user], home })).toBe(
+      'ssh-keygen -R "[10.0.0.7]:2222" && ssh-keyscan -p 2222 10.0.0.7 >> ~/.ssh/known_hosts',
+    );
+    expect(hostKeyFix({ status: "match", host: "h", port: 22, addTo: user, holding: [], home })).toBeUndefined();
   });
 });
