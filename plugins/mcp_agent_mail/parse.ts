@@ -8,6 +8,7 @@
  * Columns the queries add (project slug, agent names) start with `vc_` and are left out of raw_json.
  */
 import * as v from "valibot";
+import { isoFromMs } from "vibe-cockpit";
 
 /** Which server wrote the mailbox. */
 export type MailSchema = "rust" | "python";
@@ -81,9 +82,9 @@ export function mailTimeMs(value: unknown): number | null | undefined {
   if (typeof value === "number") {
     if (!Number.isFinite(value)) return undefined;
     // The Rust server writes µs; tolerate ms and s from other writers by magnitude.
-    if (Math.abs(value) >= 1e14) return Math.floor(value / 1000);
-    if (Math.abs(value) >= 1e11) return Math.floor(value);
-    return Math.floor(value * 1000);
+    const ms = Math.abs(value) >= 1e14 ? Math.floor(value / 1000) : Math.abs(value) >= 1e11 ? Math.floor(value) : Math.floor(value * 1000);
+    // An instant no Date holds (a u64 of µs, 1e300) is no timestamp: it would throw in toISOString.
+    return isoFromMs(ms) === null ? undefined : ms;
   }
   if (typeof value !== "string") return undefined;
   const s = value.trim();

@@ -274,6 +274,20 @@ ${Array.from({ length: 12 }, (_, i) => `INSERT INTO messages (id, project_id, se
     expect(skipped.reason).toBe(`${DEFAULT_MAILBOX} not found on fake`);
   });
 
+  it("reads a time no Date holds (an i64 of µs, 1e300) as no time, instead of throwing while saving its cursor (D11)", async () => {
+    const { machine, store, collector } = await setup(mailbox(rust));
+    write(machine, "UPDATE message_recipients SET read_ts = 9223372036854775807 WHERE message_id = 3 AND agent_id = 1; UPDATE messages SET created_ts = 1e300 WHERE id = 2;");
+    const r = await runOnce({ machine, store, collector });
+    expect({ result: r.result, error: r.error }).toEqual({ result: "ok", error: undefined });
+    expect(r.warnings).toEqual([
+      "~/.mcp_agent_mail_git_mailbox_repo/storage.sqlite3: message 2: created_ts 1e+300 is not a timestamp; skipped",
+      "~/.mcp_agent_mail_git_mailbox_repo/storage.sqlite3: recipient 1 of message 2: a timestamp cannot be read; skipped",
+      "~/.mcp_agent_mail_git_mailbox_repo/storage.sqlite3: recipient 1 of message 3: a timestamp cannot be read; skipped",
+    ]);
+    expect(r.rowsByTable).toEqual({ mail_messages: 9, mail_recipients: 16, mail_file_reservations: 6 });
+    expect((await runOnce({ machine, store, collector })).result).toBe("ok");
+  });
+
   it("fails readably on a file that is not a mailbox", async () => {
     const { machine, store, collector } = await setup(mailbox("CREATE TABLE messages(id INTEGER);"));
     const run = await runOnce({ store, collector, machine });
