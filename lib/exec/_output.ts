@@ -30,15 +30,18 @@ export function createCappedBuffer(limit: number) {
 }
 
 /**
- * Reads a byte stream up to `limit` bytes; reports how many there were and whether it was cut.
- * `stop` ends the read early (and closes the stream): a pipe a daemonized grandchild still holds
- * never reaches its end.
+ * Reads a byte stream, keeping up to `limit` bytes; reports how many there were and whether it
+ * was cut. Past `limit` it stops at once, or — with a larger `drainTo` — reads on, counting and
+ * dropping, until `drainTo` bytes (a noisy stderr is not a flood; an endless one is). Either way
+ * `onOverflow` is called when it stops for size. `stop` ends the read early (and closes the
+ * stream): a pipe a daemonized grandchild still holds never reaches its end.
  */
 export async function readCapped(
   stream: ReadableStream<Uint8Array> | null | undefined,
   limit: number,
   onOverflow: () => void,
   stop?: AbortSignal,
+  drainTo = limit,
 ): Promise<{ bytes: Uint8Array; total: number; truncated: boolean }> {
   const buf = createCappedBuffer(limit);
   if (!stream) return { bytes: new Uint8Array(), total: 0, truncated: false };
@@ -50,7 +53,8 @@ export async function readCapped(
     for (;;) {
       const { done, value } = await reader.read();
       if (done) break;
-      if (buf.push(value)) {
+      buf.push(value);
+      if (buf.total > drainTo) {
         onOverflow();
         break;
       }

@@ -5,7 +5,7 @@ import { VcError, errorMessage } from "../errors.ts";
 import { renderSql } from "../store/sql.ts";
 import { decodeUtf8, readCapped } from "./_output.ts";
 import { killRun, newRunToken, RUN_TOKEN_VAR } from "./_reap.ts";
-import { DEFAULT_MAX_BYTES, DEFAULT_TIMEOUT_MS, type Command, type Executor, type FileStat, type RunOptions, type RunResult } from "./types.ts";
+import { DEFAULT_MAX_BYTES, DEFAULT_TIMEOUT_MS, STDERR_KEPT, stderrLimit, stderrNote, type Command, type Executor, type FileStat, type RunOptions, type RunResult } from "./types.ts";
 
 export interface LocalExecutorOptions {
   machineId: string;
@@ -147,7 +147,8 @@ async function runLocal(command: Command, baseEnv: Record<string, string | undef
   try {
     const [out, err] = await Promise.all([
       readCapped(proc.stdout as ReadableStream<Uint8Array>, maxBytes, kill, stopReading.signal),
-      readCapped(proc.stderr as ReadableStream<Uint8Array>, 64 * 1024, () => {}, stopReading.signal),
+      // stderr: the first 64 KiB kept, the rest read and dropped, up to its flood limit.
+      readCapped(proc.stderr as ReadableStream<Uint8Array>, STDERR_KEPT, kill, stopReading.signal, stderrLimit(maxBytes)),
     ]);
     // A flood was cut and its reader stopped: make sure the group is gone before waiting on it.
     if (out.truncated) kill();
@@ -155,7 +156,7 @@ async function runLocal(command: Command, baseEnv: Record<string, string | undef
     const stdout = decodeUtf8(out.bytes, out.truncated);
     return {
       stdout: stdout.text,
-      stderr: decodeUtf8(err.bytes, err.truncated).text,
+      stderr: decodeUtf8(err.bytes, err.truncated).text + stderrNote(err.total, maxBytes),
       exitCode: timedOut || out.truncated || proc.signalCode ? null : exitCode,
       durationMs: performance.now() - started,
       truncated: out.truncated,

@@ -11,7 +11,7 @@ import { remoteReapScript, newRunToken } from "./_reap.ts";
 import { remoteCommandLine, shellQuote, splitMarks } from "./_shell.ts";
 import { defaultIdentityFiles, type SshTarget } from "./_ssh-target.ts";
 import { EXIT_GRACE_MS, expandHome } from "./local.ts";
-import { DEFAULT_MAX_BYTES, DEFAULT_TIMEOUT_MS, type Command, type Executor, type FileStat, type RunOptions, type RunResult } from "./types.ts";
+import { DEFAULT_MAX_BYTES, DEFAULT_TIMEOUT_MS, STDERR_KEPT, stderrLimit, stderrNote, type Command, type Executor, type FileStat, type RunOptions, type RunResult } from "./types.ts";
 
 export interface SshExecutorOptions {
   machineId: string;
@@ -322,7 +322,7 @@ export function createSshExecutor(o: SshExecutorOptions): Executor & { status():
       const ch = await channel(c, line, timeoutMs - (performance.now() - started));
       return await new Promise<Raw>((resolve, reject) => {
         const out = createCappedBuffer(maxBytes);
-        const errBuf = createCappedBuffer(64 * 1024);
+        const errBuf = createCappedBuffer(STDERR_KEPT);
         let tail = ""; // the last bytes of stderr, where the exit mark is even after a flood
         let pid: number | null = null;
         let truncated = false;
@@ -374,6 +374,8 @@ export function createSshExecutor(o: SshExecutorOptions): Executor & { status():
         });
         ch.stderr.on("data", (d: Buffer) => {
           errBuf.push(d);
+          // Noisy is fine (the rest is dropped); past its limit it is a flood, stopped like one on stdout.
+          if (errBuf.total > stderrLimit(maxBytes) && !finished) return stop();
           tail = (tail + d.toString("latin1")).slice(-64);
           if (pid === null) pid = splitMarks(new TextDecoder().decode(errBuf.bytes().subarray(0, 64))).pid;
           if (/@@vc:exit:\d+\n$/.test(tail)) onExited();
@@ -390,16 +392,18 @@ export function createSshExecutor(o: SshExecutorOptions): Executor & { status():
           for (const t of timers) clearTimeout(t);
           opts.signal?.removeEventListener("abort", onAbort);
           const marks = splitMarks(decodeUtf8(errBuf.bytes(), errBuf.truncated).text);
-          const markedExit = marks.exit ?? (/@@vc:exit:(\d+)\n$/.exec(tail) ? Number(/@@vc:exit:(\d+)\n$/.exec(tail)![1]) : null);
-          const stderr = marks.rest + (exitSignal && !timedOut && !truncated ? `(killed by ${exitSignal})\n` : "");
+          const tailExit = /@@vc:exit:(\d+)\n$/.exec(tail); // the mark, even past the kept 64 KiB
+          const markedExit = marks.exit ?? (tailExit ? Number(tailExit[1]) : null);
+          const stderr = marks.rest + (exitSignal && !timedOut && !truncated ? `(killed by ${exitSignal})\n` : "") + stderrNote(errBuf.total, maxBytes);
+          const flood = errBuf.total > stderrLimit(maxBytes);
           if (!sawExit && markedExit !== null) exitCode = markedExit;
-          else if (!sawExit && !timedOut && !truncated && !opts.signal?.aborted) {
+          else if (!sawExit && !timedOut && !truncated && !flood && !opts.signal?.aborted) {
             return reject(new VcError("exec_failed", `${where}: connection lost while running ${commandName(command)}`));
           }
           resolve({
             stdout: out.bytes(),
             stderr,
-            exitCode: timedOut || truncated ? null : exitCode,
+            exitCode: timedOut || truncated || flood ? null : exitCode,
             durationMs: performance.now() - started,
             truncated,
             timedOut,

@@ -71,3 +71,17 @@ export interface Executor {
 /** Defaults the plan sets per collector (§2.4). */
 export const DEFAULT_TIMEOUT_MS = 30_000;
 export const DEFAULT_MAX_BYTES = 16 * 1024 * 1024;
+
+/** Bytes of a command's stderr kept in its result (the rest is read and dropped, up to its flood limit). */
+export const STDERR_KEPT = 64 * 1024;
+
+/** Past this many bytes a command's stderr is a flood and the command is stopped (never less than the default maxBytes: a small stdout cap says nothing of stderr). */
+export function stderrLimit(maxBytes: number): number {
+  return Math.max(maxBytes, DEFAULT_MAX_BYTES);
+}
+
+/** What a result's stderr says after a flood: the command was stopped for writing too much there. */
+export function stderrNote(total: number, maxBytes: number): string {
+  const limit = stderrLimit(maxBytes);
+  return total > limit ? `\n(vc stopped the command: more than ${limit} bytes on stderr)\n` : "";
+}

@@ -143,3 +143,19 @@ describe("local executor: what a command leaves behind", () => {
     expect(await gone(pid)).toBe(true);
   });
 });
+
+describe("local executor: stderr", () => {
+  it("keeps the first 64 KiB of a noisy stderr and still returns the tool's answer", async () => {
+    const r = await exec.run({ script: "head -c 300000 /dev/zero | tr '\\0' 'w' >&2; echo '{\"ok\":true}'" }, { maxBytes: 1_000_000 });
+    expect(r.exitCode).toBe(0);
+    expect(r.stdout).toBe('{"ok":true}\n');
+    expect(r.stderr.length).toBe(64 * 1024);
+  });
+
+  it("stops an endless stderr flood past its limit, and says so", async () => {
+    const r = await exec.run({ script: "yes 'warning: again' >&2" }, { maxBytes: 200_000, timeoutMs: 30_000 });
+    expect(r.timedOut).toBe(false);
+    expect(r.exitCode).toBeNull();
+    expect(r.stderr).toContain("vc stopped the command: more than 16777216 bytes on stderr");
+  });
+});

@@ -81,6 +81,19 @@ describe("ssh executor: commands", () => {
     expect((await e.run(["echo", "still here"])).stdout).toBe("still here\n");
   });
 
+  it("keeps the first 64 KiB of a noisy stderr, returns the answer, and stops an endless stderr flood past its limit", async () => {
+    const e = executor();
+    const noisy = await e.run({ script: "head -c 300000 /dev/zero | tr '\\0' 'w' >&2; echo done" }, { maxBytes: 1_000_000 });
+    expect(noisy).toMatchObject({ stdout: "done\n", exitCode: 0 });
+    expect(noisy.stderr.length).toBeGreaterThan(64 * 1024 - 32); // the kept 64 KiB, less the wrapper's pid mark
+    expect(noisy.stderr.length).toBeLessThanOrEqual(64 * 1024);
+    const flood = await e.run({ script: "yes 'warning: again' >&2" }, { maxBytes: 200_000, timeoutMs: 30_000 });
+    expect(flood.timedOut).toBe(false);
+    expect(flood.exitCode).toBeNull();
+    expect(flood.stderr).toContain("vc stopped the command: more than 16777216 bytes on stderr");
+    expect((await e.run(["echo", "still here"])).stdout).toBe("still here\n");
+  });
+
   it("multiplexes commands on one connection, never more channels at once than the cap", async () => {
     const e = executor({ maxChannels: 3 });
     const runs = await Promise.all(
