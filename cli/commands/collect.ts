@@ -1,6 +1,6 @@
 import { defineCommand } from "citty";
 import type { RunRecord } from "../../lib/index.ts";
-import { dim, formatArgs, green, guard, openFromArgs, outputFormat, printJson, printRows, red, snakeKeys, storeArgs, yellow } from "../_common.ts";
+import { dim, formatArgs, green, guard, openApiFromArgs, outputFormat, printJson, printRows, red, snakeKeys, storeArgs, yellow } from "../_common.ts";
 import { renderTable } from "../_format.ts";
 
 export default defineCommand({
@@ -17,7 +17,7 @@ export default defineCommand({
   },
   run: ({ args }) =>
     guard(async () => {
-      await using vc = await openFromArgs(args);
+      await using vc = await openApiFromArgs(args);
       const tty = process.stderr.isTTY;
       const report = await vc.collect({
         machine: args.machine,
@@ -35,7 +35,7 @@ export default defineCommand({
       else if (!printRows(format, columns, rows)) {
         const mark = (result: RunRecord["result"]) => (result === "ok" ? green("ok") : result === "failed" ? red("failed") : yellow("skipped"));
         process.stdout.write(`${renderTable(columns, rows.map((row) => ({ ...row, result: mark(row.result) })), 80)}\n`);
-        process.stdout.write(`${dim(`store: ${vc.store.path}`)}\n`);
+        process.stdout.write(`${dim("remote" in vc ? `run by vc up (${vc.socketPath})` : `store: ${vc.store.path}`)}\n`);
       }
       return runs.some((r) => r.result === "failed") ? 1 : 0;
     }),

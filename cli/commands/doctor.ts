@@ -1,5 +1,5 @@
 import { defineCommand } from "citty";
-import { green, guard, openFromArgs, printJson, red, storeArgs, yellow } from "../_common.ts";
+import { green, guard, openApiFromArgs, printJson, red, storeArgs, yellow } from "../_common.ts";
 import { oneLine, renderTable } from "../_format.ts";
 
 export default defineCommand({
@@ -7,7 +7,7 @@ export default defineCommand({
   args: { ...storeArgs, json: { type: "boolean", description: "print the report as JSON" } },
   run: ({ args }) =>
     guard(async () => {
-      await using vc = await openFromArgs(args);
+      await using vc = await openApiFromArgs(args);
       const report = await vc.doctor();
       if (args.json) {
         printJson(report);

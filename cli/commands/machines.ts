@@ -1,5 +1,5 @@
 import { defineCommand } from "citty";
-import { formatArgs, green, guard, openFromArgs, outputFormat, printJson, printRows, red, storeArgs } from "../_common.ts";
+import { formatArgs, green, guard, openApiFromArgs, outputFormat, printJson, printRows, red, storeArgs } from "../_common.ts";
 import { fixLine, oneLine, renderTable } from "../_format.ts";
 
 const json = { type: "boolean", description: "print JSON" } as const;
@@ -9,7 +9,7 @@ const list = defineCommand({
   args: { ...storeArgs, ...formatArgs(["table", "json", "csv", "jsonl"]) },
   run: ({ args }) =>
     guard(async () => {
-      await using vc = await openFromArgs(args, { readOnly: true });
+      await using vc = await openApiFromArgs(args, { readOnly: true });
       const rows = await vc.machines();
       const format = outputFormat(args);
       if (format === "json" || format === "jsonl") return void printRows(format, [], rows as unknown as Record<string, unknown>[]);
@@ -24,7 +24,7 @@ const probe = defineCommand({
   args: { ...storeArgs, id: { type: "positional", description: "machine id (default: all)", required: false }, json },
   run: ({ args }) =>
     guard(async () => {
-      await using vc = await openFromArgs(args);
+      await using vc = await openApiFromArgs(args);
       const probes = await vc.probeMachines(args.id ? [args.id] : undefined);
       if (args.json) printJson(probes);
       else {
@@ -48,7 +48,7 @@ const show = defineCommand({
   args: { ...storeArgs, id: { type: "positional", description: "machine id", required: true }, json },
   run: ({ args }) =>
     guard(async () => {
-      await using vc = await openFromArgs(args);
+      await using vc = await openApiFromArgs(args);
       const [probe] = await vc.probeMachines([args.id]);
       const listing = (await vc.machines()).find((m) => m.id === args.id);
       const view = await vc.robotMachine(args.id);

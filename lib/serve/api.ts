@@ -113,6 +113,9 @@ export function createApiServer(cockpit: Cockpit, socketPath: string, options: A
 
   const startedAt = cockpit.clock.now().toISOString();
   const maxBody = options.maxBodyBytes ?? 1024 * 1024;
+  // Bun checks idle connections in ticks of about 4 s, and closes one at the next tick after a
+  // timeout of one tick even while it writes: two ticks is the shortest that holds.
+  const idleTimeout = Math.min(255, Math.max(8, Math.round(options.idleTimeoutSeconds ?? 120)));
   const read = <S extends v.GenericSchema>(req: Request, schema: S) => body(req, schema, maxBody);
   const streams = new Set<{ end(): void }>();
   const now = () => cockpit.clock.now().toISOString();
@@ -222,7 +225,8 @@ export function createApiServer(cockpit: Cockpit, socketPath: string, options: A
           for (const e of outcome.events) send(e);
           send({ type: "cycle", at: outcome.at, changes: outcome.events.length });
         });
-        const timer = setInterval(beat, seconds * 1000);
+        // Never quieter than half the idle timeout, or the server would close the stream.
+        const timer = setInterval(beat, Math.min(seconds, idleTimeout / 2) * 1000);
         function stop() {
           if (!open) return;
           open = false;
@@ -300,9 +304,9 @@ export function createApiServer(cockpit: Cockpit, socketPath: string, options: A
       unix: socketPath,
       fetch,
       // Long enough for a slow view; streams answer inside it with heartbeats (and unset it per request).
-      idleTimeout: Math.min(255, Math.max(1, Math.round(options.idleTimeoutSeconds ?? 120))),
-      // A hard cap below which body() applies its own: a huge body is refused before it is buffered.
-      maxRequestBodySize: maxBody + 1024,
+      idleTimeout,
+      // A hard cap for what slips past the checks below (they answer 413 with an error body first).
+      maxRequestBodySize: maxBody * 4,
       error: (err: unknown) => errorResponse(err),
     } as unknown as Parameters<typeof Bun.serve>[0]);
   } finally {
