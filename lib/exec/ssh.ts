@@ -318,8 +318,9 @@ export function createSshExecutor(o: SshExecutorOptions): Executor & { status():
     await gate.enter();
     const started = performance.now();
     try {
-      const c = await conn();
-      const ch = await channel(c, line, timeoutMs - (performance.now() - started));
+      const c = await conn(); // connecting has its own timeout; the command's starts once connected
+      const since = performance.now();
+      const ch = await channel(c, line, timeoutMs);
       return await new Promise<Raw>((resolve, reject) => {
         const out = createCappedBuffer(maxBytes);
         const errBuf = createCappedBuffer(STDERR_KEPT);
@@ -360,7 +361,7 @@ export function createSshExecutor(o: SshExecutorOptions): Executor & { status():
             });
           });
         };
-        later(timeoutMs - (performance.now() - started), () => {
+        later(timeoutMs - (performance.now() - since), () => {
           timedOut = true;
           stop();
         });

@@ -4,7 +4,7 @@
 import { describe, expect, it, setDefaultTimeout } from "bun:test";
 import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { isolatedEnv, vcSpawn } from "../helpers/cli.ts";
+import { isolatedEnv, vc, vcSpawn } from "../helpers/cli.ts";
 import { UNSAFE } from "../helpers/escapes.ts";
 import { lineWaiter } from "../helpers/dcg-watch.ts";
 import { tempDir } from "../helpers/tmp.ts";
@@ -66,6 +66,37 @@ export default defineConfig({ db: ${JSON.stringify(join(dir, "vc.duckdb"))}, mac
       expect(text).not.toMatch(UNSAFE);
     } finally {
       up.kill("SIGKILL");
+      for (const pid of running(marker)) process.kill(pid, "SIGKILL");
+    }
+  });
+});
+
+describe("vc collect --once with a tool that daemonizes a grandchild", () => {
+  it("prints its table and exits, leaving nothing running", async () => {
+    const dir = tempDir("vc-collectfault-");
+    const env = isolatedEnv(dir);
+    const marker = `sleep ${100_000 + Math.floor(Math.random() * 90_000)}`;
+    const config = join(dir, "vc.config.ts");
+    writeFileSync(
+      config,
+      `import { defineCollector, defineConfig } from "vibe-cockpit";
+const leaky = defineCollector({
+  name: "leaky", version: "1.0.0", schemaVersion: 1,
+  async collect(ctx) {
+    await ctx.exec.run({ script: ${JSON.stringify(`setsid ${marker} & echo '{}'; exit 0`)} }, { timeoutMs: 60_000 });
+    return { rows: {} };
+  },
+});
+export default defineConfig({ db: ${JSON.stringify(join(dir, "vc.duckdb"))}, machines: [{ id: "here", ssh: "local" }], collectors: [leaky] });
+`,
+    );
+    try {
+      // Before the fix the command printed its table and then waited on the grandchild (for ever).
+      const r = await vc(["collect", "--once", "--config", config, "--collector", "leaky"], { env, timeoutMs: 45_000 });
+      expect(r.code).toBe(0);
+      expect(r.stdout).toContain("leaky");
+      expect(running(marker)).toEqual([]);
+    } finally {
       for (const pid of running(marker)) process.kill(pid, "SIGKILL");
     }
   });
