@@ -3,6 +3,7 @@
 // failure an error envelope and a non-zero exit.
 import { defineCommand, type ArgsDef } from "citty";
 import { parseArgs, type AnyView, type ArgSpec } from "../lib/index.ts";
+import { escapeJsonControls, stripControl } from "../lib/text.ts";
 import { guard, openApiFromArgs, storeArgs } from "./_common.ts";
 
 export const formatArg = {
@@ -10,17 +11,14 @@ export const formatArg = {
   json: { type: "boolean", description: "same as --format json" },
 } as const;
 
-/** Bidi and C1 controls: JSON.stringify leaves them raw; an agent's terminal may not. */
-const INVISIBLE = /[\u0080-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
-
 /** Writes an envelope in the chosen format; controls a terminal would act on are escaped (JSON) or dropped (TOON). */
 export async function printRobot(value: unknown, format: string | undefined): Promise<void> {
   if (format === "toon") {
     const { encode } = await import("@toon-format/toon");
-    process.stdout.write(`${encode(value).replace(INVISIBLE, "")}\n`);
+    process.stdout.write(`${stripControl(encode(value))}\n`);
   } else {
     const text = JSON.stringify(value, (_k, x) => (typeof x === "bigint" ? x.toString() : x), 2);
-    process.stdout.write(`${text.replace(INVISIBLE, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`)}\n`);
+    process.stdout.write(`${escapeJsonControls(text)}\n`);
   }
 }
 

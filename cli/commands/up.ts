@@ -1,5 +1,5 @@
 import { defineCommand } from "citty";
-import { runDaemon } from "../../lib/index.ts";
+import { runDaemon, type AlertEvent, type CycleReport, type RunRecord } from "../../lib/index.ts";
 import { oneLine, stripControl } from "../../lib/text.ts";
 import { guard, logger, openFromArgs, secondsArg, storeArgs } from "../_common.ts";
 
@@ -18,6 +18,14 @@ export default defineCommand({
       const log = await logger();
       const vc = await openFromArgs(args);
       if (interval !== undefined) vc.config.polling.interval_seconds = interval;
+      const tty = Boolean(process.stderr.isTTY);
+      // On a terminal: consola, the cycle line redrawn in place. Otherwise (a log file, journald):
+      // one line per event with an ISO timestamp.
+      const say = (level: Level, text: string) => {
+        if (!tty) return void process.stderr.write(`${logLine(level, text, new Date())}\n`);
+        process.stderr.write("\r\x1b[2K");
+        log[level](text);
+      };
       const stop = new AbortController();
       let stoppingSince = 0;
       const onSignal = (sig: string) => {
@@ -28,35 +36,77 @@ export default defineCommand({
           return;
         }
         stoppingSince = performance.now();
-        log.info(`${sig}: stopping after the current transaction…`);
+        say("info", `${sig}: stopping after the current transaction…`);
         stop.abort();
       };
       process.on("SIGINT", () => onSignal("SIGINT"));
       process.on("SIGTERM", () => onSignal("SIGTERM"));
 
-      const tty = process.stderr.isTTY;
-      let ok = 0;
-      let failed = 0;
-      log.start(`vc up: ${vc.config.machines.length} machine(s), ${vc.config.collectors.length} collector(s), every ${vc.config.polling.interval_seconds} s → ${vc.store.path}`);
+      const totals = { ok: 0, failed: 0, skipped: 0 };
+      const reach = createReachability();
+      say("info", `vc up: ${vc.config.machines.length} machine(s), ${vc.config.collectors.length} collector(s), every ${vc.config.polling.interval_seconds} s → ${vc.store.path}`);
+      // Every cycle's alert changes, the file-triggered ones too.
+      const unsubscribe = vc.subscribe((outcome) => {
+        for (const e of outcome.events) say(e.event === "resolved" ? "info" : e.severity === "critical" || e.severity === "high" ? "warn" : "info", alertLine(e));
+      });
       try {
         await runDaemon(vc, {
           signal: stop.signal,
-          onRun: (r) => (r.result === "failed" ? failed++ : r.result === "ok" && ok++),
+          onServing: (socket) => say("info", `serving ${vc.store.path} on ${socket}`),
+          onRun: (r) => totals[r.result]++,
           onCycle: (report, n) => {
-            const runs = report.machines.flatMap((m) => m.runs);
-            const bad = runs.filter((r) => r.result === "failed");
-            const line = `cycle ${n} · ${runs.length} runs in ${(report.durationMs / 1000).toFixed(1)} s · ${bad.length} failed · totals ${ok} ok ${failed} failed · next in ${vc.config.polling.interval_seconds} s`;
+            for (const change of reach.update(report)) say(change.reachable ? "info" : "warn", change.line);
+            const line = cycleLine(report, n, totals, vc.config.polling.interval_seconds);
             if (tty) process.stderr.write(`\r\x1b[2K${line}`);
-            else log.info(line);
+            else say("info", line);
             // A run's error may carry a tool's own stderr: escapes and controls never reach the terminal.
-            for (const r of bad) log.warn(oneLine(`${r.machine}/${r.collector}: ${r.error}`));
+            for (const r of report.machines.flatMap((m) => m.runs).filter((r) => r.result === "failed")) say("warn", oneLine(`${r.machine}/${r.collector}: ${r.error}`));
           },
-          onError: (err) => log.error(stripControl(err instanceof Error ? (err.stack ?? err.message) : String(err))),
+          onError: (err) => say("error", stripControl(err instanceof Error ? (err.stack ?? err.message) : String(err))),
         });
       } finally {
+        unsubscribe();
         if (tty) process.stderr.write("\n");
         await vc.close();
-        log.success("stopped; store closed cleanly");
+        say("success", "stopped; store closed cleanly");
       }
     }),
 });
+
+type Level = "info" | "warn" | "error" | "success";
+
+/** A log line for a file or a pipe: `<ISO time> <LEVEL> <text>`, the text made one safe line. */
+export function logLine(level: Level, text: string, at: Date): string {
+  return `${at.toISOString()} ${(level === "success" ? "info" : level).toUpperCase().padEnd(5)} ${oneLine(text)}`;
+}
+
+/** `cycle 3 · 14 runs in 2.1 s · 12 ok 1 failed 1 skipped · totals … · next in 120 s` */
+export function cycleLine(report: CycleReport, n: number, totals: Record<RunRecord["result"], number>, nextSeconds: number): string {
+  const runs = report.machines.flatMap((m) => m.runs);
+  const count = (r: RunRecord["result"]) => runs.filter((x) => x.result === r).length;
+  return `cycle ${n} · ${runs.length} runs in ${(report.durationMs / 1000).toFixed(1)} s · ${count("ok")} ok ${count("failed")} failed ${count("skipped")} skipped · totals ${totals.ok} ok ${totals.failed} failed ${totals.skipped} skipped · next in ${nextSeconds} s`;
+}
+
+/** `alert firing [high] load_high on here: load5 11.5 on 2 cores` */
+export function alertLine(e: AlertEvent): string {
+  const where = e.machine_id ? ` on ${e.machine_id}` : "";
+  const muted = e.suppressed_by ? ` (not notified: ${e.suppressed_by})` : "";
+  return `alert ${e.event} [${e.severity}] ${e.rule}${where}: ${e.message}${muted}`;
+}
+
+/** Tells when a machine becomes unreachable and when it comes back (once each, not every cycle). */
+export function createReachability() {
+  const down = new Map<string, boolean>();
+  return {
+    update(report: CycleReport): { machine: string; reachable: boolean; line: string }[] {
+      const out: { machine: string; reachable: boolean; line: string }[] = [];
+      for (const m of report.machines) {
+        const was = down.get(m.machine) ?? false;
+        if (!m.reachable && !was) out.push({ machine: m.machine, reachable: false, line: `machine ${m.machine} unreachable: ${m.error ?? "no answer"}` });
+        if (m.reachable && was) out.push({ machine: m.machine, reachable: true, line: `machine ${m.machine} reachable again` });
+        down.set(m.machine, !m.reachable);
+      }
+      return out;
+    },
+  };
+}
