@@ -5,7 +5,7 @@ import { VcError, errorMessage } from "../errors.ts";
 import type { Executor, RunOptions } from "../exec/types.ts";
 import { sql } from "../store/sql.ts";
 import type { Store, StoreTx } from "../store/store.ts";
-import { jsonText, preview, sanitizeRows, type ColumnInfo } from "../store/_values.ts";
+import { jsonText, preview, rowChars, sanitizeRows, type ColumnInfo } from "../store/_values.ts";
 import type { CollectContext, CollectResult, Collector, CollectorLimits, MachineInfo, ToolInfo } from "./define.ts";
 
 
@@ -241,9 +241,9 @@ async function commitBatches<T>(
         let total = 0;
         for (const [table, list] of Object.entries(batches)) {
           if (list.length === 0) continue;
-          let added: number;
+          let added = 0;
           try {
-            added = await tx.insert(table, list);
+            for (const chunk of chunks(list)) added += await tx.insert(table, chunk);
           } catch (err) {
             throw new InsertFailed(table, err);
           }
@@ -263,6 +263,27 @@ async function commitBatches<T>(
       batches = { ...batches, [err.table]: list.filter((_, i) => !bad.has(i)) };
     }
   }
+}
+
+/** Text one insert statement takes at most: DuckDB's memory for the stage and its JSON casts stays small. */
+const CHUNK_CHARS = 4 * 1024 * 1024;
+
+/** Consecutive slices of rows holding at most CHUNK_CHARS of text each (a row larger than that alone). */
+function chunks(list: readonly Record<string, unknown>[]): (readonly Record<string, unknown>[])[] {
+  const out: (readonly Record<string, unknown>[])[] = [];
+  let start = 0;
+  let chars = 0;
+  for (let i = 0; i < list.length; i++) {
+    const n = rowChars(list[i]!);
+    if (i > start && chars + n > CHUNK_CHARS) {
+      out.push(list.slice(start, i));
+      start = i;
+      chars = 0;
+    }
+    chars += n;
+  }
+  out.push(start === 0 ? list : list.slice(start));
+  return out;
 }
 
 /** The rows of `list` DuckDB refuses to insert into `table`, with why, found by bisection in rolled-back transactions. */

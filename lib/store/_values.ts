@@ -371,6 +371,12 @@ export function sanitizeRows(table: string, columns: readonly ColumnInfo[], rows
           row[c.name] = null;
           continue;
         }
+        if (s.text.length > MAX_VALUE_CHARS) {
+          if (!c.nullable) drop = `${c.name}: ${tooLarge(s.text)}`;
+          else changes.push(`${table}.${c.name}: ${tooLarge(s.text)}; stored as null (row ${i + 1})`);
+          row[c.name] = null;
+          continue;
+        }
         const text = repairJsonText(s.text);
         if (text !== s.text) changes.push(`${table}.${c.name}: lone UTF-16 surrogates replaced by U+FFFD (row ${i + 1})`);
         if (s.clipped) changes.push(`${table}.${c.name}: nested deeper than ${MAX_JSON_DEPTH} levels or not plain JSON; clipped (row ${i + 1})`);
@@ -378,7 +384,10 @@ export function sanitizeRows(table: string, columns: readonly ColumnInfo[], rows
         continue;
       }
       if (c.text && typeof v === "string") {
-        if (!v.isWellFormed()) {
+        if (v.length > MAX_VALUE_CHARS) {
+          row[c.name] = v.slice(0, MAX_VALUE_CHARS).toWellFormed();
+          changes.push(`${table}.${c.name}: ${tooLarge(v)}; cut there (row ${i + 1})`);
+        } else if (!v.isWellFormed()) {
           row[c.name] = v.toWellFormed();
           changes.push(`${table}.${c.name}: lone UTF-16 surrogates replaced by U+FFFD (row ${i + 1})`);
         }
@@ -397,5 +406,50 @@ export function sanitizeRows(table: string, columns: readonly ColumnInfo[], rows
     if (drop === null) kept.push(row);
     else changes.push(`${table}: row ${i + 1} dropped (${drop}, and the column is required)`);
   }
+  fitBudget(table, checks, kept, changes);
   return { rows: kept, changes, dropped: rows.length - kept.length };
+}
+
+/** The longest text one value may hold (4 Mi characters): DuckDB's JSON cast of one needs several times that in memory. */
+export const MAX_VALUE_CHARS = 4 * 1024 * 1024;
+/** The text one batch of a table may hold (48 Mi characters) before its largest values give way. */
+export const MAX_BATCH_CHARS = 48 * 1024 * 1024;
+/** Values this long and shorter are never given up for the batch's budget. */
+const KEEP_CHARS = 64 * 1024;
+
+const tooLarge = (text: string) => `a value of ${text.length} characters, more than the ${MAX_VALUE_CHARS / 1024 / 1024} Mi a value may hold`;
+
+/** Characters a row's values hold (16 per non-text value): what a batch's memory is measured by. */
+export function rowChars(row: Record<string, unknown>): number {
+  let n = 0;
+  for (const k in row) {
+    const v = row[k];
+    n += typeof v === "string" ? v.length : 16;
+  }
+  return n;
+}
+
+/**
+ * When a batch's rows hold more text than MAX_BATCH_CHARS (a big document copied into many rows'
+ * raw_json, say), its largest optional text values are stored as null, largest first, until it fits:
+ * the store keeps every row and the commit fits in memory.
+ */
+function fitBudget(table: string, columns: readonly { name: string; nullable: boolean; json: boolean; text: boolean }[], rows: Record<string, unknown>[], changes: string[]) {
+  let total = 0;
+  for (const r of rows) total += rowChars(r);
+  if (total <= MAX_BATCH_CHARS) return;
+  const big: { row: number; column: string; chars: number }[] = [];
+  rows.forEach((r, i) => {
+    for (const c of columns) {
+      const v = r[c.name];
+      if (c.nullable && (c.json || c.text) && typeof v === "string" && v.length > KEEP_CHARS) big.push({ row: i, column: c.name, chars: v.length });
+    }
+  });
+  big.sort((a, b) => b.chars - a.chars);
+  for (const b of big) {
+    if (total <= MAX_BATCH_CHARS) break;
+    rows[b.row]![b.column] = null;
+    total -= b.chars;
+    changes.push(`${table}.${b.column}: a value of ${b.chars} characters in a batch of more than ${MAX_BATCH_CHARS / 1024 / 1024} Mi; stored as null (row ${b.row + 1} kept)`);
+  }
 }

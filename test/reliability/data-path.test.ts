@@ -1,11 +1,13 @@
 // The data path holds against hostile values: a bad value costs its field, a bad row its row,
 // never the batch or the cycle; runCollector never throws (issue 13: D1, D12, the runs that threw
 // and the runs that failed whole at insert).
-import { afterAll, describe, expect, it } from "bun:test";
+import { afterAll, describe, expect, it, setDefaultTimeout } from "bun:test";
 import { createFixedClock, cursor, defineCollector, runCollector, type Collector, type CollectResult } from "../../lib/index.ts";
 import { createTestStore } from "../../lib/testkit.ts";
 import { jsonText, repairJsonText, sanitizeRows } from "../../lib/store/_values.ts";
 import type { Store } from "../../lib/store/store.ts";
+
+setDefaultTimeout(60_000); // megabytes of JSON through DuckDB in one test
 
 const clock = createFixedClock("2026-01-25T03:00:00Z");
 const machine = { id: "m1", ssh: "local", tags: [], roles: [], paths: {} };
@@ -200,6 +202,29 @@ describe("a bad row costs its row, never the batch", () => {
     expect({ result: again.result, rows: again.rows }).toEqual({ result: "ok", rows: 0 });
     const next = await run(store, returning({ rows: { t_checked: [{ id: 6, n: 1 }] } }, { migrations: checked.migrations }));
     expect({ result: next.result, rows: next.rows }).toEqual({ result: "ok", rows: 1 });
+  });
+
+  it("commits rows that each carry a document of megabytes, in statements small enough for the store's memory", async () => {
+    const store = await fresh();
+    const doc = (i: number) => ({ doc: "x".repeat(3_000_000), i });
+    const rows = (n: number, from = 0) => Array.from({ length: n }, (_, i) => sample({ collected_at: new Date(Date.UTC(2026, 0, 25, 3, 0, from + i)), raw_json: doc(i) }));
+    const fits = await run(store, returning({ rows: { sys_samples: rows(12) } }));
+    expect({ result: fits.result, error: fits.error, rows: fits.rows, warnings: fits.warnings }).toEqual({ result: "ok", error: undefined, rows: 12, warnings: [] });
+    // 60 M characters in one batch: the largest values give way until it fits in 48 Mi; every row stays.
+    const over = await run(store, returning({ rows: { sys_samples: rows(20, 100) } }));
+    expect({ result: over.result, error: over.error, rows: over.rows }).toEqual({ result: "ok", error: undefined, rows: 20 });
+    expect(over.warnings).toHaveLength(4);
+    expect(over.warnings[0]).toMatch(/^sys_samples\.raw_json: a value of 3000017 characters in a batch of more than 48 Mi; stored as null \(row \d+ kept\)$/);
+    const [n] = await store.query<{ kept: number; nulled: number }>("SELECT count(raw_json)::INTEGER AS kept, count(*) FILTER (raw_json IS NULL)::INTEGER AS nulled FROM sys_samples");
+    expect(n).toEqual({ kept: 28, nulled: 4 });
+    // One value past 4 Mi characters costs its field (JSON) or is cut (text).
+    const huge = await run(store, returning({ rows: { sys_samples: [sample({ collected_at: "2026-01-25T04:00:00Z", raw_json: { doc: "y".repeat(5_000_000) } })], dcg_events: [{ event_key: "k", ts: "2026-01-25T02:00:00Z", decision: "deny", origin: "decision_log", reason: "z".repeat(5_000_000) }] } }));
+    expect({ result: huge.result, rows: huge.rowsByTable }).toEqual({ result: "ok", rows: { sys_samples: 1, dcg_events: 1 } });
+    expect(huge.warnings).toEqual([
+      "sys_samples.raw_json: a value of 5000010 characters, more than the 4 Mi a value may hold; stored as null (row 1)",
+      "dcg_events.reason: a value of 5000000 characters, more than the 4 Mi a value may hold; cut there (row 1)",
+    ]);
+    expect(await store.query("SELECT length(reason)::INTEGER AS n FROM dcg_events")).toEqual([{ n: 4 * 1024 * 1024 }]);
   });
 
   it("still fails a run whose rows name a column the table does not have (a collector's bug, not its data)", async () => {
