@@ -6,6 +6,11 @@ import { createFixedClock, cursor, defineCollector, runCollector, type Collector
 import { createTestStore } from "../../lib/testkit.ts";
 import { jsonText, repairJsonText, sanitizeRows } from "../../lib/store/_values.ts";
 import type { Store } from "../../lib/store/store.ts";
+import { openStore } from "../../lib/store/store.ts";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { isolatedEnv, repoRoot, vc } from "../helpers/cli.ts";
+import { tempDir } from "../helpers/tmp.ts";
 
 setDefaultTimeout(60_000); // megabytes of JSON through DuckDB in one test
 
@@ -266,5 +271,30 @@ describe("runCollector never throws", () => {
       }),
     );
     expect(failed.error!.length).toBeLessThan(2100);
+  });
+});
+
+describe("one malformed string does not stop a cycle (D1, end to end)", () => {
+  it("vc collect --once stores the good dcg lines around one with lone surrogate escapes, writes the run records and exits 0", async () => {
+    const env = isolatedEnv(tempDir());
+    const home = env.HOME!;
+    mkdirSync(join(home, ".config/dcg"), { recursive: true });
+    const line = (command: string, extra = "") => `{"timestamp":"2026-01-25T02:00:00Z","decision":"deny","mode":"deny","command":${JSON.stringify(command)}${extra}}\n`;
+    // As Python's json.dumps writes undecodable bytes: an escaped lone surrogate.
+    writeFileSync(join(home, "decisions.jsonl"), line("rm -rf /a") + line("rm -rf /b", ',"reason":"bad \\udc80 byte"') + line("rm -rf /c"));
+    writeFileSync(join(home, ".config/dcg/config.toml"), '[logging]\nenabled = true\nformat = "json"\nfile = "~/decisions.jsonl"\n');
+    const config = join(home, "vc.config.ts");
+    writeFileSync(
+      config,
+      `import { defineConfig } from "vibe-cockpit";
+import { dcg } from ${JSON.stringify(join(repoRoot, "plugins/dcg/index.ts"))};
+export default defineConfig({ db: "~/vc.duckdb", machines: [{ id: "here", ssh: "local" }], collectors: [dcg()] });
+`,
+    );
+    const r = await vc(["collect", "--once", "--config", config], { env: { ...env, VC_NOW: "2026-01-25T03:00:00Z" } });
+    expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 0, stderr: expect.not.stringContaining("Malformed JSON") });
+    await using store = await openStore({ path: join(home, "vc.duckdb"), readOnly: true });
+    expect(await store.query("SELECT reason FROM dcg_events ORDER BY reason NULLS FIRST")).toEqual([{ reason: null }, { reason: null }, { reason: "bad \ufffd byte" }]);
+    expect(await store.query("SELECT actor, result, warnings_count FROM audit_events WHERE event_type = 'collector_run' AND actor = 'dcg'")).toEqual([{ actor: "dcg", result: "ok", warnings_count: 2 }]);
   });
 });
