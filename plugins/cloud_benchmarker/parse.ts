@@ -7,11 +7,16 @@
  * with the server machine's UTC offset at that date (see `toUtc`).
  */
 import * as v from "valibot";
-import { issueText } from "vibe-cockpit";
+import { isoFromMs, issueText } from "vibe-cockpit";
 
 const NAIVE = /^(\d{4}-\d{2}-\d{2})[T ](\d{2}:\d{2}:\d{2})(\.\d+)?(Z|[+-]\d{2}:?\d{2})?$/;
 
-const datetime = v.pipe(v.string(), v.regex(NAIVE, "not an ISO datetime"));
+/** A naive datetime's calendar and clock as if UTC: NaN for one that does not exist (month 13, hour 99). */
+const calendarMs = (s: string) => {
+  const m = NAIVE.exec(s);
+  return m ? Date.parse(`${m[1]}T${m[2]}Z`) : NaN;
+};
+const datetime = v.pipe(v.string(), v.regex(NAIVE, "not an ISO datetime"), v.check((s) => isoFromMs(calendarMs(s)) !== null, "not a date and time that exists"));
 const RecordSchema = v.looseObject({
   id: v.optional(v.nullable(v.number())),
   datetime,
@@ -90,7 +95,8 @@ export function toUtc(datetime: string, offset: string): { iso: string; offset: 
   const own = m[4] ? (normalizeOffset(m[4]) ?? offset) : offset;
   const frac = (m[3] ?? ".000").slice(0, 4).padEnd(4, "0");
   const ms = Date.parse(`${m[1]}T${m[2]}${frac}${own}`);
-  return { iso: new Date(ms).toISOString(), offset: own };
+  // Records are checked to be real dates (see `datetime`); an offset Date cannot read counts as UTC rather than throwing.
+  return { iso: isoFromMs(ms) ?? isoFromMs(calendarMs(datetime)) ?? new Date(0).toISOString(), offset: own };
 }
 
 /** Latencies are better low; throughputs high. */
