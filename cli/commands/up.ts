@@ -24,7 +24,7 @@ export default defineCommand({
       const say = (level: Level, text: string) => {
         if (!tty) return void process.stderr.write(`${logLine(level, text, new Date())}\n`);
         process.stderr.write("\r\x1b[2K");
-        log[level](text);
+        log[level](oneLine(text)); // alert messages and machine errors quote collected text
       };
       const stop = new AbortController();
       let stoppingSince = 0;
@@ -48,6 +48,8 @@ export default defineCommand({
       // Every cycle's alert changes, the file-triggered ones too.
       const unsubscribe = vc.subscribe((outcome) => {
         for (const e of outcome.events) say(e.event === "resolved" ? "info" : e.severity === "critical" || e.severity === "high" ? "warn" : "info", alertLine(e));
+        // A channel that could not deliver (alerts.jsonl a planted symlink, a webhook down) says so.
+        for (const d of outcome.deliveries) if (!d.ok) say("warn", `alert channel ${d.channel} failed after ${d.attempts} attempt(s): ${d.error}`);
       });
       try {
         await runDaemon(vc, {

@@ -2,7 +2,7 @@
 // holding its pipes, and prints terminal escapes on stderr. The daemon must keep cycling without
 // leaking processes or descriptors, print nothing raw, and stop on SIGTERM.
 import { describe, expect, it, setDefaultTimeout } from "bun:test";
-import { readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { readdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { isolatedEnv, vc, vcSpawn } from "../helpers/cli.ts";
 import { UNSAFE } from "../helpers/escapes.ts";
@@ -99,5 +99,40 @@ export default defineConfig({ db: ${JSON.stringify(join(dir, "vc.duckdb"))}, mac
     } finally {
       for (const pid of running(marker)) process.kill(pid, "SIGKILL");
     }
+  });
+});
+
+describe("vc up with alerts.jsonl planted as a symlink", () => {
+  it("refuses to write through it, says so in its log, and leaves the target untouched", async () => {
+    const dir = tempDir("vc-upsymlink-");
+    const env = isolatedEnv(dir);
+    const victim = join(dir, "victim.txt");
+    writeFileSync(victim, "precious\n");
+    symlinkSync(victim, join(dir, "vc.alerts.jsonl"));
+    const config = join(dir, "vc.config.ts");
+    writeFileSync(
+      config,
+      `import { defineConfig, defineRule, defineSource, gt, sql, threshold } from "vibe-cockpit";
+import { alertsJsonl } from "vibe-cockpit/plugins";
+const always = defineSource({ name: "always", description: "one row", sql: () => sql\`SELECT 'here' AS machine_id, 1 AS n\` });
+export default defineConfig({
+  db: ${JSON.stringify(join(dir, "vc.duckdb"))},
+  machines: [{ id: "here", ssh: "local" }],
+  collectors: [],
+  rules: [defineRule({ id: "always_on", severity: "high", title: "Always", source: always, when: gt("n", threshold("min", 0)), labels: ["machine_id"], value: "n", message: "{machine_id} is on" })],
+  channels: [alertsJsonl()],
+});
+`,
+    );
+    const up = vcSpawn(["up", "--config", config, "--interval", "3600"], { env });
+    const err = lineWaiter(up.stderr as ReadableStream<Uint8Array>);
+    try {
+      const line = await err.next((l) => l.includes("alert channel alerts.jsonl failed"));
+      expect(line).toContain("is a symbolic link: vc refuses to write through it");
+    } finally {
+      up.kill("SIGTERM");
+      await up.exited;
+    }
+    expect(readFileSync(victim, "utf8")).toBe("precious\n");
   });
 });
