@@ -3,6 +3,7 @@
 import type { ConsolaInstance } from "consola";
 import { connectCockpit, errorEnvelope, isVcError, openCockpit, VcError, type Cockpit, type OpenCockpitOptions, type RemoteCockpit } from "../lib/index.ts";
 import { clockFromEnv } from "../lib/clock.ts";
+import { safeJson, stripControl } from "../lib/text.ts";
 import { parseDuration } from "../lib/rules/define.ts";
 import { renderCsv } from "./_format.ts";
 import { sysprobe } from "../plugins/index.ts";
@@ -74,13 +75,14 @@ export function exitCodeFor(err: unknown): number {
  * bug; for robot commands, first an error envelope on stdout.
  */
 export function reportError(err: unknown, options: { robot?: boolean } = {}): number {
-  if (options.robot) process.stdout.write(`${JSON.stringify(errorEnvelope(err, safeNow()), null, 2)}\n`);
+  if (options.robot) process.stdout.write(`${safeJson(errorEnvelope(err, safeNow()), 2)}\n`);
   if (isVcError(err)) {
     const who = typeof err.details?.command === "string" ? err.details.command : commandName;
-    process.stderr.write(`${red(`${who}:`)} ${err.message}\n`);
-    if (err.hint) process.stderr.write(`${dim(`  hint: ${err.hint}`)}\n`);
+    // A message may quote a tool's stderr or a remote answer: escapes and controls stripped.
+    process.stderr.write(`${red(`${who}:`)} ${stripControl(err.message)}\n`);
+    if (err.hint) process.stderr.write(`${dim(`  hint: ${stripControl(err.hint)}`)}\n`);
   } else {
-    process.stderr.write(`${red("vc: internal error (a bug; please report it):")}\n${err instanceof Error ? err.stack : String(err)}\n`);
+    process.stderr.write(`${red("vc: internal error (a bug; please report it):")}\n${stripControl(err instanceof Error ? (err.stack ?? err.message) : String(err))}\n`);
   }
   return exitCodeFor(err);
 }
@@ -156,7 +158,7 @@ function safeNow(): Date {
  */
 export function printRows(format: string | undefined, columns: readonly string[], rows: readonly Record<string, unknown>[]): boolean {
   if (format === "json") printJson(rows);
-  else if (format === "jsonl") process.stdout.write(rows.map((r) => `${JSON.stringify(r)}\n`).join(""));
+  else if (format === "jsonl") process.stdout.write(rows.map((r) => `${safeJson(r)}\n`).join(""));
   else if (format === "csv") process.stdout.write(`${renderCsv(columns, rows)}\n`);
   else return false;
   return true;
@@ -172,7 +174,7 @@ export function durationArg(flag: string, value: string | undefined): number | u
   }
 }
 
-/** Writes JSON to stdout. */
+/** Writes JSON to stdout, controls a terminal would act on as \u escapes (lib/text.ts). */
 export function printJson(value: unknown): void {
-  process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+  process.stdout.write(`${safeJson(value, 2)}\n`);
 }

@@ -1,6 +1,7 @@
 import { defineCommand } from "citty";
 import { runWatch } from "../../lib/watch.ts";
 import type { Cockpit } from "../../lib/index.ts";
+import { safeJson } from "../../lib/text.ts";
 import { guard, logger, openApiFromArgs, secondsArg, storeArgs } from "../_common.ts";
 
 export default defineCommand({
@@ -21,7 +22,7 @@ export default defineCommand({
       process.on("SIGINT", () => stop.abort());
       process.on("SIGTERM", () => stop.abort());
       process.stdout.on("error", () => stop.abort()); // the reader went away
-      const write = (e: unknown) => process.stdout.write(`${JSON.stringify(e)}\n`);
+      const write = (e: unknown) => process.stdout.write(`${safeJson(e)}\n`);
       const api = await openApiFromArgs(args);
       if ("remote" in api) {
         // The daemon polls and watches files; this just relays its stream.
@@ -33,7 +34,7 @@ export default defineCommand({
       await runWatch(vc, {
         intervalMs: seconds * 1000,
         signal: stop.signal,
-        emit: (e) => process.stdout.write(`${JSON.stringify(e)}\n`),
+        emit: (e) => process.stdout.write(`${safeJson(e)}\n`),
         onError: (err) => log.warn(err instanceof Error ? err.message : String(err)),
       });
     }),
