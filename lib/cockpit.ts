@@ -127,7 +127,13 @@ export async function openCockpit(options: OpenCockpitOptions = {}): Promise<Coc
   const loaded = options.config ?? (await loadConfig(options));
   const names = new Set(loaded.collectors.map((c) => c.name));
   const config: VcConfig = { ...loaded, collectors: [...(options.alwaysOn ?? []).filter((c) => !names.has(c.name)), ...loaded.collectors] };
-  const store = await openStore({ path: config.db, readOnly: options.readOnly, clock, pluginMigrations: pluginMigrations(config.collectors) });
+  const store = await openStore({
+    path: config.db,
+    readOnly: options.readOnly,
+    clock,
+    pluginMigrations: pluginMigrations(config.collectors),
+    limits: { memoryLimit: config.store.memory_limit, threads: config.store.threads },
+  });
   // A key trusted on first use is written to the audit log as it happens (never silently).
   const audits: Promise<unknown>[] = [];
   const listeners = new Set<(o: CycleOutcome) => void>();

@@ -1,7 +1,7 @@
 import type { Collector } from "../collect/define.ts";
 import type { Channel } from "../alerts/channel.ts";
 import type { Rule } from "../rules/define.ts";
-import type { ConfigInput, MachineConfig, PollingConfig } from "./schema.ts";
+import type { ConfigInput, MachineConfig, PollingConfig, StoreConfig } from "./schema.ts";
 
 type Falsy = false | null | undefined | 0 | "";
 
@@ -30,6 +30,8 @@ export interface VcConfig {
   db: string;
   data_dir: string;
   polling: PollingConfig;
+  /** DuckDB's memory and thread bounds for the store. */
+  store: StoreConfig;
   /** The polling keys the config set itself (the rest are defaults): a value set here beats a collector's own limit, a default does not. */
   polling_given?: readonly (keyof PollingConfig)[];
   machines: MachineConfig[];

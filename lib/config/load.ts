@@ -178,6 +178,7 @@ export async function resolveConfig(
     db,
     data_dir: dataDir,
     polling: c.polling,
+    store: c.store,
     polling_given: Object.keys((input as { polling?: object }).polling ?? {}) as (keyof VcConfig["polling"])[],
     machines: c.machines,
     collectors,

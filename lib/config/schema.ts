@@ -1,4 +1,5 @@
 import * as v from "valibot";
+import { DEFAULT_STORE_LIMITS, MIN_MEMORY_LIMIT_BYTES, memorySizeBytes } from "../store/store.ts";
 
 const machineId = v.pipe(
   v.string(),
@@ -46,6 +47,20 @@ export const PollingSchema = v.strictObject({
   keepalive_seconds: positiveInt(15),
 });
 
+/** DuckDB's bounds for the store (measured with `bun run bench daemon`: 10 machines x every collector). */
+export const StoreSchema = v.strictObject({
+  /** DuckDB's memory_limit ("128MB", "1GB"): its buffer pool, indexes and data not yet checkpointed. */
+  memory_limit: v.optional(
+    v.pipe(
+      v.string(),
+      v.check((s) => (memorySizeBytes(s) ?? 0) >= MIN_MEMORY_LIMIT_BYTES, 'a size of at least 32MB, such as "128MB" or "1GB"'),
+    ),
+    DEFAULT_STORE_LIMITS.memoryLimit,
+  ),
+  /** DuckDB's worker threads (its own default is one per core). */
+  threads: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(256)), DEFAULT_STORE_LIMITS.threads),
+});
+
 const CollectorSchema = v.looseObject({
   name: v.pipe(v.string(), v.regex(/^[a-z][a-z0-9_-]*$/, "a collector name: lower-case letters, digits, '_' or '-'")),
   version: v.string(),
@@ -80,6 +95,8 @@ export const ConfigSchema = v.strictObject({
   /** Where vc keeps its files (default $XDG_DATA_HOME/vc). */
   data_dir: v.optional(v.string()),
   polling: v.optional(PollingSchema, {}),
+  /** DuckDB's memory and thread bounds. */
+  store: v.optional(StoreSchema, {}),
   machines: v.optional(v.pipe(v.array(MachineSchema), v.minLength(1, "at least one machine")), [{ id: "local", ssh: "local" }]),
   collectors: v.optional(v.array(v.union([CollectorSchema, falsy])), []),
   /** Alert rules (defineRule); falsy entries are dropped. */
@@ -101,3 +118,4 @@ export const ConfigSchema = v.strictObject({
 export type ConfigInput = v.InferInput<typeof ConfigSchema>;
 export type MachineConfig = v.InferOutput<typeof MachineSchema>;
 export type PollingConfig = v.InferOutput<typeof PollingSchema>;
+export type StoreConfig = v.InferOutput<typeof StoreSchema>;

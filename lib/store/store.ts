@@ -21,6 +21,51 @@ export interface StoreOptions {
   migrationsDir?: string;
   /** Plugins' own migrations, applied after vc's. */
   pluginMigrations?: readonly MigrationSource[];
+  /** DuckDB's memory and thread bounds (vc.config.ts `store`); each has a default. */
+  limits?: StoreLimits;
+}
+
+/** DuckDB's resource bounds for one store. DuckDB's own defaults (80 % of RAM, a thread per core) suit a database server, not a daemon beside a fleet. */
+export interface StoreLimits {
+  /** DuckDB's memory_limit: its buffer pool (cached blocks, indexes, uncommitted data), e.g. "128MB". */
+  memoryLimit?: string;
+  /** DuckDB's worker threads. One is enough for vc's small statements and costs the least CPU per statement. */
+  threads?: number;
+  /**
+   * After this long without a write: CHECKPOINT (what is written moves from memory to the file) and
+   * hand the freed memory back to the system. 0 turns it off.
+   */
+  releaseAfterIdleMs?: number;
+}
+
+/** The bounds a store gets when the config says nothing (measured with `bun run bench daemon`). */
+export const DEFAULT_STORE_LIMITS: Required<StoreLimits> = { memoryLimit: "128MB", threads: 1, releaseAfterIdleMs: 2000 };
+
+const MEMORY_SIZE = /^\s*(\d+(?:\.\d+)?)\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)\s*$/i;
+const UNIT: Record<string, number> = { b: 1, kb: 1e3, mb: 1e6, gb: 1e9, tb: 1e12, kib: 2 ** 10, mib: 2 ** 20, gib: 2 ** 30, tib: 2 ** 40 };
+/** The smallest memory_limit vc accepts: below it migrations and a poll cycle cannot fit. */
+export const MIN_MEMORY_LIMIT_BYTES = 32 * 2 ** 20;
+
+/** Bytes in a DuckDB memory size ("128MB", "1.5 GiB"), or null when it is not one. */
+export function memorySizeBytes(text: string): number | null {
+  const m = MEMORY_SIZE.exec(text);
+  return m ? Number(m[1]) * UNIT[m[2]!.toLowerCase()]! : null;
+}
+
+/** The limits with defaults filled in; a bad value is refused naming its field (as vc.config.ts spells it). */
+export function resolveStoreLimits(limits: StoreLimits = {}): Required<StoreLimits> {
+  const out = { ...DEFAULT_STORE_LIMITS, ...Object.fromEntries(Object.entries(limits).filter(([, v]) => v !== undefined)) };
+  const bytes = memorySizeBytes(out.memoryLimit);
+  if (bytes === null || bytes < MIN_MEMORY_LIMIT_BYTES) {
+    throw new VcError("invalid_input", `store.memory_limit: expected a size of at least 32MB such as "128MB" or "1GB", got ${JSON.stringify(out.memoryLimit)}`);
+  }
+  if (!Number.isInteger(out.threads) || out.threads < 1 || out.threads > 256) {
+    throw new VcError("invalid_input", `store.threads: expected a whole number from 1 to 256, got ${JSON.stringify(out.threads)}`);
+  }
+  if (!Number.isFinite(out.releaseAfterIdleMs) || out.releaseAfterIdleMs < 0) {
+    throw new VcError("invalid_input", `releaseAfterIdleMs: expected 0 or more milliseconds, got ${JSON.stringify(out.releaseAfterIdleMs)}`);
+  }
+  return out;
 }
 
 /** Rows as plain objects, with the column order of the result. */
@@ -57,6 +102,14 @@ export interface Store extends StoreTx {
   [Symbol.asyncDispose](): Promise<void>;
 }
 
+/**
+ * Block size of a store file vc creates (DuckDB's default is 256 KiB; a file keeps the size it was
+ * made with). Each table a poll cycle appends to holds a fresh in-memory block per column until the
+ * next checkpoint, and each index a few: with ~50 tables, 256 KiB blocks cost ~100 MB in every
+ * cycle for a few rows each; 16 KiB blocks cost ~10 MB (`bun run bench daemon`).
+ */
+const NEW_STORE_BLOCK_SIZE = 16 * 1024;
+
 const instanceOptions = {
   // vc reads nothing from outside through DuckDB: collectors hand it rows, users get read-only SQL.
   enable_external_access: "false",
@@ -72,6 +125,7 @@ const instanceOptions = {
  */
 export async function openStore(options: StoreOptions): Promise<Store> {
   const { path, readOnly = false, clock = systemClock } = options;
+  const limits = resolveStoreLimits(options.limits);
   checkIsDuckDB(path, readOnly);
   if (!readOnly) mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
   // Owner-only files whatever the umask: DuckDB creates the store, and its WAL after every checkpoint.
@@ -82,6 +136,9 @@ export async function openStore(options: StoreOptions): Promise<Store> {
     instance = await DuckDBInstance.create(path, {
       ...instanceOptions,
       access_mode: readOnly ? "READ_ONLY" : "READ_WRITE",
+      memory_limit: limits.memoryLimit.replace(/\s+/g, ""),
+      threads: String(limits.threads),
+      default_block_size: String(NEW_STORE_BLOCK_SIZE),
       ...(readOnly ? { lock_configuration: "true" } : {}),
     });
   } catch (err) {
@@ -108,7 +165,7 @@ export async function openStore(options: StoreOptions): Promise<Store> {
     await (await openStore({ ...options, readOnly: false })).close();
     return openStore(options);
   }
-  const store = createStore({ path, readOnly, clock, instance, writer, reader });
+  const store = createStore({ path, readOnly, clock, instance, writer, reader, limits });
   const close = store.close;
   store.close = () => close().finally(release);
   return store;
@@ -171,6 +228,7 @@ interface StoreParts {
   instance: DuckDBInstance;
   writer: DuckDBConnection;
   reader: DuckDBConnection;
+  limits: Required<StoreLimits>;
 }
 
 interface TableInfo {
@@ -194,7 +252,7 @@ interface StagePlan {
 const CHUNK = 2048;
 
 function createStore(parts: StoreParts): Store {
-  const { path, readOnly, clock, instance, writer, reader } = parts;
+  const { path, readOnly, clock, instance, writer, reader, limits } = parts;
   // Reads run side by side on a few connections (one query at a time per connection in DuckDB).
   const readers: DuckDBConnection[] = [reader];
   const idle: DuckDBConnection[] = [reader];
@@ -215,12 +273,16 @@ function createStore(parts: StoreParts): Store {
   let queue: Promise<unknown> = Promise.resolve();
   let closed = false;
 
+  // DuckDB's out-of-memory errors name its own SET memory_limit; the user sets it in vc.config.ts.
+  const oomHint = (err: unknown) =>
+    /Out of Memory Error|SET memory_limit=/i.test(errorMessage(err)) ? `the store's memory_limit is ${limits.memoryLimit}: raise store.memory_limit in vc.config.ts` : undefined;
+
   async function exec(conn: DuckDBConnection, q: SqlQuery | string) {
     const { text, params } = renderSql(q);
     try {
       return await conn.runAndReadAll(text, params as DuckDBValue[]);
     } catch (err) {
-      throw new VcError("query_failed", errorMessage(err), { cause: err, details: { sql: text, params } });
+      throw new VcError("query_failed", errorMessage(err), { cause: err, hint: oomHint(err), details: { sql: text, params } });
     }
   }
 
@@ -306,7 +368,7 @@ function createStore(parts: StoreParts): Store {
       const result = await writer.run(plan.insertSql);
       return Number(result.rowsChanged);
     } catch (err) {
-      throw new VcError("query_failed", `inserting into ${table}: ${errorMessage(err).split("\n")[0]}`, { cause: err });
+      throw new VcError("query_failed", `inserting into ${table}: ${errorMessage(err).split("\n")[0]}`, { cause: err, hint: oomHint(err) });
     } finally {
       // After a failed INSERT the transaction is aborted and this fails too: it must not hide the cause.
       await writer.run(`DELETE FROM temp.main.${quoteIdentifier(plan.stage)}`).catch(() => {});
@@ -320,7 +382,7 @@ function createStore(parts: StoreParts): Store {
       try {
         return Number((await writer.run(text, params as DuckDBValue[])).rowsChanged);
       } catch (err) {
-        throw new VcError("query_failed", errorMessage(err), { cause: err, details: { sql: text } });
+        throw new VcError("query_failed", errorMessage(err), { cause: err, hint: oomHint(err), details: { sql: text } });
       }
     },
     insert: insertOn,
@@ -331,6 +393,24 @@ function createStore(parts: StoreParts): Store {
     const next = queue.then(fn, fn);
     queue = next.catch(() => {});
     return next;
+  }
+
+  // Memory a poll cycle used (data not yet checkpointed, index nodes, query state, the allocator's
+  // caches) stays with the process until something hands it back: after a quiet spell, do.
+  let releaseTimer: ReturnType<typeof setTimeout> | undefined;
+  function releaseWhenIdle() {
+    if (readOnly || closed || limits.releaseAfterIdleMs === 0) return;
+    clearTimeout(releaseTimer);
+    releaseTimer = setTimeout(() => {
+      if (closed) return;
+      void serialize(async () => {
+        // Not while someone else holds a write transaction (DuckDB refuses): the next quiet spell will do.
+        await writer.run("CHECKPOINT").catch(() => {});
+        // Setting the limit evicts cached blocks down to it and purges DuckDB's allocator (jemalloc) back to the system.
+        await writer.run(`SET memory_limit = '${limits.memoryLimit.replace(/\s+/g, "")}'`).catch(() => {});
+      });
+    }, limits.releaseAfterIdleMs);
+    releaseTimer.unref?.();
   }
 
   function assertWritable() {
@@ -348,7 +428,7 @@ function createStore(parts: StoreParts): Store {
     select: (q) => withReader((c) => selectOn(c, q)),
     run(q) {
       assertWritable();
-      return serialize(() => tx.run(q));
+      return serialize(() => tx.run(q)).finally(releaseWhenIdle);
     },
     columns: (table) => serialize(() => tx.columns(table)),
     insert(table, rows) {
@@ -362,6 +442,7 @@ function createStore(parts: StoreParts): Store {
         try {
           const out = await fn(tx);
           await writer.run("COMMIT");
+          releaseWhenIdle();
           return out;
         } catch (err) {
           await writer.run("ROLLBACK").catch(() => {});
@@ -375,6 +456,7 @@ function createStore(parts: StoreParts): Store {
     async close() {
       if (closed) return;
       closed = true;
+      clearTimeout(releaseTimer);
       await queue.catch(() => {});
       await Promise.allSettled([...inFlight]);
       if (!readOnly) await writer.run("CHECKPOINT").catch(() => {});
