@@ -5,7 +5,7 @@ import { VcError, errorMessage } from "../errors.ts";
 import type { Executor, RunOptions } from "../exec/types.ts";
 import { sql } from "../store/sql.ts";
 import type { Store, StoreTx } from "../store/store.ts";
-import { jsonText, preview, rowChars, sanitizeRows, type ColumnInfo } from "../store/_values.ts";
+import { jsonText, preview, rowBytes, sanitizeRows, type ColumnInfo } from "../store/_values.ts";
 import type { CollectContext, CollectResult, Collector, CollectorLimits, MachineInfo, ToolInfo } from "./define.ts";
 
 
@@ -265,22 +265,22 @@ async function commitBatches<T>(
   }
 }
 
-/** Text one insert statement takes at most: DuckDB's memory for the stage and its JSON casts stays small. */
-const CHUNK_CHARS = 4 * 1024 * 1024;
+/** Bytes one insert statement takes at most: DuckDB's memory for the stage and its JSON casts stays small. */
+const CHUNK_BYTES = 4 * 1024 * 1024;
 
-/** Consecutive slices of rows holding at most CHUNK_CHARS of text each (a row larger than that alone). */
+/** Consecutive slices of rows taking at most CHUNK_BYTES each (a row larger than that alone). */
 function chunks(list: readonly Record<string, unknown>[]): (readonly Record<string, unknown>[])[] {
   const out: (readonly Record<string, unknown>[])[] = [];
   let start = 0;
-  let chars = 0;
+  let bytes = 0;
   for (let i = 0; i < list.length; i++) {
-    const n = rowChars(list[i]!);
-    if (i > start && chars + n > CHUNK_CHARS) {
+    const n = rowBytes(list[i]!);
+    if (i > start && bytes + n > CHUNK_BYTES) {
       out.push(list.slice(start, i));
       start = i;
-      chars = 0;
+      bytes = 0;
     }
-    chars += n;
+    bytes += n;
   }
   out.push(start === 0 ? list : list.slice(start));
   return out;

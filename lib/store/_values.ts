@@ -371,7 +371,7 @@ export function sanitizeRows(table: string, columns: readonly ColumnInfo[], rows
           row[c.name] = null;
           continue;
         }
-        if (s.text.length > MAX_VALUE_CHARS) {
+        if (s.text.length > MAX_VALUE_BYTES / 3 && textBytes(s.text) > MAX_VALUE_BYTES) {
           if (!c.nullable) drop = `${c.name}: ${tooLarge(s.text)}`;
           else changes.push(`${table}.${c.name}: ${tooLarge(s.text)}; stored as null (row ${i + 1})`);
           row[c.name] = null;
@@ -384,8 +384,8 @@ export function sanitizeRows(table: string, columns: readonly ColumnInfo[], rows
         continue;
       }
       if (c.text && typeof v === "string") {
-        if (v.length > MAX_VALUE_CHARS) {
-          row[c.name] = v.slice(0, MAX_VALUE_CHARS).toWellFormed();
+        if (v.length > MAX_VALUE_BYTES / 3 && textBytes(v) > MAX_VALUE_BYTES) {
+          row[c.name] = cutToBytes(v, MAX_VALUE_BYTES);
           changes.push(`${table}.${c.name}: ${tooLarge(v)}; cut there (row ${i + 1})`);
         } else if (!v.isWellFormed()) {
           row[c.name] = v.toWellFormed();
@@ -410,46 +410,55 @@ export function sanitizeRows(table: string, columns: readonly ColumnInfo[], rows
   return { rows: kept, changes, dropped: rows.length - kept.length };
 }
 
-/** The longest text one value may hold (4 Mi characters): DuckDB's JSON cast of one needs several times that in memory. */
-export const MAX_VALUE_CHARS = 4 * 1024 * 1024;
-/** The text one batch of a table may hold (48 Mi characters) before its largest values give way. */
-export const MAX_BATCH_CHARS = 48 * 1024 * 1024;
-/** Values this long and shorter are never given up for the batch's budget. */
-const KEEP_CHARS = 64 * 1024;
+/** The most UTF-8 one value may hold (4 MiB): DuckDB's JSON cast of one needs several times that in memory. */
+export const MAX_VALUE_BYTES = 4 * 1024 * 1024;
+/** The text one batch of a table may hold (48 MiB of UTF-8) before its largest values give way. */
+export const MAX_BATCH_BYTES = 48 * 1024 * 1024;
+/** Values this small are never given up for the batch's budget. */
+const KEEP_BYTES = 64 * 1024;
 
-const tooLarge = (text: string) => `a value of ${text.length} characters, more than the ${MAX_VALUE_CHARS / 1024 / 1024} Mi a value may hold`;
+/** UTF-8 bytes of a text (its length when short: a small string's error does not matter). */
+export const textBytes = (s: string) => (s.length < 1024 ? s.length : Buffer.byteLength(s, "utf8"));
 
-/** Characters a row's values hold (16 per non-text value): what a batch's memory is measured by. */
-export function rowChars(row: Record<string, unknown>): number {
+/** The longest start of `s` that fits in `max` bytes of UTF-8, cut between characters. */
+function cutToBytes(s: string, max: number): string {
+  const { read } = new TextEncoder().encodeInto(s, new Uint8Array(max));
+  return s.slice(0, read).toWellFormed();
+}
+
+const tooLarge = (text: string) => `a value of ${textBytes(text)} bytes, more than the ${MAX_VALUE_BYTES / 1024 / 1024} MiB a value may hold`;
+
+/** Bytes a row's values take (text as UTF-8, 16 for anything else): what a batch's memory is measured by. */
+export function rowBytes(row: Record<string, unknown>): number {
   let n = 0;
   for (const k in row) {
     const v = row[k];
-    n += typeof v === "string" ? v.length : 16;
+    n += typeof v === "string" ? textBytes(v) : 16;
   }
   return n;
 }
 
 /**
- * When a batch's rows hold more text than MAX_BATCH_CHARS (a big document copied into many rows'
+ * When a batch's rows hold more text than MAX_BATCH_BYTES (a big document copied into many rows'
  * raw_json, say), its largest optional text values are stored as null, largest first, until it fits:
  * the store keeps every row and the commit fits in memory.
  */
 function fitBudget(table: string, columns: readonly { name: string; nullable: boolean; json: boolean; text: boolean }[], rows: Record<string, unknown>[], changes: string[]) {
   let total = 0;
-  for (const r of rows) total += rowChars(r);
-  if (total <= MAX_BATCH_CHARS) return;
-  const big: { row: number; column: string; chars: number }[] = [];
+  for (const r of rows) total += rowBytes(r);
+  if (total <= MAX_BATCH_BYTES) return;
+  const big: { row: number; column: string; bytes: number }[] = [];
   rows.forEach((r, i) => {
     for (const c of columns) {
       const v = r[c.name];
-      if (c.nullable && (c.json || c.text) && typeof v === "string" && v.length > KEEP_CHARS) big.push({ row: i, column: c.name, chars: v.length });
+      if (c.nullable && (c.json || c.text) && typeof v === "string" && v.length > KEEP_BYTES / 3 && textBytes(v) > KEEP_BYTES) big.push({ row: i, column: c.name, bytes: textBytes(v) });
     }
   });
-  big.sort((a, b) => b.chars - a.chars);
+  big.sort((a, b) => b.bytes - a.bytes);
   for (const b of big) {
-    if (total <= MAX_BATCH_CHARS) break;
+    if (total <= MAX_BATCH_BYTES) break;
     rows[b.row]![b.column] = null;
-    total -= b.chars;
-    changes.push(`${table}.${b.column}: a value of ${b.chars} characters in a batch of more than ${MAX_BATCH_CHARS / 1024 / 1024} Mi; stored as null (row ${b.row + 1} kept)`);
+    total -= b.bytes;
+    changes.push(`${table}.${b.column}: a value of ${b.bytes} bytes in a batch of more than ${MAX_BATCH_BYTES / 1024 / 1024} MiB; stored as null (row ${b.row + 1} kept)`);
   }
 }

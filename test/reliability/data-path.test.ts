@@ -215,21 +215,22 @@ describe("a bad row costs its row, never the batch", () => {
     const rows = (n: number, from = 0) => Array.from({ length: n }, (_, i) => sample({ collected_at: new Date(Date.UTC(2026, 0, 25, 3, 0, from + i)), raw_json: doc(i) }));
     const fits = await run(store, returning({ rows: { sys_samples: rows(12) } }));
     expect({ result: fits.result, error: fits.error, rows: fits.rows, warnings: fits.warnings }).toEqual({ result: "ok", error: undefined, rows: 12, warnings: [] });
-    // 60 M characters in one batch: the largest values give way until it fits in 48 Mi; every row stays.
+    // 60 MB in one batch: the largest values give way until it fits in 48 MiB; every row stays.
     const over = await run(store, returning({ rows: { sys_samples: rows(20, 100) } }));
     expect({ result: over.result, error: over.error, rows: over.rows }).toEqual({ result: "ok", error: undefined, rows: 20 });
     expect(over.warnings).toHaveLength(4);
-    expect(over.warnings[0]).toMatch(/^sys_samples\.raw_json: a value of 3000017 characters in a batch of more than 48 Mi; stored as null \(row \d+ kept\)$/);
+    expect(over.warnings[0]).toMatch(/^sys_samples\.raw_json: a value of 3000017 bytes in a batch of more than 48 MiB; stored as null \(row \d+ kept\)$/);
     const [n] = await store.query<{ kept: number; nulled: number }>("SELECT count(raw_json)::INTEGER AS kept, count(*) FILTER (raw_json IS NULL)::INTEGER AS nulled FROM sys_samples");
     expect(n).toEqual({ kept: 28, nulled: 4 });
-    // One value past 4 Mi characters costs its field (JSON) or is cut (text).
-    const huge = await run(store, returning({ rows: { sys_samples: [sample({ collected_at: "2026-01-25T04:00:00Z", raw_json: { doc: "y".repeat(5_000_000) } })], dcg_events: [{ event_key: "k", ts: "2026-01-25T02:00:00Z", decision: "deny", origin: "decision_log", reason: "z".repeat(5_000_000) }] } }));
+    // One value past 4 MiB costs its field (JSON) or is cut (text, between characters).
+    const huge = await run(store, returning({ rows: { sys_samples: [sample({ collected_at: "2026-01-25T04:00:00Z", raw_json: { doc: "y".repeat(5_000_000) } })], dcg_events: [{ event_key: "k", ts: "2026-01-25T02:00:00Z", decision: "deny", origin: "decision_log", reason: "€".repeat(2_000_000) }] } }));
     expect({ result: huge.result, rows: huge.rowsByTable }).toEqual({ result: "ok", rows: { sys_samples: 1, dcg_events: 1 } });
     expect(huge.warnings).toEqual([
-      "sys_samples.raw_json: a value of 5000010 characters, more than the 4 Mi a value may hold; stored as null (row 1)",
-      "dcg_events.reason: a value of 5000000 characters, more than the 4 Mi a value may hold; cut there (row 1)",
+      "sys_samples.raw_json: a value of 5000010 bytes, more than the 4 MiB a value may hold; stored as null (row 1)",
+      "dcg_events.reason: a value of 6000000 bytes, more than the 4 MiB a value may hold; cut there (row 1)",
     ]);
-    expect(await store.query("SELECT length(reason)::INTEGER AS n FROM dcg_events")).toEqual([{ n: 4 * 1024 * 1024 }]);
+    // 4 MiB holds 1,398,101 whole "€" (3 bytes each).
+    expect(await store.query("SELECT length(reason)::INTEGER AS n, strlen(reason)::INTEGER AS b FROM dcg_events")).toEqual([{ n: 1398101, b: 1398101 * 3 }]);
   });
 
   it("still fails a run whose rows name a column the table does not have (a collector's bug, not its data)", async () => {
