@@ -1,0 +1,172 @@
+// `vc up`'s memory and CPU budget (issue 11, point 5): 10 SSH machines (one real sshd on
+// 127.0.0.1, fake upstream tools printing the real fixture outputs) × every bundled collector.
+// 1) warm-up: `vc up --interval 5` for a few cycles (every collector runs, the store fills), stopped;
+// 2) measured: `vc up` again on that store at the default interval; after its first cycle, RSS and
+//    CPU of the daemon (its live child processes and the reaped ones included) are sampled every
+//    second over whole intervals: max RSS, VmHWM, mean CPU % of one core over the window (cycles
+//    included, as an idle daemon spends it), and between cycles only. Target ≤ 150 MB, ≤ 1 %.
+//
+// Knobs (environment): VC_BENCH_MACHINES (10), VC_BENCH_INTERVAL (seconds; default: the config's
+// default), VC_BENCH_INTERVALS (2: intervals measured), VC_BENCH_WARMUP (3: warm-up cycles),
+// VC_BENCH_BUN_FLAGS (e.g. "--smol"), VC_BENCH_STORE (JSON for the config's `store`, e.g.
+// '{"memory_limit":"1GB","threads":2}'), VC_BENCH_ENV (JSON: extra environment for `vc up`).
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { lineWaiter } from "../helpers/dcg-watch.ts";
+import { startDaemonFleet } from "./_daemon-fleet.ts";
+
+const TARGET_MB = 150;
+const TARGET_CPU = 1;
+const machines = Number(process.env.VC_BENCH_MACHINES ?? 10);
+const intervalArg = process.env.VC_BENCH_INTERVAL;
+const intervals = Number(process.env.VC_BENCH_INTERVALS ?? 2);
+const warmupCycles = Number(process.env.VC_BENCH_WARMUP ?? 3);
+const bunFlags = (process.env.VC_BENCH_BUN_FLAGS ?? "").split(/\s+/).filter(Boolean);
+const store = process.env.VC_BENCH_STORE ? (JSON.parse(process.env.VC_BENCH_STORE) as Record<string, unknown>) : undefined;
+const extraEnv = process.env.VC_BENCH_ENV ? (JSON.parse(process.env.VC_BENCH_ENV) as Record<string, string>) : {};
+const TICK = Number(Bun.spawnSync(["getconf", "CLK_TCK"]).stdout.toString().trim()) || 100;
+
+/** One process's CPU time (its reaped children included) in ticks, its RSS and peak RSS in kB, its parent. */
+function readProc(pid: number): { ppid: number; ticks: number; rssKb: number; hwmKb: number } | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const f = stat.slice(stat.lastIndexOf(")") + 2).split(" "); // fields from the 3rd (state) on
+    const status = readFileSync(`/proc/${pid}/status`, "utf8");
+    const kb = (name: string) => Number(new RegExp(`^${name}:\\s+(\\d+) kB`, "m").exec(status)?.[1] ?? 0);
+    return { ppid: Number(f[1]), ticks: Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14]), rssKb: kb("VmRSS"), hwmKb: kb("VmHWM") };
+  } catch {
+    return null; // gone
+  }
+}
+
+/** The daemon and its live descendants, summed. */
+function sampleTree(root: number) {
+  const parent = new Map<number, number>();
+  for (const name of readdirSync("/proc")) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const s = readFileSync(`/proc/${name}/stat`, "utf8");
+      parent.set(Number(name), Number(s.slice(s.lastIndexOf(")") + 2).split(" ")[1]));
+    } catch {}
+  }
+  const pids = [root];
+  for (let i = 0; i < pids.length; i++) for (const [p, pp] of parent) if (pp === pids[i]) pids.push(p);
+  let ticks = 0;
+  let rssKb = 0;
+  let hwmKb = 0;
+  for (const pid of pids) {
+    const r = readProc(pid);
+    if (!r) continue;
+    ticks += r.ticks;
+    rssKb += r.rssKb;
+    if (pid === root) hwmKb = r.hwmKb;
+  }
+  return { t: performance.now(), ticks, rssKb, hwmKb, processes: pids.length };
+}
+
+interface CycleLine {
+  n: number;
+  at: number;
+  seconds: number | null;
+  line: string;
+}
+
+/** Follows `vc up`'s stderr: the "cycle N … in S s" lines as they come, and every line for the record. */
+function follow(p: ReturnType<typeof Bun.spawn>) {
+  const w = lineWaiter(p.stderr as ReadableStream<Uint8Array>);
+  void new Response(p.stdout as ReadableStream<Uint8Array>).text();
+  const cycles: CycleLine[] = [];
+  const cycleOf = (line: string) => Number(/\bcycle (\d+)\b/.exec(line)?.[1] ?? NaN);
+  const tail = () => w.lines.slice(-30).join("\n");
+  return {
+    cycles,
+    lines: w.lines,
+    /** Waits for cycles up to `n`, one by one (so each is timed when its line arrives). */
+    async until(n: number, timeoutMs: number): Promise<void> {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const giveUp = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`no cycle ${n} within ${timeoutMs / 1000} s; vc up said:\n${tail()}`)), timeoutMs);
+        void p.exited.then((code) => reject(new Error(`vc up exited with ${code} before cycle ${n}:\n${tail()}`)));
+      });
+      try {
+        while ((cycles.at(-1)?.n ?? 0) < n) {
+          const want = (cycles.at(-1)?.n ?? 0) + 1;
+          const line = await Promise.race([w.next((l) => cycleOf(l) === want), giveUp]);
+          const sec = /\bin ([\d.]+) s\b/.exec(line);
+          cycles.push({ n: want, at: performance.now(), seconds: sec ? Number(sec[1]) : null, line });
+        }
+      } finally {
+        clearTimeout(timer);
+      }
+    },
+  };
+}
+
+async function stopDaemon(p: ReturnType<typeof Bun.spawn>) {
+  p.kill("SIGTERM");
+  const t = setTimeout(() => p.kill("SIGKILL"), 30_000);
+  await p.exited;
+  clearTimeout(t);
+}
+
+const dir = mkdtempSync(join(tmpdir(), "vc-bench-daemon-"));
+const fleet = await startDaemonFleet(dir, { machines, store });
+try {
+  // 1) warm-up
+  const warm = fleet.up(["--interval", "5"], { env: extraEnv });
+  const w = follow(warm);
+  await w.until(warmupCycles, 600_000);
+  await stopDaemon(warm);
+  const failures = new Set(w.lines.filter((l) => /node-\d+\/\S+:/.test(l) && !/aborted/.test(l)).map((l) => l.replace(/.*node-\d+\//, "").slice(0, 160)));
+  console.log(`warm-up: ${warmupCycles} cycles of ${machines} machines x every bundled collector at a 5 s interval`);
+  for (const c of w.cycles) console.log(`  ${c.line.replace(/^.*?(cycle \d+)/, "$1")}`);
+  if (failures.size) console.log(`  failed runs (distinct): ${[...failures].join("\n    ")}`);
+
+  // 2) measured
+  const p = fleet.up(intervalArg ? ["--interval", intervalArg] : [], { bunFlags, env: extraEnv });
+  const f = follow(p);
+  const samples: ReturnType<typeof sampleTree>[] = [];
+  const sampler = setInterval(() => samples.push(sampleTree(p.pid)), 1000);
+  await f.until(1, 600_000);
+  const from = sampleTree(p.pid);
+  await f.until(1 + intervals, (intervals + 1) * 1000 * Number(intervalArg ?? 120) + 600_000);
+  const to = sampleTree(p.pid);
+  clearInterval(sampler);
+  samples.push(to);
+  await stopDaemon(p);
+
+  const seconds = (to.t - from.t) / 1000;
+  const cpuPct = (((to.ticks - from.ticks) / TICK) / seconds) * 100;
+  const window = samples.filter((s) => s.t >= from.t);
+  const maxRssMb = Math.max(...samples.map((s) => s.rssKb)) / 1024;
+  const windowRssMb = Math.max(...window.map((s) => s.rssKb)) / 1024;
+  // Between cycles: from 5 s after a cycle's end (the store hands memory back 2 s after its last write) to 1 s before the next one starts.
+  let idleTicks = 0;
+  let idleSeconds = 0;
+  let idleRssKb = 0;
+  const ends = f.cycles.filter((c) => c.n >= 1 && c.n <= 1 + intervals);
+  for (let i = 0; i + 1 < ends.length; i++) {
+    const a = ends[i]!.at + 5000;
+    const b = ends[i + 1]!.at - (ends[i + 1]!.seconds ?? 0) * 1000 - 1000;
+    const inGap = window.filter((s) => s.t >= a && s.t <= b);
+    if (inGap.length < 2) continue;
+    idleTicks += inGap.at(-1)!.ticks - inGap[0]!.ticks;
+    idleRssKb = Math.max(idleRssKb, ...inGap.map((x) => x.rssKb));
+    idleSeconds += (inGap.at(-1)!.t - inGap[0]!.t) / 1000;
+  }
+  const idlePct = idleSeconds > 0 ? ((idleTicks / TICK) / idleSeconds) * 100 : NaN;
+  const cycleSecs = ends.slice(1).map((c) => c.seconds ?? NaN);
+  const interval = intervalArg ? Number(intervalArg) : 120;
+
+  console.log(`\nmeasured: vc up${intervalArg ? ` --interval ${intervalArg}` : ""} (${interval} s interval)${bunFlags.length ? ` bun ${bunFlags.join(" ")}` : ""}${store ? ` store ${JSON.stringify(store)}` : ""}, ${machines} SSH machines`);
+  console.log(`  window: ${seconds.toFixed(0)} s = ${intervals} interval(s) after the first cycle, ${ends.length - 1} cycle(s) in it (${cycleSecs.map((s) => `${s} s`).join(", ")})`);
+  console.log(`  max RSS: ${maxRssMb.toFixed(0)} MB over the run (${windowRssMb.toFixed(0)} MB in the window; VmHWM ${(to.hwmKb / 1024).toFixed(0)} MB); target <= ${TARGET_MB} MB: ratio ${(maxRssMb / TARGET_MB).toFixed(2)}x`);
+  console.log(`  CPU: ${cpuPct.toFixed(2)} % of one core over the window; target <= ${TARGET_CPU} %: ratio ${(cpuPct / TARGET_CPU).toFixed(2)}x`);
+  console.log(`  between cycles only: max RSS ${(idleRssKb / 1024).toFixed(0)} MB, CPU ${idlePct.toFixed(2)} % over ${idleSeconds.toFixed(0)} s; processes in the tree at the end: ${to.processes}`);
+  if (process.env.VC_BENCH_TRACE) console.log(`  RSS MB each second: ${samples.map((x) => Math.round(x.rssKb / 1024)).join(" ")}`);
+  if (maxRssMb > TARGET_MB || cpuPct > TARGET_CPU) console.log("  OVER BUDGET");
+} finally {
+  await fleet.stop();
+  rmSync(dir, { recursive: true, force: true });
+}
