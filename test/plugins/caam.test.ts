@@ -146,7 +146,7 @@ describe("caam collector", () => {
   });
 
   it("reads a tool name of megabytes or of regex syntax as text: no RegExp is built from it (D11)", async () => {
-    const huge = "c".repeat(5 * 1024 * 1024); // twice: under the 16 MiB a run reads
+    const huge = "c".repeat(3 * 1024 * 1024); // past what a RegExp may hold (2 M), under the 4 MiB a stored value may
     const st = {
       tools: [{ tool: huge, logged_in: true }, { tool: "claude(", logged_in: true }, { tool: "codex", logged_in: true }],
       warnings: [`${huge}/work: expiring`, "claude/work: 🟡 expiring", "codexx: not this one", "a 'codex: quoted' one"],

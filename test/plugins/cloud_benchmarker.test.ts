@@ -128,8 +128,8 @@ describe("cloud_benchmarker parsers", () => {
 
   it("skips a record whose datetime does not exist (month 13, hour 99) instead of throwing, and never throws on an offset (D11)", () => {
     const warnings: string[] = [];
-    const raws = parseRaw([{ ...rawList[0], datetime: "2026-13-45T99:99:99Z" }, rawList[1]], (m) => warnings.push(m));
-    expect(raws.map((r) => r.datetime)).toEqual([rawList[1]!.datetime]);
+    const raws = parseRaw([{ ...rawList[0], datetime: "2026-13-45T99:99:99Z" }, rawList[1]!], (m) => warnings.push(m));
+    expect(raws.map((r) => r.datetime)).toEqual([String(rawList[1]!.datetime)]);
     expect(warnings).toEqual(["/data/raw/ record 0 skipped (datetime: not a date and time that exists)"]);
     expect(parseOverall([{ datetime: "2026-02-31T25:00:00", hostname: "h", overall_score: 1 }], (m) => warnings.push(m))).toEqual([]);
     expect(toUtc("2026-08-19T09:14:02", "+99:99")).toEqual({ iso: "2026-08-19T09:14:02.000Z", offset: "+99:99" });
