@@ -27,6 +27,8 @@ export type VcErrorCode =
   | "payload_too_large"
   /** Too many requests at once (the socket answers 503). */
   | "busy"
+  /** A request's body did not arrive in time (408). */
+  | "request_timeout"
   | "not_found";
 
 export interface VcErrorOptions {

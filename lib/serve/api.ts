@@ -55,6 +55,7 @@ const STATUS: Partial<Record<VcErrorCode, number>> = {
   invalid_argument: 400,
   usage: 400,
   payload_too_large: 413,
+  request_timeout: 408,
   busy: 503,
   query_failed: 400,
   query_refused: 403,
@@ -89,7 +90,7 @@ const Collect = v.object({
 });
 const ViewArgs = v.record(v.string(), v.unknown());
 
-type Route = { method: "GET" | "POST"; pattern: RegExp; handle: (ctx: { req: Request; url: URL; params: string[] }) => unknown };
+type Route = { method: "GET" | "POST"; pattern: RegExp; handle: (ctx: { req: Request; url: URL; params: string[]; text: string }) => unknown };
 
 /**
  * Serves the cockpit on a Unix socket only its owner may use (0600). A stale socket file is
@@ -116,7 +117,7 @@ export function createApiServer(cockpit: Cockpit, socketPath: string, options: A
   // Bun checks idle connections in ticks of about 4 s, and closes one at the next tick after a
   // timeout of one tick even while it writes: two ticks is the shortest that holds.
   const idleTimeout = Math.min(255, Math.max(8, Math.round(options.idleTimeoutSeconds ?? 120)));
-  const read = <S extends v.GenericSchema>(req: Request, schema: S) => body(req, schema, maxBody);
+  const read = <S extends v.GenericSchema>(text: string, schema: S) => body(text, schema);
   const streams = new Set<{ end(): void }>();
   const now = () => cockpit.clock.now().toISOString();
   const flag = (url: URL, name: string) => ["1", "true", "yes"].includes(url.searchParams.get(name) ?? "");
@@ -135,35 +136,35 @@ export function createApiServer(cockpit: Cockpit, socketPath: string, options: A
     },
     // A view's arguments: as query parameters (GET) or a JSON object (POST); either way checked against its spec.
     { method: "GET", pattern: /^\/v1\/views\/([^/]+)$/, handle: ({ url, params }) => runView(cockpit, cockpit.views.require(params[0]!), Object.fromEntries(url.searchParams)) },
-    { method: "POST", pattern: /^\/v1\/views\/([^/]+)$/, handle: async ({ req, params }) => runView(cockpit, cockpit.views.require(params[0]!), await read(req, ViewArgs)) },
+    { method: "POST", pattern: /^\/v1\/views\/([^/]+)$/, handle: async ({ text, params }) => runView(cockpit, cockpit.views.require(params[0]!), await read(text, ViewArgs)) },
     { method: "GET", pattern: /^\/v1\/alerts$/, handle: ({ url }) => cockpit.alerts({ all: flag(url, "all") }) },
     {
       method: "POST",
       pattern: /^\/v1\/alerts\/([^/]+)\/ack$/,
-      handle: async ({ req, params }) => cockpit.ack(params[0]!, await read(req, Ack)),
+      handle: async ({ text, params }) => cockpit.ack(params[0]!, await read(text, Ack)),
     },
     { method: "GET", pattern: /^\/v1\/alerts\/([^/]+)\/explain$/, handle: ({ params }) => cockpit.explain(params[0]!) },
     {
       method: "POST",
       pattern: /^\/v1\/silences$/,
-      handle: async ({ req }) => {
-        const { endsAt, ...rest } = await read(req, Silence);
+      handle: async ({ text }) => {
+        const { endsAt, ...rest } = await read(text, Silence);
         return cockpit.silence({ ...rest, ...(endsAt ? { endsAt: new Date(endsAt) } : {}) });
       },
     },
-    { method: "POST", pattern: /^\/v1\/query$/, handle: async ({ req }) => cockpit.query((await read(req, Query)).sql) },
+    { method: "POST", pattern: /^\/v1\/query$/, handle: async ({ text }) => cockpit.query((await read(text, Query)).sql) },
     { method: "GET", pattern: /^\/v1\/machines$/, handle: () => cockpit.machines() },
-    { method: "POST", pattern: /^\/v1\/machines\/probe$/, handle: async ({ req }) => cockpit.probeMachines((await read(req, Probe)).ids) },
+    { method: "POST", pattern: /^\/v1\/machines\/probe$/, handle: async ({ text }) => cockpit.probeMachines((await read(text, Probe)).ids) },
     {
       method: "POST",
       pattern: /^\/v1\/search$/,
-      handle: async ({ req }) => {
-        const { query, ...rest } = await read(req, Search);
+      handle: async ({ text }) => {
+        const { query, ...rest } = await read(text, Search);
         return cockpit.search(query, rest);
       },
     },
     { method: "GET", pattern: /^\/v1\/doctor$/, handle: () => cockpit.doctor() },
-    { method: "POST", pattern: /^\/v1\/collect$/, handle: async ({ req }) => collect(req, await read(req, Collect)) },
+    { method: "POST", pattern: /^\/v1\/collect$/, handle: async ({ req, text }) => collect(req, await read(text, Collect)) },
     { method: "GET", pattern: /^\/v1\/watch$/, handle: ({ req, url }) => watch(req, url) },
   ];
 
@@ -258,25 +259,42 @@ export function createApiServer(cockpit: Cockpit, socketPath: string, options: A
 
   const maxInFlight = options.maxInFlight ?? 64;
   let inFlight = 0;
+  let reading = 0;
+  const busy = (what: string, n: number) => errorResponse(new VcError("busy", `the daemon is ${what} ${n} requests already`, { hint: "retry in a moment" }));
 
+  /**
+   * Bodies are read before a request counts as in flight, bounded in size, in number and in time:
+   * a client that sends half a body holds one reading slot for at most BODY_TIMEOUT_MS, never the
+   * slots that answer (GETs keep answering meanwhile).
+   */
   async function fetch(req: Request): Promise<Response> {
     const url = new URL(req.url);
     const route = `${req.method} ${url.pathname}`;
-    if (inFlight >= maxInFlight) {
-      return errorResponse(new VcError("busy", `the daemon is answering ${inFlight} requests already`, { hint: "retry in a moment" }));
+    let text = "";
+    if (req.method === "POST" || req.method === "PUT") {
+      const length = Number(req.headers.get("content-length") ?? 0);
+      if (length > maxBody) return errorResponse(new VcError("payload_too_large", `the request body is ${length} bytes; the daemon takes at most ${maxBody}`));
+      if (reading >= maxInFlight) return busy("reading", reading);
+      reading++;
+      try {
+        text = await boundedText(req, maxBody, BODY_TIMEOUT_MS);
+      } catch (err) {
+        return errorResponse(err);
+      } finally {
+        reading--;
+      }
     }
+    if (inFlight >= maxInFlight) return busy("answering", inFlight);
     inFlight++;
     try {
-      return await answer(req, url, route);
+      return await answer(req, url, route, text);
     } finally {
       inFlight--;
     }
   }
 
-  async function answer(req: Request, url: URL, route: string): Promise<Response> {
+  async function answer(req: Request, url: URL, route: string, text: string): Promise<Response> {
     try {
-      const length = Number(req.headers.get("content-length") ?? 0);
-      if (length > maxBody) throw new VcError("payload_too_large", `the request body is ${length} bytes; the daemon takes at most ${maxBody}`);
       const matching = routes.map((r) => ({ r, m: r.pattern.exec(url.pathname) })).filter((x) => x.m);
       if (matching.length === 0) throw new VcError("not_found", `no route ${url.pathname}`, { hint: "GET /v1/info answers when the daemon serves" });
       const hit = matching.find((x) => x.r.method === req.method);
@@ -288,7 +306,7 @@ export function createApiServer(cockpit: Cockpit, socketPath: string, options: A
           throw new VcError("invalid_input", `"${p}" is not a valid URL path segment`);
         }
       });
-      const out = await hit.r.handle({ req, url, params });
+      const out = await hit.r.handle({ req, url, params, text });
       return out instanceof Response ? out : json(out, 200);
     } catch (err) {
       if (!isVcError(err)) options.onError?.(err, route);
@@ -367,8 +385,7 @@ function json(value: unknown, status: number): Response {
   return new Response(stringify(value), { status, headers: { "content-type": "application/json" } });
 }
 
-async function body<S extends v.GenericSchema>(req: Request, schema: S, maxBytes: number): Promise<v.InferOutput<S>> {
-  const text = await boundedText(req, maxBytes);
+function body<S extends v.GenericSchema>(text: string, schema: S): v.InferOutput<S> {
   let value: unknown = {};
   if (text.trim() !== "") {
     try {
@@ -386,15 +403,32 @@ async function body<S extends v.GenericSchema>(req: Request, schema: S, maxBytes
   return parsed.output;
 }
 
-/** The body as text, refused (413) once it passes `maxBytes` — also when it came without a length. */
-async function boundedText(req: Request, maxBytes: number): Promise<string> {
+/** How long a request's body may take to arrive. */
+const BODY_TIMEOUT_MS = 10_000;
+
+/** The body as text, refused (413) once it passes `maxBytes` — also when it came without a length — or (408) when it is too slow. */
+async function boundedText(req: Request, maxBytes: number, timeoutMs: number): Promise<string> {
   if (!req.body) return "";
+  const reader = req.body.getReader();
   const chunks: Uint8Array[] = [];
   let size = 0;
-  for await (const chunk of req.body as unknown as AsyncIterable<Uint8Array>) {
-    size += chunk.byteLength;
-    if (size > maxBytes) throw new VcError("payload_too_large", `the request body passed ${maxBytes} bytes`, { hint: "send less" });
-    chunks.push(chunk);
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new VcError("request_timeout", `the request body did not arrive within ${timeoutMs / 1000} s`)), timeoutMs);
+  });
+  try {
+    for (;;) {
+      const { value, done } = await Promise.race([reader.read(), late]);
+      if (done) break;
+      size += value.byteLength;
+      if (size > maxBytes) throw new VcError("payload_too_large", `the request body passed ${maxBytes} bytes`, { hint: "send less" });
+      chunks.push(value);
+    }
+  } catch (err) {
+    reader.cancel().catch(() => {});
+    throw err;
+  } finally {
+    clearTimeout(timer);
   }
   return Buffer.concat(chunks).toString("utf8");
 }

@@ -17,13 +17,9 @@ import { commandHash } from "../../../plugins/dcg/parse.ts";
 import { mcpAgentMail } from "../../../plugins/mcp_agent_mail/index.ts";
 import { isolatedEnv, repoRoot, vc, vcSpawn } from "../../helpers/cli.ts";
 import { lineWaiter } from "../../helpers/dcg-watch.ts";
+import type { Figure } from "./_figure.ts";
 
-export interface Figure {
-  name: string;
-  value: number;
-  target: string;
-  ok: boolean;
-}
+export type { Figure };
 
 const MAILBOX = ".mcp_agent_mail_git_mailbox_repo/storage.sqlite3";
 const LOG = ".local/share/dcg/decisions.jsonl";

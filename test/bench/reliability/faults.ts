@@ -24,13 +24,9 @@ import { lineWaiter } from "../../helpers/dcg-watch.ts";
 import { ALL_ESCAPES, countUnsafe } from "../../helpers/escapes.ts";
 import { descendants, sshdExecutor, startSshd, type Sshd } from "../../helpers/sshd.ts";
 import { processRunning } from "../../helpers/proc.ts";
+import type { Figure } from "./_figure.ts";
 
-export interface Figure {
-  name: string;
-  value: number;
-  target: string;
-  ok: boolean;
-}
+export type { Figure };
 
 const TIMEOUT_MS = 3000;
 const MAX_BYTES = 1024 * 1024;

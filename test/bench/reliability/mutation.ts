@@ -9,13 +9,9 @@
 // them and the first defects. VC_SWEEP_SEED fixes the draw (printed either way, to replay it).
 import fc from "fast-check";
 import { OPS, count, createSweep, emptyTally, targets, type Mutation, type SweepTally } from "../../reliability/_sweep.ts";
+import type { Figure } from "./_figure.ts";
 
-export interface Figure {
-  name: string;
-  value: number;
-  target: string;
-  ok: boolean;
-}
+export type { Figure };
 
 const mutation: fc.Arbitrary<Mutation> = fc.record({ input: fc.nat(), op: fc.constantFrom(...OPS), a: fc.nat(), b: fc.nat(), c: fc.nat() });
 
