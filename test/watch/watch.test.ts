@@ -41,7 +41,7 @@ describe("vc watch through the daemon", () => {
     const env = isolatedEnv(dir);
     const { config, denies } = dcgWatchSetup(env.HOME!);
     const daemon = vcSpawn(["up", "--config", config], { env });
-    const socket = join(env.XDG_DATA_HOME!, "vc", "vc.sock");
+    const socket = join(env.HOME!, "watch.sock"); // beside the store, named after it
     try {
       for (let i = 0; i < 200 && !existsSync(socket); i++) await Bun.sleep(50);
       expect(existsSync(socket)).toBe(true);
