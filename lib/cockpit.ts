@@ -8,7 +8,7 @@ import { loadConfig, type LoadConfigOptions } from "./config/load.ts";
 import { VcError } from "./errors.ts";
 import { createLocalExecutor, expandHome } from "./exec/local.ts";
 import { createSshExecutor, type SshExecutorOptions } from "./exec/ssh.ts";
-import { resolveSshTarget } from "./exec/_ssh-target.ts";
+import { resolveSshTarget } from "./exec/ssh-target.ts";
 import { homedir, userInfo } from "node:os";
 import { join } from "node:path";
 import type { Executor } from "./exec/types.ts";

@@ -1,7 +1,8 @@
 import { openCockpit, type Cockpit, type OpenCockpitOptions } from "./cockpit.ts";
 import { loadConfig } from "./config/load.ts";
 import { connectDaemon, type RemoteCockpit } from "./serve/client.ts";
-import { readDaemonLock, socketPathFor } from "./store/_lock.ts";
+import { readDaemonLock } from "./store/_lock.ts";
+import { socketPathFor } from "./store/files.ts";
 
 /**
  * The cockpit for a front end or a user script: through the daemon's socket when `vc up` holds the

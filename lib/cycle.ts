@@ -6,7 +6,7 @@ import { applyFindings, type AlertEvent } from "./alerts/lifecycle.ts";
 import { computeHealth, type FleetHealth } from "./health/index.ts";
 import type { Rule } from "./rules/define.ts";
 import { evaluateRule, type RuleResult } from "./rules/evaluate.ts";
-import { storeFile } from "./store/_lock.ts";
+import { storeFile } from "./store/files.ts";
 import { sql } from "./store/sql.ts";
 import type { Store } from "./store/store.ts";
 

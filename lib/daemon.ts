@@ -2,7 +2,8 @@ import type { Cockpit } from "./cockpit.ts";
 import type { CycleReport } from "./collect/scheduler.ts";
 import type { RunRecord } from "./collect/run.ts";
 import { errorMessage } from "./errors.ts";
-import { removeDaemonLock, socketPathFor, writeDaemonLock } from "./store/_lock.ts";
+import { removeDaemonLock, writeDaemonLock } from "./store/_lock.ts";
+import { socketPathFor } from "./store/files.ts";
 import { createApiServer, type ApiServer, type ApiServerOptions } from "./serve/api.ts";
 import { watchLocalSources } from "./watch.ts";
 

@@ -1,7 +1,7 @@
 import { defineCommand } from "citty";
 import { userInfo } from "node:os";
 import { VcError, connectDaemon, loadConfig, runDaemon, socketPathFor } from "../../lib/index.ts";
-import { runTui } from "../../lib/tui/app.ts";
+import { runTui } from "../../lib/tui/index.ts";
 import { guard, openApiFromArgs, secondsArg, storeArgs } from "../_common.ts";
 
 export default defineCommand({

@@ -10,9 +10,7 @@ import type { Channel } from "../alerts/channel.ts";
 import type { Rule } from "../rules/define.ts";
 import type { VcConfig, VcConfigExport } from "./define.ts";
 import { ConfigSchema } from "./schema.ts";
-
-/** Modules a config may import by name, registered before it is loaded. */
-export type ModuleMap = Record<string, () => Promise<Record<string, unknown>>>;
+import { registerSelfModule, type ModuleMap } from "../self-module.ts";
 
 export interface LoadConfigOptions {
   /** `--config FILE`: tried first, and must exist. */
@@ -59,39 +57,6 @@ export function xdgConfigHome(env: Record<string, string | undefined> = process.
 /** $XDG_DATA_HOME or ~/.local/share. */
 export function xdgDataHome(env: Record<string, string | undefined> = process.env): string {
   return env.XDG_DATA_HOME || join(env.HOME ?? homedir(), ".local", "share");
-}
-
-let registered = false;
-
-/**
- * The package's own "vibe-cockpit/plugins" entry, found through package.json (lib names no plugin),
- * resolved to a file before the plugin below intercepts that name.
- */
-function bundledPlugins(): ModuleMap {
-  try {
-    const file = Bun.resolveSync("vibe-cockpit/plugins", import.meta.dir);
-    return { "vibe-cockpit/plugins": () => import(file) };
-  } catch {
-    return {};
-  }
-}
-
-/**
- * Makes `import … from "vibe-cockpit"` work in a config that has no node_modules beside it.
- * Bun plugins apply to the whole process, so this runs once.
- */
-export function registerSelfModule(modules: ModuleMap = {}): void {
-  if (registered) return;
-  registered = true;
-  const all: ModuleMap = { "vibe-cockpit": () => import("../index.ts"), ...bundledPlugins(), ...modules };
-  Bun.plugin({
-    name: "vibe-cockpit-self",
-    setup(build) {
-      for (const [name, load] of Object.entries(all)) {
-        build.module(name, async () => ({ exports: { ...(await load()) }, loader: "object" }));
-      }
-    },
-  });
 }
 
 /**

@@ -1,7 +1,7 @@
 import { createHash, createHmac } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { shellQuote } from "./_shell.ts";
+import { shellQuote } from "./quote.ts";
 
 /** What the known_hosts files say of a host key. */
 export type HostKeyStatus = "match" | "unknown" | "changed" | "revoked";

@@ -1,15 +1,7 @@
 import { VcError } from "../errors.ts";
 import { remoteReapScript, RUN_TOKEN_VAR } from "./_reap.ts";
+import { shellQuote } from "./quote.ts";
 import type { Command } from "./types.ts";
-
-/**
- * One argument as a POSIX shell word: single-quoted, embedded quotes closed and escaped.
- * Every argument and path vc sends to a remote shell goes through here, and nothing else does.
- */
-export function shellQuote(arg: string): string {
-  if (arg.includes("\0")) throw new VcError("invalid_input", "an argument holds a NUL byte");
-  return `'${arg.replaceAll("'", `'\\''`)}'`;
-}
 
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 

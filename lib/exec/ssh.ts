@@ -8,8 +8,9 @@ import { httpGetOverStream } from "./_http.ts";
 import { checkHostKey, filesHolding, fingerprint, hostKeyFix, keyType, knownHostsName, knownKeyTypes, type HostKeyStatus } from "./_known-hosts.ts";
 import { createCappedBuffer, decodeUtf8 } from "./_output.ts";
 import { remoteReapScript, newRunToken } from "./_reap.ts";
-import { remoteCommandLine, shellQuote, splitMarks } from "./_shell.ts";
-import { defaultIdentityFiles, type SshTarget } from "./_ssh-target.ts";
+import { remoteCommandLine, splitMarks } from "./_shell.ts";
+import { shellQuote } from "./quote.ts";
+import { defaultIdentityFiles, type SshTarget } from "./ssh-target.ts";
 import { EXIT_GRACE_MS, expandHome } from "./local.ts";
 import { DEFAULT_MAX_BYTES, DEFAULT_TIMEOUT_MS, STDERR_KEPT, stderrLimit, stderrNote, type Command, type Executor, type FileStat, type RunOptions, type RunResult } from "./types.ts";
 
@@ -529,4 +530,3 @@ function preferredAlgorithms(knownTypes: string[]): string[] {
   return [...all.filter((a) => want.has(a)), ...all.filter((a) => !want.has(a))];
 }
 
-export { shellQuote };

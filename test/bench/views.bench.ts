@@ -5,7 +5,7 @@ import { rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { createFixedClock, openCockpit, runDaemon } from "../../lib/index.ts";
 import { connectDaemon } from "../../lib/serve/client.ts";
-import { socketPathFor } from "../../lib/store/_lock.ts";
+import { socketPathFor } from "../../lib/store/files.ts";
 import { sysprobe } from "../../plugins/index.ts";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";

@@ -16,7 +16,7 @@ import {
 } from "../../lib/index.ts";
 import { createApiServer, type ApiServer, type WatchEvent } from "../../lib/serve/api.ts";
 import { connectDaemon, type RemoteCockpit } from "../../lib/serve/client.ts";
-import { socketPathFor } from "../../lib/store/_lock.ts";
+import { socketPathFor } from "../../lib/store/files.ts";
 import { tempDir } from "../helpers/tmp.ts";
 
 setDefaultTimeout(30_000);
@@ -124,8 +124,8 @@ describe("the daemon's socket", () => {
     expect(await remote.robotHealth()).toEqual(plain(await vc.robotHealth()));
     expect(await remote.robotHealthAt(new Date(T0))).toEqual(plain(await vc.robotHealthAt(new Date(T0))));
     expect(await remote.robotMachine("here")).toEqual(plain(await vc.robotMachine("here")));
-    expect(await remote.robotRepos()).toEqual(plain(await vc.robotRepos()));
-    expect(await remote.robotAccounts()).toEqual(plain(await vc.robotAccounts()));
+    expect(await remote.view("repos")).toEqual(plain(await vc.view("repos")));
+    expect(await remote.view("accounts")).toEqual(plain(await vc.view("accounts")));
     expect(await remote.robotTriage()).toEqual(plain(await vc.robotTriage()));
     expect(await remote.robotTriage({ limit: 1 })).toEqual(plain(await vc.robotTriage({ limit: 1 })));
     expect(await remote.robotAlerts()).toEqual(plain(await vc.robotAlerts()));

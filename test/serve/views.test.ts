@@ -6,7 +6,7 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { builtinViews, createFixedClock, openCockpit, runDaemon, type Cockpit, type RemoteCockpit } from "../../lib/index.ts";
 import { connectDaemon } from "../../lib/serve/client.ts";
-import { socketPathFor } from "../../lib/store/_lock.ts";
+import { socketPathFor } from "../../lib/store/files.ts";
 import { sysprobe } from "../../plugins/index.ts";
 import { isolatedEnv, repoRoot, vc as runVc } from "../helpers/cli.ts";
 import { tempDir } from "../helpers/tmp.ts";

@@ -1,0 +1,80 @@
+// The package's entry points (package.json "exports"): each resolves to a file and loads; the
+// library's main entry is re-exports only, names no internal (`_`) file, and keeps the TUI's
+// internals behind "vibe-cockpit/tui"; the self-registration lives outside lib/config.
+import { describe, expect, it } from "bun:test";
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+
+const root = join(import.meta.dir, "..");
+const pkg = JSON.parse(readFileSync(join(root, "package.json"), "utf8")) as { exports: Record<string, string> };
+const indexText = readFileSync(join(root, "lib/index.ts"), "utf8");
+
+/** The modules a file re-exports from, with their line numbers. */
+function reExportSources(text: string): { from: string; line: number }[] {
+  const out: { from: string; line: number }[] = [];
+  for (const m of text.matchAll(/^export\s+(?:type\s+)?(?:\*|\{[^}]*\})\s+from\s+["']([^"']+)["']/gm)) {
+    out.push({ from: m[1]!, line: text.slice(0, m.index).split("\n").length });
+  }
+  return out;
+}
+
+describe("entry points", () => {
+  it("has the library, plugins, testkit and tui entries, each an existing file", () => {
+    expect(Object.keys(pkg.exports)).toEqual(expect.arrayContaining([".", "./plugins", "./testkit", "./tui"]));
+    for (const [name, file] of Object.entries(pkg.exports)) expect(existsSync(join(root, file)), `${name} → ${file}`).toBe(true);
+  });
+
+  it("resolves each entry by the package's own name, as a user's import does", () => {
+    expect(Bun.resolveSync("vibe-cockpit", root)).toBe(join(root, "lib/index.ts"));
+    expect(Bun.resolveSync("vibe-cockpit/tui", root)).toBe(join(root, "lib/tui/index.ts"));
+    expect(Bun.resolveSync("vibe-cockpit/plugins", root)).toBe(join(root, "plugins/index.ts"));
+  });
+
+  it("re-exports no file whose name starts with _ from lib/index.ts", () => {
+    const sources = reExportSources(indexText);
+    expect(sources.length).toBeGreaterThan(20);
+    const internal = sources.filter((s) => s.from.split("/").some((part) => part.startsWith("_")));
+    expect(internal.map((s) => `lib/index.ts:${s.line}: from "${s.from}"`)).toEqual([]);
+  });
+
+  it("holds re-exports only in lib/index.ts and lib/tui/index.ts", () => {
+    for (const file of ["lib/index.ts", "lib/tui/index.ts"]) {
+      const code = readFileSync(join(root, file), "utf8")
+        .split("\n")
+        .filter((l) => l.trim() && !l.trim().startsWith("//"));
+      expect(code.filter((l) => !/^export\s+(type\s+)?\{[^}]*\}\s+from\s+"\.\/[^"]+\.ts";$/.test(l)), file).toEqual([]);
+    }
+  });
+
+  it("keeps the TUI's internals out of the library's main entry and serves them from vibe-cockpit/tui", async () => {
+    const lib = (await import("vibe-cockpit")) as Record<string, unknown>;
+    const tui = (await import("vibe-cockpit/tui")) as Record<string, unknown>;
+    for (const name of ["runTui", "reduce", "initialState", "loadCore", "loadMachine", "loadScreen", "frame", "frameText", "listItems", "emptyData", "screens"]) {
+      expect(lib[name], `vibe-cockpit exports ${name}`).toBeUndefined();
+      expect(typeof tui[name], `vibe-cockpit/tui lacks ${name}`).not.toBe("undefined");
+    }
+    // What moved out of _ files is still public, from its new home.
+    for (const name of ["socketPathFor", "storeFile", "resolveSshTarget", "shellQuote", "registerSelfModule", "defineConfig", "openCockpit"]) {
+      expect(typeof lib[name], name).toBe("function");
+    }
+  });
+
+  it("draws a frame headless through vibe-cockpit/tui alone", async () => {
+    const tui = await import("vibe-cockpit/tui");
+    const s = tui.initialState({ width: 80, height: 24, now: new Date("2026-01-25T03:00:00Z"), staleAfterSeconds: 300, data: tui.emptyData() });
+    const lines = tui.frameText(tui.frame(s));
+    expect(lines).toHaveLength(24);
+    expect(lines.every((l) => Bun.stringWidth(l) === 80)).toBe(true);
+  });
+
+  it("registers the config's self-module outside lib/config, so lib/config imports no entry point", () => {
+    for (const file of ["lib/config/load.ts", "lib/config/define.ts", "lib/config/schema.ts", "lib/config/starter.ts"]) {
+      const text = readFileSync(join(root, file), "utf8");
+      expect(text, file).not.toMatch(/Bun\.plugin\(/);
+      expect(text, file).not.toMatch(/["']\.\.\/index\.ts["']/);
+    }
+    expect(readFileSync(join(root, "lib/self-module.ts"), "utf8")).toContain("Bun.plugin(");
+    // The self-module names the package's entries by their public names, not by a path into lib.
+    expect(readFileSync(join(root, "lib/self-module.ts"), "utf8")).not.toMatch(/import\(["']\.\.?\//);
+  });
+});
