@@ -5,7 +5,7 @@ import type { AlertView } from "../alerts/ops.ts";
 import type { AccountsData, AccountUsage, AccountWindow, ProfileLimits } from "../robot/accounts.ts";
 import type { ReposData, RepoLine } from "../robot/repos.ts";
 import type { TriageItem } from "../triage.ts";
-import { ago, ageOf, bytes, clean, fit, num, sparkline, timeBuckets } from "./text.ts";
+import { ago, ageOf, breakAt, bytes, clean, fit, graphemes, num, sparkline, textWidth, timeBuckets } from "./text.ts";
 import { alertEvent, EVENT_GROUPS, type EventView } from "./events.ts";
 import { providerStyle, severityStyle, styles, type Style } from "./theme.ts";
 
@@ -413,22 +413,37 @@ class Canvas {
     this.chars = Array.from({ length: h }, () => new Array<string>(w).fill(" "));
     this.st = Array.from({ length: h }, () => new Array<Style>(w).fill(styles.text));
   }
-  /** Writes already-safe text at (x, y), clipped to the canvas and to `maxW` cells. */
+  /**
+   * Sets one cell. A character two cells wide holds its first cell and leaves "" in the second;
+   * overwriting either half turns the other half into a space, so a row always spans `w` cells.
+   */
+  private set(x: number, y: number, ch: string, style: Style): void {
+    const row = this.chars[y]!;
+    if (row[x] === "") row[x - 1] = " ";
+    else if (row[x + 1] === "") row[x + 1] = " ";
+    row[x] = ch;
+    this.st[y]![x] = style;
+  }
+  /** Writes already-safe text at (x, y), clipped to the canvas and to `maxW` cells; wide characters take two. */
   put(x: number, y: number, text: string, style: Style, maxW = Infinity): number {
     if (y < 0 || y >= this.h) return x;
     const end = Math.min(this.w, x + maxW);
-    for (const ch of text) {
+    for (const g of graphemes(text)) {
       if (x >= end) break;
-      if (x >= 0) {
-        this.chars[y]![x] = ch;
-        this.st[y]![x] = style;
+      if (g.width === 0) continue;
+      if (x + g.width > end) {
+        // A wide character that would cross the edge: a space in the cell left.
+        if (x >= 0) this.set(x, y, " ", style);
+        return x + 1;
       }
-      x++;
+      for (let i = 0; i < g.width; i++) if (x + i >= 0) this.set(x + i, y, i === 0 ? g.text : x + i === 0 ? " " : "", style);
+      x += g.width;
     }
     return x;
   }
   fill(x: number, y: number, w: number, style: Style, ch = " "): void {
-    for (let i = x; i < Math.min(this.w, x + w); i++) if (y >= 0 && y < this.h) (this.chars[y]![i] = ch), (this.st[y]![i] = style);
+    if (y < 0 || y >= this.h) return;
+    for (let i = Math.max(0, x); i < Math.min(this.w, x + w); i++) this.set(i, y, ch, style);
   }
   cells(x: number, y: number, cells: readonly Cell[], maxW: number): void {
     const end = x + maxW;
@@ -567,7 +582,7 @@ function agentsLines(v: Obj, s: ViewState, w: number): Line[] {
   const sessions = list(agents?.sessions);
   if (sessions.length) {
     lines.push(H(`SESSIONS (${sessions.length})`));
-    const nw = Math.min(18, Math.max(...sessions.map((x) => clean(x.session_name).length)) + 1);
+    const nw = Math.min(18, Math.max(...sessions.map((x) => textWidth(clean(x.session_name)))) + 1);
     for (const x of sessions.slice(0, 6)) {
       const ok = !x.health_status || x.health_status === "healthy";
       lines.push([
@@ -665,9 +680,8 @@ function paragraph(text: string, w: number, style: Style = styles.text, indent =
   const width = Math.max(10, w - indent.length);
   for (const para of clean(text).split(/ {2,}|\n/)) {
     let rest = para.trim();
-    while (rest.length > width) {
-      const cut = rest.lastIndexOf(" ", width);
-      const at = cut > width / 3 ? cut : width;
+    while (textWidth(rest) > width) {
+      const at = breakAt(rest, width, width / 3);
       out.push(L(indent + rest.slice(0, at), style));
       rest = rest.slice(at).trimStart();
     }
@@ -965,14 +979,13 @@ function crumbLabel(c: Crumb): string {
 
 /** A one-cell line longer than the pane, broken at spaces into at most three lines. */
 function wrap(line: Line, w: number): Line[] {
-  if (line.length !== 1 || line[0]![0].length <= w || w < 20) return [line];
+  if (line.length !== 1 || textWidth(line[0]![0]) <= w || w < 20) return [line];
   const [text, style] = line[0]!;
   const indent = /^ */.exec(text)![0];
   const out: Line[] = [];
   let rest = text;
-  while (rest.length > w && out.length < 2) {
-    const cut = rest.lastIndexOf(" ", w);
-    const at = cut > indent.length + 4 ? cut : w;
+  while (textWidth(rest) > w && out.length < 2) {
+    const at = breakAt(rest, w, indent.length + 4);
     out.push([[rest.slice(0, at), style]]);
     rest = `${indent}  ${rest.slice(at).trimStart()}`;
   }

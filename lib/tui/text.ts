@@ -1,26 +1,72 @@
-// Text for the terminal: untrusted strings made safe (no control or escape sequences, no
-// double-width characters that would break the column arithmetic) and fitted to a width.
+// Text for the terminal: untrusted strings made safe (no control or escape sequences, nothing
+// invisible that a terminal might draw its own way) and fitted to a width in cells, as the
+// terminal draws them (Bun.stringWidth: CJK and most emoji take two cells, combining marks none).
 
 import { stripControl } from "../text.ts";
 
-// Characters a terminal draws two cells wide (CJK, Hangul, full-width forms, most emoji) or zero
-// cells wide (combining marks, zero-width spaces, bidi controls): replaced or dropped so that one
-// character is one cell.
-const WIDE = /[\u1100-\u115f\u2e80-\ua4cf\uac00-\ud7a3\uf900-\ufaff\ufe30-\ufe4f\uff00-\uff60\uffe0-\uffe6]|[\ud800-\udbff][\udc00-\udfff]/g;
-const ZERO = /[\u0300-\u036f\u200b-\u200f\u202a-\u202e\u2060-\u206f\ufe00-\ufe0f\ufeff]/g;
+// Invisible format characters (zero-width spaces and joiners, soft hyphen, BOM, tags) and variation
+// selectors: terminals disagree on how wide they make a character (an emoji joined by ZWJ is one
+// glyph or several; U+FE0F makes ❤ one cell or two), so they are dropped and every character is
+// drawn at the width Bun.stringWidth gives it.
+const INVISIBLE = /[\p{Cf}\ufe00-\ufe0f\u{e0100}-\u{e01ef}]/gu;
+
+const graphemeSegmenter = new Intl.Segmenter();
+// Printable ASCII, Latin-1, arrows, box drawing, blocks and the cockpit's own symbols (●▶…›): one cell each, nothing combining.
+const NARROW = /^[\x20-\x7e\xa0-\xac\xae-\xff\u2010-\u2027\u2030-\u205e\u2190-\u21ff\u2500-\u25fc\u25ff]*$/;
 
 /** Any value from a collector as one safe line: escapes and controls gone, tabs and newlines as spaces. */
 export function clean(v: unknown): string {
   if (v === null || v === undefined) return "";
   const s = typeof v === "string" ? v : typeof v === "object" ? JSON.stringify(v, (_k, x) => (typeof x === "string" ? stripControl(x) : x)) : String(v);
-  return stripControl(s.replace(/[\t\n\r]+/g, " ")).replace(ZERO, "").replace(WIDE, "?");
+  return stripControl(s.replace(/[\t\n\r]+/g, " ")).normalize("NFC").replace(INVISIBLE, "");
 }
 
-/** Cut to `w` cells (with an ellipsis when cut) and pad to exactly `w`. */
+/** How many terminal cells `s` takes. */
+export function textWidth(s: string): number {
+  return Bun.stringWidth(s);
+}
+
+/** The characters of `s` as the user sees them (grapheme clusters), each with its width in cells. */
+export function* graphemes(s: string): Generator<{ text: string; width: number }> {
+  // Most of what the cockpit draws is printable ASCII and box drawing: one character, one cell.
+  if (NARROW.test(s)) {
+    for (const ch of s) yield { text: ch, width: 1 };
+    return;
+  }
+  for (const { segment } of graphemeSegmenter.segment(s)) yield { text: segment, width: Bun.stringWidth(segment) };
+}
+
+/** The longest start of `s` that fits in `w` cells (a wide character that would cross the edge is left out). */
+function head(s: string, w: number): { text: string; width: number } {
+  let text = "";
+  let width = 0;
+  for (const g of graphemes(s)) {
+    if (width + g.width > w) break;
+    text += g.text;
+    width += g.width;
+  }
+  return { text, width };
+}
+
+/** Cut to `w` cells (with an ellipsis when cut) and pad to exactly `w` cells. */
 export function fit(s: string, w: number): string {
   if (w <= 0) return "";
-  if (s.length > w) return w === 1 ? "…" : `${s.slice(0, w - 1)}…`;
-  return s.padEnd(w);
+  const sw = Bun.stringWidth(s);
+  if (sw <= w) return s + " ".repeat(w - sw);
+  const h = head(s, w - 1);
+  return `${h.text}…${" ".repeat(w - 1 - h.width)}`;
+}
+
+/**
+ * Where to break `s` so that `s.slice(0, at)` fits in `w` cells: at the last space that fits when
+ * it stands past `minAt` characters, else after the last character that fits (at least one).
+ */
+export function breakAt(s: string, w: number, minAt = 0): number {
+  const fits = head(s, w).text.length;
+  if (fits >= s.length) return s.length;
+  const space = s.lastIndexOf(" ", fits);
+  if (space > minAt) return space;
+  return fits > 0 ? fits : ([...graphemeSegmenter.segment(s)][0]?.segment.length ?? 1);
 }
 
 /** "42s", "5m", "3h", "2d": how long ago, compactly. */

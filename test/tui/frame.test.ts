@@ -347,9 +347,9 @@ describe("render", () => {
 });
 
 describe("text", () => {
-  it("strips escapes and controls and keeps one cell per character", () => {
+  it("strips escapes and controls and keeps CJK and emoji (two cells each: see text.test.ts)", () => {
     expect(clean("a\x1b[31mb\x1b]0;t\x07c\x07\td\ne")).toBe("abc d e");
-    expect(clean("界😀x\u0301")).toBe("??x");
+    expect(clean("界😀x\u0301\u200b")).toBe("界😀x\u0301");
   });
   it("draws a sparkline of exactly the width", () => {
     expect(sparkline([0, 50, 100], 3, 100)).toBe("▁▅█");
