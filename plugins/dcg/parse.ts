@@ -179,56 +179,21 @@ export interface DcgConfigPaths {
 }
 
 /**
- * The few keys vc needs from dcg's `config.toml` (`[history] database_path`, `[logging] file`,
- * `format`, `enabled`): flat `key = value` lines under `[section]` headers; everything else ignored.
+ * The few keys vc needs from dcg's `config.toml` (`[history] database_path`, `enabled`; `[logging]
+ * file`, `format`, `enabled`), read with Bun's TOML parser: any TOML dcg reads (inline tables,
+ * dotted keys, multi-line strings) reads the same here. Throws on a file that is not TOML.
  */
 export function parseDcgConfig(text: string): DcgConfigPaths {
+  const doc = Bun.TOML.parse(text) as Record<string, unknown>;
+  const history = table(doc.history);
+  const logging = table(doc.logging);
   const out: DcgConfigPaths = {};
-  let section = "";
-  for (const rawLine of text.split(/\r?\n/)) {
-    const line = stripComment(rawLine).trim();
-    if (line === "") continue;
-    const header = /^\[\s*([A-Za-z0-9_.\- ]+?)\s*\]$/.exec(line);
-    if (header) {
-      section = header[1]!;
-      continue;
-    }
-    const kv = /^([A-Za-z0-9_\-]+)\s*=\s*(.+)$/.exec(line);
-    if (!kv) continue;
-    const value = tomlValue(kv[2]!);
-    if (section === "history" && kv[1] === "database_path" && typeof value === "string") out.historyDatabase = value;
-    if (section === "history" && kv[1] === "enabled" && typeof value === "boolean") out.historyEnabled = value;
-    if (section === "logging" && kv[1] === "file" && typeof value === "string") out.logFile = value;
-    if (section === "logging" && kv[1] === "format" && typeof value === "string") out.logFormat = value.toLowerCase();
-    if (section === "logging" && kv[1] === "enabled" && typeof value === "boolean") out.logEnabled = value;
-  }
+  if (typeof history.database_path === "string") out.historyDatabase = history.database_path;
+  if (typeof history.enabled === "boolean") out.historyEnabled = history.enabled;
+  if (typeof logging.file === "string") out.logFile = logging.file;
+  if (typeof logging.format === "string") out.logFormat = logging.format.toLowerCase();
+  if (typeof logging.enabled === "boolean") out.logEnabled = logging.enabled;
   return out;
 }
 
-function stripComment(line: string): string {
-  let quote: string | null = null;
-  for (let i = 0; i < line.length; i++) {
-    const c = line[i]!;
-    if (quote) {
-      if (c === "\\" && quote === '"') i++;
-      else if (c === quote) quote = null;
-    } else if (c === '"' || c === "'") quote = c;
-    else if (c === "#") return line.slice(0, i);
-  }
-  return line;
-}
-
-function tomlValue(text: string): string | boolean | number | undefined {
-  const t = text.trim();
-  if (t === "true" || t === "false") return t === "true";
-  if (t.startsWith("'") && t.endsWith("'") && t.length >= 2) return t.slice(1, -1);
-  if (t.startsWith('"') && t.endsWith('"') && t.length >= 2) {
-    try {
-      return JSON.parse(t) as string;
-    } catch {
-      return t.slice(1, -1);
-    }
-  }
-  const n = Number(t);
-  return Number.isFinite(n) ? n : undefined;
-}
+const table = (v: unknown): Record<string, unknown> => (v !== null && typeof v === "object" && !Array.isArray(v) ? (v as Record<string, unknown>) : {});

@@ -82,6 +82,34 @@ describe("dcg sources", () => {
       logFormat: "json",
     });
   });
+
+  it("reads any TOML dcg reads: inline tables, dotted keys, escapes and multi-line strings", () => {
+    expect(parseDcgConfig(`logging = { enabled = true, format = "json", file = "~/logs/d\\u00e9cisions.jsonl" }\nhistory.database_path = """\n/var/lib/dcg/h.db"""\n`)).toEqual({
+      logEnabled: true,
+      logFormat: "json",
+      logFile: "~/logs/décisions.jsonl",
+      historyDatabase: "/var/lib/dcg/h.db",
+    });
+    // Keys of the wrong type, or in another table, are not taken.
+    expect(parseDcgConfig(`[logging]\nfile = 42\nformat = ["json"]\n[logging.events]\nfile = "nope"\n`)).toEqual({});
+  });
+
+  it("refuses a config that is not TOML, and the collector warns and falls back to the default paths", async () => {
+    expect(() => parseDcgConfig(`[logging]\nfile = \n`)).toThrow(/TOML/);
+    expect(() => parseDcgConfig(`[logging]\nfile = "a"\nfile = "b"\n`)).toThrow();
+    const machine = createFakeMachine({ home: { ".config/dcg/history.db": { sqlite: historyDb }, ".config/dcg/config.toml": `[logging\nfile = "x"\n` } });
+    const collector = dcg();
+    const store = await createTestStore([collector]);
+    try {
+      const r = await runOnce({ machine, store, collector });
+      expect(r.result).toBe("ok");
+      expect(r.rowsByTable).toEqual({ dcg_events: 8 });
+      expect(r.warnings.join("\n")).toMatch(/cannot read dcg's config .*config\.toml: .*TOML.*; using the default paths/);
+    } finally {
+      await machine.close();
+      await store.close();
+    }
+  });
 });
 
 describe("dcg collector", () => {
