@@ -2,7 +2,8 @@ import { createHash } from "node:crypto";
 import type { Clock } from "./clock.ts";
 import type { VcConfig } from "./config/define.ts";
 import { deliverEvents, type Channel, type DeliveryReport } from "./alerts/channel.ts";
-import { applyFindings, type AlertEvent } from "./alerts/lifecycle.ts";
+import { advanceAlerts, type AlertEvent } from "./alerts/lifecycle.ts";
+import type { RuleWarning } from "./alerts/transition.ts";
 import { computeHealth, type FleetHealth } from "./health/index.ts";
 import type { Rule } from "./rules/define.ts";
 import { evaluateRule, type RuleResult } from "./rules/evaluate.ts";
@@ -17,6 +18,8 @@ export interface CycleOutcome {
   events: AlertEvent[];
   /** Rules that could not be evaluated (their alerts were left as they were). */
   ruleErrors: { rule: string; error: string }[];
+  /** What was wrong with rules' findings without stopping them (a label set repeated: the first finding kept). */
+  ruleWarnings: RuleWarning[];
   deliveries: DeliveryReport[];
   /** Snapshots written (identical consecutive states are not repeated). */
   snapshots: { fleet: boolean; machines: number };
@@ -39,7 +42,7 @@ export async function finishCycle(o: { store: Store; config: VcConfig; clock: Cl
   for (const rule of o.rules) results.push(await evaluateRule(store, rule, at));
   const ruleErrors = results.filter((r) => r.error).map((r) => ({ rule: r.rule.id, error: r.error! }));
 
-  const { events, snapshots } = await store.transaction(async (tx) => {
+  const { events, ruleWarnings, snapshots } = await store.transaction(async (tx) => {
     await tx.insert(
       "health_factors",
       health.machines.flatMap((m) => m.factors.map((f) => ({ machine_id: m.id, collected_at: at, factor_id: f.id, severity: f.severity, score: f.score, value: f.value, details_json: { detail: f.detail } }))),
@@ -48,7 +51,7 @@ export async function finishCycle(o: { store: Store; config: VcConfig; clock: Cl
       "health_summary",
       health.machines.map((m) => ({ machine_id: m.id, collected_at: at, overall_score: m.score, severity: m.severity, worst_factor_id: m.top_issue, details_json: { factors: m.factors.length } })),
     );
-    const events = await applyFindings(tx, results, { at: atDate, flapWindowMs: config.alerting.flap_window_minutes * 60_000, flapTransitions: config.alerting.flap_transitions });
+    const { events, warnings: ruleWarnings } = await advanceAlerts(tx, results, { at: atDate, flapWindowMs: config.alerting.flap_window_minutes * 60_000, flapTransitions: config.alerting.flap_transitions });
 
     // Snapshots: a machine's state is its health and its firing alerts; written when it changed.
     const firing = await tx.query<{ alert_id: string; machine_id: string | null; severity: string; rule_id: string }>(
@@ -85,11 +88,11 @@ export async function finishCycle(o: { store: Store; config: VcConfig; clock: Cl
         VALUES (${at}::TIMESTAMP, ${fh}, ${health.overall.score}, ${health.overall.severity}, ${JSON.stringify({ ...fleet, staleness: health.staleness, warnings: health.warnings })}) ON CONFLICT DO NOTHING`);
       fleetWritten = true;
     }
-    return { events, snapshots: { fleet: fleetWritten, machines } };
+    return { events, ruleWarnings, snapshots: { fleet: fleetWritten, machines } };
   });
 
   const deliveries = o.channels.length ? await deliverEvents({ store, clock, channels: o.channels, events, ctx: { dataDir: config.data_dir, storeFile: (name) => storeFile(store.path, name) } }) : [];
-  return { at, health, events, ruleErrors, deliveries, snapshots };
+  return { at, health, events, ruleErrors, ruleWarnings, deliveries, snapshots };
 }
 
 /** The fleet's state as snapshotted at or before `at` (time travel, plan §5.4). */

@@ -32,7 +32,10 @@ export { accountsView, accountSections, type AccountsData, type AccountsViewOpti
 export { mailSections } from "./robot/mail.ts";
 export { defineRule, defineSource, withThresholds, thresholdNames, thresholdDefaults, parseDuration, col, threshold, mul, lt, lte, gt, gte, eq, ne, and, or, isTrue, conditionSql, describeCondition, type Rule, type Source, type Condition, type Operand, type SuggestedAction } from "./rules/define.ts";
 export { evaluateRule, fingerprint, fillTemplate, type Finding, type RuleResult } from "./rules/evaluate.ts";
-export { applyFindings, silenceMatches, type AlertEvent, type AlertRow, type LifecycleOptions } from "./alerts/lifecycle.ts";
+export { advanceAlerts, applyFindings, type AlertEvent, type AlertRow, type LifecycleOptions } from "./alerts/lifecycle.ts";
+export { transition, type AlertChange, type AlertHistoryEntry, type RuleWarning, type TransitionOptions, type TransitionResult } from "./alerts/transition.ts";
+export { silenceMatches, silenceMuter, inhibitionMuter, flappingMuter, ackMuter, firstMute, type Muter, type Silence } from "./alerts/mutes.ts";
+export { loadAlerts, loadSilences, persistTransition } from "./alerts/persist.ts";
 export { appendPrivateFile, defineChannel, deliverEvents, type Channel, type ChannelContext, type DeliveryReport } from "./alerts/channel.ts";
 export { escapeJsonControls, oneLine, safeJson, stripControl } from "./text.ts";
 export { listAlerts, ackAlert, silenceAlerts, explainAlert, findAlert, alertView, type AlertView, type SilenceInput } from "./alerts/ops.ts";

@@ -4,7 +4,8 @@ import { VcError } from "../errors.ts";
 import { conditionSql, describeCondition, thresholdDefaults, type Rule } from "../rules/define.ts";
 import { renderSql, sql } from "../store/sql.ts";
 import type { Store } from "../store/store.ts";
-import { silenceMatches, type AlertRow } from "./lifecycle.ts";
+import type { AlertRow } from "./lifecycle.ts";
+import { silenceMatches } from "./mutes.ts";
 
 /** An alert as front ends show it (JSON columns parsed). */
 export interface AlertView {

@@ -48,6 +48,7 @@ describe("a scripted fleet-day on the default rules", () => {
       await store.insert("cass_index_status", [{ machine_id: "gpu", collected_at: at, state: "healthy", index_status: "ready", last_index_at: hour >= 16 ? t(-10) : new Date(at.getTime() - 30 * 60_000) }]);
       const outcome = await finishCycle({ store, config, clock, rules: config.rules, channels: [] });
       expect(outcome.ruleErrors).toEqual([]);
+      expect(outcome.ruleWarnings).toEqual([]); // every default rule's labels tell its findings apart
       notified.push(...outcome.events.filter((e) => e.suppressed_by === null));
     }
     const firing = notified.filter((e) => e.event === "firing").map((e) => [e.rule, e.machine_id, e.at.slice(11, 16)]);
