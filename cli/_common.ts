@@ -1,6 +1,7 @@
 // Shared plumbing of the commands: common flags, opening the cockpit, printing errors.
 // No logic of vc's own lives here.
 import type { ConsolaInstance } from "consola";
+import { colors, type ColorName } from "consola/utils";
 import { connectCockpit, errorEnvelope, isVcError, openCockpit, VcError, type Cockpit, type OpenCockpitOptions, type RemoteCockpit } from "../lib/index.ts";
 import { clockFromEnv } from "../lib/clock.ts";
 import { safeJson, stripControl } from "../lib/text.ts";
@@ -30,13 +31,14 @@ export function useColor(stream?: NodeJS.WriteStream): boolean {
   return tty && !process.env.NO_COLOR && process.env.TERM !== "dumb";
 }
 
-const paint = (code: number) => (s: string) => (useColor() ? `\x1b[${code}m${s}\x1b[0m` : s);
-export const red = paint(31);
-export const dim = paint(2);
-export const bold = paint(1);
-export const green = paint(32);
-export const yellow = paint(33);
-export const cyan = paint(36);
+/** consola's colour for text that may go to stdout or stderr: plain unless both are terminals (see useColor). */
+const painter = (color: ColorName) => (s: string) => (useColor() ? colors[color](s) : s);
+export const red = painter("red");
+export const dim = painter("dim");
+export const bold = painter("bold");
+export const green = painter("green");
+export const yellow = painter("yellow");
+export const cyan = painter("cyan");
 
 /** Opens the cockpit the way every command does: config discovery, the embedded default, the fallback probe. */
 const configArgs = (args: { config?: string; db?: string }) => ({

@@ -1,6 +1,7 @@
 // Help text: wrapped at the terminal's width (80 when stdout is not a terminal), words never
 // broken, flags in one aligned column, colour only on a terminal without NO_COLOR.
 import type { ArgDef, ArgsDef } from "citty";
+import { colors } from "consola/utils";
 
 export interface HelpInput {
   /** The command as typed: ["vc", "robot", "health"]. */
@@ -102,9 +103,8 @@ function columns(rows: readonly [string, string][], width: number, paint: (s: st
  * @example renderHelp({ path: ["vc", "collect"], args }, { width: 80, color: false })
  */
 export function renderHelp(h: HelpInput, o: { width: number; color: boolean }): string {
-  const sgr = (code: string) => (s: string) => (o.color ? `\x1b[${code}m${s}\x1b[0m` : s);
-  const heading = sgr("1");
-  const flag = sgr("36");
+  const heading = (s: string) => (o.color ? colors.bold(s) : s);
+  const flag = (s: string) => (o.color ? colors.cyan(s) : s);
   const name = h.path.join(" ");
   const entries = Object.entries(h.args);
   const positionals = entries.filter(([, d]) => d.type === "positional");

@@ -182,14 +182,26 @@ describe.skipIf(!hasScript)("help on a terminal", () => {
   it("wraps at the terminal's width and colours headings and flags, unless NO_COLOR is set", async () => {
     const { env } = fresh({ TERM: "xterm-256color" });
     const out = await onTerminal("collect --help", 60, env);
-    expect(out).toContain("\x1b[1mUsage:\x1b[0m vc collect");
-    expect(out).toContain("\x1b[36m--machine ID\x1b[0m");
+    // consola's colours (consola/utils): bold and cyan, each closed by its own reset.
+    expect(out).toContain("\x1b[1mUsage:\x1b[22m vc collect");
+    expect(out).toContain("\x1b[36m--machine ID\x1b[39m");
     const lines = plain(out).trimEnd().split("\n");
     expect(Math.max(...lines.map((l) => l.length))).toBeLessThanOrEqual(60);
     expect(Math.max(...lines.map((l) => l.length))).toBeGreaterThan(50);
     const mono = await onTerminal("collect --help", 60, { ...env, NO_COLOR: "1" });
     expect(mono).toContain("Usage: vc collect");
     expect(mono).not.toContain("\x1b[");
+  });
+
+  it("colours an error red on a terminal, and not with NO_COLOR or when piped", async () => {
+    const { env } = fresh({ TERM: "xterm-256color" });
+    const out = await onTerminal("collect --once --machin x", 80, env);
+    expect(out).toContain("\x1b[31mvc collect:\x1b[39m unknown flag --machin (did you mean --machine?)");
+    const mono = await onTerminal("collect --once --machin x", 80, { ...env, NO_COLOR: "1" });
+    expect(mono).toContain("vc collect: unknown flag --machin");
+    expect(mono).not.toContain("\x1b[");
+    const piped = await vc(["collect", "--once", "--machin", "x"], { env });
+    expect(piped.stderr).toBe("vc collect: unknown flag --machin (did you mean --machine?)\n");
   });
 });
 
