@@ -13,7 +13,7 @@ import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { createFixedClock, finishCycle, openStore, resolveConfig } from "../lib/index.ts";
-import { defaultRules, sysprobe } from "../plugins/index.ts";
+import { defaultRules, sysprobe, toolPlugins } from "../plugins/index.ts";
 import { addDemoToolData, DEMO_TOOLS_END } from "./demo-tools.ts";
 
 export interface DemoFleetOptions {
@@ -108,13 +108,15 @@ export async function createDemoFleet(o: DemoFleetOptions): Promise<DemoFleet> {
     config,
     `// A demo fleet written by examples/demo-fleet.ts: ${machines} machines, ${days} days every ${every} s.
 import { defineConfig } from "vibe-cockpit";
-import { sysprobe } from "vibe-cockpit/plugins";
+import { sysprobe, toolPlugins } from "vibe-cockpit/plugins";
 
 export default defineConfig({
   db: ${JSON.stringify(db)},
   polling: { interval_seconds: ${every} },
   machines: ${JSON.stringify(ids.map((id) => ({ id, ssh: `demo@${id}.invalid` })))},
   collectors: [sysprobe()],
+  // The tools' views and sections read the demo's tool data (no collectors: the hosts are made up).
+  plugins: toolPlugins,
 });
 `,
   );
@@ -126,7 +128,7 @@ export default defineConfig({
 /** The end of each poll cycle over the last 30 minutes: health, rules, alerts and snapshots, as `vc up` writes them. */
 async function replayCycles(db: string, ids: string[], every: number, end: Date): Promise<void> {
   const config = await resolveConfig(
-    { db, polling: { interval_seconds: every }, machines: ids.map((id) => ({ id, ssh: `demo@${id}.invalid` })), collectors: [sysprobe()], rules: defaultRules() },
+    { db, polling: { interval_seconds: every }, machines: ids.map((id) => ({ id, ssh: `demo@${id}.invalid` })), collectors: [sysprobe()], plugins: toolPlugins, rules: defaultRules() },
     { source: "examples/demo-fleet.ts" },
   );
   const store = await openStore({ path: db });

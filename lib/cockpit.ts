@@ -24,6 +24,8 @@ import { toMigrations, type MigrationSource } from "./store/migrate.ts";
 import { createViewRegistry, runView, type AnyView, type ViewRegistry } from "./views/define.ts";
 import { viewCalls, type ViewCall, type ViewCalls } from "./views/calls.ts";
 import { builtinViews } from "./views/index.ts";
+import { checkPlugins, collectPlugins, type Plugin } from "./plugin/define.ts";
+import { coreSections } from "./robot/machine.ts";
 
 export interface OpenCockpitOptions extends LoadConfigOptions {
   /** A config already loaded (skips discovery). */
@@ -86,8 +88,11 @@ export interface DoctorReport {
 }
 
 /** The migrations each configured plugin brings, as sources for the store. */
-export function pluginMigrations(collectors: readonly Collector[]): MigrationSource[] {
-  return collectors.filter((c) => c.migrations).map((c) => ({ source: c.name, migrations: toMigrations(c.migrations!, `plugin ${c.name}`) }));
+export function pluginMigrations(collectors: readonly Collector[], plugins: readonly Plugin[] = []): MigrationSource[] {
+  return [
+    ...collectors.filter((c) => c.migrations).map((c) => ({ source: c.name, migrations: toMigrations(c.migrations!, `plugin ${c.name}`) })),
+    ...plugins.filter((p) => p.migrations).map((p) => ({ source: `plugin:${p.name}`, migrations: toMigrations(p.migrations!, `plugin ${p.name}`) })),
+  ];
 }
 
 /**
@@ -126,14 +131,24 @@ export async function openCockpit(options: OpenCockpitOptions = {}): Promise<Coc
   const clock = options.clock ?? clockFromEnv(options.env);
   const loaded = options.config ?? (await loadConfig(options));
   const names = new Set(loaded.collectors.map((c) => c.name));
-  const config: VcConfig = { ...loaded, collectors: [...(options.alwaysOn ?? []).filter((c) => !names.has(c.name)), ...loaded.collectors] };
+  const collectors = [...(options.alwaysOn ?? []).filter((c) => !names.has(c.name)), ...loaded.collectors];
+  const config: VcConfig = { ...loaded, collectors, plugins: collectPlugins(loaded.plugins ?? [], collectors) };
+  checkPlugins(config.plugins, config.collectors, { views: builtinViews.map((v) => v.name), sections: coreSections.map((s) => s.name) });
   const store = await openStore({
     path: config.db,
     readOnly: options.readOnly,
     clock,
-    pluginMigrations: pluginMigrations(config.collectors),
+    pluginMigrations: pluginMigrations(config.collectors, config.plugins),
     limits: { memoryLimit: config.store.memory_limit, threads: config.store.threads },
   });
+  // A plugin whose tables could not be made: its collectors are skipped, saying why; the rest run.
+  for (const failed of store.migrationErrors) {
+    config.collectors = config.collectors.map((c) =>
+      c.name === failed.source || (c.plugin && `plugin:${c.plugin.name}` === failed.source)
+        ? { ...c, collect: async () => { throw new VcError("collector_skipped", `its tables could not be made: ${failed.error}`); } }
+        : c,
+    );
+  }
   // A key trusted on first use is written to the audit log as it happens (never silently).
   const audits: Promise<unknown>[] = [];
   const listeners = new Set<(o: CycleOutcome) => void>();
@@ -158,7 +173,7 @@ export async function openCockpit(options: OpenCockpitOptions = {}): Promise<Coc
     return computeHealth(store, config, clock.now());
   }
 
-  const views = createViewRegistry([...builtinViews, ...(options.views ?? [])]);
+  const views = createViewRegistry([...builtinViews, ...config.plugins.flatMap((p) => p.views ?? []), ...(options.views ?? [])]);
   const view: ViewCall = async (name, args = {}) => runView(cockpit, views.require(name), args);
   const cockpit: Cockpit = {
     config,
@@ -192,6 +207,7 @@ export async function openCockpit(options: OpenCockpitOptions = {}): Promise<Coc
       const checks: DoctorCheck[] = [
         { check: "config", ok: true, detail: `${config.source}: ${config.machines.length} machine(s), ${config.collectors.length} collector(s)` },
         { check: "store", ok: true, detail: `${store.path} ${store.readOnly ? "opened read-only" : "writable, migrations current"}` },
+        ...store.migrationErrors.map((m) => ({ check: `migrations of ${m.source}`, ok: false, detail: m.error })),
         {
           check: "daemon",
           ok: true,

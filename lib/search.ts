@@ -42,7 +42,7 @@ export async function searchContent(o: { config: VcConfig; executorFor: Executor
   const timeoutMs = o.timeoutMs ?? 15_000;
   const result: SearchResult = { query, hits: [], errors: [], machines: [...new Set(jobs.map((j) => j.m.id))] };
   if (searchers.length === 0) {
-    result.errors.push({ machine_id: "-", collector: "-", error: "no configured collector can search content (add cass() to vc.config.ts)" });
+    result.errors.push({ machine_id: "-", collector: "-", error: "no configured collector can search content (add one whose tool indexes sessions to vc.config.ts)" });
     return result;
   }
   if (jobs.length === 0) {

@@ -33,13 +33,16 @@ export interface Triage {
 
 const WEIGHT: Record<string, number> = { critical: 100, high: 60, medium: 30, low: 10 };
 
+/** What to do about a health factor on a machine, by factor id (a plugin adds its tool's commands). */
+export type FactorSuggestions = Record<string, (machineId: string) => { title: string; command?: string }[]>;
+
 // Suggestions for health factors that no alert rule covers.
 const HEALTH_SUGGESTIONS: Record<string, (m: string) => { title: string; command?: string }[]> = {
   no_data: (m) => [{ title: "Collect now", command: `vc collect --once --machine ${m}` }, { title: "Check the machine", command: `vc machines probe ${m}` }],
   stale_data: (m) => [{ title: "Check the machine answers", command: `vc machines probe ${m}` }, { title: "See which collectors fail", command: "vc doctor" }],
   collector_failures: () => [{ title: "See which collectors fail and why", command: "vc doctor" }],
   disk: (m) => [{ title: "See the machine's filesystems", command: `vc robot machine ${m}` }],
-  load: (m) => [{ title: "Find stuck or runaway processes", command: "pt robot plan --format json" }, { title: "See top processes", command: `vc robot machine ${m}` }],
+  load: (m) => [{ title: "See top processes", command: `vc robot machine ${m}` }],
   cpu: (m) => [{ title: "See top processes", command: `vc robot machine ${m}` }],
   memory: (m) => [{ title: "See top processes", command: `vc robot machine ${m}` }],
   swap: (m) => [{ title: "See top processes", command: `vc robot machine ${m}` }],
@@ -49,7 +52,11 @@ const HEALTH_SUGGESTIONS: Record<string, (m: string) => { title: string; command
  * Ranks what needs attention: firing alerts and unhealthy factors, by severity, recency and blast
  * radius (how many machines share the problem); acked, silenced and flapping ones sink.
  */
-export function triage(alerts: readonly AlertView[], health: FleetHealth, now: Date, limit = 20): Triage {
+export function triage(alerts: readonly AlertView[], health: FleetHealth, now: Date, limit = 20, extra: readonly FactorSuggestions[] = []): Triage {
+  const suggest = (factor: string, m: string) => {
+    const all = [...extra.flatMap((x) => x[factor]?.(m) ?? []), ...(HEALTH_SUGGESTIONS[factor]?.(m) ?? [])];
+    return all.length ? all : [{ title: "See the machine", command: `vc robot machine ${m}` }];
+  };
   const items: (Omit<TriageItem, "rank"> & { suggested: { title: string; command?: string }[] })[] = [];
   const firing = alerts.filter((a) => a.state === "firing");
   const radius = (rule: string) => new Set(firing.filter((a) => a.rule === rule).map((a) => a.machine_id)).size;
@@ -99,7 +106,7 @@ export function triage(alerts: readonly AlertView[], health: FleetHealth, now: D
         acked: false,
         silenced: false,
         flapping: false,
-        suggested: (HEALTH_SUGGESTIONS[f.id] ?? ((x: string) => [{ title: "See the machine", command: `vc robot machine ${x}` }]))(m.id),
+        suggested: suggest(f.id, m.id),
       });
     }
   }

@@ -15,4 +15,28 @@ export { mcpAgentMail, type McpAgentMailOptions } from "./mcp_agent_mail/index.t
 export { dcg } from "./dcg/index.ts";
 export { rano, type RanoOptions } from "./rano/index.ts";
 export { defaultRules, DEFAULT_RULES, type RuleOverrides } from "./rules/index.ts";
+export { accountsPlugin, accountsView, type AccountsData, type AccountUsage, type AccountWindow, type ProfileLimits, type ToolProfile } from "./accounts/index.ts";
+export { ntmPlugin } from "./ntm/plugin.ts";
+export { cassPlugin } from "./cass/plugin.ts";
+export { dcgPlugin } from "./dcg/plugin.ts";
+export { mailPlugin } from "./mcp_agent_mail/plugin.ts";
+export { ruPlugin, reposView, type ReposData, type MachineRepos, type RepoLine } from "./ru/plugin.ts";
+export { sysmoniPlugin } from "./sysmoni/plugin.ts";
+export { ptPlugin } from "./pt/plugin.ts";
+export { rchPlugin } from "./rch/plugin.ts";
+import { accountsPlugin as accounts } from "./accounts/index.ts";
+import { cassPlugin as cassP } from "./cass/plugin.ts";
+import { dcgPlugin as dcgP } from "./dcg/plugin.ts";
+import { mailPlugin as mailP } from "./mcp_agent_mail/plugin.ts";
+import { ntmPlugin as ntmP } from "./ntm/plugin.ts";
+import { ptPlugin as ptP } from "./pt/plugin.ts";
+import { rchPlugin as rchP } from "./rch/plugin.ts";
+import { ruPlugin as ruP } from "./ru/plugin.ts";
+import { sysmoniPlugin as sysmoniP } from "./sysmoni/plugin.ts";
+
+/**
+ * The bundled tools' views, machine sections and health factors without their collectors: for a
+ * store whose data came from elsewhere (a replayed or pushed fleet), read as the collectors would.
+ */
+export const toolPlugins = [accounts, ntmP, cassP, dcgP, mailP, ruP, sysmoniP, ptP, rchP];
 export { alertsJsonl, stdoutChannel, webhook, slackPayload } from "./channels/index.ts";

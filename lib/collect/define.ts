@@ -1,5 +1,6 @@
 import type { Cursor } from "../cursor/index.ts";
 import type { Executor } from "../exec/types.ts";
+import type { Plugin } from "../plugin/define.ts";
 import type { MigrationsInput } from "../store/migrate.ts";
 
 /** A machine as a collector sees it. */
@@ -106,6 +107,8 @@ export interface Collector {
   requires?: { commands?: readonly string[]; files?: readonly (string | { key: string; path: string })[] };
   /** The plugin's own tables: a folder of NNN_*.sql files, or their names and text. */
   migrations?: MigrationsInput;
+  /** The plugin this collector belongs to: listing the collector in a config brings the plugin's views, sections and factors. */
+  plugin?: Plugin;
   /** Run at most this often (default: every poll). */
   intervalSeconds?: number;
   /**

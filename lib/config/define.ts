@@ -1,4 +1,5 @@
 import type { Collector } from "../collect/define.ts";
+import type { Plugin } from "../plugin/define.ts";
 import type { Channel } from "../alerts/channel.ts";
 import type { Rule } from "../rules/define.ts";
 import type { ConfigInput, MachineConfig, PollingConfig, StoreConfig } from "./schema.ts";
@@ -6,7 +7,9 @@ import type { ConfigInput, MachineConfig, PollingConfig, StoreConfig } from "./s
 type Falsy = false | null | undefined | 0 | "";
 
 /** What a user writes in vc.config.ts. */
-export type VcConfigInput = Omit<ConfigInput, "collectors" | "rules" | "channels"> & {
+export type VcConfigInput = Omit<ConfigInput, "collectors" | "rules" | "channels" | "plugins"> & {
+  /** Whole plugins (definePlugin); falsy entries are dropped. A listed collector brings its own plugin too. */
+  plugins?: readonly (Plugin | Falsy)[];
   /** Collector instances; falsy entries are dropped, so `env.NO_X ? null : x()` reads naturally. */
   collectors?: readonly (Collector | Falsy)[];
   /** Alert rules (the default pack and your own); falsy entries are dropped. */
@@ -36,6 +39,8 @@ export interface VcConfig {
   polling_given?: readonly (keyof PollingConfig)[];
   machines: MachineConfig[];
   collectors: Collector[];
+  /** Every plugin in play: the config's own and each listed collector's, once each. */
+  plugins: Plugin[];
   rules: Rule[];
   channels: Channel[];
   alerting: { flap_window_minutes: number; flap_transitions: number };

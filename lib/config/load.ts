@@ -8,6 +8,7 @@ import { expandHome } from "../exec/local.ts";
 import type { Collector } from "../collect/define.ts";
 import type { Channel } from "../alerts/channel.ts";
 import type { Rule } from "../rules/define.ts";
+import { collectPlugins, type Plugin } from "../plugin/define.ts";
 import type { VcConfig, VcConfigExport } from "./define.ts";
 import { ConfigSchema } from "./schema.ts";
 import { registerSelfModule, type ModuleMap } from "../self-module.ts";
@@ -115,7 +116,13 @@ export async function resolveConfig(
     });
   }
   const c = parsed.output;
-  const collectors = c.collectors.filter(Boolean) as unknown as Collector[];
+  // A plugin's collectors join the config's; each collector's plugin joins the plugins.
+  const ownPlugins = c.plugins.filter(Boolean) as unknown as Plugin[];
+  const collectors = [...(c.collectors.filter(Boolean) as unknown as Collector[]), ...ownPlugins.flatMap((p) => p.collectors ?? [])];
+  const plugins = collectPlugins(ownPlugins, collectors);
+  const userRules = c.rules.filter(Boolean) as unknown as Rule[];
+  const ruleIds = new Set(userRules.map((r) => r.id));
+  const rules = [...userRules, ...plugins.flatMap((p) => (p.rules ?? []).filter((r) => !ruleIds.has(r.id) && (ruleIds.add(r.id), true)))];
   checkUnique(options.source, "machines", c.machines.map((m) => m.id));
   checkUnique(options.source, "collectors", collectors.map((x) => x.name));
   checkUnique(options.source, "rules", (c.rules.filter(Boolean) as { id: string }[]).map((r) => r.id));
@@ -147,7 +154,8 @@ export async function resolveConfig(
     polling_given: Object.keys((input as { polling?: object }).polling ?? {}) as (keyof VcConfig["polling"])[],
     machines: c.machines,
     collectors,
-    rules: c.rules.filter(Boolean) as unknown as Rule[],
+    plugins,
+    rules,
     channels: c.channels.filter(Boolean) as unknown as Channel[],
     alerting: c.alerting,
     autopilot: c.autopilot as VcConfig["autopilot"],

@@ -80,6 +80,11 @@ const RuleSchema = v.looseObject({
 });
 
 const ChannelSchema = v.looseObject({ name: v.string(), deliver: v.function() });
+const PluginSchema = v.looseObject({
+  name: v.pipe(v.string(), v.regex(/^[a-z][a-z0-9_-]*$/, "a plugin name: lower-case letters, digits, '_' or '-'")),
+  collectors: v.optional(v.array(CollectorSchema)),
+  views: v.optional(v.array(v.looseObject({ name: v.string(), run: v.function() }))),
+});
 
 const falsy = v.union([v.literal(false), v.null(), v.undefined(), v.literal(0), v.literal("")]);
 
@@ -99,6 +104,8 @@ export const ConfigSchema = v.strictObject({
   store: v.optional(StoreSchema, {}),
   machines: v.optional(v.pipe(v.array(MachineSchema), v.minLength(1, "at least one machine")), [{ id: "local", ssh: "local" }]),
   collectors: v.optional(v.array(v.union([CollectorSchema, falsy])), []),
+  /** Whole plugins (definePlugin): their collectors, rules, views, sections and factors; falsy entries are dropped. */
+  plugins: v.optional(v.array(v.union([PluginSchema, falsy])), []),
   /** Alert rules (defineRule); falsy entries are dropped. */
   rules: v.optional(v.array(v.union([RuleSchema, falsy])), []),
   /** Where alert state changes go (defineChannel); falsy entries are dropped. */

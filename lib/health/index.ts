@@ -1,7 +1,6 @@
 import type { VcConfig } from "../config/define.ts";
 import { sql } from "../store/sql.ts";
 import type { Store } from "../store/store.ts";
-import { areaFactors } from "./areas.ts";
 
 /** Severity of a factor, a machine or the fleet, from best to worst. */
 export type Severity = "ok" | "low" | "medium" | "high" | "critical";
@@ -93,7 +92,9 @@ export async function computeHealth(store: Store, config: VcConfig, now: Date): 
   const staleAfterS = config.polling.interval_seconds * config.polling.stale_after_intervals;
   const window = new Date(now.getTime() - Math.max(staleAfterS * 4, 86_400) * 1000).toISOString();
   const at = now.toISOString();
-  const areasP = Promise.all(areaFactors.map(async (f) => ({ f, readings: await f.read(store, at) })));
+  // Factors beyond the system sample come from the plugins (account headroom, denies, backlogs …).
+  const factors = (config.plugins ?? []).flatMap((p) => p.healthFactors ?? []);
+  const areasP = Promise.all(factors.map(async (f) => ({ f, readings: await f.read(store, at) })));
   const [samples, disks, states, areas] = await Promise.all([
     store.query<SampleRow>(sql`SELECT machine_id, collected_at, cpu_total, cpu_cores, load5, mem_used_bytes, mem_total_bytes, swap_used_bytes, swap_total_bytes
       FROM sys_samples WHERE collected_at > ${window}::TIMESTAMP AND collected_at <= ${at}::TIMESTAMP

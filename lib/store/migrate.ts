@@ -79,7 +79,15 @@ interface Applied {
  */
 export async function migrate(
   conn: DuckDBConnection,
-  options: { clock: Clock; dir?: string; sources?: readonly MigrationSource[]; readOnly?: boolean; pending?: string[] },
+  options: {
+    clock: Clock;
+    dir?: string;
+    sources?: readonly MigrationSource[];
+    readOnly?: boolean;
+    pending?: string[];
+    /** Told of a plugin source whose migration failed; the rest load (without it, the failure throws). Core failures always throw. */
+    onSourceFailed?: (source: string, err: VcError) => void;
+  },
 ): Promise<string[]> {
   const sources: MigrationSource[] = [{ source: "core", migrations: loadMigrations(options.dir) }, ...(options.sources ?? [])];
   const ledgerRows = await conn
@@ -95,7 +103,7 @@ export async function migrate(
   if (!ledgerRows && !options.readOnly) await conn.run(ledger);
 
   const done: string[] = [];
-  for (const { source, migrations } of sources) {
+  sources: for (const { source, migrations } of sources) {
     const byVersion = new Map(migrations.map((m) => [m.version, m]));
     const mine = applied.filter((a) => a.source === source);
     for (const a of mine) {
@@ -132,7 +140,10 @@ export async function migrate(
         done.push(source === "core" ? m.name : `${source}/${m.name}`);
       } catch (err) {
         await conn.run("ROLLBACK").catch(() => {});
-        throw new VcError("migration_failed", `migration ${m.name}${source === "core" ? "" : ` (plugin ${source})`} failed: ${errorMessage(err)}`, { cause: err });
+        const failure = new VcError("migration_failed", `migration ${m.name}${source === "core" ? "" : ` (plugin ${source})`} failed: ${errorMessage(err)}`, { cause: err });
+        if (source === "core" || !options.onSourceFailed) throw failure;
+        options.onSourceFailed(source, failure);
+        continue sources;
       }
     }
   }

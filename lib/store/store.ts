@@ -92,6 +92,8 @@ export interface Store extends StoreTx {
   readonly path: string;
   readonly readOnly: boolean;
   readonly clock: Clock;
+  /** Plugins whose migrations failed at open: their tables are missing, their collectors skipped. */
+  migrationErrors: { source: string; error: string }[];
   /** Rows with column names and types, for front ends that print tables. */
   select<T = Record<string, unknown>>(q: SqlQuery | string): Promise<QueryResult<T>>;
   /** Runs `fn` in one transaction: everything it wrote commits together, or nothing does. */
@@ -148,8 +150,9 @@ export async function openStore(options: StoreOptions): Promise<Store> {
   const writer = await instance.connect();
   const reader = await instance.connect();
   const pending: string[] = [];
+  const migrationErrors: { source: string; error: string }[] = [];
   try {
-    await migrate(writer, { clock, dir: options.migrationsDir, sources: options.pluginMigrations, readOnly, pending });
+    await migrate(writer, { clock, dir: options.migrationsDir, sources: options.pluginMigrations, readOnly, pending, onSourceFailed: (source, err) => migrationErrors.push({ source, error: err.message }) });
   } catch (err) {
     writer.closeSync();
     reader.closeSync();
@@ -166,6 +169,7 @@ export async function openStore(options: StoreOptions): Promise<Store> {
     return openStore(options);
   }
   const store = createStore({ path, readOnly, clock, instance, writer, reader, limits });
+  store.migrationErrors = migrationErrors;
   const close = store.close;
   store.close = () => close().finally(release);
   return store;
@@ -203,9 +207,9 @@ function explainOpenError(path: string, err: unknown): VcError {
     const pid = held ? Number(held[2]) : undefined;
     const daemon = readDaemonLock(path);
     if (daemon && (pid === undefined || daemon.pid === pid)) {
-      return new VcError("store_locked", `the daemon (pid ${daemon.pid}) holds ${path}; run this through it or stop it`, {
+      return new VcError("store_locked", `vc (pid ${daemon.pid}) holds ${path}${daemon.socket ? ` and serves it on ${daemon.socket}` : ""}; commands reach the store through it`, {
         hint: `\`kill ${daemon.pid}\` stops it cleanly; it has held the store since ${daemon.started_at}`,
-        details: { pid: daemon.pid },
+        details: { pid: daemon.pid, socket: daemon.socket },
         cause: err,
       });
     }
@@ -425,6 +429,7 @@ function createStore(parts: StoreParts): Store {
     path,
     readOnly,
     clock,
+    migrationErrors: [],
     async query(q) {
       return (await withReader((c) => selectOn(c, q))).rows as never;
     },

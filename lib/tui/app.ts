@@ -228,9 +228,9 @@ export async function loadBeads(api: Api, now: Date): Promise<NonNullable<TuiDat
 /** Reads what the current screen needs beyond the fleet views. */
 export async function loadScreen(api: Api, s: ViewState): Promise<TuiData> {
   const data = { ...s.data };
-  if (s.screen === "repos" || s.screen === "beads") data.repos = (await api.robotRepos()).data;
+  if (s.screen === "repos" || s.screen === "beads") data.repos = (await api.view("repos")).data as TuiData["repos"];
   if (s.screen === "beads") data.beads = await loadBeads(api, s.now);
-  if (s.screen === "accounts") data.accounts = (await api.robotAccounts()).data;
+  if (s.screen === "accounts") data.accounts = (await api.view("accounts")).data as TuiData["accounts"];
   if (s.screen === "events") data.events = await loadEvents(api, { now: s.now, hours: s.filter.windowHours ?? 24, machine: s.filter.machine });
   if (s.screen === "repo" && s.repo) data.repoEvents = { key: repoKey(s.repo), events: await loadRepoEvents(api, s.repo, { now: s.now, hours: s.filter.windowHours ?? 168 }) };
   if (s.screen === "machine" || s.screen === "agents") {

@@ -1,11 +1,9 @@
 // Typed calls onto the registry's views, the same on a cockpit and on the daemon's client.
 import type { RobotEnvelope } from "../robot/envelope.ts";
-import type accounts from "./accounts.ts";
 import type alerts from "./alerts.ts";
 import type { View } from "./define.ts";
 import type health from "./health.ts";
 import type machine from "./machine.ts";
-import type repos from "./repos.ts";
 import type triage from "./triage.ts";
 
 /** The envelope a view answers with. */
@@ -22,8 +20,6 @@ export interface ViewCalls {
   robotHealthAt(at: Date): Promise<ViewEnvelope<typeof health>>;
   robotTriage(options?: { limit?: number }): Promise<ViewEnvelope<typeof triage>>;
   robotMachine(id: string): Promise<ViewEnvelope<typeof machine>>;
-  robotAccounts(): Promise<ViewEnvelope<typeof accounts>>;
-  robotRepos(): Promise<ViewEnvelope<typeof repos>>;
   robotAlerts(options?: { all?: boolean }): Promise<ViewEnvelope<typeof alerts>>;
 }
 
@@ -35,8 +31,6 @@ export function viewCalls(view: ViewCall): ViewCalls {
     robotHealthAt: (at) => as(view("health", { at })),
     robotTriage: (o = {}) => as(view("triage", { limit: o.limit })),
     robotMachine: (id) => as(view("machine", { id })),
-    robotAccounts: () => as(view("accounts")),
-    robotRepos: () => as(view("repos")),
     robotAlerts: (o = {}) => as(view("alerts", { all: o.all })),
   };
 }

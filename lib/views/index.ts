@@ -1,13 +1,11 @@
-// The views vc ships. A plugin's views join these in the cockpit's registry.
-import accounts from "./accounts.ts";
+// The views of vc's own (no tool's): a plugin's views join these in the cockpit's registry.
 import alerts from "./alerts.ts";
 import type { AnyView } from "./define.ts";
 import doctor from "./doctor.ts";
 import health from "./health.ts";
 import machine from "./machine.ts";
 import machines from "./machines.ts";
-import repos from "./repos.ts";
 import search from "./search.ts";
 import triage from "./triage.ts";
 
-export const builtinViews: readonly AnyView[] = [health, triage, machine, machines, accounts, repos, alerts, search, doctor];
+export const builtinViews: readonly AnyView[] = [health, triage, machine, machines, alerts, search, doctor];

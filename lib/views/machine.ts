@@ -1,9 +1,6 @@
 import { selectTargets } from "../collect/scheduler.ts";
 import type { MachineHealth } from "../health/index.ts";
-import { accountSections } from "../robot/accounts.ts";
 import { coreSections, loadMachineSections, type MachineSection } from "../robot/machine.ts";
-import { mailSections } from "../robot/mail.ts";
-import { systemSections } from "../robot/repos.ts";
 import { sql } from "../store/sql.ts";
 import { arg, defineView } from "./define.ts";
 
@@ -14,19 +11,21 @@ export interface MachineView {
   [section: string]: unknown;
 }
 
-/** The sections of the machine view, in order. Areas with more data add theirs here. */
-export const machineSections: MachineSection[] = [...coreSections, ...systemSections, ...accountSections, ...mailSections];
+/** The sections of the machine view, in order: vc's own, then each plugin's. */
+export function machineSections(plugins: readonly { machineSections?: readonly MachineSection[] }[]): MachineSection[] {
+  return [...coreSections, ...plugins.flatMap((p) => p.machineSections ?? [])];
+}
 
 export default defineView({
   name: "machine",
-  summary: "One machine: health factors, latest sample, disks, processes, rch, agents, accounts, mail, dcg, collectors, tools",
+  summary: "One machine: health factors, latest sample, disks, collectors, tools, and a section from each plugin that has data there",
   args: { id: arg.string("machine id", { positional: true, required: true, max: 200 }) },
   async run(vc, { id }) {
     selectTargets(vc.config, { machine: id });
     const h = await vc.health();
     const at = vc.clock.now().toISOString();
     const [machine] = await vc.store.query(sql`SELECT * FROM machines WHERE machine_id = ${id}`);
-    const sections = await loadMachineSections(machineSections, { store: vc.store, machineId: id, at });
+    const sections = await loadMachineSections(machineSections(vc.config.plugins ?? []), { store: vc.store, machineId: id, at });
     const collectors = (sections.collectors ?? []) as Record<string, unknown>[];
     const staleness = Object.fromEntries(collectors.map((c) => [c.collector as string, (c.staleness_s as number | null) ?? null]));
     const warnings = collectors.filter((c) => c.last_result === "failed").map((c) => `${c.collector} failed: ${c.last_error}`);

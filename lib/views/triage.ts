@@ -10,6 +10,6 @@ export default defineView({
   async run(vc, { limit }) {
     const now = vc.clock.now();
     const [h, alerts] = await Promise.all([vc.health(), listAlerts(vc.store, { at: now.toISOString() })]);
-    return { data: { overall: h.overall, ...triage(alerts, h, now, limit) }, staleness: h.staleness, warnings: h.warnings };
+    return { data: { overall: h.overall, ...triage(alerts, h, now, limit, (vc.config.plugins ?? []).flatMap((p) => (p.suggestions ? [p.suggestions] : []))) }, staleness: h.staleness, warnings: h.warnings };
   },
 });

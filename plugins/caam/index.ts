@@ -1,5 +1,6 @@
 import { checkOutput, defineCollector, runJsonAs } from "vibe-cockpit";
 import { StatusOutputSchema, limitsRows, statusRows } from "./parse.ts";
+import { accountsPlugin } from "../accounts/index.ts";
 
 export interface CaamOptions {
   /** Also run `caam status --json` for the active profile and health per tool (default true). */
@@ -16,6 +17,7 @@ export function caam(options: CaamOptions = {}) {
   const withStatus = options.status ?? true;
   return defineCollector({
     name: "caam",
+    plugin: accountsPlugin,
     version: "1.0.0",
     schemaVersion: 1,
     description: "caam limits --format json and caam status --json: limits per profile, active profile per tool",

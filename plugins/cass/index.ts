@@ -2,6 +2,7 @@ import * as v from "valibot";
 import { checkOutput, cursor, defineCollector, issueText, runJson, type Cursor } from "vibe-cockpit";
 import { cassSearch } from "./search.ts";
 import { HealthSchema, StatsSchema, TimelineSchema, healthRow, statsRows, timelineRows, type BucketMemory } from "./parse.ts";
+import { cassPlugin } from "./plugin.ts";
 
 export interface CassOptions {
   /** Also run `cass stats --json` (default true). */
@@ -30,6 +31,7 @@ function memoryFrom(c: Cursor | undefined): BucketMemory {
 export function cass(options: CassOptions = {}) {
   return defineCollector({
     name: "cass",
+    plugin: cassPlugin,
     version: "1.0.0",
     schemaVersion: 1,
     description: "cass health/stats/timeline --json: session index status, archive metrics, sessions per hour",

@@ -1,6 +1,7 @@
 import * as v from "valibot";
 import { cursor, defineCollector, errorMessage, isoTime, issueText, runJson, sql, type CollectContext, type Cursor } from "vibe-cockpit";
 import { UsageOutputSchema, historyRows, statusEvents, usageRows, type StatusMemory } from "./parse.ts";
+import { accountsPlugin } from "../accounts/index.ts";
 
 export interface CautOptions {
   /** Also ask providers' status pages (`caut usage --json --status`; network, slower). Default false. */
@@ -62,6 +63,7 @@ export function caut(options: CautOptions = {}) {
   const args = ["usage", "--json", ...(options.status ? ["--status"] : [])];
   return defineCollector({
     name: "caut",
+    plugin: accountsPlugin,
     version: "1.0.0",
     schemaVersion: 1,
     description: "caut usage --json: rate-limit windows per provider account, provider errors",

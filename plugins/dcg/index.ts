@@ -1,5 +1,6 @@
 import { cursor, defineCollector, parseJsonLines, sql, validate, type CollectContext, type Cursor, type FileStat, type WatchContext } from "vibe-cockpit";
 import { HistoryRowSchema, LogLineSchema, countBases, eventBase, fromHistoryRow, fromLogLine, keyEvents, parseDcgConfig, type DcgConfigPaths, type DcgEvent } from "./parse.ts";
+import { dcgPlugin } from "./plugin.ts";
 
 /** dcg's history database (`HistoryDb::default_path`; `[history] database_path` or DCG_HISTORY_DB move it). */
 export const DEFAULT_HISTORY_DB = "~/.config/dcg/history.db";
@@ -228,6 +229,7 @@ async function readHistory(ctx: CollectContext, path: string, budget: number): P
 export function dcg() {
   return defineCollector({
     name: "dcg",
+    plugin: dcgPlugin,
     version: "1.0.0",
     schemaVersion: 1,
     description: "dcg decisions from its history database (~/.config/dcg/history.db) and the JSON decision log its ~/.config/dcg/config.toml names",

@@ -10,6 +10,7 @@ import {
   type MailSchema,
   type RecipientRow,
 } from "./parse.ts";
+import { mailPlugin } from "./plugin.ts";
 
 export interface McpAgentMailOptions {
   /**
@@ -70,6 +71,7 @@ export function mcpAgentMail(options: McpAgentMailOptions = {}) {
   const graceMs = (options.reservationGraceDays ?? 7) * 86_400_000;
   return defineCollector({
     name: "mcp_agent_mail",
+    plugin: mailPlugin,
     version: "1.0.0",
     schemaVersion: 1,
     description: "mcp_agent_mail storage.sqlite3: messages, read/ack state, file reservations (Rust and Python mailboxes)",

@@ -1,5 +1,6 @@
 import { checkOutput, defineCollector, runJsonAs } from "vibe-cockpit";
 import { ListSchema, StatusSchema, mapNtm } from "./parse.ts";
+import { ntmPlugin } from "./plugin.ts";
 
 export interface NtmOptions {
   /** Also run `ntm list --json` for work dirs, windows and agent counts per session (default true). */
@@ -26,6 +27,7 @@ export function ntm(options: NtmOptions = {}) {
   const withList = options.list ?? true;
   return defineCollector({
     name: "ntm",
+    plugin: ntmPlugin,
     version: "1.0.0",
     schemaVersion: 1,
     description: "ntm --robot-status and ntm list --json: tmux sessions, agents, activity totals",

@@ -1,5 +1,6 @@
 import { commandFailed, defineCollector } from "vibe-cockpit";
 import { mapPlan, readPlan } from "./parse.ts";
+import { ptPlugin } from "./plugin.ts";
 
 export interface PtOptions {
   /** Run at most this often (default 600 s): each plan scans every process and writes a pt session. */
@@ -15,6 +16,7 @@ export interface PtOptions {
 export function pt(options: PtOptions = {}) {
   return defineCollector({
     name: "pt",
+    plugin: ptPlugin,
     version: "1.0.0",
     schemaVersion: 1,
     description: "pt robot plan --format json: process triage findings and recommendations",

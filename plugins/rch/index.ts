@@ -1,5 +1,6 @@
 import { commandFailed, defineCollector } from "vibe-cockpit";
 import { TRACKED_METRICS, mapMetrics, mapStatus, readResponse } from "./parse.ts";
+import { rchPlugin } from "./plugin.ts";
 
 export { TRACKED_METRICS };
 
@@ -26,6 +27,7 @@ export function rch(options: RchOptions = {}) {
   const tracked = new Set(options.metrics ?? TRACKED_METRICS);
   return defineCollector({
     name: "rch",
+    plugin: rchPlugin,
     version: "1.0.0",
     schemaVersion: 1,
     description: "rch status --json and rchd /metrics: daemon posture, workers, builds, queue, tracked metrics",

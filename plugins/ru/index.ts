@@ -1,5 +1,6 @@
 import { commandFailed, defineCollector } from "vibe-cockpit";
 import { LAST_COMMIT_SCRIPT, mapList, mapStatus, parseLastCommits, readEnvelope } from "./parse.ts";
+import { ruPlugin } from "./plugin.ts";
 
 export interface RuOptions {
   /** Read each repo's last commit time with `git log -1` (default true; read-only, one script for all repos). */
@@ -17,6 +18,7 @@ export function ru(options: RuOptions = {}) {
   const lastCommit = options.lastCommit ?? true;
   return defineCollector({
     name: "ru",
+    plugin: ruPlugin,
     version: "1.0.0",
     schemaVersion: 1,
     description: "ru list --json, ru status --no-fetch --json: repos, branch, dirty, ahead/behind, last commit",

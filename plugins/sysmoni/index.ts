@@ -1,5 +1,6 @@
 import { commandFailed, defineCollector } from "vibe-cockpit";
 import { INOTIFY_PROBE, mapSample, parseInotifyProbe, readSample } from "./parse.ts";
+import { sysmoniPlugin } from "./plugin.ts";
 
 // Two ticks, then head closes the pipe. An empty answer (no sysmoni, no stream) falls back to --json.
 const STREAM = "sysmoni --json-stream 2>/dev/null | head -n 2";
@@ -22,6 +23,7 @@ export function sysmoni(options: SysmoniOptions = {}) {
   const probe = options.inotifyProbe ?? true;
   return defineCollector({
     name: "sysmoni",
+    plugin: sysmoniPlugin,
     version: "1.0.0",
     schemaVersion: 1,
     description: "sysmoni --json-stream: CPU, memory, IO, network, GPUs, temperatures, top processes, inotify",

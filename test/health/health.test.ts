@@ -1,6 +1,10 @@
 import { describe, expect, it } from "bun:test";
 import { join } from "node:path";
 import { computeHealth, openStore, resolveConfig, severityOf } from "../../lib/index.ts";
+import { accountsPlugin } from "../../plugins/accounts/index.ts";
+import { dcgPlugin } from "../../plugins/dcg/plugin.ts";
+import { mailPlugin } from "../../plugins/mcp_agent_mail/plugin.ts";
+import { rchPlugin } from "../../plugins/rch/plugin.ts";
 import { tempDir } from "../helpers/tmp.ts";
 
 const dir = tempDir();
@@ -14,6 +18,8 @@ async function setup() {
       polling: { interval_seconds: 120 },
       machines: ["calm", "full", "busy", "swappy", "quiet", "empty", "broken"].map((id) => ({ id, ssh: "local" })),
       collectors: [{ name: "sysprobe", version: "1", schemaVersion: 1, collect: async () => ({ rows: {} }) }],
+      // The factors beyond the system sample come with their plugins.
+      plugins: [accountsPlugin, dcgPlugin, mailPlugin, rchPlugin],
     },
     { source: "t", env: {} },
   );

@@ -4,7 +4,11 @@ import { join } from "node:path";
 import { createFakeMachine, createTestStore, runOnce } from "../../lib/testkit.ts";
 import { createFixedClock, type Store } from "../../lib/index.ts";
 import { loadMachineSections } from "../../lib/robot/machine.ts";
-import { accountSections, accountsView } from "../../lib/robot/accounts.ts";
+import { accountsSection, accountsView } from "../../plugins/accounts/view.ts";
+import { agentsSection } from "../../plugins/ntm/plugin.ts";
+import { sessionsSection } from "../../plugins/cass/plugin.ts";
+
+const accountSections = [agentsSection, accountsSection, sessionsSection];
 import { caam } from "../../plugins/caam/index.ts";
 import { cass } from "../../plugins/cass/index.ts";
 import { caut } from "../../plugins/caut/index.ts";

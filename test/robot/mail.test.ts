@@ -3,7 +3,10 @@ import { Database } from "bun:sqlite";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { createFixedClock } from "../../lib/clock.ts";
-import { mailSections } from "../../lib/robot/mail.ts";
+import { dcgSection } from "../../plugins/dcg/plugin.ts";
+import { mailSection, reservationsSection } from "../../plugins/mcp_agent_mail/plugin.ts";
+
+const mailSections = [dcgSection, mailSection, reservationsSection];
 import { loadMachineSections } from "../../lib/robot/machine.ts";
 import { createFakeMachine, createTestStore, runOnce } from "../../lib/testkit.ts";
 import { dcg } from "../../plugins/dcg/index.ts";

@@ -4,7 +4,12 @@ import { join } from "node:path";
 import { createFakeMachine, createTestStore, runOnce } from "../../lib/testkit.ts";
 import { createFixedClock, repoId, type Store } from "../../lib/index.ts";
 import { coreSections, loadMachineSections } from "../../lib/robot/machine.ts";
-import { reposView, systemSections } from "../../lib/robot/repos.ts";
+import { reposView } from "../../plugins/ru/view.ts";
+import { topProcessesSection } from "../../plugins/sysmoni/plugin.ts";
+import { processTriageSection } from "../../plugins/pt/plugin.ts";
+import { rchSection } from "../../plugins/rch/plugin.ts";
+
+const systemSections = [topProcessesSection, processTriageSection, rchSection];
 import { ru } from "../../plugins/ru/index.ts";
 import { sysmoni } from "../../plugins/sysmoni/index.ts";
 import { pt } from "../../plugins/pt/index.ts";

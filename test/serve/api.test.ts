@@ -16,6 +16,8 @@ import {
 } from "../../lib/index.ts";
 import { createApiServer, type ApiServer, type WatchEvent } from "../../lib/serve/api.ts";
 import { connectDaemon, type RemoteCockpit } from "../../lib/serve/client.ts";
+import { accountsPlugin } from "../../plugins/accounts/index.ts";
+import { ruPlugin } from "../../plugins/ru/plugin.ts";
 import { socketPathFor } from "../../lib/store/files.ts";
 import { tempDir } from "../helpers/tmp.ts";
 
@@ -79,7 +81,7 @@ async function sameError(direct: () => Promise<unknown>, viaSocket: () => Promis
 beforeAll(async () => {
   const env = { HOME: dir, USER: "tester" };
   const config = await resolveConfig(
-    { db, data_dir: dataDir, machines: [{ id: "here", ssh: "local" }], collectors: [gauge], rules: [hot] },
+    { db, data_dir: dataDir, machines: [{ id: "here", ssh: "local" }], collectors: [gauge], plugins: [ruPlugin, accountsPlugin], rules: [hot] },
     { source: "test", env },
   );
   vc = await openCockpit({ config, env, clock });

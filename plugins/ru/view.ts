@@ -1,7 +1,5 @@
-import { errorMessage } from "../errors.ts";
-import { sql, type SqlQuery } from "../store/sql.ts";
-import type { Store } from "../store/store.ts";
-import type { MachineQuery, MachineSection } from "./machine.ts";
+// `vc robot repos`: per machine, the repos of its latest ru snapshot, with ready beads.
+import { defineView, sql, type SqlQuery, type Store } from "vibe-cockpit";
 
 /** One repo of `vc robot repos`: its state in the machine's latest ru snapshot. */
 export interface RepoLine {
@@ -122,57 +120,10 @@ export async function reposView(store: Store, at: string): Promise<{ data: Repos
   return { data: { machines }, staleness, warnings };
 }
 
-const parseJson = (v: unknown) => {
-  if (typeof v !== "string") return v ?? null;
-  try {
-    return JSON.parse(v);
-  } catch (err) {
-    return { unreadable: errorMessage(err) };
-  }
-};
-
-const latest = (table: string, q: MachineQuery) =>
-  sql`(SELECT max(collected_at) FROM ${sql.identifier(table)} WHERE machine_id = ${q.machineId} AND collected_at <= ${q.at}::TIMESTAMP)`;
-
-/**
- * Sections of `vc robot machine <id>` for sysmoni, pt and rch: the busiest processes, pt's
- * findings and the rch daemon with its workers, each from its latest collection at or before
- * the view's time (null when there is none).
- */
-export const systemSections: MachineSection[] = [
-  {
-    name: "top_processes",
-    async load(q) {
-      const rows = await q.store.query<Record<string, unknown>>(sql`SELECT collected_at, pid, comm, cpu_pct, mem_pct, mem_bytes, nice, fd_count, fd_diff, io_read_kib_s, io_write_kib_s
-        FROM sys_top_processes WHERE machine_id = ${q.machineId} AND collected_at = ${latest("sys_top_processes", q)} ORDER BY rank, pid LIMIT 15`);
-      if (rows.length === 0) return null;
-      return { collected_at: rows[0]!.collected_at, processes: rows.map(({ collected_at: _c, ...p }) => p) };
-    },
-  },
-  {
-    name: "process_triage",
-    async load(q) {
-      const [snap] = await q.store.query<Record<string, unknown>>(sql`SELECT collected_at, generated_at, exit_code, total_processes, candidates_found, kill_count,
-          review_count, spare_count, policy_blocked_count, expected_memory_freed_gb
-        FROM process_triage_snapshot WHERE machine_id = ${q.machineId} AND collected_at = ${latest("process_triage_snapshot", q)}`);
-      if (!snap) return null;
-      const findings = await q.store.query(sql`SELECT pid, comm, command, classification, confidence, score, recommendation, recommendation_set, reversibility,
-          age_s, memory_mb, cpu_pct, policy_blocked, policy_violation, supervisor_unit
-        FROM process_triage_findings WHERE machine_id = ${q.machineId} AND collected_at = ${snap.collected_at as string}::TIMESTAMP ORDER BY score DESC NULLS LAST, pid`);
-      return { ...snap, findings };
-    },
-  },
-  {
-    name: "rch",
-    async load(q) {
-      const [snap] = await q.store.query<Record<string, unknown>>(sql`SELECT * EXCLUDE (machine_id, raw_json, source, source_version, schema_version)
-        FROM rch_status_snapshots WHERE machine_id = ${q.machineId} AND collected_at = ${latest("rch_status_snapshots", q)}`);
-      if (!snap) return null;
-      const workers = await q.store.query(sql`SELECT worker_id, host, status, circuit_state, used_slots, total_slots, speed_score, consecutive_failures,
-          recovery_in_s, last_error, pressure_state, pressure_disk_free_gb, drift_state
-        FROM rch_worker_snapshots WHERE machine_id = ${q.machineId} AND collected_at = ${snap.collected_at as string}::TIMESTAMP ORDER BY worker_id`);
-      const { remediation_hints_json: hints, ...rest } = snap;
-      return { ...rest, remediation_hints: parseJson(hints) ?? [], workers };
-    },
-  },
-];
+/** `vc robot repos`: per machine, its repos and their state. */
+export const reposViewDef = defineView({
+  name: "repos",
+  summary: "Per machine: repos with dirty, ahead/behind, last commit and ready beads",
+  args: {},
+  run: (vc) => reposView(vc.store, vc.clock.now().toISOString()),
+});

@@ -1,41 +1,10 @@
-// Sections of `vc robot machine <id>` for command safety and agent coordination: dcg's recent
-// denies (dcg_events), the mail backlog (mail_messages + mail_recipients) and file reservations
-// (mail_file_reservations). Each reads as null where the machine has no such data.
-import { sql } from "../store/sql.ts";
-import type { MachineQuery, MachineSection } from "./machine.ts";
+// What mcp_agent_mail adds beyond its collector: the machine view's mail backlog and file
+// reservations, and the urgent-mail factor.
+import { definePlugin, hasRows, ramp, readings, sql, type AreaFactor, type MachineSection } from "vibe-cockpit";
 
 const DAY_MS = 86_400_000;
 /** Items listed per backlog kind (the counts are exact). */
 const ITEMS = 20;
-
-async function hasRows(q: MachineQuery, table: "dcg_events" | "mail_messages" | "mail_file_reservations"): Promise<boolean> {
-  const rows = await q.store.query(
-    sql`SELECT 1 AS x FROM ${sql.identifier(table)} WHERE machine_id = ${q.machineId} AND collected_at <= ${q.at}::TIMESTAMP LIMIT 1`,
-  );
-  return rows.length > 0;
-}
-
-/** dcg over the last 24 h: denies and warns, the rules that denied most, the last deny. */
-const dcgSection: MachineSection = {
-  name: "dcg",
-  async load(q) {
-    if (!(await hasRows(q, "dcg_events"))) return null;
-    const since = new Date(Date.parse(q.at) - DAY_MS).toISOString();
-    const window = sql`machine_id = ${q.machineId} AND ts > ${since}::TIMESTAMP AND ts <= ${q.at}::TIMESTAMP AND collected_at <= ${q.at}::TIMESTAMP`;
-    const [totals] = await q.store.query<{ denies: number; warns: number; last_deny_at: string | null }>(
-      sql`SELECT count(*) FILTER (WHERE decision = 'deny')::INTEGER AS denies,
-                 count(*) FILTER (WHERE decision = 'warn')::INTEGER AS warns,
-                 max(ts) FILTER (WHERE decision = 'deny') AS last_deny_at
-          FROM dcg_events WHERE ${window}`,
-    );
-    const topRules = await q.store.query(
-      sql`SELECT coalesce(rule_id, pack_id, '(unknown)') AS rule_id, any_value(pack_id) AS pack_id, count(*)::INTEGER AS denies, max(ts) AS last_at
-          FROM dcg_events WHERE ${window} AND decision = 'deny'
-          GROUP BY 1 ORDER BY denies DESC, rule_id LIMIT 5`,
-    );
-    return { window_hours: 24, denies: totals?.denies ?? 0, warns: totals?.warns ?? 0, last_deny_at: totals?.last_deny_at ?? null, top_rules: topRules };
-  },
-};
 
 interface BacklogItem {
   project_id: string;
@@ -57,7 +26,7 @@ interface BacklogItem {
  * The mail backlog: deliveries of urgent messages not read yet, and of ack-required messages not
  * acknowledged yet, as of `at`. A delivery's state is the newest the collector saw by then.
  */
-const mailSection: MachineSection = {
+export const mailSection: MachineSection = {
   name: "mail",
   async load(q) {
     if (!(await hasRows(q, "mail_messages"))) return null;
@@ -91,7 +60,7 @@ const mailSection: MachineSection = {
  * passed without a release. Each reservation's newest observed state counts (a renewal moves
  * its expiry).
  */
-const reservationsSection: MachineSection = {
+export const reservationsSection: MachineSection = {
   name: "file_reservations",
   async load(q) {
     if (!(await hasRows(q, "mail_file_reservations"))) return null;
@@ -121,4 +90,24 @@ const reservationsSection: MachineSection = {
 };
 
 /** The machine view's sections for dcg and mcp_agent_mail, in order. */
-export const mailSections: MachineSection[] = [dcgSection, mailSection, reservationsSection];
+/** Health factor mailBacklog. */
+export const mailBacklogFactor: AreaFactor = {
+    id: "mail_backlog",
+    read: (store, at) =>
+      readings(
+        store,
+        sql`WITH d AS (
+              SELECT machine_id, project_id, message_id, message_created_ts, recipient,
+                     max(read_ts) FILTER (WHERE read_ts <= ${at}::TIMESTAMP) AS read_ts
+              FROM mail_recipients WHERE collected_at <= ${at}::TIMESTAMP
+              GROUP BY machine_id, project_id, message_id, message_created_ts, recipient)
+            SELECT d.machine_id, count(*) AS value FROM d JOIN mail_messages m
+              ON m.machine_id = d.machine_id AND m.project_id = d.project_id AND m.message_id = d.message_id AND m.created_ts = d.message_created_ts
+            WHERE m.importance = 'urgent' AND d.read_ts IS NULL AND m.created_ts <= ${at}::TIMESTAMP
+            GROUP BY d.machine_id`,
+        (r) => `${r.value} urgent mail deliveries unread`,
+      ),
+    score: ramp(1, 10, 0.5),
+};
+
+export const mailPlugin = definePlugin({ name: "mcp_agent_mail", machineSections: [mailSection, reservationsSection], healthFactors: [mailBacklogFactor] });

@@ -1,12 +1,10 @@
-// `vc robot accounts` and the machine view's agents/accounts/sessions sections: provider usage
+// `vc robot accounts` and the machine view's accounts section: provider usage
 // per account (caut: account_usage_snapshots), limits per profile (caam: account_limits_snapshot,
 // caam_profile_limits_snapshot), the active profile per tool (caam: account_profile_snapshots),
 // recent provider errors (account_status_events), ntm's sessions and agents, cass's index.
 // Every answer is the latest snapshot per key at or before `at`, with its age, so stale data
 // reads as stale and never as current.
-import { sql, type SqlQuery } from "../store/sql.ts";
-import type { Store } from "../store/store.ts";
-import type { MachineQuery, MachineSection } from "./machine.ts";
+import { ageS, defineView, latestPer, sql, untilS, type MachineSection, type Store } from "vibe-cockpit";
 
 /** What `accountsView` may be told beyond the store and the instant. */
 export interface AccountsViewOptions {
@@ -87,24 +85,11 @@ export interface AccountsData {
   events: { machine_id: string; ts: string; provider: string; account: string | null; event_type: string; message: string | null }[];
 }
 
-const ageS = (at: string, t: string) => Math.max(0, Math.round((Date.parse(at) - Date.parse(t)) / 1000));
-const untilS = (at: string, t: string | null) => (t ? Math.round((Date.parse(t) - Date.parse(at)) / 1000) : null);
 const maxOf = (xs: (number | null)[]) => {
   const n = xs.filter((x): x is number => typeof x === "number");
   return n.length ? Math.max(...n) : null;
 };
 const key = (...parts: unknown[]) => parts.map(String).join("\u0000");
-
-/** Rows of `table` from the latest collection per `keys` at or before `at` (and of one machine). */
-function latestPer(table: string, keys: string[], at: string, machineId: string | undefined, columns: string): SqlQuery {
-  const by = keys.map((k) => `"${k}"`).join(", ");
-  const mine = machineId === undefined ? sql`` : sql` AND machine_id = ${machineId}`;
-  return sql`WITH latest AS (
-      SELECT ${sql.raw(by)}, max(collected_at) AS collected_at FROM ${sql.identifier(table)}
-      WHERE collected_at <= ${at}::TIMESTAMP${mine} GROUP BY ${sql.raw(by)})
-    SELECT ${sql.raw(columns)} FROM ${sql.identifier(table)} t JOIN latest l USING (${sql.raw(by)}, collected_at)
-    ORDER BY ${sql.raw(by)}`;
-}
 
 interface UsageRow {
   machine_id: string;
@@ -254,53 +239,8 @@ export async function accountsView(
   return { data: { accounts: [...accounts.values()], profiles, tools, events }, staleness, warnings };
 }
 
-const parseJson = (v: unknown) => {
-  if (typeof v !== "string") return v ?? null;
-  try {
-    return JSON.parse(v) as unknown;
-  } catch {
-    return v;
-  }
-};
-const withJson = <T extends Record<string, unknown>>(row: T, columns: string[]) => {
-  const out: Record<string, unknown> = { ...row };
-  for (const c of columns) if (c in out) out[c] = parseJson(out[c]);
-  return out;
-};
-
-/** ntm on this machine: the latest activity totals, its sessions, and agents where ntm gave them. */
-const agentsSection: MachineSection = {
-  name: "agents",
-  async load(q) {
-    const [activity] = await q.store.query<Record<string, unknown> & { collected_at: string }>(
-      sql`SELECT * EXCLUDE (raw_json, machine_id, source, source_version, schema_version) FROM ntm_activity_snapshot
-          WHERE machine_id = ${q.machineId} AND collected_at <= ${q.at}::TIMESTAMP ORDER BY collected_at DESC LIMIT 1`,
-    );
-    const [last] = await q.store.query<{ collected_at: string | null }>(
-      sql`SELECT max(collected_at) AS collected_at FROM ntm_sessions_snapshot WHERE machine_id = ${q.machineId} AND collected_at <= ${q.at}::TIMESTAMP`,
-    );
-    const at = last?.collected_at ?? activity?.collected_at;
-    if (!at) return null;
-    const sessions = await q.store.query<Record<string, unknown>>(
-      sql`SELECT session_name, attached, agent_count, health_status, health_reason, windows, pane_count, work_dir, base_project, label, agent_counts_json
-          FROM ntm_sessions_snapshot WHERE machine_id = ${q.machineId} AND collected_at = ${at}::TIMESTAMP ORDER BY session_name`,
-    );
-    const agents = await q.store.query<Record<string, unknown>>(
-      sql`SELECT session_name, pane_id, agent_type, variant, is_active, seconds_since_output, process_state_name, memory_mb, context_percent, context_model, last_output_at
-          FROM ntm_agents_snapshot WHERE machine_id = ${q.machineId} AND collected_at = ${at}::TIMESTAMP ORDER BY session_name, pane_id`,
-    );
-    return {
-      collected_at: at,
-      staleness_s: ageS(q.at, at),
-      activity: activity ? withJson(activity, ["by_type_json", "by_state_json", "alert_counts_json"]) : null,
-      sessions: sessions.map((s) => withJson(s, ["agent_counts_json"])),
-      agents,
-    };
-  },
-};
-
 /** caut and caam on this machine: what `vc robot accounts` shows, for this machine only. */
-const accountsSection: MachineSection = {
+export const accountsSection: MachineSection = {
   name: "accounts",
   async load(q) {
     const { data, staleness } = await accountsView(q.store, q.at, { machineId: q.machineId });
@@ -309,35 +249,13 @@ const accountsSection: MachineSection = {
   },
 };
 
-/** cass on this machine: index status, archive totals, sessions per bucket over the last day. */
-const sessionsSection: MachineSection = {
-  name: "sessions",
-  async load(q) {
-    const [index] = await q.store.query<Record<string, unknown> & { collected_at: string }>(
-      sql`SELECT collected_at, state, healthy, initialized, index_status, index_fresh, index_stale, rebuilding, last_index_at, freshness_seconds,
-                 documents, total_sessions, total_messages, pending_sessions, errors_json, recommended_action
-          FROM cass_index_status WHERE machine_id = ${q.machineId} AND collected_at <= ${q.at}::TIMESTAMP ORDER BY collected_at DESC LIMIT 1`,
-    );
-    const stats = await q.store.query<{ metric_name: string; dimensions_json: string | null; metric_value: number }>(
-      sql`SELECT metric_name, dimensions_json, metric_value FROM cass_stats_snapshots
-          WHERE machine_id = ${q.machineId} AND collected_at = (SELECT max(collected_at) FROM cass_stats_snapshots WHERE machine_id = ${q.machineId} AND collected_at <= ${q.at}::TIMESTAMP)
-          ORDER BY metric_name, dimension_key`,
-    );
-    const since = new Date(Date.parse(q.at) - 86_400_000).toISOString();
-    const buckets = await q.store.query<Record<string, unknown>>(
-      sql`SELECT bucket_start, bucket_end, granularity, conversation_count, message_count, open_sessions, by_agent_json FROM session_timeline_buckets
-          WHERE machine_id = ${q.machineId} AND collected_at <= ${q.at}::TIMESTAMP AND bucket_start > ${since}::TIMESTAMP AND bucket_start <= ${q.at}::TIMESTAMP
-          QUALIFY row_number() OVER (PARTITION BY bucket_start ORDER BY collected_at DESC) = 1
-          ORDER BY bucket_start`,
-    );
-    if (!index && !stats.length && !buckets.length) return null;
-    return {
-      index: index ? { ...withJson(index, ["errors_json"]), staleness_s: ageS(q.at, index.collected_at) } : null,
-      stats: stats.map((s) => ({ metric: s.metric_name, dimensions: parseJson(s.dimensions_json), value: s.metric_value })),
-      timeline_24h: buckets.map((b) => withJson(b, ["by_agent_json"])),
-    };
+/** `vc robot accounts`: usage per provider account and profile, with staleness. */
+export const accountsViewDef = defineView({
+  name: "accounts",
+  summary: "Provider accounts: used % per window, resets, status (caut); limits per profile, active profile and auth health per tool (caam); stale data flagged",
+  args: {},
+  run(vc) {
+    const staleAfterSeconds = vc.config.polling.interval_seconds * vc.config.polling.stale_after_intervals;
+    return accountsView(vc.store, vc.clock.now().toISOString(), { staleAfterSeconds });
   },
-};
-
-/** The machine view's sections for ntm (agents), caut/caam (accounts) and cass (sessions). */
-export const accountSections: MachineSection[] = [agentsSection, accountsSection, sessionsSection];
+});

@@ -1,0 +1,30 @@
+// Provider accounts, as caut (usage per account) and caam (limits per profile, the active profile
+// per tool) see them: one plugin both collectors belong to, so either brings the accounts view,
+// the machine section and the headroom factor.
+import { definePlugin, minus, ramp, readings, sql, type AreaFactor } from "vibe-cockpit";
+import { accountsSection, accountsViewDef } from "./view.ts";
+
+export { accountsView, type AccountsData, type AccountsViewOptions, type AccountUsage, type AccountWindow, type ProfileLimits, type ToolProfile } from "./view.ts";
+
+/** Health factor accountHeadroom. */
+export const accountHeadroomFactor: AreaFactor = {
+    id: "account_headroom",
+    read: (store, at) =>
+      readings(
+        store,
+        sql`SELECT machine_id, max(used_percent) AS value, arg_max(provider || ' ' || account || ' ' || window_name, used_percent) AS worst
+            FROM (SELECT *, row_number() OVER (PARTITION BY machine_id, provider, account, window_name ORDER BY collected_at DESC) AS rn
+                  FROM account_usage_snapshots WHERE collected_at <= ${at}::TIMESTAMP AND collected_at > ${minus(at, 30 * 60_000)}::TIMESTAMP
+                    AND (resets_at IS NULL OR resets_at > ${at}::TIMESTAMP))
+            WHERE rn = 1 GROUP BY machine_id`,
+        (r) => `busiest account window ${String(r.worst)} at ${Math.round(Number(r.value))} %`,
+      ),
+    score: ramp(70, 100, 0.3),
+};
+
+export const accountsPlugin = definePlugin({
+  name: "accounts",
+  views: [accountsViewDef],
+  machineSections: [accountsSection],
+  healthFactors: [accountHeadroomFactor],
+});

@@ -1,0 +1,6 @@
+// What ru adds beyond its collector: the repos view.
+import { definePlugin } from "vibe-cockpit";
+import { reposViewDef } from "./view.ts";
+
+export { reposView, type MachineRepos, type RepoLine, type ReposData } from "./view.ts";
+export const ruPlugin = definePlugin({ name: "ru", views: [reposViewDef] });
