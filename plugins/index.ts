@@ -24,6 +24,7 @@ export { ruPlugin, reposView, type ReposData, type MachineRepos, type RepoLine }
 export { sysmoniPlugin } from "./sysmoni/plugin.ts";
 export { ptPlugin } from "./pt/plugin.ts";
 export { rchPlugin } from "./rch/plugin.ts";
+import type { Plugin } from "vibe-cockpit";
 import { accountsPlugin as accounts } from "./accounts/index.ts";
 import { cassPlugin as cassP } from "./cass/plugin.ts";
 import { dcgPlugin as dcgP } from "./dcg/plugin.ts";
@@ -38,5 +39,5 @@ import { sysmoniPlugin as sysmoniP } from "./sysmoni/plugin.ts";
  * The bundled tools' views, machine sections and health factors without their collectors: for a
  * store whose data came from elsewhere (a replayed or pushed fleet), read as the collectors would.
  */
-export const toolPlugins = [accounts, ntmP, cassP, dcgP, mailP, ruP, sysmoniP, ptP, rchP];
+export const toolPlugins: readonly Plugin[] = [accounts, ntmP, cassP, dcgP, mailP, ruP, sysmoniP, ptP, rchP];
 export { alertsJsonl, stdoutChannel, webhook, slackPayload } from "./channels/index.ts";
