@@ -32,3 +32,39 @@ describe("the test kit's fake machine", () => {
     }
   });
 });
+
+describe("the example plugin, from a folder of its own outside the repo", () => {
+  it("reaches the store, the machine view, health, the rules and its view with no edit elsewhere", async () => {
+    const { cpSync, mkdtempSync, rmSync, writeFileSync } = await import("node:fs");
+    const { tmpdir } = await import("node:os");
+    const { isolatedEnv, repoRoot, vc } = await import("../helpers/cli.ts");
+    const dir = mkdtempSync(join(tmpdir(), "vc-example-plugin-"));
+    try {
+      cpSync(join(repoRoot, "examples/custom-plugin"), join(dir, "plugin"), { recursive: true });
+      const env = isolatedEnv(dir);
+      const cfg = join(dir, "plugin", "vc.config.ts");
+      const collect = await vc(["collect", "--once", "--json", "--config", cfg], { env });
+      expect({ code: collect.code, stderr: collect.stderr }).toEqual({ code: 0, stderr: "" });
+      const runs = JSON.parse(collect.stdout).machines[0].runs.map((r: { collector: string; result: string }) => [r.collector, r.result]);
+      expect(runs).toContainEqual(["uptime", "ok"]);
+      const machine = JSON.parse((await vc(["robot", "machine", "local", "--config", cfg], { env })).stdout).data;
+      expect(Object.keys(machine.uptime).sort()).toEqual(["collected_at", "load1", "load15", "load5"]);
+      expect(machine.health.factors.map((f: { id: string }) => f.id)).toContain("uptime_load");
+      const count = await vc(["query", "select count(*)::INT as n from uptime_samples", "--format", "json", "--config", cfg], { env });
+      expect(JSON.parse(count.stdout)).toEqual([{ n: 1 }]);
+      // Its view, by name, through the library as a user's script asks it.
+      writeFileSync(
+        join(dir, "ask.ts"),
+        `import { connectCockpit } from ${JSON.stringify(join(repoRoot, "lib/index.ts"))};
+await using c = await connectCockpit({ file: ${JSON.stringify(cfg)} });
+const v = await c.view("uptime");
+console.log(JSON.stringify({ schema: v.schema_version, machines: (v.data as { machines: unknown[] }).machines.length, rules: c.config.rules.map((r) => r.id) }));`,
+      );
+      const p = Bun.spawnSync([process.execPath, join(dir, "ask.ts")], { env, stdout: "pipe", stderr: "pipe" });
+      expect(p.stderr.toString()).toBe("");
+      expect(JSON.parse(p.stdout.toString())).toEqual({ schema: "vc.robot.uptime.v1", machines: 1, rules: ["uptime_load_high"] });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
+});
