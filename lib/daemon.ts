@@ -26,21 +26,45 @@ export interface DaemonOptions {
 }
 
 /**
+ * Serves the store this process holds to every other command: writes the lock beside the store
+ * (naming this process and the socket) and listens on the socket until `close()`.
+ * `vc watch` and `vc tui` use it when no daemon runs; runDaemon always does.
+ */
+export function serveStore(vc: Cockpit, o: { socketPath?: string; serve?: DaemonOptions["serve"]; onError?: (err: unknown) => void } = {}): { socketPath: string; close(): Promise<void> } {
+  const socketPath = o.socketPath ?? socketPathFor(vc.store.path);
+  writeDaemonLock(vc.store.path, vc.clock.now(), socketPath);
+  let api: ApiServer;
+  try {
+    api = createApiServer(vc, socketPath, { ...o.serve, onError: o.onError });
+  } catch (err) {
+    removeDaemonLock(vc.store.path);
+    throw err;
+  }
+  vc.serving = { socket: socketPath, since: vc.clock.now().toISOString() };
+  return {
+    socketPath,
+    async close() {
+      await api.close();
+      vc.serving = undefined;
+      removeDaemonLock(vc.store.path);
+    },
+  };
+}
+
+/**
  * The poll loop of `vc up`: a cycle every `polling.interval_seconds`, until `signal` aborts.
  * Records itself beside the store so other commands can say who holds it.
  */
 export async function runDaemon(vc: Cockpit, o: DaemonOptions): Promise<number> {
-  const socketPath = o.socketPath === false ? undefined : (o.socketPath ?? socketPathFor(vc.store.path));
-  writeDaemonLock(vc.store.path, vc.clock.now(), socketPath);
-  let api: ApiServer | undefined;
+  let served: ReturnType<typeof serveStore> | undefined;
   let stopWatching = () => {};
   let n = 0;
+  if (o.socketPath === false) writeDaemonLock(vc.store.path, vc.clock.now());
   try {
     // Other commands reach the store through this socket while the daemon holds it.
-    if (socketPath) {
-      api = createApiServer(vc, socketPath, { ...o.serve, onError: o.onError });
-      vc.serving = { socket: socketPath, since: vc.clock.now().toISOString() };
-      o.onServing?.(socketPath);
+    if (o.socketPath !== false) {
+      served = serveStore(vc, { socketPath: o.socketPath, serve: o.serve, onError: o.onError });
+      o.onServing?.(served.socketPath);
     }
     if (o.poll === false) {
       await sleep(Number.POSITIVE_INFINITY, o.signal);
@@ -63,9 +87,8 @@ export async function runDaemon(vc: Cockpit, o: DaemonOptions): Promise<number> 
     }
   } finally {
     stopWatching();
-    await api?.close();
-    vc.serving = undefined;
-    removeDaemonLock(vc.store.path);
+    if (served) await served.close();
+    else removeDaemonLock(vc.store.path);
   }
   return n;
 }

@@ -1,7 +1,7 @@
 import { describe, expect, it, setDefaultTimeout } from "bun:test";
 import { existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { isolatedEnv, vcSpawn } from "../helpers/cli.ts";
+import { isolatedEnv, vc, vcSpawn } from "../helpers/cli.ts";
 import { dcgWatchSetup, lineWaiter } from "../helpers/dcg-watch.ts";
 import { tempDir } from "../helpers/tmp.ts";
 
@@ -27,6 +27,10 @@ describe("vc watch", () => {
       expect(cycle).toMatchObject({ type: "cycle", changes: 1 });
       // every line is one JSON object
       for (const l of out.lines) expect(() => JSON.parse(l)).not.toThrow();
+      // Meanwhile this watch holds the store and serves it: an agent's commands still answer.
+      const robot = await vc(["robot", "alerts", "--config", config], { env });
+      expect({ code: robot.code, stderr: robot.stderr }).toEqual({ code: 0, stderr: "" });
+      expect(JSON.parse(robot.stdout).data.alerts.map((a: { rule: string }) => a.rule)).toEqual(["dcg_deny_spike"]);
     } finally {
       p.kill("SIGINT");
       await p.exited;
