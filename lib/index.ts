@@ -22,7 +22,7 @@ export { resolveSshTarget, type SshTarget } from "./exec/ssh-target.ts";
 export { shellQuote } from "./exec/quote.ts";
 export { recordAudit, type AuditEvent } from "./audit.ts";
 export { openCockpit, createExecutorFactory, pluginMigrations, type Cockpit, type OpenCockpitOptions, type DoctorReport } from "./cockpit.ts";
-export { runDaemon, type DaemonOptions } from "./daemon.ts";
+export { runDaemon, serveStore, type DaemonOptions } from "./daemon.ts";
 export { starterConfig, writeStarterConfig } from "./config/starter.ts";
 export { parseJsonLines, type JsonLinesResult } from "./collect/jsonl.ts";
 export { insertJsonLines, type InsertJsonLinesOptions, type InsertJsonLinesResult } from "./store/ingest.ts";
