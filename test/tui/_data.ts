@@ -1,6 +1,6 @@
 // The cockpit's data for frame tests: read through the library from a fixture store.
 import { openCockpit, resolveConfig, type Cockpit } from "../../lib/index.ts";
-import { sysprobe } from "../../plugins/index.ts";
+import { sysprobe, toolPlugins } from "../../plugins/index.ts";
 import { createFixedClock } from "../../lib/clock.ts";
 import { initialState, loadCore, loadScreen } from "../../lib/tui/app.ts";
 import { emptyData, listItems, type ScreenId, type ViewState } from "../../lib/tui/frame.ts";
@@ -13,7 +13,7 @@ import { END } from "./_fixture.ts";
  */
 export async function openFixture(fleet: { db: string; machines: string[] }): Promise<Cockpit> {
   const config = await resolveConfig(
-    { db: fleet.db, polling: { interval_seconds: 120 }, machines: fleet.machines.map((id) => ({ id, ssh: `demo@${id}.invalid` })), collectors: [sysprobe()] },
+    { db: fleet.db, polling: { interval_seconds: 120 }, machines: fleet.machines.map((id) => ({ id, ssh: `demo@${id}.invalid` })), collectors: [sysprobe()], plugins: toolPlugins },
     { source: "test/tui fixture" },
   );
   return openCockpit({ config, readOnly: true, clock: createFixedClock(END) });
