@@ -11,7 +11,7 @@ import { sysprobe } from "../plugins/index.ts";
 
 /** Flags every command that touches the store takes. */
 export const storeArgs = {
-  config: { type: "string", description: "config file (default: $VC_CONFIG, ./vc.config.ts, $XDG_CONFIG_HOME/vc/vc.config.ts, then the embedded default)", valueHint: "FILE" },
+  config: { type: "string", description: "config file, .ts or .jsonc (default: $VC_CONFIG, ./vc.config.ts or .jsonc, $XDG_CONFIG_HOME/vc/vc.config.ts or .jsonc, then the embedded default)", valueHint: "FILE" },
   db: { type: "string", description: "DuckDB store (default: $VC_DB, the config's db, $XDG_DATA_HOME/vc/vc.duckdb)", valueHint: "PATH" },
 } as const;
 
@@ -40,14 +40,16 @@ export const green = painter("green");
 export const yellow = painter("yellow");
 export const cyan = painter("cyan");
 
-/** Opens the cockpit the way every command does: config discovery, the embedded default, the fallback probe. */
-const configArgs = (args: { config?: string; db?: string }) => ({
+/** The config options every command passes: --config and --db, the embedded default, the bundled plugins (for a config's imports and a .jsonc's names). */
+export const configArgs = (args: { config?: string; db?: string }) => ({
   file: args.config,
   db: args.db,
   fallback: { source: "(embedded default)", load: async () => (await import("../vc.config.ts")).default },
   modules: { "vibe-cockpit/plugins": () => import("../plugins/index.ts") },
+  catalog: async () => (await import("../plugins/catalog.ts")).catalog,
 });
 
+/** Opens the cockpit the way every command does: config discovery, the embedded default, the fallback probe. */
 export function openFromArgs(args: { config?: string; db?: string }, extra: Partial<OpenCockpitOptions> = {}): Promise<Cockpit> {
   return openCockpit({ ...configArgs(args), alwaysOn: [sysprobe()], ...extra });
 }

@@ -4,6 +4,7 @@ export { systemClock, createFixedClock, clockFromEnv, type Clock } from "./clock
 export { defineConfig, type VcConfig, type VcConfigInput, type VcConfigExport, type ConfigEnv } from "./config/define.ts";
 export { loadConfig, resolveConfig, discoverConfig, xdgConfigHome, xdgDataHome, type LoadConfigOptions } from "./config/load.ts";
 export { registerSelfModule, type ModuleMap } from "./self-module.ts";
+export { loadJsoncConfig, parseJsoncConfig, type ConfigCatalog, type CatalogSource, type NamedFactory } from "./config/jsonc.ts";
 export { openStore, type Store, type StoreTx, type StoreOptions, type QueryResult } from "./store/store.ts";
 export { migrate, loadMigrations, toMigrations, type Migration, type MigrationSource, type MigrationsInput } from "./store/migrate.ts";
 export { sql, renderSql, inlineSql, quoteIdentifier, type SqlQuery } from "./store/sql.ts";

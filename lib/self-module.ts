@@ -11,18 +11,32 @@ const SELF_ENTRIES = ["vibe-cockpit", "vibe-cockpit/plugins"] as const;
 
 let registered = false;
 
-/** This package's entries, each resolved to its file through package.json "exports" (a missing one is left out). */
+/** The file of one of this package's entries, through package.json "exports"; null when it cannot be resolved (a copy of lib/ without its package.json). */
+function selfEntryFile(name: string): string | null {
+  try {
+    return Bun.resolveSync(name, import.meta.dir);
+  } catch {
+    return null;
+  }
+}
+
+/** This package's entries, each resolved to its file (a missing one is left out: the caller's `modules` may supply it). */
 function selfEntries(): ModuleMap {
   const out: ModuleMap = {};
   for (const name of SELF_ENTRIES) {
-    try {
-      const file = Bun.resolveSync(name, import.meta.dir);
-      out[name] = () => import(file);
-    } catch {
-      // not resolvable from here (a copy of lib/ without its package.json): the caller's `modules` may supply it
-    }
+    const file = selfEntryFile(name);
+    if (file) out[name] = () => import(file);
   }
   return out;
+}
+
+/**
+ * One of this package's own entries (e.g. "vibe-cockpit/plugins"), loaded by its public name as a
+ * user's import would; null when it cannot be resolved.
+ */
+export async function loadSelfEntry(name: (typeof SELF_ENTRIES)[number]): Promise<Record<string, unknown> | null> {
+  const file = selfEntryFile(name);
+  return file ? ((await import(file)) as Record<string, unknown>) : null;
 }
 
 /**

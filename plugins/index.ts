@@ -41,3 +41,4 @@ import { sysmoniPlugin as sysmoniP } from "./sysmoni/plugin.ts";
  */
 export const toolPlugins: readonly Plugin[] = [accounts, ntmP, cassP, dcgP, mailP, ruP, sysmoniP, ptP, rchP];
 export { alertsJsonl, stdoutChannel, webhook, slackPayload } from "./channels/index.ts";
+export { catalog } from "./catalog.ts";

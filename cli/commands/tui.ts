@@ -2,7 +2,7 @@ import { defineCommand } from "citty";
 import { userInfo } from "node:os";
 import { VcError, connectDaemon, loadConfig, runDaemon, socketPathFor } from "../../lib/index.ts";
 import { runTui } from "../../lib/tui/index.ts";
-import { guard, openApiFromArgs, secondsArg, storeArgs } from "../_common.ts";
+import { configArgs, guard, openApiFromArgs, secondsArg, storeArgs } from "../_common.ts";
 
 export default defineCommand({
   meta: {
@@ -19,12 +19,7 @@ export default defineCommand({
       const intervalArg = secondsArg("interval", args.interval);
       if (!process.stdout.isTTY || !process.stdin.isTTY) throw new VcError("invalid_input", "needs a terminal (stdin and stdout must be a TTY)", { hint: "for scripts and agents: vc robot triage, vc watch" });
       // The config once, for the poll interval and the stale threshold (the daemon does not send them).
-      const config = await loadConfig({
-        file: args.config,
-        db: args.db,
-        fallback: { source: "(embedded default)", load: async () => (await import("../../vc.config.ts")).default },
-        modules: { "vibe-cockpit/plugins": () => import("../../plugins/index.ts") },
-      });
+      const config = await loadConfig(configArgs(args));
       const interval = intervalArg ?? config.polling.interval_seconds;
       const opened = await openApiFromArgs(args, { config });
       const staleAfter = config.polling.interval_seconds * config.polling.stale_after_intervals;

@@ -12,6 +12,7 @@ import { collectPlugins, type Plugin } from "../plugin/define.ts";
 import type { VcConfig, VcConfigExport } from "./define.ts";
 import { ConfigSchema } from "./schema.ts";
 import { registerSelfModule, type ModuleMap } from "../self-module.ts";
+import { loadJsoncConfig, type CatalogSource } from "./jsonc.ts";
 
 export interface LoadConfigOptions {
   /** `--config FILE`: tried first, and must exist. */
@@ -24,6 +25,8 @@ export interface LoadConfigOptions {
   fallback?: { source: string; load: () => Promise<VcConfigExport> };
   /** Extra modules (e.g. "vibe-cockpit/plugins") a config outside this repo may import. */
   modules?: ModuleMap;
+  /** What a vc.config.jsonc may name (the CLI passes the bundled plugins'; default: the package's own "vibe-cockpit/plugins"). */
+  catalog?: CatalogSource;
 }
 
 /** Where the config was looked for, in order, and which was taken. */
@@ -42,10 +45,13 @@ export function discoverConfig(options: Pick<LoadConfigOptions, "file" | "cwd" |
     }
     return { file, tried: [file] };
   }
-  const candidates = [join(cwd, "vc.config.ts"), join(xdgConfigHome(env), "vc", "vc.config.ts")];
-  for (const file of candidates) {
-    tried.push(file);
-    if (existsSync(file)) return { file, tried };
+  // In each place, vc.config.ts (code) or vc.config.jsonc (data); both in one place is ambiguous.
+  for (const dir of [cwd, join(xdgConfigHome(env), "vc")]) {
+    const [ts, jsonc] = [join(dir, "vc.config.ts"), join(dir, "vc.config.jsonc")];
+    tried.push(ts, jsonc);
+    const found = [ts, jsonc].filter((f) => existsSync(f));
+    if (found.length > 1) throw new VcError("config_invalid", `two configs in ${dir}: vc.config.ts and vc.config.jsonc`, { hint: "keep one of them (or choose with --config)" });
+    if (found[0]) return { file: found[0], tried };
   }
   return { file: null, tried };
 }
@@ -61,8 +67,9 @@ export function xdgDataHome(env: Record<string, string | undefined> = process.en
 }
 
 /**
- * Finds, loads and validates the config: `--config`, `$VC_CONFIG`, `./vc.config.ts`,
- * `$XDG_CONFIG_HOME/vc/vc.config.ts`, then the fallback. Errors name the file and the field.
+ * Finds, loads and validates the config: `--config`, `$VC_CONFIG`, `./vc.config.ts` or
+ * `./vc.config.jsonc`, `$XDG_CONFIG_HOME/vc/vc.config.ts` or `.jsonc`, then the fallback. Errors
+ * name the file and the field (and, in a .jsonc, the line and column).
  * @example const config = await loadConfig({ db: "/tmp/vc.duckdb" })
  */
 export async function loadConfig(options: LoadConfigOptions = {}): Promise<VcConfig> {
@@ -70,7 +77,10 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<VcCon
   const { file, tried } = discoverConfig(options);
   let source: string;
   let exported: VcConfigExport;
-  if (file) {
+  if (file?.endsWith(".jsonc")) {
+    source = file;
+    exported = await loadJsoncConfig(file, options.catalog);
+  } else if (file) {
     source = file;
     registerSelfModule(options.modules);
     let mod: Record<string, unknown>;
