@@ -63,7 +63,16 @@ export function mapList(env: Envelope, machine: string, warn: (m: string) => voi
   return { rows, byPath };
 }
 
-/** repo_status_snapshots rows of `ru status --json`, matched to the list by path. */
+/** Statuses with nothing to count against: ru prints 0 and 0 as placeholders for them. */
+const UNCOUNTED = new Set(["missing", "not_git", "no_upstream"]);
+
+/** A commit count as ru printed it, or null when unknown: ru prints -1 when git could not compare the histories. */
+const count = (n: number | null | undefined) => (typeof n === "number" && Number.isInteger(n) && n >= 0 ? n : null);
+
+/**
+ * repo_status_snapshots rows of `ru status --json`, matched to the list by path. Counts ru could
+ * not make are null, never its -1 or 0 placeholders.
+ */
 export function mapStatus(env: Envelope, byPath: ReadonlyMap<string, RepoRef>, machine: string, warn: (m: string) => void) {
   const rows: Record<string, unknown>[] = [];
   const extraRepos: Record<string, unknown>[] = [];
@@ -80,16 +89,17 @@ export function mapStatus(env: Envelope, byPath: ReadonlyMap<string, RepoRef>, m
     }
     if (ids.has(ref.repo_id)) return;
     ids.add(ref.repo_id);
+    const counted = !UNCOUNTED.has(s.status);
     rows.push({
       repo_id: ref.repo_id,
       repo: s.repo ?? ref.repo,
       path: s.path,
       status: s.status,
       branch: s.branch || null,
-      dirty: s.dirty ?? null,
-      // Kept as reported: ru prints -1 for both when git could not compare the histories.
-      ahead: s.ahead ?? null,
-      behind: s.behind ?? null,
+      // ru prints dirty=false for a repo it could not look into (missing, not a git repo).
+      dirty: s.status === "missing" || s.status === "not_git" ? null : (s.dirty ?? null),
+      ahead: counted ? count(s.ahead) : null,
+      behind: counted ? count(s.behind) : null,
       mismatch: s.mismatch ?? null,
       last_commit_at: null as Date | null,
       raw_json: raw,

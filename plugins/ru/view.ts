@@ -1,5 +1,6 @@
 // `vc robot repos`: per machine, the repos of its latest ru snapshot, with ready beads.
 import { defineView, sql, type SqlQuery, type Store } from "vibe-cockpit";
+import { noDataWarning, type ViewTool } from "../_no-data.ts";
 
 /** One repo of `vc robot repos`: its state in the machine's latest ru snapshot. */
 export interface RepoLine {
@@ -9,8 +10,9 @@ export interface RepoLine {
   url: string | null;
   status: string | null;
   branch: string | null;
+  /** Null where ru could not look (missing, not a git repo). */
   dirty: boolean | null;
-  /** As ru reports them: -1 for both when a diverged repo's histories could not be compared. */
+  /** Commits ahead of / behind the upstream; null when unknown (no upstream, missing, not git, histories ru could not compare). */
   ahead: number | null;
   behind: number | null;
   mismatch: boolean | null;
@@ -24,7 +26,8 @@ export interface MachineRepos {
   id: string;
   /** When ru's snapshot shown here was taken. */
   collected_at: string;
-  summary: { repos: number; dirty: number; ahead: number; behind: number; diverged: number; missing: number; no_upstream: number; beads_ready: number | null };
+  /** Repos per state; `missing` (not cloned) and `not_git` (a folder that is no repository) apart. */
+  summary: { repos: number; dirty: number; ahead: number; behind: number; diverged: number; missing: number; not_git: number; no_upstream: number; beads_ready: number | null };
   repos: RepoLine[];
 }
 
@@ -38,9 +41,17 @@ const beadsJoin = (at: string): SqlQuery => sql`LEFT JOIN (
     QUALIFY row_number() OVER (PARTITION BY machine_id, repo_id ORDER BY collected_at DESC) = 1
   ) b ON b.machine_id = s.machine_id AND b.repo_id = s.repo_id`;
 
+// Snapshots stored before vc read ru's placeholders as unknown hold -1 (and 0 where ru could not
+// count): shown as null all the same.
+const UNCOUNTED = sql.raw("'missing', 'not_git', 'no_upstream'");
+
 const reposQuery = (at: string, withBeads: boolean): SqlQuery => sql`
   WITH latest AS (SELECT machine_id, max(collected_at) AS t FROM repo_status_snapshots WHERE collected_at <= ${at}::TIMESTAMP GROUP BY machine_id)
-  SELECT s.machine_id, s.collected_at, s.repo_id, s.repo, s.path, r.url, s.status, s.branch, s.dirty, s.ahead, s.behind, s.mismatch, s.last_commit_at,
+  SELECT s.machine_id, s.collected_at, s.repo_id, s.repo, s.path, r.url, s.status, s.branch,
+         CASE WHEN s.status IN ('missing', 'not_git') THEN NULL ELSE s.dirty END AS dirty,
+         CASE WHEN s.ahead < 0 OR s.status IN (${UNCOUNTED}) THEN NULL ELSE s.ahead END AS ahead,
+         CASE WHEN s.behind < 0 OR s.status IN (${UNCOUNTED}) THEN NULL ELSE s.behind END AS behind,
+         s.mismatch, s.last_commit_at,
          ${withBeads ? sql`b.ready_count` : sql`NULL`}::INTEGER AS beads_ready
   FROM repo_status_snapshots s
   JOIN latest l ON l.machine_id = s.machine_id AND l.t = s.collected_at
@@ -50,13 +61,18 @@ const reposQuery = (at: string, withBeads: boolean): SqlQuery => sql`
 
 type Row = RepoLine & { machine_id: string; collected_at: string };
 
+/** The tool behind `vc robot repos`, and how to get it. */
+export const REPO_TOOLS: readonly ViewTool[] = [
+  { collector: "ru", install: "ru: install repo_updater (github.com/Dicklesworthstone/repo_updater) on the machines and list their repos in its config, so `ru list --json` names them" },
+];
+
 /**
  * `vc robot repos`: per machine, the repos of its latest ru snapshot at or before `at` with
  * branch, dirty, ahead/behind, last commit and the ready beads count (when the beads collectors
  * have written `beads_triage_snapshots`; null otherwise).
  * @example const { data, staleness, warnings } = await reposView(store, new Date().toISOString())
  */
-export async function reposView(store: Store, at: string): Promise<{ data: ReposData; staleness: Record<string, number | null>; warnings: string[] }> {
+export async function reposView(store: Store, at: string, options: { collectors?: readonly string[] } = {}): Promise<{ data: ReposData; staleness: Record<string, number | null>; warnings: string[] }> {
   const warnings: string[] = [];
   let withBeads = true;
   let rows: Row[];
@@ -85,7 +101,8 @@ export async function reposView(store: Store, at: string): Promise<{ data: Repos
         ahead: repos.filter((r) => (r.ahead ?? 0) > 0).length,
         behind: repos.filter((r) => (r.behind ?? 0) > 0).length,
         diverged: repos.filter((r) => r.status === "diverged").length,
-        missing: repos.filter((r) => r.status === "missing" || r.status === "not_git").length,
+        missing: repos.filter((r) => r.status === "missing").length,
+        not_git: repos.filter((r) => r.status === "not_git").length,
         no_upstream: repos.filter((r) => r.status === "no_upstream").length,
         beads_ready: ready.length ? ready.reduce((a, b) => a + b, 0) : null,
       },
@@ -117,6 +134,7 @@ export async function reposView(store: Store, at: string): Promise<{ data: Repos
     for (const s of mine) if (s.last_result === "failed") warnings.push(`${name} failed on ${s.machine_id}: ${s.last_error ?? "unknown error"}`);
   }
   if (machines.length > 0 && rows.every((r) => r.beads_ready === null)) warnings.push("no beads triage for any of these repos: beads_ready is null");
+  if (machines.length === 0) warnings.push(await noDataWarning(store, REPO_TOOLS, at, options.collectors));
   return { data: { machines }, staleness, warnings };
 }
 
@@ -125,5 +143,5 @@ export const reposViewDef = defineView({
   name: "repos",
   summary: "Per machine: repos with dirty, ahead/behind, last commit and ready beads",
   args: {},
-  run: (vc) => reposView(vc.store, vc.clock.now().toISOString()),
+  run: (vc) => reposView(vc.store, vc.clock.now().toISOString(), { collectors: vc.config.collectors.map((c) => c.name) }),
 });

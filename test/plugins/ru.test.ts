@@ -64,7 +64,7 @@ describe("ru parser", () => {
     expect(a.rows[1]).toMatchObject({ url: null, remote: null });
   });
 
-  it("keeps diverged -1 counts, empty branches as null, unknown fields in raw_json", () => {
+  it("stores counts ru could not make as null (its -1 and 0 placeholders), empty branches as null, unknown fields in raw_json", () => {
     const repos = [
       { repo: "o/div", url: "o/div", path: "/p/div" },
       { repo: "o/gone", url: "o/gone", path: "/p/gone" },
@@ -80,9 +80,9 @@ describe("ru parser", () => {
     const { rows } = mapStatus(readEnvelope(envelope("status", st, { _meta: { duration_seconds: 1 } }), "ru status"), byPath, "m", (w) => warnings.push(w));
     expect(warnings).toEqual([]);
     expect(rows.map(({ raw_json: _r, ...r }) => r)).toEqual([
-      { repo_id: id("o/div"), repo: "o/div", path: "/p/div", status: "diverged", branch: "feature/x", dirty: true, ahead: -1, behind: -1, mismatch: false, last_commit_at: null },
-      { repo_id: id("o/gone"), repo: "o/gone", path: "/p/gone", status: "missing", branch: null, dirty: false, ahead: 0, behind: 0, mismatch: false, last_commit_at: null },
-      { repo_id: id("https://gitlab.com/o/new"), repo: "o/new", path: "/p/new", status: "no_upstream", branch: "main", dirty: false, ahead: 0, behind: 0, mismatch: null, last_commit_at: null },
+      { repo_id: id("o/div"), repo: "o/div", path: "/p/div", status: "diverged", branch: "feature/x", dirty: true, ahead: null, behind: null, mismatch: false, last_commit_at: null },
+      { repo_id: id("o/gone"), repo: "o/gone", path: "/p/gone", status: "missing", branch: null, dirty: null, ahead: null, behind: null, mismatch: false, last_commit_at: null },
+      { repo_id: id("https://gitlab.com/o/new"), repo: "o/new", path: "/p/new", status: "no_upstream", branch: "main", dirty: false, ahead: null, behind: null, mismatch: null, last_commit_at: null },
     ]);
     expect((rows[0]!.raw_json as Record<string, unknown>).stash).toBe(2);
   });
@@ -149,6 +149,33 @@ describe("ru collector", () => {
       { repo: "acme/gone", status: "missing", last_commit_at: null },
       { repo: "acme/tool", status: "no_upstream", last_commit_at: "2026-02-09T08:11:12.000Z" },
     ]);
+  });
+
+  it("stores null, never -1, for the counts ru could not make in its real output", async () => {
+    // The real 115 repos, three of them as ru's get_repo_status prints the cases it cannot count:
+    // unrelated histories (diverged, -1/-1), no upstream (0/0), not a git repository (0/0, dirty false).
+    const lines = status.split("\n");
+    const edit = (path: string, to: Record<string, unknown>) => {
+      const i = lines.findIndex((l) => l.includes(`"path":"${path}"`));
+      const row = JSON.parse(lines[i]!.replace(/,$/, "")) as Record<string, unknown>;
+      lines[i] = JSON.stringify({ ...row, ...to }) + (lines[i]!.endsWith(",") ? "," : "");
+    };
+    edit("/data/projects/midas_edge", { status: "diverged", ahead: -1, behind: -1, dirty: true });
+    edit("/data/projects/slidechase", { status: "no_upstream", ahead: 0, behind: 0 });
+    edit("/data/projects/clawd", { status: "not_git", branch: "", ahead: 0, behind: 0, dirty: false });
+    const collector = ru({ lastCommit: false });
+    const store = await createTestStore([collector]);
+    const m = createFakeMachine({ tools: tool(list, lines.join("\n")) });
+    cleanup.push(() => m.close(), () => store.close());
+    const run = await runOnce({ store, collector, machine: m });
+    expect({ result: run.result, warnings: run.warnings, rows: run.rowsByTable }).toEqual({ result: "ok", warnings: [], rows: { repos: 115, repo_status_snapshots: 115 } });
+    expect(await store.query("SELECT path, status, branch, dirty, ahead, behind FROM repo_status_snapshots WHERE status NOT IN ('current', 'behind') ORDER BY path")).toEqual([
+      { path: "/data/projects/clawd", status: "not_git", branch: null, dirty: null, ahead: null, behind: null },
+      { path: "/data/projects/midas_edge", status: "diverged", branch: "main", dirty: true, ahead: null, behind: null },
+      { path: "/data/projects/slidechase", status: "no_upstream", branch: "main", dirty: false, ahead: null, behind: null },
+    ]);
+    expect(await store.query("SELECT count(*)::INTEGER AS n FROM repo_status_snapshots WHERE ahead < 0 OR behind < 0")).toEqual([{ n: 0 }]);
+    expect(await store.query("SELECT sum(behind)::INTEGER AS behind FROM repo_status_snapshots")).toEqual([{ behind: 9 }]);
   });
 
   it("adds a snapshot per run and never a second repo row", async () => {

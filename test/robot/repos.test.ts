@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { createFakeMachine, createTestStore, runOnce } from "../../lib/testkit.ts";
 import { createFixedClock, repoId, type Store } from "../../lib/index.ts";
 import { coreSections, loadMachineSections } from "../../lib/robot/machine.ts";
-import { reposView } from "../../plugins/ru/view.ts";
+import { REPO_TOOLS, reposView } from "../../plugins/ru/view.ts";
 import { topProcessesSection } from "../../plugins/sysmoni/plugin.ts";
 import { processTriageSection } from "../../plugins/pt/plugin.ts";
 import { rchSection } from "../../plugins/rch/plugin.ts";
@@ -23,7 +23,7 @@ afterAll(async () => {
   for (const f of cleanup) await f();
 });
 
-// Two machines: orko with ru's real 115 repos, trj with three of its own (one diverged, one missing).
+// Two machines: orko with ru's real 115 repos, trj with four of its own (one diverged, one missing, one not a git repo).
 async function fleet(): Promise<{ store: Store; clock: ReturnType<typeof createFixedClock> }> {
   const collectors = [ru({ lastCommit: false }), sysmoni({ inotifyProbe: false }), pt(), rch({ metricsUrl: "off" })];
   const store = await createTestStore(collectors);
@@ -46,11 +46,14 @@ async function fleet(): Promise<{ store: Store; clock: ReturnType<typeof createF
           { repo: "Dicklesworthstone/beads_rust", url: "https://github.com/Dicklesworthstone/beads_rust.git", path: "/home/u/beads_rust" },
           { repo: "me/fork", url: "me/fork", path: "/home/u/fork" },
           { repo: "me/gone", url: "me/gone", path: "/home/u/gone" },
+          { repo: "me/notes", url: "me/notes", path: "/home/u/notes" },
         ]),
         "status --no-fetch --json": envelope("status", [
           { repo: "Dicklesworthstone/beads_rust", path: "/home/u/beads_rust", status: "ahead", branch: "main", ahead: 3, behind: 0, dirty: true, mismatch: false },
           { repo: "me/fork", path: "/home/u/fork", status: "diverged", branch: "wip", ahead: -1, behind: -1, dirty: false, mismatch: false },
           { repo: "me/gone", path: "/home/u/gone", status: "missing", branch: "", ahead: 0, behind: 0, dirty: false, mismatch: false },
+          // what ru's get_repo_status prints for a folder that is no git repository
+          { repo: "me/notes", path: "/home/u/notes", status: "not_git", branch: "", ahead: 0, behind: 0, dirty: false, mismatch: false },
         ]),
       },
     },
@@ -72,22 +75,61 @@ describe("vc robot repos", () => {
     const view = await reposView(store, at);
     expect(view.data.machines.map((m) => [m.id, m.collected_at, m.repos.length])).toEqual([
       ["orko", "2026-01-25T03:00:00.000Z", 115],
-      ["trj", "2026-01-25T03:00:00.000Z", 3],
+      ["trj", "2026-01-25T03:00:00.000Z", 4],
     ]);
-    expect(view.data.machines[0]!.summary).toEqual({ repos: 115, dirty: 4, ahead: 0, behind: 3, diverged: 0, missing: 0, no_upstream: 0, beads_ready: null });
-    expect(view.data.machines[1]!.summary).toEqual({ repos: 3, dirty: 1, ahead: 1, behind: 0, diverged: 1, missing: 1, no_upstream: 0, beads_ready: null });
+    expect(view.data.machines[0]!.summary).toEqual({ repos: 115, dirty: 4, ahead: 0, behind: 3, diverged: 0, missing: 0, not_git: 0, no_upstream: 0, beads_ready: null });
+    // missing (not cloned) and not_git (a folder that is no repository) are counted apart
+    expect(view.data.machines[1]!.summary).toEqual({ repos: 4, dirty: 1, ahead: 1, behind: 0, diverged: 1, missing: 1, not_git: 1, no_upstream: 0, beads_ready: null });
     expect(view.data.machines[1]!.repos).toEqual([
       {
         repo_id: repoId({ url: "Dicklesworthstone/beads_rust" }), repo: "Dicklesworthstone/beads_rust", path: "/home/u/beads_rust", url: "https://github.com/Dicklesworthstone/beads_rust.git",
         status: "ahead", branch: "main", dirty: true, ahead: 3, behind: 0, mismatch: false, last_commit_at: null, beads_ready: null,
       },
-      { repo_id: repoId({ url: "me/fork" }), repo: "me/fork", path: "/home/u/fork", url: "me/fork", status: "diverged", branch: "wip", dirty: false, ahead: -1, behind: -1, mismatch: false, last_commit_at: null, beads_ready: null },
-      { repo_id: repoId({ url: "me/gone" }), repo: "me/gone", path: "/home/u/gone", url: "me/gone", status: "missing", branch: null, dirty: false, ahead: 0, behind: 0, mismatch: false, last_commit_at: null, beads_ready: null },
+      // ru's -1 (histories it could not compare) and its 0 placeholders (nothing to count against) are unknown: null
+      { repo_id: repoId({ url: "me/fork" }), repo: "me/fork", path: "/home/u/fork", url: "me/fork", status: "diverged", branch: "wip", dirty: false, ahead: null, behind: null, mismatch: false, last_commit_at: null, beads_ready: null },
+      { repo_id: repoId({ url: "me/gone" }), repo: "me/gone", path: "/home/u/gone", url: "me/gone", status: "missing", branch: null, dirty: null, ahead: null, behind: null, mismatch: false, last_commit_at: null, beads_ready: null },
+      { repo_id: repoId({ url: "me/notes" }), repo: "me/notes", path: "/home/u/notes", url: "me/notes", status: "not_git", branch: null, dirty: null, ahead: null, behind: null, mismatch: false, last_commit_at: null, beads_ready: null },
     ]);
     expect(view.staleness).toEqual({ ru: 60 });
     expect(view.warnings).toEqual(["no beads triage for any of these repos: beads_ready is null"]);
-    // Before anything was collected there is nothing to show.
-    expect((await reposView(store, "2026-01-25T02:59:59Z")).data.machines).toEqual([]);
+    // Before anything was collected there is nothing to show, and the view says why.
+    const before = await reposView(store, "2026-01-25T02:59:59Z");
+    expect(before.data.machines).toEqual([]);
+    expect(before.warnings).toEqual([
+      "no ru data: ru ran on orko but reported nothing by 2026-01-25T02:59:59Z (last ok 2026-01-25T03:00:00.000Z); ru ran on trj but reported nothing by 2026-01-25T02:59:59Z (last ok 2026-01-25T03:00:00.000Z). " + REPO_TOOLS[0]!.install,
+    ]);
+  });
+
+  it("shows the -1 and placeholder counts of snapshots stored before as null", async () => {
+    const { store } = await fleet();
+    // As an older vc stored ru's output: -1 for a diverged repo, 0 and 0 for a repo with no upstream.
+    await store.insert("repo_status_snapshots", [
+      { machine_id: "old", collected_at: "2026-01-25T02:00:00Z", repo_id: "r1", repo: "me/fork", path: "/p/fork", status: "diverged", branch: "wip", dirty: false, ahead: -1, behind: -1 },
+      { machine_id: "old", collected_at: "2026-01-25T02:00:00Z", repo_id: "r2", repo: "me/new", path: "/p/new", status: "no_upstream", branch: "main", dirty: true, ahead: 0, behind: 0 },
+      { machine_id: "old", collected_at: "2026-01-25T02:00:00Z", repo_id: "r3", repo: "me/ok", path: "/p/ok", status: "ahead", branch: "main", dirty: false, ahead: 2, behind: 0 },
+    ]);
+    const old = (await reposView(store, "2026-01-25T03:00:00Z")).data.machines.find((m) => m.id === "old")!;
+    expect(old.repos.map((r) => [r.repo, r.dirty, r.ahead, r.behind])).toEqual([
+      ["me/fork", false, null, null],
+      ["me/new", true, null, null],
+      ["me/ok", false, 2, 0],
+    ]);
+    expect(old.summary).toMatchObject({ repos: 3, dirty: 1, ahead: 1, behind: 0, diverged: 1, no_upstream: 1 });
+  });
+
+  it("says why there are no repos when ru is missing, and what to install", async () => {
+    const store = await createTestStore([ru()]);
+    const bare = createFakeMachine({ id: "bare" });
+    cleanup.push(() => bare.close(), () => store.close());
+    const r = await runOnce({ store, collector: ru(), machine: bare, clock: createFixedClock("2026-01-25T03:00:00Z") });
+    expect(r.result).toBe("skipped");
+    const view = await reposView(store, "2026-01-25T03:00:00.000Z", { collectors: ["sysprobe", "ru"] });
+    expect(view.data).toEqual({ machines: [] });
+    expect(view.warnings).toEqual([`no ru data: ru skipped on bare: ru not found on bare's PATH. ${REPO_TOOLS[0]!.install}`]);
+    expect(REPO_TOOLS[0]!.install).toContain("repo_updater");
+    // a config without ru: the warning says to add it
+    const unconfigured = await reposView(store, "2026-01-25T03:00:00.000Z", { collectors: ["sysprobe"] });
+    expect(unconfigured.warnings).toEqual([`no ru data: ru is not in this config's collectors (add ru() to vc.config.ts). ${REPO_TOOLS[0]!.install}`]);
   });
 
   it("joins the latest ready count of each repo from the beads collectors' table", async () => {
@@ -110,6 +152,7 @@ describe("vc robot repos", () => {
       ["Dicklesworthstone/beads_rust", 4],
       ["me/fork", null],
       ["me/gone", null],
+      ["me/notes", null],
     ]);
     expect(trj.summary.beads_ready).toBe(4);
     const orko = view.data.machines.find((m) => m.id === "orko")!;
