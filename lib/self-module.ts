@@ -10,6 +10,8 @@ export type ModuleMap = Record<string, () => Promise<Record<string, unknown>>>;
 const SELF_ENTRIES = ["vibe-cockpit", "vibe-cockpit/plugins"] as const;
 
 let registered = false;
+/** Names already served (Bun's module registry is per process). */
+const names = new Set<string>();
 
 /** The file of one of this package's entries, through package.json "exports"; null when it cannot be resolved (a copy of lib/ without its package.json). */
 function selfEntryFile(name: string): string | null {
@@ -41,14 +43,16 @@ export async function loadSelfEntry(name: (typeof SELF_ENTRIES)[number]): Promis
 
 /**
  * Makes `import … from "vibe-cockpit"` (and "vibe-cockpit/plugins", and any of `modules`) work in
- * a config that has no node_modules beside it. Bun plugins apply to the whole process, so this
- * runs once; later calls change nothing.
+ * a config that has no node_modules beside it. Bun plugins apply to the whole process: the first
+ * call registers the package's entries, a later one only names not served yet.
  * @example registerSelfModule(); const { default: config } = await import("/home/me/.config/vc/vc.config.ts")
  */
 export function registerSelfModule(modules: ModuleMap = {}): void {
-  if (registered) return;
+  // The package's own entries once; a later call may add names of its own (never replace one).
+  const all: ModuleMap = Object.fromEntries(Object.entries({ ...(registered ? {} : selfEntries()), ...modules }).filter(([name]) => !names.has(name)));
   registered = true;
-  const all: ModuleMap = { ...selfEntries(), ...modules };
+  if (Object.keys(all).length === 0) return;
+  for (const name of Object.keys(all)) names.add(name);
   Bun.plugin({
     name: "vibe-cockpit-self",
     setup(build) {

@@ -47,7 +47,7 @@ describe("config discovery", () => {
   it("loads a config outside the repo that imports vibe-cockpit with no node_modules beside it", async () => {
     const file = write(
       `import { defineConfig } from "vibe-cockpit";
-import { fake } from "vibe-cockpit/plugins";
+import { fake } from "my-vc-plugins";
 export default defineConfig(({ env }) => ({
   db: "~/data/my.duckdb",
   machines: [{ id: "orko", ssh: "local", tags: ["primary"] }],
@@ -58,7 +58,9 @@ export default defineConfig(({ env }) => ({
     const fakePlugins = async () => ({
       fake: () => ({ name: "fake", version: "1.0.0", schemaVersion: 1, collect: async () => ({ rows: {} }) }),
     });
-    const config = await loadConfig({ file, env: { HOME: "/home/u" }, modules: { "vibe-cockpit/plugins": fakePlugins } });
+    // A module of the user's own by name ("vibe-cockpit/plugins" itself is the package's: Bun's
+    // module registry is per process, so a fake under that name would reach every later config).
+    const config = await loadConfig({ file, env: { HOME: "/home/u" }, modules: { "my-vc-plugins": fakePlugins } });
     expect(config.source).toBe(file);
     expect(config.db).toBe("/home/u/data/my.duckdb");
     expect(config.machines[0]).toMatchObject({ id: "orko", ssh: "local", tags: ["primary"], allow_write_commands: false, allow_autopilot: false });
