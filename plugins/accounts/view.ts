@@ -5,6 +5,7 @@
 // Every answer is the latest snapshot per key at or before `at`, with its age, so stale data
 // reads as stale and never as current.
 import { ageS, defineView, latestPer, sql, untilS, type MachineSection, type Store } from "vibe-cockpit";
+import { noDataWarning, type ViewTool } from "../_no-data.ts";
 
 /** What `accountsView` may be told beyond the store and the instant. */
 export interface AccountsViewOptions {
@@ -14,7 +15,15 @@ export interface AccountsViewOptions {
   machineId?: string;
   /** Provider events from this far back (default 24 h). */
   eventsWindowSeconds?: number;
+  /** The config's collector names: with neither caut nor caam among them, the warning says to add them. */
+  collectors?: readonly string[];
 }
+
+/** The tools behind `vc robot accounts`, and how to get them. */
+export const ACCOUNT_TOOLS: readonly ViewTool[] = [
+  { collector: "caut", install: "caut: install coding_agent_usage_tracker (github.com/Dicklesworthstone/coding_agent_usage_tracker) on the machines, so `caut usage --json` answers" },
+  { collector: "caam", install: "caam: install coding_agent_account_manager (github.com/Dicklesworthstone/coding_agent_account_manager) and save each account as a profile, so `caam limits --format json` answers" },
+];
 
 /** One rate-limit window as the views show it. */
 export interface AccountWindow {
@@ -236,6 +245,10 @@ export async function accountsView(
   );
 
   warnings.unshift(...staleMachines.values());
+  // Only the whole fleet's view says why it is empty; a machine's section is simply absent.
+  if (m === undefined && accounts.size === 0 && profiles.length === 0 && tools.length === 0 && events.length === 0) {
+    warnings.push(await noDataWarning(store, ACCOUNT_TOOLS, at, options.collectors));
+  }
   return { data: { accounts: [...accounts.values()], profiles, tools, events }, staleness, warnings };
 }
 
@@ -256,6 +269,6 @@ export const accountsViewDef = defineView({
   args: {},
   run(vc) {
     const staleAfterSeconds = vc.config.polling.interval_seconds * vc.config.polling.stale_after_intervals;
-    return accountsView(vc.store, vc.clock.now().toISOString(), { staleAfterSeconds });
+    return accountsView(vc.store, vc.clock.now().toISOString(), { staleAfterSeconds, collectors: vc.config.collectors.map((c) => c.name) });
   },
 });

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { createFakeMachine, createTestStore, runOnce } from "../../lib/testkit.ts";
 import { createFixedClock, type Store } from "../../lib/index.ts";
 import { loadMachineSections } from "../../lib/robot/machine.ts";
-import { accountsSection, accountsView } from "../../plugins/accounts/view.ts";
+import { ACCOUNT_TOOLS, accountsSection, accountsView } from "../../plugins/accounts/view.ts";
 import { agentsSection } from "../../plugins/ntm/plugin.ts";
 import { sessionsSection } from "../../plugins/cass/plugin.ts";
 
@@ -97,7 +97,34 @@ describe("vc robot accounts", () => {
     expect(before.data.profiles).toEqual([]);
     expect(before.staleness).toEqual({ caut: 3600, caam: null });
     const empty = await accountsView(store, "2026-08-01T00:00:00.000Z");
-    expect(empty).toEqual({ data: { accounts: [], profiles: [], tools: [], events: [] }, staleness: { caut: null, caam: null }, warnings: [] });
+    expect(empty).toEqual({
+      data: { accounts: [], profiles: [], tools: [], events: [] },
+      staleness: { caut: null, caam: null },
+      warnings: [
+        "no caut or caam data: caut ran on orko but reported nothing by 2026-08-01T00:00:00.000Z (last ok 2026-08-20T15:10:00.000Z); " +
+          "caut ran on trj but reported nothing by 2026-08-01T00:00:00.000Z (last ok 2026-08-20T12:00:00.000Z); " +
+          `caam ran on orko but reported nothing by 2026-08-01T00:00:00.000Z (last ok 2026-08-20T15:10:00.000Z). ${ACCOUNT_TOOLS.map((t) => t.install).join("; ")}`,
+      ],
+    });
+  });
+
+  it("says so when caut and caam are missing, naming what to install", async () => {
+    const store = await createTestStore([caut(), caam()]);
+    const bare = createFakeMachine({ id: "bare" });
+    cleanup.push(() => bare.close(), () => store.close());
+    for (const c of [caut(), caam()]) expect((await runOnce({ store, collector: c, machine: bare, clock: createFixedClock("2026-08-20T15:10:00Z") })).result).toBe("skipped");
+    const view = await accountsView(store, "2026-08-20T15:12:00.000Z", { collectors: ["sysprobe", "caut", "caam"] });
+    expect(view.data).toEqual({ accounts: [], profiles: [], tools: [], events: [] });
+    expect(view.warnings).toEqual([
+      `no caut or caam data: caut skipped on bare: caut not found on bare's PATH; caam skipped on bare: caam not found on bare's PATH. ${ACCOUNT_TOOLS.map((t) => t.install).join("; ")}`,
+    ]);
+    expect(view.warnings[0]).toContain("coding_agent_usage_tracker");
+    expect(view.warnings[0]).toContain("coding_agent_account_manager");
+    // neither in the config: the warning says to add them
+    const none = await accountsView(store, "2026-08-20T15:12:00.000Z", { collectors: ["sysprobe"] });
+    expect(none.warnings[0]).toStartWith("no caut or caam data: caut is not in this config's collectors (add caut() to vc.config.ts); caam is not in this config's collectors (add caam() to vc.config.ts). ");
+    // a machine's section stays absent, without a warning of its own
+    expect(await loadMachineSections(accountSections, { store, machineId: "bare", at: "2026-08-20T15:12:00.000Z" })).toEqual({ agents: null, accounts: null, sessions: null });
   });
 
   it("flags data as stale past the given threshold", async () => {
