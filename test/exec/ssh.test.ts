@@ -166,7 +166,15 @@ describe("ssh executor: what a command leaves behind", () => {
   it("answers at the timeout of a command that was running when the connection froze", async () => {
     const e = executor();
     const pending = e.run(["sleep", "100000"], { timeoutMs: 1500 });
-    await Bun.sleep(300);
+    // Freeze only once the command runs (on a loaded machine connecting can take longer than a guess).
+    const running = () => descendants(sshd.pid).some((pid) => {
+      try {
+        return readFileSync(`/proc/${pid}/cmdline`, "utf8").includes("100000");
+      } catch {
+        return false;
+      }
+    });
+    for (let i = 0; i < 200 && !running(); i++) await Bun.sleep(25);
     const session = descendants(sshd.pid);
     for (const pid of session) process.kill(pid, "SIGSTOP");
     try {
