@@ -63,6 +63,26 @@ const at = (s: string | null | undefined) => {
 const n = (x: number | null | undefined) => (typeof x === "number" && Number.isFinite(x) ? x : null);
 const text = (x: unknown) => (typeof x === "string" ? x : typeof x === "number" ? String(x) : null);
 
+/**
+ * When a candidate started: the epoch seconds of its `start_id` (`<pid>:<start>`), cross-checked
+ * with its age at the plan's time. A start after the plan cannot be (the start is not epoch
+ * seconds on that machine, or its clock moved): a warning, and the age wins; without a start_id,
+ * the age tells.
+ */
+function startOf(pid: number, startId: string | null | undefined, ageS: number | null, planAt: Date | null, warn: (m: string) => void): Date | null {
+  const m = /^\d+:(\d+)$/.exec(startId ?? "");
+  const fromId = m ? new Date(Number(m[1]) * 1000) : null;
+  const fromAge = planAt && ageS !== null && ageS >= 0 ? new Date(planAt.getTime() - Math.round(ageS * 1000)) : null;
+  if (fromId && planAt && fromId > planAt) {
+    warn(
+      `pt plan: pid ${pid} starts at ${fromId.toISOString()} by its start_id ${startId}, after the plan's ${planAt.toISOString()}; ` +
+        (fromAge ? `taken from its age instead (${ageS} s): ${fromAge.toISOString()}` : "left unknown (no age to take it from)"),
+    );
+    return fromAge;
+  }
+  return fromId ?? fromAge;
+}
+
 /** The plan from stdout, or a readable Error. */
 export function readPlan(stdout: string): { raw: Record<string, unknown>; plan: Plan } {
   const { raw, output } = parseJsonAs(stdout, PlanSchema, "pt robot plan", "a plan");
@@ -78,17 +98,17 @@ export function mapPlan(raw: Record<string, unknown>, plan: Plan, exitCode: numb
   }
   const findings: Record<string, unknown>[] = [];
   const seen = new Set<number>();
+  const planAt = at(plan.generated_at ?? plan.timestamp);
   plan.candidates.forEach((c, i) => {
     const r = v.safeParse(CandidateSchema, c);
     if (!r.success) return warn(`pt plan: candidates[${i}] skipped: ${r.issues[0].path?.map((p) => String(p.key)).join(".") ?? ""} ${r.issues[0].message}`);
     const x = r.output;
     if (seen.has(x.pid)) return warn(`pt plan: pid ${x.pid} listed twice; kept the first`);
     seen.add(x.pid);
-    const start = /^\d+:(\d+)$/.exec(x.start_id ?? "");
     findings.push({
       pid: x.pid,
       start_id: x.start_id ?? null,
-      started_at: start ? new Date(Number(start[1]) * 1000) : null, // epoch seconds
+      started_at: startOf(x.pid, x.start_id, n(x.age_seconds), planAt, warn),
       ppid: n(x.ppid),
       uid: n(x.uid),
       user_name: x.user ?? null,

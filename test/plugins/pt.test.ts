@@ -120,6 +120,46 @@ describe("pt plan parser", () => {
     expect(warnings[1]).toContain("pid 1774 listed twice");
   });
 
+  it("cross-checks a start with the age: a start after the plan is a warning and the age wins", async () => {
+    // The plan of 15:10:30: pid 391002 has run 30 min by its age, but its start_id says 4 days
+    // after the plan (as on a held-out machine); pid 1774 has no start_id at all.
+    const out = variant((p) => {
+      p.candidates[2].age_seconds = 1800;
+      p.candidates[2].start_id = "391002:1787584230"; // 2026-08-24T15:10:30Z
+      delete p.candidates[3].start_id;
+    });
+    const collector = pt();
+    const store = await createTestStore([collector]);
+    const m = createFakeMachine({ tools: planTool(out) });
+    try {
+      const run = await runOnce({ store, collector, machine: m });
+      expect(run.result).toBe("ok");
+      expect(run.warnings).toEqual([
+        "pt plan: pid 391002 starts at 2026-08-24T15:10:30.000Z by its start_id 391002:1787584230, after the plan's 2026-08-20T15:10:30.411Z; taken from its age instead (1800 s): 2026-08-20T14:40:30.411Z",
+      ]);
+      expect(await store.query("SELECT pid, start_id, started_at, age_s FROM process_triage_findings ORDER BY pid")).toEqual([
+        { pid: 1774, start_id: null, started_at: "2026-08-12T15:15:02.411Z", age_s: 690928 }, // from the age
+        { pid: 391002, start_id: "391002:1787584230", started_at: "2026-08-20T14:40:30.411Z", age_s: 1800 }, // the age wins
+        { pid: 402117, start_id: "402117:1787165521", started_at: "2026-08-19T18:52:01.000Z", age_s: 72909 }, // start_id before the plan: kept
+        { pid: 418822, start_id: "418822:1787151001", started_at: "2026-08-19T14:50:01.000Z", age_s: 87429 },
+      ]);
+      // No start after its plan is stored.
+      expect(await store.query("SELECT count(*)::INTEGER AS n FROM process_triage_findings f JOIN process_triage_snapshot s USING (machine_id, collected_at) WHERE f.started_at > s.generated_at")).toEqual([{ n: 0 }]);
+    } finally {
+      await m.close();
+      await store.close();
+    }
+    // Neither an age nor a plan time to check against: the start is unknown, and said so.
+    const warnings: string[] = [];
+    const bare = variant((p) => {
+      p.candidates = [{ ...p.candidates[2], start_id: "391002:1787584230" }];
+      delete p.candidates[0].age_seconds;
+    });
+    const { raw, plan } = readPlan(bare);
+    expect(mapPlan(raw, plan, 1, (w) => warnings.push(w)).findings[0]!.started_at).toBeNull();
+    expect(warnings).toEqual(["pt plan: pid 391002 starts at 2026-08-24T15:10:30.000Z by its start_id 391002:1787584230, after the plan's 2026-08-20T15:10:30.411Z; left unknown (no age to take it from)"]);
+  });
+
   it("refuses output that is not a plan, saying what it got", () => {
     expect(() => readPlan("[pt-20260820] agent plan: 4 candidates (2 kill, 2 review)")).toThrow(/not JSON/);
     expect(() => readPlan('{"v": "2.1.0", "sid": "x", "c": []}')).toThrow(/not a plan: candidates/);
