@@ -2,7 +2,7 @@
 // mapped to vc's SearchHit. Before the first index cass exits 3 with a JSON error on stderr
 // ({"error":{"kind":"missing-index",…}}): that becomes a readable error naming the fix.
 import * as v from "valibot";
-import { checkOutput, parseJsonOutput, type SearchContext, type SearchHit } from "vibe-cockpit";
+import { checkOutput, isoFromMs, parseJsonOutput, type SearchContext, type SearchHit } from "vibe-cockpit";
 
 const opt = <T extends v.GenericSchema>(schema: T) => v.fallback(v.nullish(schema), null);
 
@@ -40,7 +40,7 @@ export function searchHits(raw: unknown): SearchHit[] {
     const r = v.safeParse(HitSchema, item);
     if (!r.success) continue;
     const h = r.output;
-    const at = typeof h.created_at === "number" && Number.isFinite(h.created_at) ? new Date(h.created_at).toISOString() : null;
+    const at = isoFromMs(h.created_at); // an epoch no Date holds (1e300) is no time, not a RangeError
     hits.push({
       title: h.title || h.source_path || "(untitled session)",
       snippet: unmark(h.snippet ?? ""),

@@ -35,6 +35,9 @@ describe("cass search", () => {
       score: 12.84,
     });
     expect(hits[2]).toMatchObject({ at: null, location: expect.stringMatching(/rollout-.*\.jsonl$/), extra: { match_type: "implicit_wildcard", source_id: "work-laptop", origin_host: "work-laptop" } });
+    // An epoch no Date holds is no time (D11), not a RangeError.
+    const far = { ...JSON.parse(found).hits[0], created_at: 1e300 };
+    expect(searchHits({ hits: [far] })[0]!.at).toBeNull();
     // A hit of another shape is dropped, the rest kept; an envelope without hits is an error.
     expect(searchHits({ hits: [5, JSON.parse(found).hits[0]] }).length).toBe(1);
     expect(() => searchHits({ results: [] })).toThrow(/cass search --json/);
