@@ -214,6 +214,10 @@ export function beads(options: BeadsOptions = {}) {
       if (repos.length === 0) return { rows: {}, skipped: none };
 
       const read = (await mapLimit(repos, options.concurrency ?? 4, (r) => readRepo(ctx, r, have))).filter((d): d is RepoData => d !== null);
+      if (read.length === 0) {
+        const names = repos.slice(0, 3).map(label).join(", ") + (repos.length > 3 ? ", …" : "");
+        return { rows: {}, skipped: `none of the ${repos.length} repositories has a .beads directory (${names})` };
+      }
       const failed = read.filter((d) => !d.ok && d.failures.length > 0);
       if (read.length > 0 && failed.length === read.length) {
         throw new Error(`no repository could be read (${read.length} with .beads): ${failed[0]!.failures[0]}`);

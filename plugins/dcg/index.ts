@@ -192,12 +192,12 @@ function historyChunk(ctx: CollectContext, path: string, after: number) {
 }
 const HISTORY_SPANS = [64, 1024, 16384];
 
+/** Whether the history database has dcg's `commands` table: dcg creates it with the first entry it records. */
+async function hasCommands(ctx: CollectContext, path: string): Promise<boolean> {
+  return (await ctx.exec.sqlite(path, sql`SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'commands'`)).length > 0;
+}
+
 async function readHistory(ctx: CollectContext, path: string, budget: number): Promise<{ events: DcgEvent[]; cursor?: Cursor; before?: Map<string, number> }> {
-  const tables = await ctx.exec.sqlite(path, sql`SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'commands'`);
-  if (tables.length === 0) {
-    ctx.warn(`${path} has no commands table (dcg has not written history there yet)`);
-    return { events: [] };
-  }
   let after = ctx.cursors.history?.kind === "pk" ? ctx.cursors.history.id : 0;
   const [max] = await ctx.exec.sqlite(path, sql`SELECT coalesce(max(id), 0) AS max FROM commands`);
   if (after > Number(max?.max ?? 0)) {
@@ -221,7 +221,8 @@ async function readHistory(ctx: CollectContext, path: string, budget: number): P
  * `history`) and the JSON decision log (`[logging] enabled = true, format = "json"`; inode + offset
  * cursor `log`) — both when both exist. An evaluation both sources recorded is stored once (see
  * `keyEvents`); the history database is read first, so its richer row (cwd, agent, exact time) wins.
- * Skipped, with the reason, where neither exists.
+ * Skipped, with the reason, where neither has anything to read: no history database (or one without
+ * dcg's commands table) and no decision log named by a config or found where it names.
  * Paths: `dcg.history_db` (default ~/.config/dcg/history.db, or `[history] database_path`),
  * `dcg.log` (default: `[logging] file` of dcg's config), `dcg.config` (~/.config/dcg/config.toml).
  * @example collectors: [dcg()]   // paths: { "dcg.log": "~/.local/share/dcg/decisions.jsonl" }
@@ -245,10 +246,13 @@ export function dcg() {
       const log = logPathOf(ctx, conf);
       const historyStat = await ctx.exec.stat(historyPath);
       const logStat = log.path ? await ctx.exec.stat(log.path) : null;
-      if (!historyStat && !logStat) {
+      // A history file without dcg's table (created empty, or by something else) has nothing to read.
+      const noTable = historyStat && !(await hasCommands(ctx, historyPath)) ? `${historyPath} has no commands table (dcg has not written history there yet)` : null;
+      if ((!historyStat || noTable) && !logStat) {
         const logWhy = log.path ? `no decision log at ${log.path}` : (log.note ?? "no decision log");
-        return { rows: {}, skipped: `${historyPath} not found on ${ctx.machine.id}, and ${logWhy}` };
+        return { rows: {}, skipped: `${noTable ?? `${historyPath} not found on ${ctx.machine.id}`}, and ${logWhy}` };
       }
+      if (noTable) ctx.warn(noTable);
 
       let budget = ctx.limits.maxRows;
       const cursors: Record<string, Cursor> = {};
@@ -256,7 +260,7 @@ export function dcg() {
       let fromLog: DcgEvent[] = [];
       let historyBefore: Map<string, number> | undefined;
       let logBefore: Map<string, number> | undefined;
-      if (historyStat) {
+      if (historyStat && !noTable) {
         const h = await readHistory(ctx, historyPath, budget);
         fromHistory = h.events;
         historyBefore = h.before;

@@ -31,10 +31,11 @@ interface Shape {
   tables: Set<string>;
 }
 
-async function shapeOf(ctx: CollectContext, db: string): Promise<Shape> {
+async function shapeOf(ctx: CollectContext, db: string): Promise<Shape | null> {
   const tables = new Set(
     (await ctx.exec.sqlite(db, sql`SELECT name FROM sqlite_master WHERE type IN ('table', 'view')`)).map((r) => String(r.name)),
   );
+  if (tables.size === 0) return null; // an empty database: the server has not created its tables yet
   if (!tables.has("messages") || !tables.has("message_recipients")) {
     throw new Error(`${db} is not an mcp_agent_mail mailbox: it has no messages/message_recipients tables`);
   }
@@ -80,7 +81,9 @@ export function mcpAgentMail(options: McpAgentMailOptions = {}) {
     watchPaths: async (ctx) => [ctx.path("db", DEFAULT_MAILBOX)],
     async collect(ctx) {
       const db = ctx.path("db", DEFAULT_MAILBOX);
-      const { schema, tables } = await shapeOf(ctx, db);
+      const shape = await shapeOf(ctx, db);
+      if (!shape) return { rows: {}, skipped: `${db} on ${ctx.machine.id} is an empty database: mcp_agent_mail has not created its tables there yet` };
+      const { schema, tables } = shape;
       const zero = schema === "rust" ? 0 : "''";
       const t = (ms: number) => mailTimeParam(ms, schema);
 

@@ -1,8 +1,8 @@
-import { afterAll, describe, expect, it, setDefaultTimeout } from "bun:test";
+import { describe, expect, it, setDefaultTimeout } from "bun:test";
 import { chmodSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { createFakeMachine, createTestStore, runOnce, testCollector, type FakeMachineOptions, useFakeSetup } from "../../lib/testkit.ts";
-import { createFixedClock, repoId, type Collector } from "../../lib/index.ts";
+import { runOnce, testCollector, useFakeSetup } from "../../lib/testkit.ts";
+import { createFixedClock, repoId, } from "../../lib/index.ts";
 import { beads } from "../../plugins/beads/index.ts";
 import { mapList, readEnvelope } from "../../plugins/ru/parse.ts";
 import { graphMetricsRow, issueRow, parseReady, parseRuList, parseTriage, priorityOf, splitLines, triageRow, type Triage } from "../../plugins/beads/parse.ts";
@@ -245,6 +245,18 @@ describe("beads collector", () => {
       result: "skipped",
       reason: "no repositories to read: ru not found on fake's PATH and no repos configured",
     });
+  });
+
+  it("is skipped, never ok, where none of the repositories has a .beads directory", async () => {
+    const c = beads({ repos: ["~/projects/plain", "~/projects/docs"], useRu: false });
+    const { machine: m, store } = await setup(c, { tools: tools(), home: { "projects/plain/README.md": "no beads here\n", "projects/docs/index.md": "# docs\n" } });
+    const run = await runOnce({ store, collector: c, machine: m });
+    expect(run).toMatchObject({ result: "skipped", reason: "none of the 2 repositories has a .beads directory (plain, docs)", rowsByTable: {} });
+    expect(run.warnings.map((w) => w.replace(m.home, "~"))).toEqual([
+      "plain: no .beads directory at ~/projects/plain/.beads, repository skipped",
+      "docs: no .beads directory at ~/projects/docs/.beads, repository skipped",
+    ]);
+    expect(m.calls("bv")).toEqual([]);
   });
 
   it("keeps bv's triage where br is missing (ready from quick_ref), and br's ready list where bv is missing", async () => {

@@ -150,6 +150,34 @@ describe("dcg collector", () => {
     expect(t.reason).toContain('is in text format; set [logging] format = "json"');
   });
 
+  it("is skipped, never ok, when the history database has no commands table and no config names the decision log", async () => {
+    // dcg's real decision log where dcg users keep it, but no config names it; history.db exists
+    // without dcg's table (created, nothing recorded): nothing to read.
+    const empty = await setup({ home: { ".config/dcg/history.db": { sqlite: "PRAGMA user_version = 0;" }, [LOG]: decisionLog } });
+    const r = await runOnce(empty);
+    expect({ result: r.result, reason: r.reason, rows: r.rowsByTable }).toEqual({
+      result: "skipped",
+      reason: "~/.config/dcg/history.db has no commands table (dcg has not written history there yet), and no [logging] file in dcg's config",
+      rows: {},
+    });
+    expect(await count(empty.store)).toBe(0);
+    // A config that names the log makes it the source: ok, with the empty history said once.
+    const named = await setup({ home: { ".config/dcg/history.db": { sqlite: "PRAGMA user_version = 0;" }, ".config/dcg/config.toml": config(), [LOG]: decisionLog } });
+    const n = await runOnce(named);
+    expect({ result: n.result, warnings: n.warnings, rows: n.rowsByTable }).toEqual({
+      result: "ok",
+      warnings: ["~/.config/dcg/history.db has no commands table (dcg has not written history there yet)"],
+      rows: { dcg_events: 17 },
+    });
+    // The config names a log that is not there: skipped, naming both.
+    const gone = await setup({ home: { ".config/dcg/history.db": { sqlite: "PRAGMA user_version = 0;" }, ".config/dcg/config.toml": config() } });
+    const g = await runOnce(gone);
+    expect({ result: g.result, reason: g.reason }).toEqual({
+      result: "skipped",
+      reason: `~/.config/dcg/history.db has no commands table (dcg has not written history there yet), and no decision log at ~/${LOG}`,
+    });
+  });
+
   it("reads variants: an older history schema, unknown columns and fields, optional keys absent, another machine", async () => {
     // History schema v3 had no rule_id column; a newer dcg may add columns. The log gains keys dcg
     // may add, and keeps only the required ones on some lines.

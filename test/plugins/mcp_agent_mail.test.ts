@@ -288,6 +288,19 @@ ${Array.from({ length: 12 }, (_, i) => `INSERT INTO messages (id, project_id, se
     expect((await runOnce({ machine, store, collector })).result).toBe("ok");
   });
 
+  it("is skipped, never ok, on an empty database where the server has not created its tables yet", async () => {
+    const { machine, store, collector } = await setup(mailbox("PRAGMA user_version = 0;"));
+    const run = await runOnce({ store, collector, machine });
+    expect({ result: run.result, reason: run.reason, rows: run.rowsByTable }).toEqual({
+      result: "skipped",
+      reason: `${DEFAULT_MAILBOX} on fake is an empty database: mcp_agent_mail has not created its tables there yet`,
+      rows: {},
+    });
+    // Once the server has written it (the real schema and rows), the same mailbox reads.
+    machine.writeFile(MAILBOX, { sqlite: rust });
+    expect((await runOnce({ store, collector, machine })).result).toBe("ok");
+  });
+
   it("fails readably on a file that is not a mailbox", async () => {
     const { machine, store, collector } = await setup(mailbox("CREATE TABLE messages(id INTEGER);"));
     const run = await runOnce({ store, collector, machine });
