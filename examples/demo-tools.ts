@@ -6,7 +6,7 @@
 //   bun examples/demo-fleet.ts --out /tmp/demo --tools
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { createFixedClock, openStore } from "../lib/index.ts";
+import { collectPlugins, createFixedClock, openStore, pluginMigrations } from "../lib/index.ts";
 import { createFakeMachine, runOnce } from "../lib/testkit.ts";
 import { caam, caut, dcg, mcpAgentMail, ntm, pt } from "../plugins/index.ts";
 
@@ -35,9 +35,11 @@ export async function addDemoToolData(db: string, o: { machine: string; end?: Da
       ".mcp_agent_mail_git_mailbox_repo/storage.sqlite3": { sqlite: fx("mcp_agent_mail/storage.sqlite3.sql") },
     },
   });
-  const store = await openStore({ path: db });
+  const collectors = [caut(), caam(), pt(), dcg(), ntm(), mcpAgentMail()];
+  // The tools' plugins bring columns of their own (ntm's degraded sources).
+  const store = await openStore({ path: db, pluginMigrations: pluginMigrations(collectors, collectPlugins([], collectors)) });
   try {
-    for (const collector of [caut(), caam(), pt(), dcg(), ntm(), mcpAgentMail()]) {
+    for (const collector of collectors) {
       const run = await runOnce({ store, collector, machine, clock: createFixedClock(end) });
       if (run.result !== "ok") throw new Error(`demo tools: ${collector.name} on ${o.machine}: ${run.result} ${run.error ?? run.reason ?? ""}`);
     }

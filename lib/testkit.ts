@@ -10,6 +10,7 @@ import type { Collector, MachineInfo } from "./collect/define.ts";
 import { ensureTools } from "./collect/probe.ts";
 import { runCollector, type RunRecord } from "./collect/run.ts";
 import { pluginMigrations } from "./cockpit.ts";
+import { collectPlugins } from "./plugin/define.ts";
 import { createLocalExecutor } from "./exec/local.ts";
 import type { Executor } from "./exec/types.ts";
 import { openStore, type Store } from "./store/store.ts";
@@ -185,10 +186,10 @@ export async function runOnce(o: RunOnceOptions): Promise<RunRecord> {
   });
 }
 
-/** A fresh, migrated store in a temp folder (vc's tables and the collector's own). */
+/** A fresh, migrated store in a temp folder (vc's tables, the collectors' own and their plugins'). */
 export async function createTestStore(collectors: readonly Collector[] = []): Promise<Store & { dir: string }> {
   const dir = mkdtempSync(join(tmpdir(), "vc-store-"));
-  const store = await openStore({ path: join(dir, "vc.duckdb"), pluginMigrations: pluginMigrations(collectors) });
+  const store = await openStore({ path: join(dir, "vc.duckdb"), pluginMigrations: pluginMigrations(collectors, collectPlugins([], collectors)) });
   const close = store.close.bind(store);
   return Object.assign(store, {
     dir,

@@ -72,6 +72,25 @@ export const StatusSummarySchema = v.looseObject({
   mail_urgent: num,
 });
 
+/** One data source of ntm's source health (ntm's SourceInfo: tmux, beads, mail, caut, …). */
+export const SourceInfoSchema = v.looseObject({
+  name: str,
+  available: bool,
+  fresh: bool,
+  reason_code: str,
+  degraded: bool,
+  degraded_since: str,
+  degraded_reason: str,
+  last_error: str,
+});
+
+/** ntm's source health section: each source, the degraded ones named, whether all are fresh. */
+export const SourcesSchema = v.looseObject({
+  sources: opt(v.record(v.string(), v.unknown())),
+  degraded: opt(v.array(v.unknown())),
+  all_fresh: bool,
+});
+
 /** The `--robot-status` envelope; sessions are checked one by one. */
 export const StatusSchema = v.looseObject({
   success: bool,
@@ -87,6 +106,7 @@ export const StatusSchema = v.looseObject({
   summary: opt(StatusSummarySchema),
   alert_counts: counts,
   pagination: opt(v.looseObject({ has_more: bool })),
+  sources: opt(SourcesSchema),
 });
 
 export const ListSessionSchema = v.looseObject({
@@ -136,8 +156,38 @@ export function agentsByType(summary: Record<string, unknown> | null | undefined
   return found ? out : null;
 }
 
+/** A source ntm reports degraded: unavailable, not fresh, or marked so, and why. */
+export interface DegradedSource {
+  name: string;
+  reason: string | null;
+  since: string | null;
+  last_error: string | null;
+}
+
+/**
+ * The sources ntm's status reports degraded (ntm marks a source degraded when it is unavailable or
+ * not fresh, and lists it in `sources.degraded`); [] when all are fine, null when the output has no
+ * source health (the legacy shape).
+ */
+export function degradedSources(status: Status, warn: Warn): DegradedSource[] | null {
+  const section = status.sources;
+  if (!section) return null;
+  const out = new Map<string, DegradedSource>();
+  for (const [key, raw] of Object.entries(section.sources ?? {})) {
+    const info = checkRecord(SourceInfoSchema, raw, `ntm --robot-status source ${key}`, warn);
+    if (!info || !(info.degraded === true || info.available === false || info.fresh === false)) continue;
+    const name = info.name ?? key;
+    const reason = info.degraded_reason ?? (info.available === false ? "unavailable" : info.fresh === false ? "not fresh" : (info.reason_code ?? null));
+    out.set(name, { name, reason, since: isoTime(info.degraded_since), last_error: info.last_error ?? null });
+  }
+  for (const name of section.degraded ?? []) {
+    if (typeof name === "string" && name !== "" && !out.has(name)) out.set(name, { name, reason: null, since: null, last_error: null });
+  }
+  return [...out.values()].sort((a, b) => a.name.localeCompare(b.name));
+}
+
 /** One ntm_activity_snapshot row from a status output. */
-export function activityRow(status: Status, raw: unknown): Row {
+export function activityRow(status: Status, raw: unknown, warn: Warn = () => {}): Row {
   const s = status.summary;
   return {
     total_sessions: s?.total_sessions ?? status.sessions?.length ?? null,
@@ -158,6 +208,7 @@ export function activityRow(status: Status, raw: unknown): Row {
     ntm_schema_version: status.schema_version ?? null,
     ntm_generated_at: isoTime(status.generated_at ?? status.timestamp),
     derived_from: "status",
+    degraded_sources_json: degradedSources(status, warn),
     raw_json: raw,
   };
 }
@@ -180,6 +231,7 @@ export function activityFromList(sessions: readonly ListSession[], list: ListOut
     by_state_json: null,
     ntm_generated_at: isoTime(list.generated_at),
     derived_from: "list",
+    degraded_sources_json: null, // ntm list says nothing of its sources
     raw_json: raw,
   };
 }
@@ -289,7 +341,7 @@ export function mapNtm(
     });
   }
   const activity = input.status
-    ? [activityRow(input.status.parsed, input.status.raw)]
+    ? [activityRow(input.status.parsed, input.status.raw, warn)]
     : input.list
       ? [activityFromList(listSessions, input.list.parsed, input.list.raw)]
       : [];

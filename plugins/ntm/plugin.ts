@@ -1,5 +1,7 @@
-// What ntm adds beyond its collector: the machine view's agents section.
-import { ageS, definePlugin, sql, withJson, type MachineSection } from "vibe-cockpit";
+// What ntm adds beyond its collector: the machine view's agents section, and its degraded
+// sources as a health factor (the column they are kept in comes with the plugin's migration).
+import { ageS, definePlugin, minus, ramp, readings, sql, withJson, type AreaFactor, type MachineSection } from "vibe-cockpit";
+import type { DegradedSource } from "./parse.ts";
 
 /** ntm on this machine: the latest activity totals, its sessions, and agents where ntm gave them. */
 export const agentsSection: MachineSection = {
@@ -25,11 +27,55 @@ export const agentsSection: MachineSection = {
     return {
       collected_at: at,
       staleness_s: ageS(q.at, at),
-      activity: activity ? withJson(activity, ["by_type_json", "by_state_json", "alert_counts_json"]) : null,
+      activity: activity ? withJson(activity, ["by_type_json", "by_state_json", "alert_counts_json", "degraded_sources_json"]) : null,
       sessions: sessions.map((s) => withJson(s, ["agent_counts_json"])),
       agents,
     };
   },
 };
 
-export const ntmPlugin = definePlugin({ name: "ntm", machineSections: [agentsSection] });
+const said = (d: DegradedSource) => `${d.name}${d.reason || d.last_error ? ` (${[d.reason, d.last_error].filter(Boolean).join(": ")})` : ""}`;
+
+/**
+ * Health factor ntm_sources: how many of ntm's data sources (tmux, beads, mail, caut …) its newest
+ * status within 30 min reports degraded — unavailable or stale, so ntm's own answers are partial.
+ */
+export const ntmSourcesFactor: AreaFactor = {
+  id: "ntm_sources",
+  read: (store, at) =>
+    readings(
+      store,
+      sql`SELECT machine_id, json_array_length(degraded_sources_json) AS value, degraded_sources_json AS degraded
+          FROM ntm_activity_snapshot
+          WHERE degraded_sources_json IS NOT NULL AND collected_at <= ${at}::TIMESTAMP AND collected_at > ${minus(at, 30 * 60_000)}::TIMESTAMP
+          QUALIFY row_number() OVER (PARTITION BY machine_id ORDER BY collected_at DESC) = 1`,
+      (r) => {
+        const list = JSON.parse(String(r.degraded)) as DegradedSource[];
+        return list.length === 0 ? "every ntm source fresh" : `ntm sources degraded: ${list.map(said).join(", ")}`;
+      },
+    ),
+  // One degraded source is a medium matter, two or more high.
+  score: ramp(0, 2, 0.4),
+};
+
+export const ntmPlugin = definePlugin({
+  name: "ntm",
+  // ntm_activity_snapshot is vc's (core migration 010); the plugin adds the column its factor reads.
+  migrations: [
+    {
+      name: "001_activity_degraded_sources.sql",
+      sql: `-- The sources ntm --robot-status reports degraded ([{name, reason, since, last_error}]; [] when all
+-- are fresh, NULL when the output says nothing of its sources).
+ALTER TABLE ntm_activity_snapshot ADD COLUMN IF NOT EXISTS degraded_sources_json JSON;
+`,
+    },
+  ],
+  machineSections: [agentsSection],
+  healthFactors: [ntmSourcesFactor],
+  suggestions: {
+    ntm_sources: (m) => [
+      { title: `On ${m}: ntm's own view of its sources and why they are degraded`, command: "ntm --robot-status" },
+      { title: "See the machine's agents and sessions", command: `vc robot machine ${m}` },
+    ],
+  },
+});

@@ -4,6 +4,8 @@ import { join } from "node:path";
 import { createFakeMachine, createTestStore, runOnce, testCollector, type FakeMachineOptions } from "../../lib/testkit.ts";
 import { createFixedClock } from "../../lib/clock.ts";
 import { ntm } from "../../plugins/ntm/index.ts";
+import { degradedSources } from "../../plugins/ntm/parse.ts";
+import { ntmPlugin, ntmSourcesFactor } from "../../plugins/ntm/plugin.ts";
 import { isoTime } from "../../lib/index.ts";
 
 // Real ntm outputs (test/fixtures/ntm, from the upstream serializers): --robot-status in the
@@ -31,7 +33,7 @@ testCollector({
       by_type_json: '{"claude":7,"codex":4,"gemini":1}', by_state_json: '{"active":8,"busy":1,"idle":3}', overall_status: "degraded",
       health_score: 0.95, alerts_active: 1, alert_counts_json: '{"warning":1}', ready_work: 14, in_progress: 5, mail_unread: 7, mail_urgent: 1,
       tmux_available: true, ntm_version: "1.31.2", ntm_schema_version: "ntm.robot.status.v2", ntm_generated_at: "2026-08-20T15:10:15.183Z",
-      derived_from: "status", source: "ntm", source_version: "1.0.0", schema_version: 1,
+      derived_from: "status", source: "ntm", source_version: "1.0.0", schema_version: 1, degraded_sources_json: "[]",
     });
     const [c] = await store.query<{ c: string; raw: string }>("SELECT agent_counts_json AS c, raw_json AS raw FROM ntm_sessions_snapshot WHERE session_name = 'frankentui'");
     expect(JSON.parse(c!.c)).toMatchObject({ claude: 3, gemini: 1, user: 1, total: 4 });
@@ -160,6 +162,54 @@ describe("ntm collector", () => {
   it("asks ntm exactly --robot-status and list --json", async () => {
     const { machine } = await run({ tools: { ntm: { "--robot-status": status, "list --json": list } } });
     expect(machine.calls("ntm").sort()).toEqual(["--robot-status", "--version", "list --json"]);
+  });
+
+  it("keeps the sources ntm reports degraded, and they become the ntm plugin's health factor", async () => {
+    // The real status, its sources as ntm's NormalizeHealth writes them when the bead store fails
+    // and the mail source goes stale: degraded, with the reason, and listed in sources.degraded.
+    const s = json(status);
+    s.sources = {
+      sources: {
+        work_coordination: { ...s.sources.sources.work_coordination },
+        beads: { name: "beads", available: false, fresh: false, reason_code: "health:source_unavailable", degraded: true, degraded_since: "2026-08-20T15:08:02Z", degraded_reason: "collection failed", last_error: "br: database is locked" },
+        mail: { name: "mail", available: true, fresh: false, reason_code: "health:source_stale", age_ms: 94000, updated_at: "2026-08-20T15:08:41Z", degraded: true, degraded_since: "2026-08-20T15:10:15Z", degraded_reason: "stale: 1m34s since last collection" },
+      },
+      degraded: ["beads", "mail"],
+      all_fresh: false,
+    };
+    const { rec, store } = await run({ id: "orko", tools: { ntm: { "--robot-status": JSON.stringify(s), "list --json": list } } });
+    expect({ result: rec.result, warnings: rec.warnings }).toEqual({ result: "ok", warnings: [] });
+    const [row] = await store.query<{ d: string }>("SELECT degraded_sources_json AS d FROM ntm_activity_snapshot");
+    expect(JSON.parse(row!.d)).toEqual([
+      { name: "beads", reason: "collection failed", since: "2026-08-20T15:08:02.000Z", last_error: "br: database is locked" },
+      { name: "mail", reason: "stale: 1m34s since last collection", since: "2026-08-20T15:10:15.000Z", last_error: null },
+    ]);
+    // the factor, as health reads it: two degraded sources is high
+    const readings = await ntmSourcesFactor.read(store, "2026-01-25T03:05:00.000Z");
+    expect([...readings]).toEqual([
+      ["orko", { value: 2, detail: "ntm sources degraded: beads (collection failed: br: database is locked), mail (stale: 1m34s since last collection)" }],
+    ]);
+    expect(ntmSourcesFactor.score(2)).toBe(0.4);
+    expect(ntmSourcesFactor.score(1)).toBe(0.7);
+    expect(ntmSourcesFactor.score(0)).toBe(1);
+    // older than 30 min: no reading
+    expect((await ntmSourcesFactor.read(store, "2026-01-25T03:31:00.000Z")).size).toBe(0);
+    // a degraded name with no entry of its own is kept too
+    const named = json(status);
+    named.sources.degraded = ["tmux"];
+    expect(degradedSources(named as never, () => {})).toEqual([{ name: "tmux", reason: null, since: null, last_error: null }]);
+    // the legacy shape has no source health: null, not "all fresh"
+    const legacyRun = await run({ id: "old", tools: { ntm: { "--robot-status": legacy, "list --json": list } } });
+    expect(await legacyRun.store.query("SELECT degraded_sources_json FROM ntm_activity_snapshot")).toEqual([{ degraded_sources_json: null }]);
+    expect((await ntmSourcesFactor.read(legacyRun.store, "2026-01-25T03:05:00.000Z")).size).toBe(0);
+  });
+
+  it("brings its column with the plugin's own migration, leaving the core migrations untouched", async () => {
+    expect(ntmPlugin.migrations?.map((m) => m.name)).toEqual(["001_activity_degraded_sources.sql"]);
+    const store = await createTestStore([ntm()]);
+    cleanup.push(() => store.close());
+    expect(await store.query("SELECT source, name FROM schema_migrations WHERE source <> 'core'")).toEqual([{ source: "plugin:ntm", name: "001_activity_degraded_sources.sql" }]);
+    expect(ntmPlugin.healthFactors?.map((f) => f.id)).toEqual(["ntm_sources"]);
   });
 
   it("writes a new snapshot at the next collection", async () => {
