@@ -91,12 +91,16 @@ export function reportError(err: unknown, options: { robot?: boolean } = {}): nu
   return exitCodeFor(err);
 }
 
+/** What a command runs: resolves to its exit code, or to nothing for 0. */
+// biome-ignore lint/suspicious/noConfusingVoidType: an async body that returns nothing resolves to void, not undefined
+type CommandBody = () => Promise<number | void>;
+
 /**
  * Runs a command body; an error becomes one readable line with a hint (a stack only for bugs),
  * or, for robot commands, an error envelope on stdout. Either way the exit code is non-zero:
  * 2 for a usage error or a bad flag value, 1 otherwise.
  */
-export async function guard(body: () => Promise<number | void>, options: { robot?: boolean } = {}): Promise<void> {
+export async function guard(body: CommandBody, options: { robot?: boolean } = {}): Promise<void> {
   let code: number;
   try {
     code = (await body()) ?? 0;

@@ -17,7 +17,7 @@ function platformPackages() {
   if (!os || !arch) return [];
   const base = `@oven/bun-${os}-${arch}`;
   const report = process.platform === "linux" && process.report ? process.report.getReport() : null;
-  const musl = report ? !(report.header && report.header.glibcVersionRuntime) : false;
+  const musl = report ? !report.header?.glibcVersionRuntime : false;
   const abi = process.platform === "android" ? ["-android"] : musl ? ["-musl"] : [""];
   return abi.flatMap((a) => [`${base}${a}`, `${base}${a}-baseline`]);
 }

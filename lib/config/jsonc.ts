@@ -66,7 +66,7 @@ export async function parseJsoncConfig(text: string, source: string, catalog?: C
     const e = errors[0]!;
     throw fail(e.offset, null, `syntax error: ${words(printParseErrorCode(e.error))}`, errors.length > 1 ? `${errors.length - 1} more syntax error(s) after this one` : "JSON with comments and trailing commas");
   }
-  if (!root || root.type !== "object") throw fail(root?.offset ?? 0, null, "expected an object: { \"machines\": [...], \"collectors\": [...] }");
+  if (root?.type !== "object") throw fail(root?.offset ?? 0, null, "expected an object: { \"machines\": [...], \"collectors\": [...] }");
   checkDuplicateKeys(root, (node, field) => fail(node.offset, field, "given twice (the last one would silently win)"));
 
   const value = plain(getNodeValue(root)) as Record<string, unknown>;

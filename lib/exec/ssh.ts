@@ -9,7 +9,6 @@ import { checkHostKey, filesHolding, fingerprint, hostKeyFix, keyType, knownHost
 import { createCappedBuffer, decodeUtf8 } from "./_output.ts";
 import { remoteReapScript, newRunToken } from "./_reap.ts";
 import { remoteCommandLine, splitMarks } from "./_shell.ts";
-import { shellQuote } from "./quote.ts";
 import { defaultIdentityFiles, type SshTarget } from "./ssh-target.ts";
 import { EXIT_GRACE_MS, expandHome } from "./local.ts";
 import { DEFAULT_MAX_BYTES, DEFAULT_TIMEOUT_MS, STDERR_KEPT, stderrLimit, stderrNote, type Command, type Executor, type FileStat, type RunOptions, type RunResult } from "./types.ts";

@@ -1,4 +1,4 @@
-import { sql, type SqlQuery } from "../store/sql.ts";
+import type { SqlQuery } from "../store/sql.ts";
 import type { Store } from "../store/store.ts";
 
 /** One area factor of one machine, before scoring. */

@@ -103,7 +103,7 @@ export async function migrate(
   if (!ledgerRows && !options.readOnly) await conn.run(ledger);
 
   const done: string[] = [];
-  sources: for (const { source, migrations } of sources) {
+  nextSource: for (const { source, migrations } of sources) {
     const byVersion = new Map(migrations.map((m) => [m.version, m]));
     const mine = applied.filter((a) => a.source === source);
     for (const a of mine) {
@@ -143,7 +143,7 @@ export async function migrate(
         const failure = new VcError("migration_failed", `migration ${m.name}${source === "core" ? "" : ` (plugin ${source})`} failed: ${errorMessage(err)}`, { cause: err });
         if (source === "core" || !options.onSourceFailed) throw failure;
         options.onSourceFailed(source, failure);
-        continue sources;
+        continue nextSource;
       }
     }
   }

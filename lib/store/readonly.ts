@@ -1,4 +1,4 @@
-import { StatementType, type DuckDBConnection } from "@duckdb/node-api";
+import { StatementType, type DuckDBConnection, type DuckDBExtractedStatements, type DuckDBPreparedStatement } from "@duckdb/node-api";
 import { VcError, errorMessage } from "../errors.ts";
 import { fromDuckDB } from "./_values.ts";
 import type { QueryResult, Store } from "./store.ts";
@@ -22,7 +22,7 @@ export async function queryReadOnly(store: Store, text: string, options: { maxRo
 }
 
 async function run(conn: DuckDBConnection, text: string, readOnly: boolean, maxRows: number): Promise<QueryResult> {
-  let extracted;
+  let extracted: DuckDBExtractedStatements;
   try {
     extracted = await conn.extractStatements(text);
   } catch (err) {
@@ -34,7 +34,7 @@ async function run(conn: DuckDBConnection, text: string, readOnly: boolean, maxR
       hint: "run each SELECT on its own",
     });
   }
-  let prepared;
+  let prepared: DuckDBPreparedStatement;
   try {
     prepared = await extracted.prepare(0);
   } catch (err) {
@@ -87,7 +87,10 @@ async function refuseHidden(conn: DuckDBConnection, text: string, type: Statemen
   const called = new Set<string>();
   const walk = (node: unknown, depth: number): void => {
     if (depth > 500 || node === null || typeof node !== "object") return;
-    if (Array.isArray(node)) return node.forEach((x) => walk(x, depth + 1));
+    if (Array.isArray(node)) {
+      for (const x of node) walk(x, depth + 1);
+      return;
+    }
     for (const [k, x] of Object.entries(node)) {
       if (k === "function_name" && typeof x === "string") called.add(x.toLowerCase());
       else walk(x, depth + 1);

@@ -8,7 +8,7 @@ import { stripControl } from "../text.ts";
 // selectors: terminals disagree on how wide they make a character (an emoji joined by ZWJ is one
 // glyph or several; U+FE0F makes ❤ one cell or two), so they are dropped and every character is
 // drawn at the width Bun.stringWidth gives it.
-const INVISIBLE = /[\p{Cf}\ufe00-\ufe0f\u{e0100}-\u{e01ef}]/gu;
+const INVISIBLE = /[\p{Cf}\p{Variation_Selector}]/gu;
 
 const graphemeSegmenter = new Intl.Segmenter();
 // Printable ASCII, Latin-1, arrows, box drawing, blocks and the cockpit's own symbols (●▶…›): one cell each, nothing combining.

@@ -30,7 +30,7 @@ export function caam(options: CaamOptions = {}) {
         }),
         withStatus ? runJsonAs(ctx, ["caam", "status", "--json"], (raw, what) => checkOutput(StatusOutputSchema, raw, what)) : Promise.resolve(null),
       ]);
-      if (!limits.ok && (!status || !status.ok)) {
+      if (!limits.ok && !status?.ok) {
         throw new Error([limits.error, status && !status.ok ? status.error : null].filter(Boolean).join("; "));
       }
       if (!limits.ok) ctx.warn(limits.error);

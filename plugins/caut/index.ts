@@ -13,7 +13,7 @@ export interface CautOptions {
 const HISTORY_PATH = "~/.local/share/caut/usage-history.sqlite";
 
 function memoryFrom(c: Cursor | undefined, warn: (m: string) => void): StatusMemory {
-  if (!c || c.kind !== "opaque") return {};
+  if (c?.kind !== "opaque") return {};
   try {
     const m = JSON.parse(c.value) as unknown;
     if (m && typeof m === "object" && !Array.isArray(m)) return m as StatusMemory;

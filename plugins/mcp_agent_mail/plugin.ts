@@ -2,7 +2,6 @@
 // reservations, and the urgent-mail factor.
 import { definePlugin, hasRows, ramp, readings, sql, type AreaFactor, type MachineSection } from "vibe-cockpit";
 
-const DAY_MS = 86_400_000;
 /** Items listed per backlog kind (the counts are exact). */
 const ITEMS = 20;
 

@@ -47,7 +47,7 @@ export function ntm(options: NtmOptions = {}) {
             })
           : Promise.resolve(null),
       ]);
-      if (!status.ok && (!list || !list.ok)) {
+      if (!status.ok && !list?.ok) {
         throw new Error([status.error, list && !list.ok ? list.error : null].filter(Boolean).join("; "));
       }
       if (!status.ok) ctx.warn(`${status.error}; sessions and totals come from ntm list alone`);

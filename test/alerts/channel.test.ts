@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, it } from "bun:test";
-import { existsSync, lstatSync, mkdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from "node:fs";
+import { existsSync, lstatSync, readFileSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { appendPrivateFile, createFixedClock, deliverEvents, type AlertEvent, type Store } from "../../lib/index.ts";
 import { createTestStore } from "../../lib/testkit.ts";

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "bun:test";
-import { chmodSync, mkdirSync, writeFileSync, readFileSync, existsSync } from "node:fs";
+import { chmodSync, mkdirSync, writeFileSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import {
   createFixedClock,
@@ -37,7 +37,7 @@ const good = defineCollector({
   name: "good",
   version: "1.0.0",
   schemaVersion: 1,
-  async collect(ctx) {
+  async collect() {
     return { rows: { sys_samples: [{ load1: 1.5 }] } };
   },
 });

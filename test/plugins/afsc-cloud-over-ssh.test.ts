@@ -8,12 +8,10 @@ import { createTestStore, runOnce } from "../../lib/testkit.ts";
 import { afsc } from "../../plugins/afsc/index.ts";
 import { cloudBenchmarker } from "../../plugins/cloud_benchmarker/index.ts";
 import { SSH_TEST_HOME, useSshMachine } from "../helpers/sshd.ts";
-import { tempDir } from "../helpers/tmp.ts";
 
 setDefaultTimeout(60_000); // a real sshd
 
 const fx = (path: string) => readFileSync(join(import.meta.dir, "../fixtures", path), "utf8");
-const dir = tempDir("vc-ssh-plugins-");
 const remoteDir = join(SSH_TEST_HOME, `afsc-results-${process.pid}`);
 const { overSsh } = useSshMachine(remoteDir);
 

@@ -1,8 +1,8 @@
-import { afterAll, describe, expect, it, setDefaultTimeout } from "bun:test";
+import { describe, expect, it, setDefaultTimeout } from "bun:test";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { createFakeMachine, createTestStore, runOnce, testCollector, type FakeMachineOptions, useFakeSetup } from "../../lib/testkit.ts";
-import { createFixedClock, type Collector } from "../../lib/index.ts";
+import { runOnce, testCollector, useFakeSetup } from "../../lib/testkit.ts";
+import { createFixedClock } from "../../lib/index.ts";
 import { afsc } from "../../plugins/afsc/index.ts";
 import { classifyLine, eventRows, parseResultsFile, parseStatus, runFactRow } from "../../plugins/afsc/parse.ts";
 

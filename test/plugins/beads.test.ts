@@ -2,7 +2,7 @@ import { describe, expect, it, setDefaultTimeout } from "bun:test";
 import { chmodSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { runOnce, testCollector, useFakeSetup } from "../../lib/testkit.ts";
-import { createFixedClock, repoId, } from "../../lib/index.ts";
+import { createFixedClock, repoId } from "../../lib/index.ts";
 import { beads } from "../../plugins/beads/index.ts";
 import { mapList, readEnvelope } from "../../plugins/ru/parse.ts";
 import { graphMetricsRow, issueRow, parseReady, parseRuList, parseTriage, priorityOf, splitLines, triageRow, type Triage } from "../../plugins/beads/parse.ts";

@@ -1,8 +1,8 @@
 import { afterAll, describe, expect, it, setDefaultTimeout } from "bun:test";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { createFakeMachine, createTestStore, runOnce, testCollector, type FakeMachineOptions, useFakeSetup } from "../../lib/testkit.ts";
-import { createFixedClock, type Collector } from "../../lib/index.ts";
+import { createFakeMachine, runOnce, testCollector, useFakeSetup } from "../../lib/testkit.ts";
+import { createFixedClock } from "../../lib/index.ts";
 import { cloudBenchmarker } from "../../plugins/cloud_benchmarker/index.ts";
 import { latestOverallRows, normalizeOffset, parseArray, parseOverall, parseRaw, rawRows, toUtc } from "../../plugins/cloud_benchmarker/parse.ts";
 

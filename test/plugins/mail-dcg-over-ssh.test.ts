@@ -9,12 +9,10 @@ import { createTestStore, runOnce } from "../../lib/testkit.ts";
 import { dcg } from "../../plugins/dcg/index.ts";
 import { mcpAgentMail } from "../../plugins/mcp_agent_mail/index.ts";
 import { SSH_TEST_HOME, useSshMachine } from "../helpers/sshd.ts";
-import { tempDir } from "../helpers/tmp.ts";
 
 setDefaultTimeout(60_000); // a real sshd
 
 const fx = (path: string) => readFileSync(join(import.meta.dir, "../fixtures", path), "utf8");
-const dir = tempDir("vc-ssh-mail-");
 const remoteDir = join(SSH_TEST_HOME, `mail-dcg-${process.pid}`);
 const { overSsh } = useSshMachine(remoteDir);
 

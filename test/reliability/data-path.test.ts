@@ -43,7 +43,7 @@ describe("lone UTF-16 surrogates (D1)", () => {
     expect(repairJsonText('{"a":"x\\udc80y"}')).toBe('{"a":"x\\ufffdy"}');
     expect(repairJsonText('{"a":"\\ud83d\\ude00","b":"\\\\udc80","c":"\\\\\\ud800"}')).toBe('{"a":"\\ud83d\\ude00","b":"\\\\udc80","c":"\\\\\\ufffd"}');
     expect(repairJsonText('["\\uD800\\uD83D\\uDE00"]')).toBe('["\\ufffd\\uD83D\\uDE00"]');
-    expect(jsonText({ ["k\udc80"]: "v\ud800" })).toBe('{"k\\ufffd":"v\\ufffd"}');
+    expect(jsonText({ "k\udc80": "v\ud800" })).toBe('{"k\\ufffd":"v\\ufffd"}');
     expect(JSON.parse(jsonText({ a: "\udc80" })!)).toEqual({ a: "\ufffd" });
   });
 
@@ -54,7 +54,7 @@ describe("lone UTF-16 surrogates (D1)", () => {
       returning({
         rows: {
           sys_samples: [
-            sample({ raw_json: { cmd: "rm \udc80", ["key\ud800"]: 1 } }),
+            sample({ raw_json: { cmd: "rm \udc80", "key\ud800": 1 } }),
             sample({ collected_at: "2026-01-25T03:01:00Z", raw_json: '{"cmd":"ls \\udc80"}' }),
           ],
           dcg_events: [{ event_key: "k\udc80", ts: "2026-01-25T02:00:00Z", decision: "deny", origin: "decision_log", reason: "bad \udc80 byte" }],
@@ -69,7 +69,7 @@ describe("lone UTF-16 surrogates (D1)", () => {
       "dcg_events.reason: lone UTF-16 surrogates replaced by U+FFFD (row 1)",
     ]);
     const raws = await store.query<{ r: string }>("SELECT raw_json AS r FROM sys_samples ORDER BY collected_at");
-    expect(raws.map((x) => JSON.parse(x.r))).toEqual([{ cmd: "rm \ufffd", ["key\ufffd"]: 1 }, { cmd: "ls \ufffd" }]);
+    expect(raws.map((x) => JSON.parse(x.r))).toEqual([{ cmd: "rm \ufffd", "key\ufffd": 1 }, { cmd: "ls \ufffd" }]);
     expect(await store.query("SELECT event_key, reason FROM dcg_events")).toEqual([{ event_key: "k\ufffd", reason: "bad \ufffd byte" }]);
   });
 
@@ -103,6 +103,7 @@ describe("values out of range (D12)", () => {
       returning({
         rows: {
           sys_samples: [
+            // biome-ignore lint/correctness/noPrecisionLoss: u64 max as a JSON parser hands it over (2^64, rounded)
             sample({ procs_total: Number.POSITIVE_INFINITY, mem_total_bytes: 18446744073709551615, load5: 2 }),
             sample({ collected_at: "2026-01-25T03:01:00Z", procs_running: 2 ** 40, mem_used_bytes: 18446744073709551615n, cpu_cores: 1.5 }),
             sample({ collected_at: "2026-01-25T03:02:00Z", procs_total: 7 }),

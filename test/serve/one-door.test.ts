@@ -107,7 +107,7 @@ describe("while vc up holds the store", () => {
 });
 
 // In-process servers for the stream and abuse tests: a cockpit over a fresh store with one gauge.
-let load = 1;
+const load = 1;
 const gauge = defineCollector({
   name: "gauge",
   version: "1.0.0",

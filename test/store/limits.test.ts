@@ -5,7 +5,7 @@ import { describe, expect, it, setDefaultTimeout } from "bun:test";
 import { existsSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { openCockpit, openStore, resolveConfig, VcError, type VcConfigInput } from "../../lib/index.ts";
-import { DEFAULT_STORE_LIMITS, resolveStoreLimits } from "../../lib/store/store.ts";
+import { DEFAULT_STORE_LIMITS, type resolveStoreLimits } from "../../lib/store/store.ts";
 import { tempDir } from "../helpers/tmp.ts";
 
 setDefaultTimeout(30_000);

@@ -16,7 +16,7 @@ setDefaultTimeout(60_000);
 
 let vc: Cockpit;
 const dir = mkdtempSync(join(tmpdir(), "vc-tui-colour-"));
-let states: ViewState[] = [];
+const states: ViewState[] = [];
 beforeAll(async () => {
   const fleet = await createTuiFleet(dir);
   vc = await openFixture(fleet);

@@ -90,6 +90,8 @@ export default defineConfig({ db: ${JSON.stringify(db)}, polling: { interval_sec
     figures.push({ name: "query corpus directly: statements answered that should not be", value: directAnswered, target: "0", ok: directAnswered === 0 });
     figures.push({ name: "query corpus directly: file contents returned", value: directFiles, target: "0", ok: directFiles === 0 });
     figures.push({ name: "query corpus directly: store bytes changed (0/1)", value: sha(db) === before ? 0 : 1, target: "0", ok: sha(db) === before });
+    const rowsAfter = await count();
+    figures.push({ name: "query corpus directly: rows changed", value: Math.abs(rowsAfter - rows), target: "0", ok: rowsAfter === rows });
 
     // Through the daemon, which holds the store read-write.
     const up = vcSpawn(["up", "--config", config], { env });
