@@ -1,3 +1,4 @@
+import { VcError } from "../errors.ts";
 import { sql } from "../store/sql.ts";
 import type { StoreTx } from "../store/store.ts";
 import type { Silence } from "./mutes.ts";
@@ -22,21 +23,21 @@ export async function loadSilences(tx: StoreTx, at: Date): Promise<Silence[]> {
   return rows.map(({ matchers_json, ...s }) => ({ ...s, matchers: JSON.parse(matchers_json) as Record<string, string> }));
 }
 
-/** Writes a transition in the caller's transaction: the alerts as decided, their history, the silences it ended. */
+/** Alert ids per DELETE statement. */
+const CHUNK = 500;
+
+/**
+ * Writes a transition in the caller's transaction: the alerts as decided (replaced whole: deleted,
+ * then appended with the history — a statement per row costs DuckDB ~1-8 ms, the appender ~0.1),
+ * their history, the silences it ended.
+ */
 export async function persistTransition(tx: StoreTx, t: TransitionResult): Promise<void> {
   const at = t.at;
-  for (const row of t.rows) {
-    await tx.run(sql`INSERT OR REPLACE INTO alerts(alert_id, rule_id, alert_type, machine_id, labels_json, severity, title, state, first_seen_at, last_seen_at, pending_since,
-        fired_at, resolved_at, value_json, message, expected, received, evidence_json, suggested_actions_json, acked_by, acked_at, ack_note, flapping, transitions_json, updated_at)
-      VALUES (${row.alert_id}, ${row.rule_id}, ${row.rule_id}, ${row.machine_id}, ${row.labels_json}, ${row.severity}, ${row.title}, ${row.state},
-        ${row.first_seen_at}::TIMESTAMP, ${row.last_seen_at}::TIMESTAMP, ${row.pending_since}::TIMESTAMP, ${row.fired_at}::TIMESTAMP, ${row.resolved_at}::TIMESTAMP,
-        ${row.value_json}, ${row.message}, ${row.expected}, ${row.received}, ${row.evidence_json}, ${row.suggested_actions_json},
-        ${row.acked_by}, ${row.acked_at}::TIMESTAMP, ${row.ack_note}, ${row.flapping}, ${row.transitions_json}, ${at}::TIMESTAMP)`);
+  for (let i = 0; i < t.rows.length; i += CHUNK) {
+    await tx.run(sql`DELETE FROM alerts WHERE alert_id IN (${sql.join(t.rows.slice(i, i + CHUNK).map((r) => sql`${r.alert_id}`))})`);
   }
-  for (const h of t.history) {
-    await tx.run(sql`INSERT INTO alert_history(event_id, alert_id, ts, rule_id, machine_id, event, from_state, to_state, value_json, message, notified, suppressed_by)
-      VALUES (${h.event_id}, ${h.alert_id}, ${h.ts}::TIMESTAMP, ${h.rule_id}, ${h.machine_id}, ${h.event}, ${h.from_state}, ${h.to_state}, ${h.value_json},
-        ${h.message}, ${h.notified}, ${h.suppressed_by})`);
-  }
+  const written = await tx.insert("alerts", t.rows.map((r) => ({ ...r, alert_type: r.rule_id, updated_at: at })));
+  if (written !== t.rows.length) throw new VcError("query_failed", `alerts: ${written} of ${t.rows.length} rows written`);
+  await tx.insert("alert_history", t.history as unknown as Record<string, unknown>[]);
   for (const id of t.expiredSilences) await tx.run(sql`UPDATE silences SET expired_at = ${at}::TIMESTAMP WHERE silence_id = ${id}`);
 }
