@@ -5,6 +5,7 @@ import { transition, type AlertEvent, type TransitionOptions, type TransitionRes
 
 export type { AlertEvent, AlertRow } from "./transition.ts";
 
+/** The evaluation instant and the transition's options (silences are read from the store). */
 export interface LifecycleOptions extends Omit<TransitionOptions, "silences"> {
   at: Date;
 }

@@ -87,6 +87,7 @@ export interface RuleWarning {
   warning: string;
 }
 
+/** How `transition` counts flapping, what silences and extra mutes it asks, how it names events. */
 export interface TransitionOptions {
   /** State changes within this window count towards flapping (default 1 h). */
   flapWindowMs?: number;
@@ -194,7 +195,7 @@ function distinctFindings(rule: Rule, findings: readonly Finding[]): { findings:
  * its alerts as they were.
  * @param previous the alerts as stored (every one: an inhibiting rule's firing alerts mute others)
  * @example
- * const t = transition(await loadAlerts(tx), [await evaluateRule(store, rule, at)], new Date(at), { silences });
+ * const t = transition(await loadAlerts(tx), [await evaluateRule(store, rule, now.toISOString())], now, { silences: await loadSilences(tx, now) });
  * await persistTransition(tx, t);
  */
 export function transition(previous: readonly AlertRow[], results: readonly RuleResult[], now: Date, options: TransitionOptions = {}): TransitionResult {
