@@ -88,6 +88,8 @@ export interface Rule {
   /** Template: `{column}` replaced from the finding's row. */
   readonly message: string;
   readonly actions?: readonly SuggestedAction[];
+  /** The health factors this rule is about (`disk`, `load`): triage shows the alert and that factor of its machine as one item. */
+  readonly factors?: readonly string[];
   /** Threshold values overriding the defaults in `when` (set from vc.config.ts). */
   readonly thresholds?: Readonly<Record<string, number>>;
 }

@@ -28,6 +28,7 @@ export const dcgDenySpike = defineRule({
   title: "dcg denies spike",
   source: dcgDeniesLastHour,
   when: gt("denies_1h", threshold("max_per_hour", 10)),
+  factors: ["dcg_denies"],
   labels: ["machine_id"],
   value: "denies_1h",
   message: "{machine_id}: dcg denied {denies_1h} commands in the last hour ({rule_ids} rules; most: {top_rule_id}, {top_rule_denies}×)",
@@ -75,6 +76,7 @@ export const dcgNewRule = defineRule({
   title: "dcg rule denying for the first time",
   source: dcgNewRules,
   when: gt("denies_1h", threshold("min_denies", 0)),
+  factors: ["dcg_denies"],
   labels: ["machine_id", "rule_id"],
   value: "denies_1h",
   message: "{machine_id}: dcg rule {rule_id} denied for the first time ({denies_1h}× since {first_deny_at}): {reason}",
@@ -152,6 +154,7 @@ export const mailUrgentBacklog = defineRule({
   title: "Urgent mail unread",
   source: mailUrgentUnread,
   when: gt("urgent_unread", threshold("max_unread", 5)),
+  factors: ["mail_backlog"],
   labels: ["machine_id", "project_id"],
   value: "urgent_unread",
   message: "{machine_id}: {urgent_unread} urgent deliveries unread in {project_key} ({recipients} agents; oldest from {oldest_at})",
@@ -211,6 +214,7 @@ export const rchQueueSaturated = defineRule({
   title: "rch queue saturated",
   source: rchStatusLatest,
   when: and(gt("queue_depth", threshold("max_queue", 10)), eq("workers_available", 0)),
+  factors: ["rch_queue"],
   labels: ["machine_id"],
   value: "queue_depth",
   message: "{machine_id}: {queue_depth} builds queued and no rch worker available ({workers_healthy} of {workers_total} healthy, posture {posture})",
@@ -250,29 +254,59 @@ export const cassIndexStale = defineRule({
 });
 
 /**
- * Every account window's newest reading in the 30 min before `at`, from caut (usage) and caam
- * (limits; its profile is the account): one row per provider/account/window across the fleet, as
- * an account is shared by the machines using it. A window that has reset since is left out.
+ * One row per provider account and window kind (primary, secondary, tertiary, model:…) across the
+ * fleet, from its newest readings in the 30 min before `at`: caut names the account by its email,
+ * caam by its profile, and caam's status says which email each tool's active profile is logged in
+ * as (the newest mapping on that machine, else anywhere in the fleet) — so one account read by both
+ * tools, on any number of machines, is one row with both as evidence. The value is the newest
+ * reading (caut's on a tie: it names the account itself); each tool's own reading and where it came
+ * from are columns beside it. A profile whose
+ * email caam never showed stays under its profile's name. A window that has reset since is left out.
  */
 export const accountWindowsLatest = defineSource({
   name: "account_windows_latest",
-  description: "per provider, account and window: the newest caut or caam reading within 30 min, unless the window reset since",
+  description: "per provider account (caut's email, caam's profile mapped to its email) and window: the newest reading within 30 min, caut's and caam's side by side, unless the window reset since",
   sql: (at) => {
     const since = before(at, SNAPSHOT_FRESH_MS);
     return sql`
-      WITH r AS (
-        SELECT machine_id, collected_at, 'caut' AS tool, provider, account, window_name, used_percent AS used_pct, window_minutes, resets_at
+      WITH ids AS (
+        SELECT machine_id, tool AS provider, active_profile AS profile, identity_email AS email, collected_at
+        FROM account_profile_snapshots
+        WHERE collected_at <= ${at}::TIMESTAMP AND active_profile IS NOT NULL AND coalesce(identity_email, '') <> ''
+        QUALIFY row_number() OVER (PARTITION BY machine_id, tool, active_profile ORDER BY collected_at DESC) = 1),
+      fleet_ids AS (SELECT provider, profile, arg_max(email, collected_at) AS email FROM ids GROUP BY provider, profile),
+      r AS (
+        SELECT machine_id, collected_at, 'caut' AS tool, provider, account, NULL::VARCHAR AS profile, window_name, used_percent AS used_pct, window_minutes, resets_at
         FROM account_usage_snapshots
         WHERE collected_at > ${since}::TIMESTAMP AND collected_at <= ${at}::TIMESTAMP AND used_percent IS NOT NULL
         UNION ALL
-        SELECT machine_id, collected_at, 'caam' AS tool, provider, profile AS account, window_name, utilization_pct AS used_pct, window_minutes, resets_at
-        FROM account_limits_snapshot
-        WHERE collected_at > ${since}::TIMESTAMP AND collected_at <= ${at}::TIMESTAMP AND utilization_pct IS NOT NULL)
-      SELECT machine_id, collected_at, tool, provider, account, window_name, round(used_pct, 2) AS used_pct, window_minutes,
-        coalesce(' (' || window_minutes || ' min)', '') AS window_length, resets_at
-      FROM r
-      WHERE resets_at IS NULL OR resets_at > ${at}::TIMESTAMP
-      QUALIFY row_number() OVER (PARTITION BY provider, account, window_name ORDER BY collected_at DESC, tool, machine_id) = 1`;
+        SELECT l.machine_id, l.collected_at, 'caam' AS tool, l.provider, coalesce(m.email, f.email, l.profile) AS account, l.profile, l.window_name,
+               l.utilization_pct AS used_pct, l.window_minutes, l.resets_at
+        FROM account_limits_snapshot l
+        LEFT JOIN ids m ON m.machine_id = l.machine_id AND m.provider = l.provider AND m.profile = l.profile
+        LEFT JOIN fleet_ids f ON f.provider = l.provider AND f.profile = l.profile
+        WHERE l.collected_at > ${since}::TIMESTAMP AND l.collected_at <= ${at}::TIMESTAMP AND l.utilization_pct IS NOT NULL),
+      latest AS (
+        SELECT * FROM r WHERE resets_at IS NULL OR resets_at > ${at}::TIMESTAMP
+        QUALIFY row_number() OVER (PARTITION BY provider, account, window_name, tool ORDER BY collected_at DESC, machine_id) = 1)
+      SELECT provider, account, window_name,
+        first(machine_id ORDER BY collected_at DESC, tool DESC) AS machine_id,
+        max(collected_at) AS collected_at,
+        first(tool ORDER BY collected_at DESC, tool DESC) AS tool,
+        round(first(used_pct ORDER BY collected_at DESC, tool DESC), 2) AS used_pct,
+        max(window_minutes) AS window_minutes,
+        coalesce(' (' || max(window_minutes) || ' min)', '') AS window_length,
+        coalesce(first(resets_at ORDER BY collected_at DESC, tool DESC), max(resets_at)) AS resets_at,
+        string_agg(tool, '+' ORDER BY tool DESC) AS tools,
+        round(max(used_pct) FILTER (WHERE tool = 'caut'), 2) AS caut_used_pct,
+        any_value(machine_id) FILTER (WHERE tool = 'caut') AS caut_machine_id,
+        any_value(profile) FILTER (WHERE tool = 'caam') AS caam_profile,
+        round(max(used_pct) FILTER (WHERE tool = 'caam'), 2) AS caam_used_pct,
+        any_value(machine_id) FILTER (WHERE tool = 'caam') AS caam_machine_id,
+        string_agg(CASE WHEN tool = 'caut' THEN 'caut on ' || machine_id ELSE 'caam profile ' || profile || ' on ' || machine_id END
+                   || ' ' || printf('%g', round(used_pct, 2)) || ' %', ', ' ORDER BY tool DESC) AS evidence
+      FROM latest
+      GROUP BY provider, account, window_name`;
   },
 });
 
@@ -283,9 +317,10 @@ export const accountUsageHigh = defineRule({
   title: "Account near its limit",
   source: accountWindowsLatest,
   when: gte("used_pct", threshold("max_used_pct", 85)),
+  factors: ["account_headroom"],
   labels: ["provider", "account", "window_name"],
   value: "used_pct",
-  message: "{provider} account {account}: {used_pct} % of its {window_name} window{window_length} used, resets {resets_at} (from {tool} on {machine_id})",
+  message: "{provider} account {account}: {used_pct} % of its {window_name} window{window_length} used, resets {resets_at} (from {evidence})",
   actions: [
     { title: "See every account's windows and burn rate", command: "vc robot accounts" },
     { title: "Ask caam for the limits and the best profile to switch to", command: "caam limits --format json" },

@@ -42,8 +42,11 @@ describe("a scripted fleet-day on the default rules", () => {
       if (min === (12 - 6) * 60) {
         await store.insert("dcg_events", Array.from({ length: 15 }, (_, i) => ({ machine_id: "sydney", collected_at: at, event_key: `spike${i}`, ts: new Date(at.getTime() - i * 20_000), decision: "deny", rule_id: "core.git:reset-hard", origin: "decision_log" })));
       }
-      // an account nearing its limit from 14:00
+      // an account nearing its limit from 14:00, read by caut (by email) on orko and by caam (as
+      // profile "work", which caam status says is jeff@example.com) on sydney: one alert
       await store.insert("account_usage_snapshots", [{ machine_id: "orko", collected_at: at, provider: "claude", account: "jeff@example.com", window_name: "primary", used_percent: hour >= 14 ? 88 : 40, resets_at: t(23) }]);
+      await store.insert("account_limits_snapshot", [{ machine_id: "sydney", collected_at: at, provider: "claude", profile: "work", window_name: "primary", utilization: hour >= 14 ? 0.87 : 0.4, utilization_pct: hour >= 14 ? 87 : 40, resets_at: t(23) }]);
+      await store.insert("account_profile_snapshots", [{ machine_id: "sydney", collected_at: at, tool: "claude", logged_in: true, active_profile: "work", identity_email: "jeff@example.com" }]);
       // the cass index on gpu stops refreshing at 06:00 the day before... and is seen stale from 16:00
       await store.insert("cass_index_status", [{ machine_id: "gpu", collected_at: at, state: "healthy", index_status: "ready", last_index_at: hour >= 16 ? t(-10) : new Date(at.getTime() - 30 * 60_000) }]);
       const outcome = await finishCycle({ store, config, clock, rules: config.rules, channels: [] });
@@ -62,5 +65,9 @@ describe("a scripted fleet-day on the default rules", () => {
     // the load incident ended and the deny spike aged out: both resolved, once
     const resolved = notified.filter((e) => e.event === "resolved").map((e) => e.rule).sort();
     expect(resolved).toEqual(["dcg_deny_spike", "load_high"]);
+    // the account's alert carries both tools' readings
+    const account = notified.find((e) => e.rule === "account_usage_high")!;
+    expect(account.message).toContain("(from caut on orko 88 %, caam profile work on sydney 87 %)");
+    expect(account.labels).toEqual({ provider: "claude", account: "jeff@example.com", window_name: "primary" });
   });
 });

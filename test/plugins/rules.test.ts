@@ -1,6 +1,10 @@
 import { afterEach, describe, expect, it } from "bun:test";
 import { VcError, applyFindings, createFixedClock, evaluateRule, finishCycle, resolveConfig, fingerprint, sql, thresholdDefaults, type AlertEvent, type Finding, type Rule, type RuleResult, type Store } from "../../lib/index.ts";
-import { createTestStore } from "../../lib/testkit.ts";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { createFakeMachine, createTestStore, runOnce } from "../../lib/testkit.ts";
+import { caam } from "../../plugins/caam/index.ts";
+import { caut } from "../../plugins/caut/index.ts";
 import {
   DEFAULT_RULES,
   accountUsageHigh,
@@ -27,6 +31,7 @@ const AT = "2026-03-10T12:00:00.000Z";
 const T = Date.parse(AT);
 const ago = (minutes: number) => new Date(T - minutes * 60_000).toISOString();
 const at = (minutes: number) => new Date(T + minutes * 60_000).toISOString();
+const fixture = (tool: string, name: string) => readFileSync(join(import.meta.dir, "../fixtures", tool, name), "utf8");
 const MiB = 1_048_576;
 const GiB = 1_073_741_824;
 
@@ -716,19 +721,65 @@ describe("account_usage_high", () => {
     expect(await briefs(accountUsageHigh)).toEqual([
       {
         labels: { provider: "claude", account: "me@example.com", window_name: "primary" }, value: 85, expected: "used_pct >= 85", received: "used_pct = 85",
-        message: `claude account me@example.com: 85 % of its primary window (300 min) used, resets ${at(120)} (from caut on a)`,
+        message: `claude account me@example.com: 85 % of its primary window (300 min) used, resets ${at(120)} (from caut on a 85 %)`,
       },
       {
         labels: { provider: "claude", account: "work", window_name: "secondary" }, value: 91.2, expected: "used_pct >= 85", received: "used_pct = 91.2",
-        message: `claude account work: 91.2 % of its secondary window (10080 min) used, resets ${at(3000)} (from caam on b)`,
+        message: `claude account work: 91.2 % of its secondary window (10080 min) used, resets ${at(3000)} (from caam profile work on b 91.2 %)`,
       },
       {
         labels: { provider: "claude", account: "work", window_name: "tertiary" }, value: 90, expected: "used_pct >= 85", received: "used_pct = 90",
-        message: `claude account work: 90 % of its tertiary window used, resets ${at(3000)} (from caam on b)`,
+        message: `claude account work: 90 % of its tertiary window used, resets ${at(3000)} (from caam profile work on b 90 %)`,
       },
     ]);
     const f = await findings(accountUsageHigh);
     expect(f.map((x) => x.machine_id).sort()).toEqual(["a", "b", "b"]);
     expect(f[0]!.actions.map((a) => a.command)).toEqual(["vc robot accounts", "caam limits --format json", "caam recommend"]);
+  });
+
+  it("raises one alert per account and window from caut and caam's real outputs, both as its evidence", async () => {
+    // caut names the Claude account jeff@flywheel.dev; caam's profile "work" holds the same windows,
+    // and caam status says claude's active profile "work" is jeff@flywheel.dev. caam's codex profile
+    // "main" is near its limit too, an account no tool names by email.
+    store = await createTestStore([caut(), caam()]);
+    const orko = createFakeMachine({
+      id: "orko",
+      tools: {
+        caut: { "usage --json": fixture("caut", "usage.json") },
+        caam: { "limits --format json": fixture("caam", "limits.format-json.json"), "status --json": fixture("caam", "status.json") },
+      },
+    });
+    // trj reads the same account with caut alone, earlier: one alert still, the newest reading its value.
+    const older = JSON.parse(fixture("caut", "usage.json"));
+    older.data = older.data.filter((p: { provider: string }) => p.provider === "claude");
+    older.data[0].usage.primary.usedPercent = 86;
+    const trj = createFakeMachine({ id: "trj", tools: { caut: { "usage --json": JSON.stringify(older) } } });
+    try {
+      expect((await runOnce({ store, collector: caut(), machine: trj, clock: createFixedClock("2026-08-20T15:05:00Z") })).result).toBe("ok");
+      for (const c of [caut(), caam()]) expect((await runOnce({ store, collector: c, machine: orko, clock: createFixedClock("2026-08-20T15:10:00Z") })).result).toBe("ok");
+    } finally {
+      await orko.close();
+      await trj.close();
+    }
+    const when = "2026-08-20T15:12:00.000Z";
+    const found = (await findings(accountUsageHigh, when)).sort((a, b) => JSON.stringify(a.labels).localeCompare(JSON.stringify(b.labels)));
+    expect(found.map((f) => [f.labels, f.value, f.machine_id, f.row.tools, f.row.evidence])).toEqual([
+      [{ provider: "claude", account: "jeff@flywheel.dev", window_name: "primary" }, 87, "orko", "caut+caam", "caut on orko 87 %, caam profile work on orko 87 %"],
+      [{ provider: "claude", account: "jeff@flywheel.dev", window_name: "tertiary" }, 91, "orko", "caut+caam", "caut on orko 91 %, caam profile work on orko 91 %"],
+      [{ provider: "codex", account: "main", window_name: "primary" }, 96, "orko", "caam", "caam profile main on orko 96 %"],
+      [{ provider: "codex", account: "main", window_name: "secondary" }, 88, "orko", "caam", "caam profile main on orko 88 %"],
+    ]);
+    expect(found[0]!.message).toBe(
+      "claude account jeff@flywheel.dev: 87 % of its primary window (300 min) used, resets 2026-08-20T16:59:59.652Z (from caut on orko 87 %, caam profile work on orko 87 %)",
+    );
+    expect(found[0]!.row).toMatchObject({ caut_used_pct: 87, caut_machine_id: "orko", caam_profile: "work", caam_used_pct: 87, caam_machine_id: "orko" });
+    // Through a poll cycle's alert lifecycle: four alerts fire (six before: each tool its own), two for the Claude account.
+    const config = await resolveConfig({ machines: [{ id: "orko", ssh: "local" }, { id: "trj", ssh: "local" }], rules: [accountUsageHigh] }, { source: "t", env: {} });
+    const outcome = await finishCycle({ store, config, clock: createFixedClock(when), rules: config.rules, channels: [] });
+    expect(outcome.ruleErrors).toEqual([]);
+    expect(outcome.ruleWarnings).toEqual([]);
+    const firing = outcome.events.filter((e) => e.event === "firing");
+    expect(firing).toHaveLength(4);
+    expect(firing.filter((e) => e.message?.startsWith("claude account"))).toHaveLength(2);
   });
 });
