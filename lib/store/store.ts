@@ -83,6 +83,12 @@ export interface StoreTx {
   run(q: SqlQuery | string): Promise<number>;
   /** Batch insert through DuckDB's appender; rows already present (by natural key) are skipped. Returns rows added. */
   insert(table: string, rows: readonly Record<string, unknown>[]): Promise<number>;
+  /**
+   * `insert`, counting the rows added by the values of `by` (e.g. machine_id and source): one
+   * statement for rows of many owners, each still told how many of its own were new. Keys are the
+   * values joined with "\u0000" (null as ""); owners with nothing added are absent.
+   */
+  insertCounted(table: string, rows: readonly Record<string, unknown>[], by: readonly string[]): Promise<Map<string, number>>;
   /** A table's column names, in order. */
   columns(table: string): Promise<string[]>;
 }
@@ -255,6 +261,20 @@ interface StagePlan {
 
 const CHUNK = 2048;
 
+/**
+ * Debug: every statement a store runs on its connections, counted by what it is (the SQL's start, or
+ * "insert <table>" for the appender's three steps) with the time it took. Off (and free) unless a
+ * caller sets `on`, as test/bench/cycle-statements.ts does; never on in vc itself.
+ */
+export const statementTrace = { on: false, counts: new Map<string, { n: number; ms: number }>() };
+function traceStatement(label: string, t0: number): void {
+  const key = label.replace(/\s+/g, " ").trim().slice(0, 90);
+  const c = statementTrace.counts.get(key) ?? { n: 0, ms: 0 };
+  c.n++;
+  c.ms += performance.now() - t0;
+  statementTrace.counts.set(key, c);
+}
+
 function createStore(parts: StoreParts): Store {
   const { path, readOnly, clock, instance, writer, reader, limits } = parts;
   // Reads run side by side on a few connections (one query at a time per connection in DuckDB).
@@ -283,10 +303,13 @@ function createStore(parts: StoreParts): Store {
 
   async function exec(conn: DuckDBConnection, q: SqlQuery | string) {
     const { text, params } = renderSql(q);
+    const t0 = performance.now();
     try {
       return await conn.runAndReadAll(text, params as DuckDBValue[]);
     } catch (err) {
       throw new VcError("query_failed", errorMessage(err), { cause: err, hint: oomHint(err), details: { sql: text, params } });
+    } finally {
+      if (statementTrace.on) traceStatement(text, t0);
     }
   }
 
@@ -337,9 +360,11 @@ function createStore(parts: StoreParts): Store {
     return info;
   }
 
-  async function insertOn(table: string, rows: readonly Record<string, unknown>[]): Promise<number> {
-    if (rows.length === 0) return 0;
+  async function insertOn(table: string, rows: readonly Record<string, unknown>[], by?: readonly string[]): Promise<{ added: number; counts: Map<string, number> }> {
+    const counts = new Map<string, number>();
+    if (rows.length === 0) return { added: 0, counts };
     const info = await tableInfo(table);
+    for (const c of by ?? []) if (!info.columns.includes(c)) throw new VcError("invalid_input", `table ${table} has no column "${c}" to count by`);
     const known = new Set(info.columns);
     for (const key of Object.keys(rows[0]!)) {
       if (!known.has(key)) {
@@ -353,6 +378,7 @@ function createStore(parts: StoreParts): Store {
       await writer.run(`CREATE OR REPLACE TEMP TABLE ${quoteIdentifier(plan.stage)}(${cols.join(", ")})`);
       plan.created = true;
     }
+    const t0 = performance.now();
     const appender = await writer.createAppender(plan.stage, "main", "temp");
     try {
       for (let start = 0; start < rows.length; start += CHUNK) {
@@ -369,13 +395,20 @@ function createStore(parts: StoreParts): Store {
       appender.closeSync();
     }
     try {
-      const result = await writer.run(plan.insertSql);
-      return Number(result.rowsChanged);
+      if (!by) return { added: Number((await writer.run(plan.insertSql)).rowsChanged), counts };
+      // The rows DuckDB added (not those it skipped as present), by owner.
+      const added = await writer.runAndReadAll(`${plan.insertSql} RETURNING ${by.map(quoteIdentifier).join(", ")}`);
+      for (const row of added.getRows()) {
+        const key = row.map((v) => (v === null ? "" : String(v))).join("\u0000");
+        counts.set(key, (counts.get(key) ?? 0) + 1);
+      }
+      return { added: added.currentRowCount, counts };
     } catch (err) {
       throw new VcError("query_failed", `inserting into ${table}: ${errorMessage(err).split("\n")[0]}`, { cause: err, hint: oomHint(err) });
     } finally {
       // After a failed INSERT the transaction is aborted and this fails too: it must not hide the cause.
       await writer.run(`DELETE FROM temp.main.${quoteIdentifier(plan.stage)}`).catch(() => {});
+      if (statementTrace.on) traceStatement(`insert ${table} (append, insert, clear stage)`, t0);
     }
   }
 
@@ -383,13 +416,17 @@ function createStore(parts: StoreParts): Store {
     query: async (q) => (await selectOn(writer, q)).rows as never,
     run: async (q) => {
       const { text, params } = renderSql(q);
+      const t0 = performance.now();
       try {
         return Number((await writer.run(text, params as DuckDBValue[])).rowsChanged);
       } catch (err) {
         throw new VcError("query_failed", errorMessage(err), { cause: err, hint: oomHint(err), details: { sql: text } });
+      } finally {
+        if (statementTrace.on) traceStatement(text, t0);
       }
     },
-    insert: insertOn,
+    insert: async (table, rows) => (await insertOn(table, rows)).added,
+    insertCounted: async (table, rows, by) => (await insertOn(table, rows, by)).counts,
     columns: async (table) => (await tableInfo(table)).columns,
   };
 
@@ -443,13 +480,21 @@ function createStore(parts: StoreParts): Store {
       assertWritable();
       return store.transaction((t) => t.insert(table, rows));
     },
+    insertCounted(table, rows, by) {
+      assertWritable();
+      return store.transaction((t) => t.insertCounted(table, rows, by));
+    },
     transaction(fn) {
       assertWritable();
       return serialize(async () => {
+        const t0 = performance.now();
         await writer.run("BEGIN TRANSACTION");
+        if (statementTrace.on) traceStatement("BEGIN TRANSACTION", t0);
         try {
           const out = await fn(tx);
+          const t1 = performance.now();
           await writer.run("COMMIT");
+          if (statementTrace.on) traceStatement("COMMIT", t1);
           releaseWhenIdle();
           return out;
         } catch (err) {
