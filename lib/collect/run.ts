@@ -1,6 +1,6 @@
-import { recordAudit } from "../audit.ts";
+import { recordAudits } from "../audit.ts";
 import type { Clock } from "../clock.ts";
-import { DEFAULT_CURSOR_KEY, loadCursors, parseCursor, saveCursors, type Cursor } from "../cursor/index.ts";
+import { DEFAULT_CURSOR_KEY, loadCursors, parseCursor, saveManyCursors, type Cursor } from "../cursor/index.ts";
 import { VcError, errorMessage } from "../errors.ts";
 import type { Executor, RunOptions } from "../exec/types.ts";
 import { sql } from "../store/sql.ts";
@@ -55,11 +55,35 @@ const clip = (s: string) => (s.length > MAX_TEXT ? `${s.slice(0, MAX_TEXT)}…` 
  * refuses the run record become a failed record (or a warning), never an exception.
  */
 export async function runCollector(o: RunCollectorOptions): Promise<RunRecord> {
+  const [rec] = await commitRuns(o.store, [await prepareRun(o)]);
+  return rec!;
+}
+
+/**
+ * A run collected, checked and ready for the store: its rows (stamped, fitted to their columns) and
+ * cursors to commit together, or only its record when it was skipped or failed before the store.
+ */
+export interface PreparedRun {
+  readonly collector: Collector;
+  /** The run's clock reading: its rows' collected_at, its cursors' and record's time. */
+  readonly now: Date;
+  /** "ok": its rows and rowsByTable are filled in when they commit. */
+  readonly record: RunRecord;
+  readonly batches: Readonly<Record<string, Record<string, unknown>[]>>;
+  readonly cursors: Readonly<Record<string, Cursor>>;
+}
+
+/**
+ * The collecting half of `runCollector`: runs the collector within its limits and prepares what it
+ * returned, writing nothing. `cursors`: this run's saved cursors when the caller read them already
+ * (one query for all of a machine's collectors); else they are read here. Never throws.
+ */
+export async function prepareRun(o: RunCollectorOptions, cursors?: Record<string, Cursor>): Promise<PreparedRun> {
   const t0 = performance.now();
-  let now: Date;
+  let now: Date | undefined;
   try {
     now = o.clock.now();
-    return await runGuarded(o, now, t0);
+    return await prepareGuarded(o, now, t0, cursors);
   } catch (err) {
     now ??= new Date();
     const rec: RunRecord = {
@@ -74,12 +98,13 @@ export async function runCollector(o: RunCollectorOptions): Promise<RunRecord> {
       warnings: [],
       error: clip(errorMessage(err)),
     };
-    await writeRunRecord(o.store, rec, now, o.collector).catch(() => {});
-    return rec;
+    return recordOnly(o.collector, now, rec);
   }
 }
 
-async function runGuarded(o: RunCollectorOptions, now: Date, t0: number): Promise<RunRecord> {
+const recordOnly = (collector: Collector, now: Date, record: RunRecord): PreparedRun => ({ collector, now, record, batches: {}, cursors: {} });
+
+async function prepareGuarded(o: RunCollectorOptions, now: Date, t0: number, saved?: Record<string, Cursor>): Promise<PreparedRun> {
   const { store, collector, machine, limits } = o;
   const warnings: string[] = [];
   let bytes = 0;
@@ -94,13 +119,10 @@ async function runGuarded(o: RunCollectorOptions, now: Date, t0: number): Promis
     warnings,
     ...r,
   });
+  const done = (r: Partial<RunRecord> & Pick<RunRecord, "result">) => recordOnly(collector, now, record(r));
+  const skip = (reason: string) => done({ result: "skipped", reason });
 
   const missing = (collector.requires?.commands ?? []).filter((t) => !o.tools[t]?.available);
-  const skip = async (reason: string) => {
-    const rec = record({ result: "skipped", reason });
-    await writeRunRecord(store, rec, now, collector);
-    return rec;
-  };
   if (missing.length > 0) return skip(`${missing.join(", ")} not found on ${machine.id}'s PATH`);
   try {
     for (const f of collector.requires?.files ?? []) {
@@ -108,21 +130,17 @@ async function runGuarded(o: RunCollectorOptions, now: Date, t0: number): Promis
       if (!(await o.exec.stat(path))) return skip(`${path} not found on ${machine.id}`);
     }
   } catch (err) {
-    const rec = record({ result: "failed", error: clip(errorMessage(err)) });
-    await writeRunRecord(store, rec, now, collector);
-    return rec;
+    return done({ result: "failed", error: clip(errorMessage(err)) });
   }
 
   const deadline = new AbortController();
   const timer = setTimeout(() => deadline.abort(new VcError("exec_timeout", `timed out after ${limits.timeoutMs / 1000} s`)), limits.timeoutMs);
   const signal = o.signal ? AbortSignal.any([o.signal, deadline.signal]) : deadline.signal;
-  const warn = (m: string) => {
-    if (warnings.length < 200) warnings.push(clip(String(m)));
-  };
+  const warn = warnInto(warnings);
   const exec = boundExecutor(o.exec, limits, signal, warn, (n) => (bytes += n));
 
   try {
-    const cursors = await loadCursors(store, machine.id, collector.name);
+    const cursors = saved ?? (await loadCursors(store, machine.id, collector.name));
     const ctx: CollectContext = {
       machine,
       exec,
@@ -144,7 +162,7 @@ async function runGuarded(o: RunCollectorOptions, now: Date, t0: number): Promis
     const result = await Promise.race([collector.collect(ctx), aborted]);
     const { rows, cursors: newCursors } = checkResult(result, collector, limits);
     for (const w of result.warnings ?? []) warn(String(w));
-    if (typeof result.skipped === "string") return await skip(result.skipped);
+    if (typeof result.skipped === "string") return skip(result.skipped);
 
     const fill = {
       machine_id: machine.id,
@@ -168,38 +186,191 @@ async function runGuarded(o: RunCollectorOptions, now: Date, t0: number): Promis
       reportChanges(changes, warn);
       batches[table] = fit;
     }
-    const rec = await commitBatches(store, batches, warn, async (tx, rowsByTable, total) => {
-      await saveCursors(tx, machine.id, collector.name, newCursors, now);
-      const r = record({ result: "ok", rows: total, rowsByTable });
-      await writeRecordIn(tx, r, now, collector);
-      return r;
-    });
-    return rec;
+    return { collector, now, record: record({ result: "ok" }), batches, cursors: newCursors };
   } catch (err) {
-    if (err instanceof VcError && err.code === "collector_skipped") return await skip(err.message);
-    const message = clip(errorMessage(err));
-    const rec = record({ result: "failed", error: message });
-    await writeRunRecord(store, rec, now, collector);
-    return rec;
+    if (err instanceof VcError && err.code === "collector_skipped") return skip(err.message);
+    return done({ result: "failed", error: clip(errorMessage(err)) });
   } finally {
     clearTimeout(timer);
   }
 }
 
-/** Columns of a table as the catalog has them, cached per store (migrations run only at open). */
-const columnCache = new WeakMap<Store, Map<string, ColumnInfo[]>>();
+/** A run's warn(): at most 200 warnings, each clipped. */
+const warnInto = (warnings: string[]) => (m: string) => {
+  if (warnings.length < 200) warnings.push(clip(String(m)));
+};
+
+export interface CommitRunsOptions {
+  /** Machines reached in this cycle: their last_seen_at, written with the runs. */
+  seen?: readonly { machine: string; at: Date }[];
+}
+
+/**
+ * Commits prepared runs: each ok run's rows and cursors with its run record, the others' records.
+ * Several runs go in one transaction, rows of one table from all of them in one insert, the
+ * bookkeeping (run records, collector_state, cursors, machines) in one statement each: a cycle's
+ * cost in statements grows with the tables written, not with the runs. When that transaction
+ * fails (a row the store refuses, a bad warning text …), nothing of it is kept and each run
+ * commits alone as `runCollector` does, so a refused row costs its row and a refused run only
+ * itself. Never throws; returns the records in the order of `runs`.
+ */
+export async function commitRuns(store: Store, runs: readonly PreparedRun[], o: CommitRunsOptions = {}): Promise<RunRecord[]> {
+  const groups = byBytes(runs);
+  if (groups.length > 1) {
+    const out: RunRecord[] = [];
+    for (const [i, group] of groups.entries()) out.push(...(await commitRuns(store, group, i === groups.length - 1 ? o : {})));
+    return out;
+  }
+  if (runs.length > 1 || o.seen?.length) {
+    try {
+      return await store.transaction(async (tx) => {
+        const added = await insertRows(tx, runs);
+        const records = runs.map((r, i) => (added[i] ? counted(r.record, added[i]) : r.record));
+        await finishRuns(tx, runs, records, o.seen);
+        return records;
+      });
+    } catch {
+      // One at a time below: the run at fault fails (or loses its refused rows) alone.
+    }
+  }
+  const records: RunRecord[] = [];
+  for (const run of runs) records.push(await commitOne(store, run));
+  if (o.seen?.length) {
+    try {
+      await store.transaction((tx) => updateMachines(tx, [], o.seen));
+    } catch {
+      // last_seen_at waits for the next cycle
+    }
+  }
+  return records;
+}
+
+/** Bytes of rows one transaction of several runs holds at most (a larger run commits alone): DuckDB keeps them in memory until it commits. */
+const GROUP_BYTES = 16 * 1024 * 1024;
+
+/** Consecutive runs in groups of at most GROUP_BYTES of rows. */
+function byBytes(runs: readonly PreparedRun[]): (readonly PreparedRun[])[] {
+  const groups: PreparedRun[][] = [[]];
+  let bytes = 0;
+  for (const run of runs) {
+    let n = 0;
+    for (const list of Object.values(run.batches)) for (const row of list) n += rowBytes(row);
+    if (groups.at(-1)!.length > 0 && bytes + n > GROUP_BYTES) {
+      groups.push([]);
+      bytes = 0;
+    }
+    groups.at(-1)!.push(run);
+    bytes += n;
+  }
+  return groups;
+}
+
+/** An ok record with the rows its run added. */
+function counted(rec: RunRecord, rowsByTable: Record<string, number>): RunRecord {
+  return { ...rec, rowsByTable, rows: Object.values(rowsByTable).reduce((a, n) => a + n, 0) };
+}
+
+/** One run in its own transaction; rows the store refuses are found and left out (commitBatches). */
+async function commitOne(store: Store, run: PreparedRun): Promise<RunRecord> {
+  if (run.record.result !== "ok") {
+    await writeRunRecord(store, run.record, run.now, run.collector);
+    return run.record;
+  }
+  const warn = warnInto(run.record.warnings);
+  try {
+    return await commitBatches(store, { ...run.batches }, warn, async (tx, rowsByTable) => {
+      const rec = counted(run.record, rowsByTable);
+      await finishRuns(tx, [run], [rec]);
+      return rec;
+    });
+  } catch (err) {
+    const rec: RunRecord = { ...run.record, result: "failed", error: clip(errorMessage(err)) };
+    await writeRunRecord(store, rec, run.now, run.collector);
+    return rec;
+  }
+}
+
+/**
+ * Every ok run's rows, a table at a time: one insert for all the runs that wrote it when the rows
+ * tell their run apart (by machine_id and source: what DuckDB added is counted back to each run),
+ * else one per run. Returns each run's rows added by table (undefined for runs that are not ok).
+ */
+async function insertRows(tx: StoreTx, runs: readonly PreparedRun[]): Promise<(Record<string, number> | undefined)[]> {
+  const added = runs.map((r) => (r.record.result === "ok" ? ({} as Record<string, number>) : undefined));
+  const byTable = new Map<string, number[]>();
+  runs.forEach((r, i) => {
+    if (r.record.result !== "ok") return;
+    for (const [table, list] of Object.entries(r.batches)) if (list.length > 0) byTable.set(table, [...(byTable.get(table) ?? []), i]);
+  });
+  for (const [table, writers] of byTable) {
+    const owners = writers.length > 1 ? ownersOf(runs, writers, table) : null;
+    if (!owners) {
+      for (const i of writers) {
+        let n = 0;
+        for (const chunk of chunks(runs[i]!.batches[table]!)) n += await tx.insert(table, chunk);
+        added[i]![table] = n;
+      }
+      continue;
+    }
+    for (const i of writers) added[i]![table] = 0;
+    for (const chunk of chunks(writers.flatMap((i) => runs[i]!.batches[table]!))) {
+      for (const [key, n] of await tx.insertCounted(table, chunk, OWNER_COLUMNS)) {
+        const i = owners.get(key);
+        if (i === undefined) throw new VcError("query_failed", `${table}: DuckDB added a row of no run (${key})`);
+        added[i]![table]! += n;
+      }
+    }
+  }
+  return added;
+}
+
+/** The columns that tell one run's rows from another's in a table written by several runs of a cycle. */
+const OWNER_COLUMNS = ["machine_id", "source"] as const;
+const ownerKey = (row: Record<string, unknown>) => OWNER_COLUMNS.map((c) => (row[c] === null || row[c] === undefined ? "" : String(row[c]))).join("\u0000");
+
+/** Which run each (machine_id, source) of a table's rows belongs to; null when two runs share one. */
+function ownersOf(runs: readonly PreparedRun[], writers: readonly number[], table: string): Map<string, number> | null {
+  const owners = new Map<string, number>();
+  for (const i of writers) {
+    for (const row of runs[i]!.batches[table]!) {
+      if (typeof row.machine_id !== "string" || typeof row.source !== "string") return null;
+      const key = ownerKey(row);
+      const had = owners.get(key);
+      if (had !== undefined && had !== i) return null;
+      owners.set(key, i);
+    }
+  }
+  return owners;
+}
+
+/**
+ * Columns of a table as the catalog has them, cached per store (migrations run only at open): every
+ * table's at once, in one query shared by the runs that ask at the same time (a table made since is
+ * found by asking again).
+ */
+const columnCache = new WeakMap<Store, Promise<Map<string, ColumnInfo[]>>>();
 async function tableColumns(store: Store, table: string): Promise<ColumnInfo[]> {
-  let byTable = columnCache.get(store);
-  if (!byTable) columnCache.set(store, (byTable = new Map()));
-  const known = byTable.get(table);
-  if (known) return known;
-  const rows = await store.query<{ column_name: string; data_type: string; is_nullable: boolean }>(
-    sql`SELECT column_name, data_type, is_nullable FROM duckdb_columns() WHERE table_name = ${table} AND schema_name = 'main' AND database_name = current_database() ORDER BY column_index`,
-  );
-  if (rows.length === 0) throw new VcError("invalid_input", `no table "${table}" in the store`, { details: { table } });
-  const info = rows.map((r) => ({ name: r.column_name, type: r.data_type, nullable: r.is_nullable }));
-  byTable.set(table, info);
+  const cached = columnCache.get(store);
+  let info = (await cached?.catch(() => undefined))?.get(table);
+  if (!info) {
+    const all = readColumns(store);
+    columnCache.set(store, all);
+    info = (await all).get(table);
+  }
+  if (!info) throw new VcError("invalid_input", `no table "${table}" in the store`, { details: { table } });
   return info;
+}
+
+async function readColumns(store: Store): Promise<Map<string, ColumnInfo[]>> {
+  const rows = await store.query<{ table_name: string; column_name: string; data_type: string; is_nullable: boolean }>(
+    "SELECT table_name, column_name, data_type, is_nullable FROM duckdb_columns() WHERE schema_name = 'main' AND database_name = current_database() ORDER BY table_name, column_index",
+  );
+  const byTable = new Map<string, ColumnInfo[]>();
+  for (const r of rows) {
+    const list = byTable.get(r.table_name) ?? byTable.set(r.table_name, []).get(r.table_name)!;
+    list.push({ name: r.column_name, type: r.data_type, nullable: r.is_nullable });
+  }
+  return byTable;
 }
 
 /** The first few changes as warnings, then how many more. */
@@ -386,45 +557,82 @@ function boundExecutor(
  * (the store is closed or broken): a run record never throws.
  */
 export async function writeRunRecord(store: Store, rec: RunRecord, now: Date, collector: Collector) {
+  const run = recordOnly(collector, now, rec);
   try {
-    await store.transaction((tx) => writeRecordIn(tx, rec, now, collector));
+    await store.transaction((tx) => finishRuns(tx, [run], [rec]));
   } catch (err) {
     const bare = { ...rec, warnings: [`the run record with its warnings could not be written: ${clip(errorMessage(err))}`] };
-    await store.transaction((tx) => writeRecordIn(tx, bare, now, collector)).catch(() => {});
+    try {
+      await store.transaction((tx) => finishRuns(tx, [run], [bare]));
+    } catch {
+      // the store is closed or broken: the record is lost, the run's outcome is still returned
+    }
   }
 }
 
-async function writeRecordIn(tx: StoreTx, rec: RunRecord, now: Date, collector: Collector) {
-  const details = {
-    collector_version: collector.version,
-    schema_version: collector.schemaVersion,
-    rows_by_table: rec.rowsByTable,
-    warnings: rec.warnings.slice(0, 50),
-    reason: rec.reason,
-  };
-  const at = now.toISOString();
-  await recordAudit(tx, {
-    ts: now,
-    eventType: "collector_run",
-    actor: rec.collector,
-    machineId: rec.machine,
-    action: "collect",
-    result: rec.result,
-    durationMs: rec.durationMs,
-    rowsInserted: rec.rows,
-    bytesRead: rec.bytes,
-    warningsCount: rec.warnings.length,
-    error: rec.error ?? rec.reason ?? null,
-    details,
+/**
+ * Everything but the rows, in the caller's transaction, one statement per table for all the runs:
+ * the ok runs' cursors, the run records (audit_events), collector_state, and machines' last_ok_at
+ * (and last_seen_at of the machines in `seen`).
+ */
+async function finishRuns(tx: StoreTx, runs: readonly PreparedRun[], records: readonly RunRecord[], seen: CommitRunsOptions["seen"] = []) {
+  const ok = runs.filter((_, i) => records[i]!.result === "ok");
+  await saveManyCursors(
+    tx,
+    ok.map((r) => ({ machineId: r.record.machine, source: r.collector.name, cursors: r.cursors as Record<string, Cursor>, now: r.now })),
+  );
+  await recordAudits(
+    tx,
+    records.map((rec, i) => ({
+      ts: runs[i]!.now,
+      eventType: "collector_run",
+      actor: rec.collector,
+      machineId: rec.machine,
+      action: "collect",
+      result: rec.result,
+      durationMs: rec.durationMs,
+      rowsInserted: rec.rows,
+      bytesRead: rec.bytes,
+      warningsCount: rec.warnings.length,
+      error: rec.error ?? rec.reason ?? null,
+      details: {
+        collector_version: runs[i]!.collector.version,
+        schema_version: runs[i]!.collector.schemaVersion,
+        rows_by_table: rec.rowsByTable,
+        warnings: rec.warnings.slice(0, 50),
+        reason: rec.reason,
+      },
+    })),
+  );
+  const states = records.map((rec, i) => {
+    const at = runs[i]!.now.toISOString();
+    return sql`(${rec.machine}, ${rec.collector}, ${at}::TIMESTAMP, ${rec.result}, ${rec.result === "ok" ? at : null}::TIMESTAMP, ${rec.error ?? rec.reason ?? null}, ${rec.result === "failed" ? 1 : 0})`;
   });
-  const ok = rec.result === "ok";
-  await tx.run(sql`INSERT INTO collector_state(machine_id, collector, last_run_at, last_result, last_ok_at, last_error, consecutive_failures)
-    VALUES (${rec.machine}, ${rec.collector}, ${at}::TIMESTAMP, ${rec.result}, ${ok ? at : null}::TIMESTAMP, ${rec.error ?? rec.reason ?? null}, ${rec.result === "failed" ? 1 : 0})
+  if (states.length > 0) {
+    await tx.run(sql`INSERT INTO collector_state(machine_id, collector, last_run_at, last_result, last_ok_at, last_error, consecutive_failures)
+    VALUES ${sql.join(states)}
     ON CONFLICT (machine_id, collector) DO UPDATE SET
       last_run_at = excluded.last_run_at,
       last_result = excluded.last_result,
       last_ok_at = coalesce(excluded.last_ok_at, collector_state.last_ok_at),
       last_error = excluded.last_error,
       consecutive_failures = CASE WHEN excluded.last_result = 'failed' THEN collector_state.consecutive_failures + 1 ELSE 0 END`);
-  if (ok) await tx.run(sql`UPDATE machines SET last_ok_at = ${at}::TIMESTAMP WHERE machine_id = ${rec.machine}`);
+  }
+  await updateMachines(tx, ok, seen);
+}
+
+/** machines.last_ok_at (the latest ok run of each) and last_seen_at, in one statement. */
+async function updateMachines(tx: StoreTx, ok: readonly PreparedRun[], seen: CommitRunsOptions["seen"] = []) {
+  const by = new Map<string, { seen: string | null; ok: string | null }>();
+  const entry = (id: string) => by.get(id) ?? by.set(id, { seen: null, ok: null }).get(id)!;
+  for (const s of seen) entry(s.machine).seen = s.at.toISOString();
+  for (const r of ok) {
+    const e = entry(r.record.machine);
+    const at = r.now.toISOString();
+    if (e.ok === null || at > e.ok) e.ok = at;
+  }
+  if (by.size === 0) return;
+  const values = [...by].map(([id, e]) => sql`(${id}, ${e.seen}::TIMESTAMP, ${e.ok}::TIMESTAMP)`);
+  await tx.run(sql`UPDATE machines SET last_seen_at = coalesce(v.seen, machines.last_seen_at), last_ok_at = coalesce(v.ok, machines.last_ok_at)
+    FROM (VALUES ${sql.join(values)}) AS v(id, seen, ok) WHERE machines.machine_id = v.id`);
 }

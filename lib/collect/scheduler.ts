@@ -7,7 +7,8 @@ import { sql } from "../store/sql.ts";
 import type { Store } from "../store/store.ts";
 import type { Collector, CollectorLimits, MachineInfo, ToolInfo } from "./define.ts";
 import { ensureTools } from "./probe.ts";
-import { runCollector, writeRunRecord, type RunRecord } from "./run.ts";
+import { loadMachineCursors } from "../cursor/index.ts";
+import { commitRuns, prepareRun, type PreparedRun, type RunRecord } from "./run.ts";
 
 /** Makes (or reuses) the executor of a machine. */
 export type ExecutorFactory = (machine: MachineInfo) => Executor | Promise<Executor>;
@@ -65,19 +66,22 @@ export function machineInfo(m: VcConfig["machines"][number]): MachineInfo {
 
 /** Records every configured machine in `machines` (first_seen_at kept, the rest refreshed). */
 export async function syncMachines(store: Store, config: VcConfig, now: Date): Promise<void> {
-  await store.transaction(async (tx) => {
-    for (const m of config.machines) {
-      await tx.run(sql`INSERT INTO machines(machine_id, ssh_target, tags_json, roles_json, allow_write_commands, allow_autopilot, first_seen_at, last_seen_at)
-        VALUES (${m.id}, ${m.ssh}, ${JSON.stringify(m.tags)}, ${JSON.stringify(m.roles)}, ${m.allow_write_commands}, ${m.allow_autopilot}, ${now.toISOString()}::TIMESTAMP, ${now.toISOString()}::TIMESTAMP)
-        ON CONFLICT (machine_id) DO UPDATE SET ssh_target = excluded.ssh_target, tags_json = excluded.tags_json, roles_json = excluded.roles_json,
-          allow_write_commands = excluded.allow_write_commands, allow_autopilot = excluded.allow_autopilot`);
-    }
-  });
+  if (config.machines.length === 0) return;
+  const at = now.toISOString();
+  const values = config.machines.map(
+    (m) => sql`(${m.id}, ${m.ssh}, ${JSON.stringify(m.tags)}, ${JSON.stringify(m.roles)}, ${m.allow_write_commands}, ${m.allow_autopilot}, ${at}::TIMESTAMP, ${at}::TIMESTAMP)`,
+  );
+  await store.run(sql`INSERT INTO machines(machine_id, ssh_target, tags_json, roles_json, allow_write_commands, allow_autopilot, first_seen_at, last_seen_at)
+    VALUES ${sql.join(values)}
+    ON CONFLICT (machine_id) DO UPDATE SET ssh_target = excluded.ssh_target, tags_json = excluded.tags_json, roles_json = excluded.roles_json,
+      allow_write_commands = excluded.allow_write_commands, allow_autopilot = excluded.allow_autopilot`);
 }
 
 /**
  * One poll cycle: every selected collector on every selected machine, bounded by machines in
- * flight and collectors per machine. A machine that fails costs only its own runs.
+ * flight and collectors per machine. A machine that fails costs only its own runs. A machine's
+ * runs commit together when the last of them ends (see commitRuns: one transaction, one insert per
+ * table; a run the store refuses fails alone).
  * @example const report = await runCycle({ store, config, clock, executorFor })
  */
 export async function runCycle(o: CycleOptions): Promise<CycleReport> {
@@ -86,8 +90,8 @@ export async function runCycle(o: CycleOptions): Promise<CycleReport> {
   const started = clock.now();
   const t0 = performance.now();
   await syncMachines(store, config, started);
-  const lastRuns = o.force || o.collector ? new Map<string, number>() : await lastRunTimes(store);
-  const sinceOk = await lastOkTimes(store);
+  const { lastRuns, sinceOk } = await runTimes(store);
+  if (o.force || o.collector) lastRuns.clear();
 
   const reports = await mapPool(machines, config.polling.max_machines_in_flight, async (m): Promise<MachineReport> => {
     const machine = machineInfo(m);
@@ -105,26 +109,29 @@ export async function runCycle(o: CycleOptions): Promise<CycleReport> {
       // An unreachable machine: every due collector gets a failed record, so its data reads stale.
       // The hint says what to do (an unknown host key: the exact ssh-keyscan command): keep it.
       const error = `machine ${m.id} unreachable: ${errorMessage(err)}${isVcError(err) && err.hint ? `; ${err.hint}` : ""}`;
-      const runs = await mapPool(due, 4, (c) => failedRun(store, clock, c, machine, error));
+      const runs = await commitRuns(store, due.map((c) => failedRun(clock, c, machine, error)));
       runs.forEach((r) => o.onRun?.(r));
       return { machine: m.id, reachable: false, error, runs };
     }
-    await store.run(sql`UPDATE machines SET last_seen_at = ${started.toISOString()}::TIMESTAMP WHERE machine_id = ${m.id}`);
-    const runs = await mapPool(due, config.polling.max_collectors_in_flight_per_machine, async (collector) => {
-      const rec = await runCollector({
-        store,
-        clock,
-        collector,
-        machine,
-        exec,
-        tools,
-        limits: limitsFor(config, collector),
-        since: sinceOk.get(`${m.id}\u0000${collector.name}`),
-        signal: o.signal,
-      });
-      o.onRun?.(rec);
-      return rec;
-    });
+    const cursors = await loadMachineCursors(store, m.id).catch(() => undefined);
+    const prepared = await mapPool(due, config.polling.max_collectors_in_flight_per_machine, (collector) =>
+      prepareRun(
+        {
+          store,
+          clock,
+          collector,
+          machine,
+          exec,
+          tools,
+          limits: limitsFor(config, collector),
+          since: sinceOk.get(`${m.id}\u0000${collector.name}`),
+          signal: o.signal,
+        },
+        cursors ? (cursors.get(collector.name) ?? {}) : undefined,
+      ),
+    );
+    const runs = await commitRuns(store, prepared, { seen: [{ machine: m.id, at: started }] });
+    runs.forEach((r) => o.onRun?.(r));
     return { machine: m.id, reachable: true, runs };
   });
   return { startedAt: started.toISOString(), durationMs: performance.now() - t0, machines: reports };
@@ -152,23 +159,24 @@ function isDue(c: Collector, lastRun: number | undefined, now: Date, config: VcC
   return every <= config.polling.interval_seconds * 1000 || now.getTime() - lastRun >= every;
 }
 
-async function lastRunTimes(store: Store): Promise<Map<string, number>> {
-  const rows = await store.query<{ machine_id: string; collector: string; last_run_at: string }>(
-    "SELECT machine_id, collector, last_run_at FROM collector_state WHERE last_result <> 'skipped'",
+/** Per (machine, collector): when it last ran (skipped runs aside) and when it last succeeded. */
+async function runTimes(store: Store) {
+  const rows = await store.query<{ machine_id: string; collector: string; last_run_at: string; last_result: string; last_ok_at: string | null }>(
+    "SELECT machine_id, collector, last_run_at, last_result, last_ok_at FROM collector_state",
   );
-  return new Map(rows.map((r) => [`${r.machine_id}\u0000${r.collector}`, Date.parse(r.last_run_at)]));
+  const lastRuns = new Map<string, number>();
+  const sinceOk = new Map<string, Date>();
+  for (const r of rows) {
+    const key = `${r.machine_id}\u0000${r.collector}`;
+    if (r.last_result !== "skipped") lastRuns.set(key, Date.parse(r.last_run_at));
+    if (r.last_ok_at !== null) sinceOk.set(key, new Date(r.last_ok_at));
+  }
+  return { lastRuns, sinceOk };
 }
 
-async function lastOkTimes(store: Store): Promise<Map<string, Date>> {
-  const rows = await store.query<{ machine_id: string; collector: string; last_ok_at: string }>(
-    "SELECT machine_id, collector, last_ok_at FROM collector_state WHERE last_ok_at IS NOT NULL",
-  );
-  return new Map(rows.map((r) => [`${r.machine_id}\u0000${r.collector}`, new Date(r.last_ok_at)]));
-}
-
-async function failedRun(store: Store, clock: Clock, collector: Collector, machine: MachineInfo, error: string): Promise<RunRecord> {
+function failedRun(clock: Clock, collector: Collector, machine: MachineInfo, error: string): PreparedRun {
   const now = clock.now();
-  const rec: RunRecord = {
+  const record: RunRecord = {
     machine: machine.id,
     collector: collector.name,
     result: "failed",
@@ -180,6 +188,5 @@ async function failedRun(store: Store, clock: Clock, collector: Collector, machi
     warnings: [],
     error,
   };
-  await writeRunRecord(store, rec, now, collector);
-  return rec;
+  return { collector, now, record, batches: {}, cursors: {} };
 }

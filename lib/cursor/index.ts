@@ -69,13 +69,30 @@ export async function loadCursors(
   machineId: string,
   source: string,
 ): Promise<Record<string, Cursor>> {
-  const rows = await db.query<{ cursor_key: string; cursor_value: string }>(
-    sql`SELECT cursor_key, cursor_value FROM ingestion_cursors WHERE machine_id = ${machineId} AND source = ${source}`,
+  const rows = await db.query<CursorRow>(
+    sql`SELECT source, cursor_key, cursor_value FROM ingestion_cursors WHERE machine_id = ${machineId} AND source = ${source}`,
   );
-  const out: Record<string, Cursor> = {};
+  return readCursors(rows).get(source) ?? {};
+}
+
+/** Every cursor saved for one machine, by source and key: one query for all of a machine's collectors. */
+export async function loadMachineCursors(db: Pick<StoreTx, "query">, machineId: string): Promise<Map<string, Record<string, Cursor>>> {
+  return readCursors(await db.query<CursorRow>(sql`SELECT source, cursor_key, cursor_value FROM ingestion_cursors WHERE machine_id = ${machineId}`));
+}
+
+interface CursorRow {
+  source: string;
+  cursor_key: string;
+  cursor_value: string;
+}
+
+function readCursors(rows: readonly CursorRow[]): Map<string, Record<string, Cursor>> {
+  const out = new Map<string, Record<string, Cursor>>();
   for (const row of rows) {
+    let mine = out.get(row.source);
+    if (!mine) out.set(row.source, (mine = {}));
     try {
-      out[row.cursor_key] = parseCursor(JSON.parse(row.cursor_value), `${source} cursor ${row.cursor_key}`);
+      mine[row.cursor_key] = parseCursor(JSON.parse(row.cursor_value), `${row.source} cursor ${row.cursor_key}`);
     } catch {
       // A cursor vc cannot read is treated as absent: the collector starts over, its rows dedupe by key.
     }
@@ -94,9 +111,20 @@ export async function saveCursors(
   cursors: Record<string, Cursor>,
   now: Date,
 ): Promise<void> {
-  for (const [key, c] of Object.entries(cursors)) {
-    const checked = parseCursor(c, `${source} cursor ${key}`);
-    await tx.run(sql`INSERT OR REPLACE INTO ingestion_cursors(machine_id, source, cursor_key, cursor_kind, cursor_value, updated_at)
-      VALUES (${machineId}, ${source}, ${key}, ${checked.kind}, ${JSON.stringify(checked)}, ${now.toISOString()}::TIMESTAMP)`);
-  }
+  await saveManyCursors(tx, [{ machineId, source, cursors, now }]);
+}
+
+/** `saveCursors` for several (machine, source) at once, in one statement. */
+export async function saveManyCursors(
+  tx: Pick<StoreTx, "run">,
+  list: readonly { machineId: string; source: string; cursors: Record<string, Cursor>; now: Date }[],
+): Promise<void> {
+  const values = list.flatMap(({ machineId, source, cursors, now }) =>
+    Object.entries(cursors).map(([key, c]) => {
+      const checked = parseCursor(c, `${source} cursor ${key}`);
+      return sql`(${machineId}, ${source}, ${key}, ${checked.kind}, ${JSON.stringify(checked)}, ${now.toISOString()}::TIMESTAMP)`;
+    }),
+  );
+  if (values.length === 0) return;
+  await tx.run(sql`INSERT OR REPLACE INTO ingestion_cursors(machine_id, source, cursor_key, cursor_kind, cursor_value, updated_at) VALUES ${sql.join(values)}`);
 }
