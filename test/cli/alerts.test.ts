@@ -62,7 +62,8 @@ export default defineConfig({
 
     const triage = JSON.parse((await vc(["robot", "triage", "--config", cfg], { env })).stdout);
     expect(triage.schema_version).toBe("vc.robot.triage.v1");
-    expect(triage.data.items[0]).toMatchObject({ kind: "alert", id, acked: true, silenced: true });
+    // (The machine's own health factors may rank beside it: this is the real machine, under load.)
+    expect(triage.data.items.find((i: { id: string }) => i.id === id)).toMatchObject({ kind: "alert", id, acked: true, silenced: true });
     expect(triage.data.suggestions[id]).toEqual([{ title: "Look", command: "vc robot machine box" }]);
     const toon = await vc(["robot", "triage", "--config", cfg, "--format", "toon"], { env });
     expect(toon.stdout).toStartWith("schema_version: vc.robot.triage.v1");
