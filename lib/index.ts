@@ -39,7 +39,7 @@ export { escapeJsonControls, oneLine, safeJson, stripControl } from "./text.ts";
 export { listAlerts, ackAlert, silenceAlerts, explainAlert, findAlert, alertView, type AlertView, type SilenceInput } from "./alerts/ops.ts";
 export { finishCycle, healthAt, type CycleOutcome } from "./cycle.ts";
 export { isoTime, isoFromMs, excerptOf, parseJsonOutput, parseJsonAs, issueText, validate, checkRecord, checkOutput, commandFailed, runJson, runJsonAs, type JsonRun, type JsonRunAs } from "./collect/parse-helpers.ts";
-export { triage, type Triage, type TriageItem } from "./triage.ts";
+export { triage, type Triage, type TriageItem, type TriageOptions, type FactorSuggestions } from "./triage.ts";
 export { createApiServer, errorBody, DEFAULT_HEARTBEAT_SECONDS, type ApiServer, type ApiServerOptions, type ApiErrorBody, type DaemonInfo } from "./serve/api.ts";
 export { connectDaemon, type RemoteCockpit, type CockpitApi, type ConnectDaemonOptions, type ViewListing } from "./serve/client.ts";
 export { socketPathFor, storeFile } from "./store/files.ts";
