@@ -230,7 +230,17 @@ export async function commitRuns(store: Store, runs: readonly PreparedRun[], o: 
         return records;
       });
     } catch {
-      // One at a time below: the run at fault fails (or loses its refused rows) alone.
+      // Machine by machine, then one at a time: the run at fault fails (or loses its refused rows) alone.
+    }
+    const machines = [...new Set([...runs.map((r) => r.record.machine), ...(o.seen ?? []).map((s) => s.machine)])];
+    if (machines.length > 1) {
+      const out = new Array<RunRecord>(runs.length);
+      for (const id of machines) {
+        const mine = runs.flatMap((r, i) => (r.record.machine === id ? [i] : []));
+        const records = await commitRuns(store, mine.map((i) => runs[i]!), { seen: o.seen?.filter((s) => s.machine === id) });
+        mine.forEach((i, k) => (out[i] = records[k]!));
+      }
+      return out;
     }
   }
   const records: RunRecord[] = [];
@@ -245,16 +255,25 @@ export async function commitRuns(store: Store, runs: readonly PreparedRun[], o: 
   return records;
 }
 
-/** Bytes of rows one transaction of several runs holds at most (a larger run commits alone): DuckDB keeps them in memory until it commits. */
-const GROUP_BYTES = 16 * 1024 * 1024;
+/**
+ * Bytes of rows one transaction of several runs holds at most (a larger run commits alone): DuckDB
+ * keeps them in memory until it commits, and the scheduler holds them until then.
+ */
+export const GROUP_BYTES = 8 * 1024 * 1024;
+
+/** Bytes of a prepared run's rows (as rowBytes counts them). */
+export function preparedBytes(run: PreparedRun): number {
+  let n = 0;
+  for (const list of Object.values(run.batches)) for (const row of list) n += rowBytes(row);
+  return n;
+}
 
 /** Consecutive runs in groups of at most GROUP_BYTES of rows. */
 function byBytes(runs: readonly PreparedRun[]): (readonly PreparedRun[])[] {
   const groups: PreparedRun[][] = [[]];
   let bytes = 0;
   for (const run of runs) {
-    let n = 0;
-    for (const list of Object.values(run.batches)) for (const row of list) n += rowBytes(row);
+    const n = preparedBytes(run);
     if (groups.at(-1)!.length > 0 && bytes + n > GROUP_BYTES) {
       groups.push([]);
       bytes = 0;
@@ -314,8 +333,8 @@ async function insertRows(tx: StoreTx, runs: readonly PreparedRun[]): Promise<(R
     }
     for (const i of writers) added[i]![table] = 0;
     for (const chunk of chunks(writers.flatMap((i) => runs[i]!.batches[table]!))) {
-      for (const [key, n] of await tx.insertCounted(table, chunk, OWNER_COLUMNS)) {
-        const i = owners.get(key);
+      for (const [key, n] of await tx.insertCounted(table, chunk, owners.by)) {
+        const i = owners.runs.get(key);
         if (i === undefined) throw new VcError("query_failed", `${table}: DuckDB added a row of no run (${key})`);
         added[i]![table]! += n;
       }
@@ -324,23 +343,28 @@ async function insertRows(tx: StoreTx, runs: readonly PreparedRun[]): Promise<(R
   return added;
 }
 
-/** The columns that tell one run's rows from another's in a table written by several runs of a cycle. */
-const OWNER_COLUMNS = ["machine_id", "source"] as const;
-const ownerKey = (row: Record<string, unknown>) => OWNER_COLUMNS.map((c) => (row[c] === null || row[c] === undefined ? "" : String(row[c]))).join("\u0000");
+/** Columns that may tell one run's rows from another's in a table written by several runs (the store stamps them), tried in this order. */
+const OWNER_COLUMNS: readonly (readonly string[])[] = [["machine_id"], ["machine_id", "source"], ["source"]];
 
-/** Which run each (machine_id, source) of a table's rows belongs to; null when two runs share one. */
-function ownersOf(runs: readonly PreparedRun[], writers: readonly number[], table: string): Map<string, number> | null {
-  const owners = new Map<string, number>();
-  for (const i of writers) {
-    for (const row of runs[i]!.batches[table]!) {
-      if (typeof row.machine_id !== "string" || typeof row.source !== "string") return null;
-      const key = ownerKey(row);
-      const had = owners.get(key);
-      if (had !== undefined && had !== i) return null;
-      owners.set(key, i);
+/**
+ * Columns whose values tell which run each of a table's rows came from, and the run of each value
+ * (keys as insertCounted makes them); null when no such columns exist (two runs share values).
+ */
+function ownersOf(runs: readonly PreparedRun[], writers: readonly number[], table: string): { by: readonly string[]; runs: Map<string, number> } | null {
+  next: for (const by of OWNER_COLUMNS) {
+    const owners = new Map<string, number>();
+    for (const i of writers) {
+      for (const row of runs[i]!.batches[table]!) {
+        if (by.some((c) => typeof row[c] !== "string")) continue next;
+        const key = by.map((c) => row[c]).join("\u0000");
+        const had = owners.get(key);
+        if (had !== undefined && had !== i) continue next;
+        owners.set(key, i);
+      }
     }
+    return { by, runs: owners };
   }
-  return owners;
+  return null;
 }
 
 /**
@@ -350,12 +374,12 @@ function ownersOf(runs: readonly PreparedRun[], writers: readonly number[], tabl
  */
 const columnCache = new WeakMap<Store, Promise<Map<string, ColumnInfo[]>>>();
 async function tableColumns(store: Store, table: string): Promise<ColumnInfo[]> {
-  const cached = columnCache.get(store);
-  let info = (await cached?.catch(() => undefined))?.get(table);
+  let all = columnCache.get(store);
+  if (!all) columnCache.set(store, (all = readColumns(store)));
+  let info = (await all.catch(() => undefined))?.get(table);
   if (!info) {
-    const all = readColumns(store);
-    columnCache.set(store, all);
-    info = (await all).get(table);
+    if (columnCache.get(store) === all) columnCache.set(store, readColumns(store));
+    info = (await columnCache.get(store)!).get(table);
   }
   if (!info) throw new VcError("invalid_input", `no table "${table}" in the store`, { details: { table } });
   return info;

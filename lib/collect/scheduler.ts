@@ -7,8 +7,8 @@ import { sql } from "../store/sql.ts";
 import type { Store } from "../store/store.ts";
 import type { Collector, CollectorLimits, MachineInfo, ToolInfo } from "./define.ts";
 import { ensureTools } from "./probe.ts";
-import { loadMachineCursors } from "../cursor/index.ts";
-import { commitRuns, prepareRun, type PreparedRun, type RunRecord } from "./run.ts";
+import { cursorsKey, loadAllCursors } from "../cursor/index.ts";
+import { GROUP_BYTES, commitRuns, preparedBytes, prepareRun, type PreparedRun, type RunRecord } from "./run.ts";
 
 /** Makes (or reuses) the executor of a machine. */
 export type ExecutorFactory = (machine: MachineInfo) => Executor | Promise<Executor>;
@@ -79,9 +79,11 @@ export async function syncMachines(store: Store, config: VcConfig, now: Date): P
 
 /**
  * One poll cycle: every selected collector on every selected machine, bounded by machines in
- * flight and collectors per machine. A machine that fails costs only its own runs. A machine's
- * runs commit together when the last of them ends (see commitRuns: one transaction, one insert per
- * table; a run the store refuses fails alone).
+ * flight and collectors per machine. A machine that fails costs only its own runs. The runs
+ * commit together when the cycle's collecting ends, or sooner once they hold GROUP_BYTES of rows
+ * (commitRuns: one transaction, one insert per table for all the machines — a DuckDB statement
+ * costs the same for 3 rows as for 30, and its allocator keeps what each one used; a run the store
+ * refuses fails alone). `onRun` hears of each run as it commits.
  * @example const report = await runCycle({ store, config, clock, executorFor })
  */
 export async function runCycle(o: CycleOptions): Promise<CycleReport> {
@@ -92,12 +94,15 @@ export async function runCycle(o: CycleOptions): Promise<CycleReport> {
   await syncMachines(store, config, started);
   const { lastRuns, sinceOk } = await runTimes(store);
   if (o.force || o.collector) lastRuns.clear();
+  // Every run's saved cursors in one query (a run reads its own when this fails, and fails if that does too).
+  const cursors = await loadAllCursors(store, { source: o.collector }).catch(() => undefined);
 
-  const reports = await mapPool(machines, config.polling.max_machines_in_flight, async (m): Promise<MachineReport> => {
+  const commits = createCommitBatch(store, o.onRun);
+  const pending = await mapPool(machines, config.polling.max_machines_in_flight, async (m): Promise<Omit<MachineReport, "runs"> & { runs: Promise<RunRecord[]> }> => {
     const machine = machineInfo(m);
     const mine = collectors.filter((c) => !m.collectors || m.collectors.includes(c.name));
     const due = mine.filter((c) => isDue(c, lastRuns.get(`${m.id}\u0000${c.name}`), started, config));
-    if (due.length === 0) return { machine: m.id, reachable: true, runs: [] };
+    if (due.length === 0) return { machine: m.id, reachable: true, runs: Promise.resolve([]) };
     let tools: Record<string, ToolInfo>;
     let exec: Executor;
     try {
@@ -109,11 +114,8 @@ export async function runCycle(o: CycleOptions): Promise<CycleReport> {
       // An unreachable machine: every due collector gets a failed record, so its data reads stale.
       // The hint says what to do (an unknown host key: the exact ssh-keyscan command): keep it.
       const error = `machine ${m.id} unreachable: ${errorMessage(err)}${isVcError(err) && err.hint ? `; ${err.hint}` : ""}`;
-      const runs = await commitRuns(store, due.map((c) => failedRun(clock, c, machine, error)));
-      runs.forEach((r) => o.onRun?.(r));
-      return { machine: m.id, reachable: false, error, runs };
+      return { machine: m.id, reachable: false, error, runs: commits.add(due.map((c) => failedRun(clock, c, machine, error))) };
     }
-    const cursors = await loadMachineCursors(store, m.id).catch(() => undefined);
     const prepared = await mapPool(due, config.polling.max_collectors_in_flight_per_machine, (collector) =>
       prepareRun(
         {
@@ -127,14 +129,55 @@ export async function runCycle(o: CycleOptions): Promise<CycleReport> {
           since: sinceOk.get(`${m.id}\u0000${collector.name}`),
           signal: o.signal,
         },
-        cursors ? (cursors.get(collector.name) ?? {}) : undefined,
+        cursors ? (cursors.get(cursorsKey(m.id, collector.name)) ?? {}) : undefined,
       ),
     );
-    const runs = await commitRuns(store, prepared, { seen: [{ machine: m.id, at: started }] });
-    runs.forEach((r) => o.onRun?.(r));
-    return { machine: m.id, reachable: true, runs };
+    return { machine: m.id, reachable: true, runs: commits.add(prepared, { machine: m.id, at: started }) };
   });
+  await commits.flush();
+  const reports = await Promise.all(pending.map(async (r) => ({ ...r, runs: await r.runs })));
   return { startedAt: started.toISOString(), durationMs: performance.now() - t0, machines: reports };
+}
+
+/**
+ * Prepared runs waiting to commit together: `add` answers with their records once they have
+ * committed, which happens at `flush` or as soon as the waiting rows reach GROUP_BYTES. Commits run
+ * one after another; commitRuns never throws, and what `onRun` throws reaches the caller of flush.
+ */
+function createCommitBatch(store: Store, onRun?: (record: RunRecord) => void) {
+  let waiting: { runs: readonly PreparedRun[]; seen?: { machine: string; at: Date }; done: (records: RunRecord[]) => void }[] = [];
+  let bytes = 0;
+  let committed: Promise<void> = Promise.resolve();
+  let failure: { err: unknown } | undefined;
+  const flush = async (): Promise<void> => {
+    const batch = waiting;
+    waiting = [];
+    bytes = 0;
+    if (batch.length > 0) {
+      committed = committed.then(async () => {
+        const records = await commitRuns(store, batch.flatMap((b) => b.runs), { seen: batch.flatMap((b) => (b.seen ? [b.seen] : [])) });
+        let at = 0;
+        const each = batch.map((b) => records.slice(at, (at += b.runs.length)));
+        batch.forEach((b, i) => b.done(each[i]!));
+        try {
+          for (const r of records) onRun?.(r);
+        } catch (err) {
+          failure ??= { err };
+        }
+      });
+    }
+    await committed;
+    if (failure) throw failure.err;
+  };
+  return {
+    add(runs: readonly PreparedRun[], seen?: { machine: string; at: Date }): Promise<RunRecord[]> {
+      const out = new Promise<RunRecord[]>((done) => waiting.push({ runs, seen, done }));
+      bytes += runs.reduce((n, r) => n + preparedBytes(r), 0);
+      if (bytes >= GROUP_BYTES) flush().catch(() => {}); // its failure, if any, reaches the last flush
+      return out;
+    },
+    flush,
+  };
 }
 
 /**

@@ -70,17 +70,25 @@ export async function loadCursors(
   source: string,
 ): Promise<Record<string, Cursor>> {
   const rows = await db.query<CursorRow>(
-    sql`SELECT source, cursor_key, cursor_value FROM ingestion_cursors WHERE machine_id = ${machineId} AND source = ${source}`,
+    sql`SELECT machine_id, source, cursor_key, cursor_value FROM ingestion_cursors WHERE machine_id = ${machineId} AND source = ${source}`,
   );
-  return readCursors(rows).get(source) ?? {};
+  return readCursors(rows).get(cursorsKey(machineId, source)) ?? {};
 }
 
-/** Every cursor saved for one machine, by source and key: one query for all of a machine's collectors. */
-export async function loadMachineCursors(db: Pick<StoreTx, "query">, machineId: string): Promise<Map<string, Record<string, Cursor>>> {
-  return readCursors(await db.query<CursorRow>(sql`SELECT source, cursor_key, cursor_value FROM ingestion_cursors WHERE machine_id = ${machineId}`));
+/**
+ * Every cursor saved (or only those of one source), by `cursorsKey(machine, source)` and key: one
+ * query for all the runs of a poll cycle.
+ */
+export async function loadAllCursors(db: Pick<StoreTx, "query">, o: { source?: string } = {}): Promise<Map<string, Record<string, Cursor>>> {
+  const where = o.source === undefined ? sql`` : sql` WHERE source = ${o.source}`;
+  return readCursors(await db.query<CursorRow>(sql`SELECT machine_id, source, cursor_key, cursor_value FROM ingestion_cursors${where}`));
 }
+
+/** The key of one (machine, source) in loadAllCursors' answer. */
+export const cursorsKey = (machineId: string, source: string) => `${machineId}\u0000${source}`;
 
 interface CursorRow {
+  machine_id: string;
   source: string;
   cursor_key: string;
   cursor_value: string;
@@ -89,8 +97,9 @@ interface CursorRow {
 function readCursors(rows: readonly CursorRow[]): Map<string, Record<string, Cursor>> {
   const out = new Map<string, Record<string, Cursor>>();
   for (const row of rows) {
-    let mine = out.get(row.source);
-    if (!mine) out.set(row.source, (mine = {}));
+    const key = cursorsKey(row.machine_id, row.source);
+    let mine = out.get(key);
+    if (!mine) out.set(key, (mine = {}));
     try {
       mine[row.cursor_key] = parseCursor(JSON.parse(row.cursor_value), `${row.source} cursor ${row.cursor_key}`);
     } catch {

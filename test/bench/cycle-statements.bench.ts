@@ -6,7 +6,7 @@
 // interval of their own not due), and a forced one (every collector runs).
 //
 // Knobs (environment): VC_BENCH_MACHINES (10), VC_BENCH_TOP (25: kinds of statement listed per part).
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { openFromArgs } from "../../cli/_common.ts";
@@ -19,24 +19,48 @@ import { startDaemonFleet } from "./_daemon-fleet.ts";
 const machines = Number(process.env.VC_BENCH_MACHINES ?? 10);
 const top = Number(process.env.VC_BENCH_TOP ?? 25);
 
-/** Runs `fn` with the trace on; returns what it counted, and the time it took. */
+/** CPU ticks of each thread of this process, by thread name (the JS thread is "bun"; DuckDB's statements run on libuv's pool and its own threads). */
+function threadTicks(): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const tid of readdirSync("/proc/self/task")) {
+    try {
+      const stat = readFileSync(`/proc/self/task/${tid}/stat`, "utf8");
+      const name = stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")")).replace(/\d+$/, "#");
+      const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      out.set(name, (out.get(name) ?? 0) + Number(f[11]) + Number(f[12]));
+    } catch {}
+  }
+  return out;
+}
+const TICK_MS = 1000 / (Number(Bun.spawnSync(["getconf", "CLK_TCK"]).stdout.toString().trim()) || 100);
+
+/** Runs `fn` with the trace on; returns what it counted, the time it took and the CPU time this process spent (all threads: DuckDB's too). */
 async function traced<T>(fn: () => Promise<T>) {
   statementTrace.counts.clear();
   statementTrace.on = true;
   const t0 = performance.now();
+  const cpu0 = process.cpuUsage();
+  const threads0 = threadTicks();
+  let peak = process.memoryUsage.rss();
+  const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage.rss())), 50);
   try {
     const out = await fn();
-    return { out, ms: performance.now() - t0, counts: new Map(statementTrace.counts) };
+    const cpu = process.cpuUsage(cpu0);
+    const byThread = new Map<string, number>();
+    for (const [name, t] of threadTicks()) if (t - (threads0.get(name) ?? 0) > 0) byThread.set(name, (t - (threads0.get(name) ?? 0)) * TICK_MS);
+    return { out, ms: performance.now() - t0, cpuMs: (cpu.user + cpu.system) / 1000, byThread, peakMb: peak / 2 ** 20, counts: new Map(statementTrace.counts) };
   } finally {
+    clearInterval(sampler);
     statementTrace.on = false;
   }
 }
 
-function print(title: string, counts: Map<string, { n: number; ms: number }>, wallMs: number) {
+function print(title: string, counts: Map<string, { n: number; ms: number }>, wallMs: number, cpuMs: number, byThread: Map<string, number>) {
   const list = [...counts].sort((a, b) => b[1].ms - a[1].ms);
-  const n = list.reduce((a, [, c]) => a + c.n, 0);
+  // An insert is two statements (INSERT … SELECT from the stage, DELETE of the stage) after the appender's rows.
+  const n = list.reduce((a, [label, c]) => a + c.n * (label.startsWith("insert ") ? 2 : 1), 0);
   const ms = list.reduce((a, [, c]) => a + c.ms, 0);
-  console.log(`  ${title}: ${n} statements, ${ms.toFixed(0)} ms in the store (${wallMs.toFixed(0)} ms wall)`);
+  console.log(`  ${title}: ${n} statements (${list.reduce((a, [, c]) => a + c.n, 0)} calls), ${ms.toFixed(0)} ms in the store (summed over statements in flight), ${wallMs.toFixed(0)} ms wall, ${cpuMs.toFixed(0)} ms CPU (${[...byThread].sort((a, b) => b[1] - a[1]).map(([n, ms]) => `${n} ${ms.toFixed(0)}`).join(", ")})`);
   for (const [label, c] of list.slice(0, top)) console.log(`    ${String(c.n).padStart(5)} × ${(c.ms / c.n).toFixed(2).padStart(6)} ms  ${label}`);
   if (list.length > top) console.log(`    … and ${list.length - top} more kinds`);
 }
@@ -58,8 +82,11 @@ try {
     const by = (r: string) => runs.filter((x) => x.result === r).length;
     const finish = await traced(() => finishCycle({ store, config, clock, rules: config.rules, channels: config.channels }));
     console.log(`\n${title}: ${runs.length} runs (${by("ok")} ok, ${by("failed")} failed, ${by("skipped")} skipped), ${finish.out.events.length} alert changes`);
-    print("collection (runCycle)", collect.counts, collect.ms);
-    print("end of cycle (finishCycle)", finish.counts, finish.ms);
+    print("collection (runCycle)", collect.counts, collect.ms, collect.cpuMs, collect.byThread);
+    print("end of cycle (finishCycle)", finish.counts, finish.ms, finish.cpuMs, finish.byThread);
+    const mem = process.memoryUsage();
+    const duck = await store.query<{ tag: string; mb: number }>("SELECT tag, round(memory_usage_bytes / 2**20, 1) AS mb FROM duckdb_memory() WHERE memory_usage_bytes > 0 ORDER BY memory_usage_bytes DESC");
+    console.log(`  memory: peak RSS ${collect.peakMb.toFixed(0)} MB collecting, ${finish.peakMb.toFixed(0)} MB finishing; after: RSS ${(mem.rss / 2 ** 20).toFixed(0)} MB, JS heap ${(mem.heapUsed / 2 ** 20).toFixed(0)} MB; DuckDB: ${duck.map((d) => `${d.tag} ${d.mb} MB`).join(", ")}`);
     const failed = runs.filter((r) => r.result === "failed");
     for (const r of failed.slice(0, 5)) console.log(`    failed: ${r.machine}/${r.collector}: ${r.error?.slice(0, 160)}`);
   };

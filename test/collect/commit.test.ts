@@ -3,7 +3,7 @@
 // exactly its own rows, its cursor commits with them, a refused row costs its row and a run the
 // store refuses fails alone. The records are those the same runs write one at a time.
 import { afterAll, describe, expect, it, setDefaultTimeout } from "bun:test";
-import { createFixedClock, cursor, defineCollector, runCollector, type Collector, type CollectResult } from "../../lib/index.ts";
+import { createFixedClock, createLocalExecutor, cursor, defineCollector, resolveConfig, runCollector, runCycle, type Collector, type CollectResult } from "../../lib/index.ts";
 import { commitRuns, prepareRun, type RunRecord } from "../../lib/collect/run.ts";
 import { createTestStore } from "../../lib/testkit.ts";
 import { statementTrace, type Store } from "../../lib/store/store.ts";
@@ -166,5 +166,58 @@ describe("a machine's runs commit together", () => {
     ]);
     expect(await store.query("SELECT count(*)::INTEGER AS n FROM audit_events WHERE actor = 'same'")).toEqual([{ n: 2 }]);
     expect(await store.query("SELECT count(*)::INTEGER AS n FROM sys_samples")).toEqual([{ n: 2 }]);
+  });
+});
+
+describe("a cycle's machines commit together", () => {
+  it("in one transaction; a machine whose run the store refuses costs only that run, the other machines' runs as they were", async () => {
+    const checked = collector(
+      "checked",
+      { rows: { t_checked: [{ id: 1, n: 5 }] } },
+      { migrations: [{ name: "001_t_checked.sql", sql: "CREATE TABLE t_checked(machine_id VARCHAR, id INTEGER, n INTEGER CHECK (n >= 0), PRIMARY KEY (machine_id, id));" }] },
+    );
+    // On m2 only, one of checked's rows breaks the table's CHECK: its batch fails, m2 goes machine by machine, then run by run.
+    const picky = { ...checked, collect: async (ctx: { machine: { id: string } }) => ({ rows: { t_checked: [{ id: 1, n: 5 }, { id: 2, n: ctx.machine.id === "m2" ? -1 : 1 }] }, cursor: cursor.pk(2) }) } as Collector;
+    const plain = collector("plain", { rows: { sys_samples: [sample(1)] }, cursor: cursor.pk(1) });
+    const config = await resolveConfig({ machines: ["m1", "m2", "m3"].map((id) => ({ id, ssh: "local" })), collectors: [picky, plain] }, { source: "test", env: {} });
+    const store = await fresh([checked]);
+    statementTrace.counts.clear();
+    statementTrace.on = true;
+    let report: Awaited<ReturnType<typeof runCycle>>;
+    try {
+      report = await runCycle({ store, config, clock, executorFor: (m) => createLocalExecutor({ machineId: m.id }) });
+    } finally {
+      statementTrace.on = false;
+    }
+    const runs = report.machines.flatMap((m) => m.runs.map((r) => [r.machine, r.collector, r.result, r.rows, r.warnings.length]));
+    expect(runs).toEqual([
+      ["m1", "checked", "ok", 2, 0],
+      ["m1", "plain", "ok", 1, 0],
+      ["m2", "checked", "ok", 1, 1],
+      ["m2", "plain", "ok", 1, 0],
+      ["m3", "checked", "ok", 2, 0],
+      ["m3", "plain", "ok", 1, 0],
+    ]);
+    expect(await store.query("SELECT machine_id, count(*)::INTEGER AS n FROM t_checked GROUP BY ALL ORDER BY ALL")).toEqual([
+      { machine_id: "m1", n: 2 },
+      { machine_id: "m2", n: 1 },
+      { machine_id: "m3", n: 2 },
+    ]);
+    expect(await store.query("SELECT count(*)::INTEGER AS n FROM ingestion_cursors")).toEqual([{ n: 6 }]);
+    // The cycle's transaction is refused at t_checked (before sys_samples); then m1's, m2's (refused again), m2's runs one by one, m3's.
+    expect(statementTrace.counts.get("insert sys_samples (append, insert, clear stage)")!.n).toBe(3); // m1, m2's plain alone, m3
+    expect(statementTrace.counts.get("COMMIT")!.n).toBe(5); // m1, m2's last_seen_at, m2's checked (its good row), m2's plain, m3
+
+    const clean = await fresh([checked]);
+    statementTrace.counts.clear();
+    statementTrace.on = true;
+    try {
+      await runCycle({ store: clean, config: { ...config, collectors: [checked, plain] }, clock, executorFor: (m) => createLocalExecutor({ machineId: m.id }) });
+    } finally {
+      statementTrace.on = false;
+    }
+    expect(statementTrace.counts.get("BEGIN TRANSACTION")!.n).toBe(1);
+    expect(statementTrace.counts.get("insert sys_samples (append, insert, clear stage)")!.n).toBe(1);
+    expect(statementTrace.counts.get("insert t_checked (append, insert, clear stage)")!.n).toBe(1);
   });
 });
