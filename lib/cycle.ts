@@ -60,8 +60,7 @@ export async function finishCycle(o: { store: Store; config: VcConfig; clock: Cl
     const lastMachine = new Map(
       (await tx.query<{ machine_id: string; hash: string }>("SELECT machine_id, arg_max(hash, collected_at) AS hash FROM machine_state_snapshots GROUP BY machine_id")).map((r) => [r.machine_id, r.hash]),
     );
-    let machines = 0;
-    for (const m of health.machines) {
+    const changed = health.machines.flatMap((m) => {
       const summary = {
         score: m.score,
         severity: m.severity,
@@ -70,11 +69,13 @@ export async function finishCycle(o: { store: Store; config: VcConfig; clock: Cl
         firing: firing.filter((a) => a.machine_id === m.id).map((a) => a.alert_id),
       };
       const h = hash(summary);
-      if (lastMachine.get(m.id) === h) continue;
-      await tx.run(sql`INSERT INTO machine_state_snapshots(machine_id, collected_at, hash, health_score, summary_json)
-        VALUES (${m.id}, ${at}::TIMESTAMP, ${h}, ${m.score}, ${JSON.stringify({ ...summary, last_sample_at: m.last_sample_at })}) ON CONFLICT DO NOTHING`);
-      machines++;
+      return lastMachine.get(m.id) === h ? [] : [sql`(${m.id}, ${at}::TIMESTAMP, ${h}, ${m.score}, ${JSON.stringify({ ...summary, last_sample_at: m.last_sample_at })})`];
+    });
+    // The machines whose state changed, in one statement.
+    if (changed.length > 0) {
+      await tx.run(sql`INSERT INTO machine_state_snapshots(machine_id, collected_at, hash, health_score, summary_json) VALUES ${sql.join(changed)} ON CONFLICT DO NOTHING`);
     }
+    const machines = changed.length;
     const fleet = {
       overall: health.overall,
       machines: health.machines.map((m) => ({ id: m.id, score: m.score, severity: m.severity, top_issue: m.top_issue })),

@@ -61,7 +61,13 @@ function labelsOf(rule: Rule, row: Record<string, unknown>): Record<string, stri
 export async function evaluateRule(store: Store, rule: Rule, at: string): Promise<RuleResult> {
   const t = rule.thresholds ?? {};
   try {
-    const rows = await store.query(sql`SELECT * FROM (${rule.source.sql(at)}) AS src WHERE ${conditionSql(rule.when, t)}`);
+    // One query: with resolveWhen, every row of the source, each saying whether it fires and whether it resolves.
+    const all = rule.resolveWhen
+      ? await store.query(sql`SELECT *, coalesce(${conditionSql(rule.when, t)}, false) AS __fires, ${conditionSql(rule.resolveWhen, t)} AS __resolves FROM (${rule.source.sql(at)}) AS src`)
+      : null;
+    const rows = all
+      ? all.filter((r) => r.__fires === true).map(({ __fires, __resolves, ...row }) => row)
+      : await store.query(sql`SELECT * FROM (${rule.source.sql(at)}) AS src WHERE ${conditionSql(rule.when, t)}`);
     const expected = describeCondition(rule.when, t);
     const cols = conditionColumns(rule.when);
     const findings = rows.map((row): Finding => {
@@ -83,8 +89,7 @@ export async function evaluateRule(store: Store, rule: Rule, at: string): Promis
     });
     let resolvable: Set<string> | undefined;
     let present: Set<string> | undefined;
-    if (rule.resolveWhen) {
-      const all = await store.query(sql`SELECT *, ${conditionSql(rule.resolveWhen, t)} AS __resolves FROM (${rule.source.sql(at)}) AS src`);
+    if (all) {
       present = new Set(all.map((row) => fingerprint(rule.id, labelsOf(rule, row))));
       resolvable = new Set(all.filter((row) => row.__resolves === true).map((row) => fingerprint(rule.id, labelsOf(rule, row))));
     }
