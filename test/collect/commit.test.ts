@@ -96,12 +96,12 @@ describe("a machine's runs commit together", () => {
     ]);
     expect(await stored(a)).toEqual(await stored(b));
 
-    const counts = Object.fromEntries(statementTrace.counts);
-    expect(counts["BEGIN TRANSACTION"]?.n).toBe(1);
-    expect(counts["COMMIT"]?.n).toBe(1);
-    expect(counts["insert sys_samples (append, insert, clear stage)"]?.n).toBe(1);
-    expect(counts["insert dcg_events (append, insert, clear stage)"]?.n).toBe(1);
-    const starting = (prefix: string) => Object.entries(counts).filter(([k]) => k.startsWith(prefix)).reduce((n, [, c]) => n + c.n, 0);
+    const counts = statementTrace.counts;
+    expect(counts.get("BEGIN TRANSACTION")?.n).toBe(1);
+    expect(counts.get("COMMIT")?.n).toBe(1);
+    expect(counts.get("insert sys_samples (append, insert, clear stage)")?.n).toBe(1);
+    expect(counts.get("insert dcg_events (append, insert, clear stage)")?.n).toBe(1);
+    const starting = (prefix: string) => [...counts].filter(([k]) => k.startsWith(prefix)).reduce((n, [, c]) => n + c.n, 0);
     expect(starting("INSERT INTO audit_events")).toBe(1);
     expect(starting("INSERT INTO collector_state")).toBe(1);
     expect(starting("INSERT OR REPLACE INTO ingestion_cursors")).toBe(1);
