@@ -209,10 +209,11 @@ export interface CommitRunsOptions {
  * Commits prepared runs: each ok run's rows and cursors with its run record, the others' records.
  * Several runs go in one transaction, rows of one table from all of them in one insert, the
  * bookkeeping (run records, collector_state, cursors, machines) in one statement each: a cycle's
- * cost in statements grows with the tables written, not with the runs. When that transaction
- * fails (a row the store refuses, a bad warning text …), nothing of it is kept and each run
- * commits alone as `runCollector` does, so a refused row costs its row and a refused run only
- * itself. Never throws; returns the records in the order of `runs`.
+ * cost in statements grows with the tables written, not with the runs (DuckDB savepoints do not
+ * exist). When that transaction fails (a row the store refuses, a bad warning text …), nothing of
+ * it is kept: the runs commit machine by machine, and a machine's that fails run by run as
+ * `runCollector` does, so a refused row costs its row and a refused run only itself. Never
+ * throws; returns the records in the order of `runs`.
  */
 export async function commitRuns(store: Store, runs: readonly PreparedRun[], o: CommitRunsOptions = {}): Promise<RunRecord[]> {
   const groups = byBytes(runs);
@@ -311,8 +312,8 @@ async function commitOne(store: Store, run: PreparedRun): Promise<RunRecord> {
 
 /**
  * Every ok run's rows, a table at a time: one insert for all the runs that wrote it when the rows
- * tell their run apart (by machine_id and source: what DuckDB added is counted back to each run),
- * else one per run. Returns each run's rows added by table (undefined for runs that are not ok).
+ * tell their run apart (by machine_id, or machine_id and source, or source: what DuckDB added is
+ * counted back to each run), else one per run. Returns each run's rows added by table (undefined for runs that are not ok).
  */
 async function insertRows(tx: StoreTx, runs: readonly PreparedRun[]): Promise<(Record<string, number> | undefined)[]> {
   const added = runs.map((r) => (r.record.result === "ok" ? ({} as Record<string, number>) : undefined));
