@@ -238,6 +238,9 @@ export interface TestCollectorOptions {
  * or file missing → skipped with the reason.
  * @example testCollector({ collector: caut(), fixtures: { tools: { caut: { "usage --json": json } } }, rows: { account_usage_snapshots: 4 }, junk: { tools: { caut: { "usage --json": "{oops" } } } })
  */
+/** Each contract test runs real processes and a real store: bun's 5 s default is too short on a loaded machine. */
+const CONTRACT_TIMEOUT_MS = 30_000;
+
 export function testCollector(o: TestCollectorOptions): void {
   const { collector } = o;
   describe(`collector contract: ${collector.name}`, () => {
@@ -255,7 +258,7 @@ export function testCollector(o: TestCollectorOptions): void {
         expect(row!.n).toBe(count);
       }
       await o.check?.(store, run);
-    });
+    }, CONTRACT_TIMEOUT_MS);
 
     it("adds no row when it reads the same source again", async () => {
       const { machine, store } = await setup(o.fixtures);
@@ -263,7 +266,7 @@ export function testCollector(o: TestCollectorOptions): void {
       const again = await runOnce({ store, collector, machine });
       expect(again.result).toBe("ok");
       expect(again.rows).toBe(0);
-    });
+    }, CONTRACT_TIMEOUT_MS);
 
     it("warns or fails readably on junk, and never throws", async () => {
       const { machine, store } = await setup(o.junk);
@@ -275,7 +278,7 @@ export function testCollector(o: TestCollectorOptions): void {
         expect(run.error!.length).toBeGreaterThan(5);
         expect(run.error).not.toMatch(/^undefined|\n\s+at /);
       }
-    });
+    }, CONTRACT_TIMEOUT_MS);
 
     const needs = [...(collector.requires?.commands ?? []), ...(collector.requires?.files ?? [])];
     // Only for collectors that declare what they need; the others test their own skips.
@@ -285,7 +288,7 @@ export function testCollector(o: TestCollectorOptions): void {
         const run = await runOnce({ store, collector, machine });
         expect(run.result).toBe("skipped");
         expect(run.reason).toContain("not found");
-      });
+      }, CONTRACT_TIMEOUT_MS);
     }
   });
 }
