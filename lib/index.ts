@@ -51,6 +51,7 @@ export { ageS, untilS, parseJson, withJson, latestPer, latestAt, hasRows } from 
 export { definePlugin, collectPlugins, checkPlugins, tablesOf, type Plugin } from "./plugin/define.ts";
 export { readings, ramp, minus, type AreaFactor, type AreaReading } from "./health/areas.ts";
 export type { ViewCalls, ViewCall, ViewEnvelope } from "./views/calls.ts";
+export type { AccountsData, AccountUsage, AccountWindow, ProfileLimits, ToolProfile, ReposData, MachineRepos, RepoLine } from "./views/shapes.ts";
 export { runWatch, type WatchEvent, type WatchOptions, type CycleEvent, type HeartbeatEvent, type PredictionEvent, type OpportunityEvent } from "./watch.ts";
 export { connectCockpit } from "./connect.ts";
 export { searchContent, type SearchOptions, type SearchResult } from "./search.ts";

@@ -2,8 +2,7 @@
 // data last read from the library, size, now) in, a frame (rows of styled runs) out. No terminal,
 // no I/O: the renderer draws it, the tests read it.
 import type { AlertView } from "../alerts/ops.ts";
-import type { AccountsData, AccountUsage, AccountWindow, ProfileLimits } from "../../plugins/accounts/view.ts"; // (types only; the TUI's screens move to their plugins next)
-import type { ReposData, RepoLine } from "../../plugins/ru/view.ts";
+import type { AccountsData, AccountUsage, AccountWindow, ProfileLimits, ReposData, RepoLine } from "../views/shapes.ts";
 import type { TriageItem } from "../triage.ts";
 import { ago, ageOf, breakAt, bytes, clean, fit, graphemes, num, sparkline, textWidth, timeBuckets } from "./text.ts";
 import { alertEvent, EVENT_GROUPS, type EventView } from "./events.ts";

@@ -41,14 +41,14 @@ describe("lib/ names no bundled plugin", () => {
       const rel = relative(repoRoot, f);
       if (PENDING.some((p) => rel.startsWith(p))) continue;
       const text = code(readFileSync(f, "utf8"));
-      for (const w of words) if (new RegExp(`\\b${w}\\b`).test(text)) hits.push(`${rel}: ${w}`);
+      // (A field of an answer's shape named like a table — `repos: RepoLine[]` — is no mention of the table.)
+      for (const w of words) if (new RegExp(`\\b${w}\\b(?!\\??:)`).test(text)) hits.push(`${rel}: ${w}`);
     }
     expect(hits).toEqual([]);
   });
 
-  it("lib/ imports nothing from plugins/ (but the pending TUI)", () => {
+  it("lib/ imports nothing from plugins/, the TUI included", () => {
     const hits = files(join(repoRoot, "lib"))
-      .filter((f) => !PENDING.some((p) => relative(repoRoot, f).startsWith(p)))
       .filter((f) => /from\s+["'][^"']*plugins\//.test(readFileSync(f, "utf8")))
       .map((f) => relative(repoRoot, f));
     expect(hits).toEqual([]);
