@@ -4,6 +4,7 @@
 import type { Cockpit } from "../cockpit.ts";
 import { VcError } from "../errors.ts";
 import { envelope, type RobotEnvelope } from "../robot/envelope.ts";
+import { closest } from "../spell.ts";
 
 /** One argument of a view: plain data, so the CLI, the socket and a JSON Schema read the same spec. */
 export type ArgSpec =
@@ -186,27 +187,4 @@ export function createViewRegistry(views: readonly AnyView[]): ViewRegistry {
       throw new VcError("not_found", `no view "${name}"`, { hint: near ? `did you mean ${near}? Views: ${[...byName.keys()].join(", ")}` : `views: ${[...byName.keys()].join(", ")}` });
     },
   };
-}
-
-/** The name nearest to `word` by edit distance, if it is near enough to be a likely typo. */
-export function closest(word: string, names: readonly string[]): string | undefined {
-  let best: { name: string; d: number } | undefined;
-  for (const name of names) {
-    const d = editDistance(word.toLowerCase(), name.toLowerCase());
-    if (!best || d < best.d) best = { name, d };
-  }
-  return best && best.d <= Math.max(2, Math.floor(word.length / 3)) ? best.name : undefined;
-}
-
-/** Damerau–Levenshtein distance (optimal string alignment). */
-export function editDistance(a: string, b: string): number {
-  const d: number[][] = Array.from({ length: a.length + 1 }, (_, i) => Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
-  for (let i = 1; i <= a.length; i++) {
-    for (let j = 1; j <= b.length; j++) {
-      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
-      d[i]![j] = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + cost);
-      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) d[i]![j] = Math.min(d[i]![j]!, d[i - 2]![j - 2]! + 1);
-    }
-  }
-  return d[a.length]![b.length]!;
 }
