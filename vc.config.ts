@@ -4,27 +4,12 @@
 // Each collector is skipped, with the reason, on a machine without its tool or data.
 import { hostname } from "node:os";
 import { defineConfig } from "vibe-cockpit";
-import {
-  afsc,
-  beads,
-  caam,
-  cass,
-  caut,
-  alertsJsonl,
-  cloudBenchmarker,
-  dcg,
-  defaultRules,
-  mcpAgentMail,
-  ntm,
-  pt,
-  rano,
-  rch,
-  ru,
-  sysmoni,
-  sysprobe,
-} from "vibe-cockpit/plugins";
+import { afsc, beads, caam, cass, caut, alertsJsonl, cloudBenchmarker, dcg, defaultRules, mcpAgentMail, ntm, pt, rano, rch, ru, sysmoni, sysprobe } from "vibe-cockpit/plugins";
 
-const localId = hostname().replace(/[^A-Za-z0-9._-]/g, "-").replace(/^[^A-Za-z0-9]+/, "") || "local";
+const localId =
+  hostname()
+    .replace(/[^A-Za-z0-9._-]/g, "-")
+    .replace(/^[^A-Za-z0-9]+/, "") || "local";
 
 export default defineConfig({
   polling: { interval_seconds: 120, max_machines_in_flight: 8, max_collectors_in_flight_per_machine: 4 },

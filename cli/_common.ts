@@ -11,7 +11,11 @@ import { sysprobe } from "../plugins/index.ts";
 
 /** Flags every command that touches the store takes. */
 export const storeArgs = {
-  config: { type: "string", description: "config file, .ts or .jsonc (default: $VC_CONFIG, ./vc.config.ts or .jsonc, $XDG_CONFIG_HOME/vc/vc.config.ts or .jsonc, then the embedded default)", valueHint: "FILE" },
+  config: {
+    type: "string",
+    description: "config file, .ts or .jsonc (default: $VC_CONFIG, ./vc.config.ts or .jsonc, $XDG_CONFIG_HOME/vc/vc.config.ts or .jsonc, then the embedded default)",
+    valueHint: "FILE",
+  },
   db: { type: "string", description: "DuckDB store (default: $VC_DB, the config's db, $XDG_DATA_HOME/vc/vc.duckdb)", valueHint: "PATH" },
 } as const;
 
@@ -146,7 +150,13 @@ export function snakeKeys(value: unknown, keepKeys = false): unknown {
   if (value === null || typeof value !== "object" || value instanceof Date) return value;
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(value)) {
-    const key = keepKeys || !/[A-Z]/.test(k) ? k : k.replace(/([a-z0-9])([A-Z])/g, "$1_$2").replace(/([A-Z])([A-Z][a-z])/g, "$1_$2").toLowerCase();
+    const key =
+      keepKeys || !/[A-Z]/.test(k)
+        ? k
+        : k
+            .replace(/([a-z0-9])([A-Z])/g, "$1_$2")
+            .replace(/([A-Z])([A-Z][a-z])/g, "$1_$2")
+            .toLowerCase();
     out[key] = snakeKeys(v, dataMaps.has(key));
   }
   return out;

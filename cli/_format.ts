@@ -25,7 +25,11 @@ export function renderTable(columns: readonly string[], rows: readonly Record<st
   const text = rows.map((r) => columns.map((c) => cell(r[c])));
   const widths = head.map((h, i) => Math.min(cap, Math.max(h.length, ...text.map((t) => t[i]!.length))));
   const fit = (s: string, w: number) => (s.length > w ? `${s.slice(0, w - 1)}…` : s.padEnd(w));
-  const line = (cells: readonly string[]) => cells.map((s, i) => fit(s, widths[i]!)).join("  ").trimEnd();
+  const line = (cells: readonly string[]) =>
+    cells
+      .map((s, i) => fit(s, widths[i]!))
+      .join("  ")
+      .trimEnd();
   return [line(head), widths.map((w) => "─".repeat(w)).join("  "), ...text.map(line)].join("\n");
 }
 

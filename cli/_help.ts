@@ -121,14 +121,28 @@ export function renderHelp(h: HelpInput, o: { width: number; color: boolean }): 
 
   if (positionals.length) {
     out.push(heading("Arguments:"));
-    out.push(...columns(positionals.map(([n, d]) => [n.toUpperCase(), flagText(d)]), o.width, flag), "");
+    out.push(
+      ...columns(
+        positionals.map(([n, d]) => [n.toUpperCase(), flagText(d)]),
+        o.width,
+        flag,
+      ),
+      "",
+    );
   }
   out.push(heading("Options:"));
   out.push(...columns([...flags.map(([n, d]) => [flagLabel(n, d), flagText(d)] as [string, string]), ["-h, --help", "show this help"]], o.width, flag), "");
 
   if (h.commands?.length) {
     out.push(heading("Commands:"));
-    out.push(...columns(h.commands.map((c) => [[c.name, ...c.aliases].join(", "), c.description]), o.width, flag), "");
+    out.push(
+      ...columns(
+        h.commands.map((c) => [[c.name, ...c.aliases].join(", "), c.description]),
+        o.width,
+        flag,
+      ),
+      "",
+    );
     out.push(...wrap(`Run "${name} <command> --help" for a command's options.`, o.width), "");
   }
   for (const p of h.footer ?? []) out.push(...wrap(p, o.width), "");

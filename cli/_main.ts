@@ -26,7 +26,11 @@ export interface RunCliOptions {
   footer?: readonly string[];
 }
 
-const kebab = (s: string) => s.replace(/([a-z0-9])([A-Z])/g, "$1-$2").replace(/_/g, "-").toLowerCase();
+const kebab = (s: string) =>
+  s
+    .replace(/([a-z0-9])([A-Z])/g, "$1-$2")
+    .replace(/_/g, "-")
+    .toLowerCase();
 const camel = (s: string) => s.replace(/[-_]+([a-zA-Z0-9])/g, (_, c: string) => c.toUpperCase());
 const takesValue = (d: ArgDef) => d.type !== "boolean" && d.type !== "positional";
 // A word after a flag that takes a value is its value unless it looks like another flag (-5 is a value).
@@ -56,7 +60,14 @@ export function parseLine(tokens: readonly string[], argsDef: ArgsDef, command: 
   const values = new Map<string, unknown>();
   const words: string[] = [];
   const unknown = (flag: string) => {
-    const candidates = [...flags.flatMap(([n, d]) => [`--${n}`, ...(d.type === "boolean" ? [`--no-${n}`] : []), ...("alias" in d ? toArray(d.alias).map((a) => (a.length === 1 ? `-${a}` : `--${a}`)) : [])]), "--help"];
+    const candidates = [
+      ...flags.flatMap(([n, d]) => [
+        `--${n}`,
+        ...(d.type === "boolean" ? [`--no-${n}`] : []),
+        ...("alias" in d ? toArray(d.alias).map((a) => (a.length === 1 ? `-${a}` : `--${a}`)) : []),
+      ]),
+      "--help",
+    ];
     const near = closest(flag, candidates);
     return usage(command, `unknown flag ${flag} (${near ? `did you mean ${near}?` : `see ${command} --help`})`);
   };

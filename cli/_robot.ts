@@ -28,7 +28,11 @@ function cliArg(spec: ArgSpec): ArgsDef[string] {
     case "flag":
       return { type: "boolean", description: spec.description };
     case "int":
-      return { type: "string", valueHint: spec.hint ?? "N", description: `${spec.description} (${spec.min}–${spec.max}${spec.default === undefined ? "" : `, default ${spec.default}`})` };
+      return {
+        type: "string",
+        valueHint: spec.hint ?? "N",
+        description: `${spec.description} (${spec.min}–${spec.max}${spec.default === undefined ? "" : `, default ${spec.default}`})`,
+      };
     case "time":
       return { type: "string", valueHint: spec.hint ?? "TIME", description: `${spec.description} (ISO 8601)` };
     case "list":

@@ -98,7 +98,9 @@ export async function createDemoFleet(o: DemoFleetOptions): Promise<DemoFleet> {
     await tx.run(`INSERT INTO collector_state (machine_id, collector, last_run_at, last_result, last_ok_at, last_error, consecutive_failures)
       SELECT machine_id, 'sysprobe', max(collected_at), 'ok', max(collected_at), NULL, 0 FROM sys_samples GROUP BY machine_id
       ON CONFLICT DO NOTHING`);
-    await tx.run(`UPDATE machines SET last_seen_at = s.at, last_ok_at = s.at FROM (SELECT machine_id AS id, max(collected_at) AS at FROM sys_samples GROUP BY 1) s WHERE machines.machine_id = s.id`);
+    await tx.run(
+      `UPDATE machines SET last_seen_at = s.at, last_ok_at = s.at FROM (SELECT machine_id AS id, max(collected_at) AS at FROM sys_samples GROUP BY 1) s WHERE machines.machine_id = s.id`,
+    );
   });
   const { n } = (await store.query<{ n: number }>("SELECT count(*)::BIGINT AS n FROM sys_samples"))[0]!;
   await store.close();
@@ -128,7 +130,14 @@ export default defineConfig({
 /** The end of each poll cycle over the last 30 minutes: health, rules, alerts and snapshots, as `vc up` writes them. */
 async function replayCycles(db: string, ids: string[], every: number, end: Date): Promise<void> {
   const config = await resolveConfig(
-    { db, polling: { interval_seconds: every }, machines: ids.map((id) => ({ id, ssh: `demo@${id}.invalid` })), collectors: [sysprobe()], plugins: toolPlugins, rules: defaultRules() },
+    {
+      db,
+      polling: { interval_seconds: every },
+      machines: ids.map((id) => ({ id, ssh: `demo@${id}.invalid` })),
+      collectors: [sysprobe()],
+      plugins: toolPlugins,
+      rules: defaultRules(),
+    },
     { source: "examples/demo-fleet.ts" },
   );
   const store = await openStore({ path: db });

@@ -33,7 +33,10 @@ export async function recordAudits(tx: Pick<StoreTx, "run">, events: readonly Au
   const ids = events.map(() => newId());
   if (events.length === 0) return ids;
   const values = events.map(
-    (e, i) => sql`(${ids[i]}, ${e.ts.toISOString()}::TIMESTAMP, ${e.eventType}, ${e.actor}, ${e.machineId ?? null}, ${e.action ?? null}, ${e.result ?? null}, ${e.durationMs ?? null},
+    (
+      e,
+      i,
+    ) => sql`(${ids[i]}, ${e.ts.toISOString()}::TIMESTAMP, ${e.eventType}, ${e.actor}, ${e.machineId ?? null}, ${e.action ?? null}, ${e.result ?? null}, ${e.durationMs ?? null},
             ${e.rowsInserted ?? null}, ${e.bytesRead ?? null}, ${e.warningsCount ?? null}, ${e.error ?? null}, ${e.details === undefined ? null : (jsonText(e.details) ?? null)})`,
   );
   await tx.run(sql`INSERT INTO audit_events(event_id, ts, event_type, actor, machine_id, action, result, duration_ms, rows_inserted, bytes_read, warnings_count, error, details_json)

@@ -47,7 +47,13 @@ export interface Cockpit extends ViewCalls {
   readonly store: Store;
   readonly clock: Clock;
   /** One poll cycle (or part of one), ending with health, rules, alerts, delivery and a snapshot. */
-  collect(options?: { machine?: string; collector?: string; force?: boolean; signal?: AbortSignal; onRun?: (r: RunRecord) => void }): Promise<CycleReport & { outcome: CycleOutcome }>;
+  collect(options?: {
+    machine?: string;
+    collector?: string;
+    force?: boolean;
+    signal?: AbortSignal;
+    onRun?: (r: RunRecord) => void;
+  }): Promise<CycleReport & { outcome: CycleOutcome }>;
   /** Called with each cycle's outcome (the watch stream); returns an unsubscribe function. */
   subscribe(listener: (outcome: CycleOutcome) => void): () => void;
   /** Active alerts (all: resolved ones too). */
@@ -145,7 +151,12 @@ export async function openCockpit(options: OpenCockpitOptions = {}): Promise<Coc
   for (const failed of store.migrationErrors) {
     config.collectors = config.collectors.map((c) =>
       c.name === failed.source || (c.plugin && `plugin:${c.plugin.name}` === failed.source)
-        ? { ...c, collect: async () => { throw new VcError("collector_skipped", `its tables could not be made: ${failed.error}`); } }
+        ? {
+            ...c,
+            collect: async () => {
+              throw new VcError("collector_skipped", `its tables could not be made: ${failed.error}`);
+            },
+          }
         : c,
     );
   }
@@ -233,7 +244,14 @@ export async function openCockpit(options: OpenCockpitOptions = {}): Promise<Coc
       for (const m of config.machines) {
         for (const c of config.collectors.filter((c) => !m.collectors || m.collectors.includes(c.name))) {
           const s = states.find((x) => x.machine_id === m.id && x.collector === c.name);
-          collectors.push({ machine: m.id, collector: c.name, last_run_at: s?.last_run_at ?? null, last_result: s?.last_result ?? null, last_ok_at: s?.last_ok_at ?? null, last_error: s?.last_error ?? null });
+          collectors.push({
+            machine: m.id,
+            collector: c.name,
+            last_run_at: s?.last_run_at ?? null,
+            last_result: s?.last_result ?? null,
+            last_ok_at: s?.last_ok_at ?? null,
+            last_error: s?.last_error ?? null,
+          });
         }
       }
       return { ok: checks.every((c) => c.ok), checks, machines, collectors };

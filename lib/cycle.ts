@@ -45,20 +45,36 @@ export async function finishCycle(o: { store: Store; config: VcConfig; clock: Cl
   const { events, ruleWarnings, snapshots } = await store.transaction(async (tx) => {
     await tx.insert(
       "health_factors",
-      health.machines.flatMap((m) => m.factors.map((f) => ({ machine_id: m.id, collected_at: at, factor_id: f.id, severity: f.severity, score: f.score, value: f.value, details_json: { detail: f.detail } }))),
+      health.machines.flatMap((m) =>
+        m.factors.map((f) => ({ machine_id: m.id, collected_at: at, factor_id: f.id, severity: f.severity, score: f.score, value: f.value, details_json: { detail: f.detail } })),
+      ),
     );
     await tx.insert(
       "health_summary",
-      health.machines.map((m) => ({ machine_id: m.id, collected_at: at, overall_score: m.score, severity: m.severity, worst_factor_id: m.top_issue, details_json: { factors: m.factors.length } })),
+      health.machines.map((m) => ({
+        machine_id: m.id,
+        collected_at: at,
+        overall_score: m.score,
+        severity: m.severity,
+        worst_factor_id: m.top_issue,
+        details_json: { factors: m.factors.length },
+      })),
     );
-    const { events, warnings: ruleWarnings } = await advanceAlerts(tx, results, { at: atDate, flapWindowMs: config.alerting.flap_window_minutes * 60_000, flapTransitions: config.alerting.flap_transitions });
+    const { events, warnings: ruleWarnings } = await advanceAlerts(tx, results, {
+      at: atDate,
+      flapWindowMs: config.alerting.flap_window_minutes * 60_000,
+      flapTransitions: config.alerting.flap_transitions,
+    });
 
     // Snapshots: a machine's state is its health and its firing alerts; written when it changed.
     const firing = await tx.query<{ alert_id: string; machine_id: string | null; severity: string; rule_id: string }>(
       "SELECT alert_id, machine_id, severity, rule_id FROM alerts WHERE state = 'firing' ORDER BY alert_id",
     );
     const lastMachine = new Map(
-      (await tx.query<{ machine_id: string; hash: string }>("SELECT machine_id, arg_max(hash, collected_at) AS hash FROM machine_state_snapshots GROUP BY machine_id")).map((r) => [r.machine_id, r.hash]),
+      (await tx.query<{ machine_id: string; hash: string }>("SELECT machine_id, arg_max(hash, collected_at) AS hash FROM machine_state_snapshots GROUP BY machine_id")).map((r) => [
+        r.machine_id,
+        r.hash,
+      ]),
     );
     const changed = health.machines.flatMap((m) => {
       const summary = {
@@ -92,12 +108,20 @@ export async function finishCycle(o: { store: Store; config: VcConfig; clock: Cl
     return { events, ruleWarnings, snapshots: { fleet: fleetWritten, machines } };
   });
 
-  const deliveries = o.channels.length ? await deliverEvents({ store, clock, channels: o.channels, events, ctx: { dataDir: config.data_dir, storeFile: (name) => storeFile(store.path, name) } }) : [];
+  const deliveries = o.channels.length
+    ? await deliverEvents({ store, clock, channels: o.channels, events, ctx: { dataDir: config.data_dir, storeFile: (name) => storeFile(store.path, name) } })
+    : [];
   return { at, health, events, ruleErrors, ruleWarnings, deliveries, snapshots };
 }
 
 /** The fleet's state as snapshotted at or before `at` (time travel, plan §5.4). */
-export async function healthAt(store: Store, at: Date): Promise<{ collected_at: string; summary: { overall: FleetHealth["overall"]; machines: unknown[]; firing: unknown[]; staleness?: Record<string, number | null>; warnings?: string[] } } | null> {
+export async function healthAt(
+  store: Store,
+  at: Date,
+): Promise<{
+  collected_at: string;
+  summary: { overall: FleetHealth["overall"]; machines: unknown[]; firing: unknown[]; staleness?: Record<string, number | null>; warnings?: string[] };
+} | null> {
   const [row] = await store.query<{ collected_at: string; summary_json: string }>(
     sql`SELECT collected_at, summary_json FROM fleet_state_snapshots WHERE collected_at <= ${at.toISOString()}::TIMESTAMP ORDER BY collected_at DESC LIMIT 1`,
   );

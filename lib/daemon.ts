@@ -30,7 +30,10 @@ export interface DaemonOptions {
  * (naming this process and the socket) and listens on the socket until `close()`.
  * `vc watch` and `vc tui` use it when no daemon runs; runDaemon always does.
  */
-export function serveStore(vc: Cockpit, o: { socketPath?: string; serve?: DaemonOptions["serve"]; onError?: (err: unknown) => void } = {}): { socketPath: string; close(): Promise<void> } {
+export function serveStore(
+  vc: Cockpit,
+  o: { socketPath?: string; serve?: DaemonOptions["serve"]; onError?: (err: unknown) => void } = {},
+): { socketPath: string; close(): Promise<void> } {
   const socketPath = o.socketPath ?? socketPathFor(vc.store.path);
   writeDaemonLock(vc.store.path, vc.clock.now(), socketPath);
   let api: ApiServer;

@@ -9,10 +9,32 @@ export { openStore, type Store, type StoreTx, type StoreOptions, type QueryResul
 export { migrate, loadMigrations, toMigrations, type Migration, type MigrationSource, type MigrationsInput } from "./store/migrate.ts";
 export { sql, renderSql, inlineSql, quoteIdentifier, type SqlQuery } from "./store/sql.ts";
 export { queryReadOnly } from "./store/readonly.ts";
-export { cursor, parseCursor, loadCursors, saveCursors, type Cursor, type TimestampCursor, type FileOffsetCursor, type PrimaryKeyCursor, type OpaqueCursor } from "./cursor/index.ts";
+export {
+  cursor,
+  parseCursor,
+  loadCursors,
+  saveCursors,
+  type Cursor,
+  type TimestampCursor,
+  type FileOffsetCursor,
+  type PrimaryKeyCursor,
+  type OpaqueCursor,
+} from "./cursor/index.ts";
 export { createLocalExecutor, expandHome, type LocalExecutorOptions } from "./exec/local.ts";
 export type { Executor, Command, RunOptions, RunResult, FileStat, HttpResult } from "./exec/types.ts";
-export { defineCollector, type Collector, type CollectContext, type WatchContext, type SearchContext, type SearchHit, type CollectResult, type CollectRows, type CollectorLimits, type MachineInfo, type ToolInfo } from "./collect/define.ts";
+export {
+  defineCollector,
+  type Collector,
+  type CollectContext,
+  type WatchContext,
+  type SearchContext,
+  type SearchHit,
+  type CollectResult,
+  type CollectRows,
+  type CollectorLimits,
+  type MachineInfo,
+  type ToolInfo,
+} from "./collect/define.ts";
 export { runCollector, type RunRecord } from "./collect/run.ts";
 export { runCycle, selectTargets, type CycleReport, type MachineReport, type ExecutorFactory } from "./collect/scheduler.ts";
 export { probeTools, ensureTools } from "./collect/probe.ts";
@@ -28,7 +50,33 @@ export { starterConfig, writeStarterConfig } from "./config/starter.ts";
 export { parseJsonLines, type JsonLinesResult } from "./collect/jsonl.ts";
 export { insertJsonLines, type InsertJsonLinesOptions, type InsertJsonLinesResult } from "./store/ingest.ts";
 export { repoId, normalizeRemote } from "./collect/ids.ts";
-export { defineRule, defineSource, withThresholds, thresholdNames, thresholdDefaults, parseDuration, col, threshold, mul, lt, lte, gt, gte, eq, ne, and, or, isTrue, conditionSql, describeCondition, type Rule, type Source, type Condition, type Operand, type SuggestedAction } from "./rules/define.ts";
+export {
+  defineRule,
+  defineSource,
+  withThresholds,
+  thresholdNames,
+  thresholdDefaults,
+  parseDuration,
+  col,
+  threshold,
+  mul,
+  lt,
+  lte,
+  gt,
+  gte,
+  eq,
+  ne,
+  and,
+  or,
+  isTrue,
+  conditionSql,
+  describeCondition,
+  type Rule,
+  type Source,
+  type Condition,
+  type Operand,
+  type SuggestedAction,
+} from "./rules/define.ts";
 export { evaluateRule, fingerprint, fillTemplate, type Finding, type RuleResult } from "./rules/evaluate.ts";
 export { advanceAlerts, applyFindings, type AlertEvent, type AlertRow, type LifecycleOptions } from "./alerts/lifecycle.ts";
 export { transition, type AlertChange, type AlertHistoryEntry, type RuleWarning, type TransitionOptions, type TransitionResult } from "./alerts/transition.ts";
@@ -38,12 +86,40 @@ export { appendPrivateFile, defineChannel, deliverEvents, type Channel, type Cha
 export { escapeJsonControls, oneLine, safeJson, stripControl } from "./text.ts";
 export { listAlerts, ackAlert, silenceAlerts, explainAlert, findAlert, alertView, type AlertView, type SilenceInput } from "./alerts/ops.ts";
 export { finishCycle, healthAt, type CycleOutcome } from "./cycle.ts";
-export { isoTime, isoFromMs, excerptOf, parseJsonOutput, parseJsonAs, issueText, validate, checkRecord, checkOutput, commandFailed, runJson, runJsonAs, type JsonRun, type JsonRunAs } from "./collect/parse-helpers.ts";
+export {
+  isoTime,
+  isoFromMs,
+  excerptOf,
+  parseJsonOutput,
+  parseJsonAs,
+  issueText,
+  validate,
+  checkRecord,
+  checkOutput,
+  commandFailed,
+  runJson,
+  runJsonAs,
+  type JsonRun,
+  type JsonRunAs,
+} from "./collect/parse-helpers.ts";
 export { triage, type Triage, type TriageItem, type TriageOptions, type FactorSuggestions } from "./triage.ts";
 export { createApiServer, errorBody, DEFAULT_HEARTBEAT_SECONDS, type ApiServer, type ApiServerOptions, type ApiErrorBody, type DaemonInfo } from "./serve/api.ts";
 export { connectDaemon, type RemoteCockpit, type CockpitApi, type ConnectDaemonOptions, type ViewListing } from "./serve/client.ts";
 export { socketPathFor, storeFile } from "./store/files.ts";
-export { defineView, arg, parseArgs, runView, createViewRegistry, type View, type AnyView, type ArgSpec, type ArgsSpec, type ArgsOf, type ViewResult, type ViewRegistry } from "./views/define.ts";
+export {
+  defineView,
+  arg,
+  parseArgs,
+  runView,
+  createViewRegistry,
+  type View,
+  type AnyView,
+  type ArgSpec,
+  type ArgsSpec,
+  type ArgsOf,
+  type ViewResult,
+  type ViewRegistry,
+} from "./views/define.ts";
 export { builtinViews } from "./views/index.ts";
 export { machineSections, type MachineView } from "./views/machine.ts";
 export { coreSections, loadMachineSections, type MachineQuery, type MachineSection } from "./robot/machine.ts";

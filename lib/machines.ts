@@ -96,7 +96,14 @@ export async function probeMachines(o: { store: Store; config: VcConfig; clock: 
       const tools = store.readOnly ? await probeTools(exec, wanted) : await ensureTools(store, exec, wanted, { clock, ttlHours: 0, force: true });
       return { ...base, reachable: true, error: null, ...access(exec), latency_ms: Math.round(latency), tools };
     } catch (err) {
-      return { ...base, reachable: false, error: errorMessage(err), ...(exec ? access(exec) : { auth_method: null, host_key: { status: "not-checked" } }), latency_ms: null, tools: {} };
+      return {
+        ...base,
+        reachable: false,
+        error: errorMessage(err),
+        ...(exec ? access(exec) : { auth_method: null, host_key: { status: "not-checked" } }),
+        latency_ms: null,
+        tools: {},
+      };
     }
   };
   return mapPool(targets, config.polling.max_machines_in_flight, probe);

@@ -46,7 +46,11 @@ export async function searchContent(o: { config: VcConfig; executorFor: Executor
     return result;
   }
   if (jobs.length === 0) {
-    result.errors.push({ machine_id: "-", collector: "-", error: `no searching collector (${searchers.map((c) => c.name).join(", ")}) runs on ${o.machines?.join(", ") ?? "any machine"}` });
+    result.errors.push({
+      machine_id: "-",
+      collector: "-",
+      error: `no searching collector (${searchers.map((c) => c.name).join(", ")}) runs on ${o.machines?.join(", ") ?? "any machine"}`,
+    });
     return result;
   }
   const answers = await mapPool(jobs, 8, async ({ m, c }) => {

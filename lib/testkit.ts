@@ -16,7 +16,7 @@ import type { Executor } from "./exec/types.ts";
 import { openStore, type Store } from "./store/store.ts";
 
 /** A fake tool's answer to one argument string. */
-export type FakeResponse = string | { stdout?: string; stderr?: string; exit?: number; /** Sleep before answering. */ delaySeconds?: number };
+export type FakeResponse = string | { stdout?: string; stderr?: string; exit?: number /** Sleep before answering. */; delaySeconds?: number };
 
 /**
  * A fake tool on PATH: answers keyed by its arguments joined with spaces (`"usage --json"`);
@@ -213,7 +213,10 @@ export function useFakeSetup() {
   return async (collector: Collector, m: FakeMachineOptions) => {
     const machine = createFakeMachine(m);
     const store = await createTestStore([collector]);
-    cleanup.push(() => machine.close(), () => store.close());
+    cleanup.push(
+      () => machine.close(),
+      () => store.close(),
+    );
     return { machine, store };
   };
 }
@@ -247,48 +250,64 @@ export function testCollector(o: TestCollectorOptions): void {
     const fakeSetup = useFakeSetup();
     const setup = (m: FakeMachineOptions) => fakeSetup(collector, m);
 
-    it("reads the real fixtures into the expected rows", async () => {
-      const { machine, store } = await setup(o.fixtures);
-      const run = await runOnce({ store, collector, machine });
-      expect({ result: run.result, error: run.error, reason: run.reason }).toEqual({ result: "ok", error: undefined, reason: undefined });
-      expect(run.warnings).toHaveLength(o.warnings ?? 0);
-      expect(run.rowsByTable).toEqual(o.rows);
-      for (const [table, count] of Object.entries(o.rows)) {
-        const [row] = await store.query<{ n: number }>(`SELECT count(*)::INTEGER AS n FROM "${table}"`);
-        expect(row!.n).toBe(count);
-      }
-      await o.check?.(store, run);
-    }, CONTRACT_TIMEOUT_MS);
+    it(
+      "reads the real fixtures into the expected rows",
+      async () => {
+        const { machine, store } = await setup(o.fixtures);
+        const run = await runOnce({ store, collector, machine });
+        expect({ result: run.result, error: run.error, reason: run.reason }).toEqual({ result: "ok", error: undefined, reason: undefined });
+        expect(run.warnings).toHaveLength(o.warnings ?? 0);
+        expect(run.rowsByTable).toEqual(o.rows);
+        for (const [table, count] of Object.entries(o.rows)) {
+          const [row] = await store.query<{ n: number }>(`SELECT count(*)::INTEGER AS n FROM "${table}"`);
+          expect(row!.n).toBe(count);
+        }
+        await o.check?.(store, run);
+      },
+      CONTRACT_TIMEOUT_MS,
+    );
 
-    it("adds no row when it reads the same source again", async () => {
-      const { machine, store } = await setup(o.fixtures);
-      await runOnce({ store, collector, machine });
-      const again = await runOnce({ store, collector, machine });
-      expect(again.result).toBe("ok");
-      expect(again.rows).toBe(0);
-    }, CONTRACT_TIMEOUT_MS);
+    it(
+      "adds no row when it reads the same source again",
+      async () => {
+        const { machine, store } = await setup(o.fixtures);
+        await runOnce({ store, collector, machine });
+        const again = await runOnce({ store, collector, machine });
+        expect(again.result).toBe("ok");
+        expect(again.rows).toBe(0);
+      },
+      CONTRACT_TIMEOUT_MS,
+    );
 
-    it("warns or fails readably on junk, and never throws", async () => {
-      const { machine, store } = await setup(o.junk);
-      const run = await runOnce({ store, collector, machine });
-      if (run.result === "ok") expect(run.warnings.length).toBeGreaterThan(0);
-      else {
-        expect(run.result).toBe("failed");
-        expect(run.error).toBeString();
-        expect(run.error!.length).toBeGreaterThan(5);
-        expect(run.error).not.toMatch(/^undefined|\n\s+at /);
-      }
-    }, CONTRACT_TIMEOUT_MS);
+    it(
+      "warns or fails readably on junk, and never throws",
+      async () => {
+        const { machine, store } = await setup(o.junk);
+        const run = await runOnce({ store, collector, machine });
+        if (run.result === "ok") expect(run.warnings.length).toBeGreaterThan(0);
+        else {
+          expect(run.result).toBe("failed");
+          expect(run.error).toBeString();
+          expect(run.error!.length).toBeGreaterThan(5);
+          expect(run.error).not.toMatch(/^undefined|\n\s+at /);
+        }
+      },
+      CONTRACT_TIMEOUT_MS,
+    );
 
     const needs = [...(collector.requires?.commands ?? []), ...(collector.requires?.files ?? [])];
     // Only for collectors that declare what they need; the others test their own skips.
     if (needs.length > 0) {
-      it("is skipped, with the reason, where its tool or file is missing", async () => {
-        const { machine, store } = await setup({ paths: o.fixtures.paths, systemPath: false });
-        const run = await runOnce({ store, collector, machine });
-        expect(run.result).toBe("skipped");
-        expect(run.reason).toContain("not found");
-      }, CONTRACT_TIMEOUT_MS);
+      it(
+        "is skipped, with the reason, where its tool or file is missing",
+        async () => {
+          const { machine, store } = await setup({ paths: o.fixtures.paths, systemPath: false });
+          const run = await runOnce({ store, collector, machine });
+          expect(run.result).toBe("skipped");
+          expect(run.reason).toContain("not found");
+        },
+        CONTRACT_TIMEOUT_MS,
+      );
     }
   });
 }

@@ -59,8 +59,14 @@ const worse = (a: string, b: string) => (ORDER.indexOf(b) > ORDER.indexOf(a) ? b
 
 // Suggestions for health factors that no alert rule covers.
 const HEALTH_SUGGESTIONS: FactorSuggestions = {
-  no_data: (m) => [{ title: "Collect now", command: `vc collect --once --machine ${m}` }, { title: "Check the machine", command: `vc machines probe ${m}` }],
-  stale_data: (m) => [{ title: "Check the machine answers", command: `vc machines probe ${m}` }, { title: "See which collectors fail", command: "vc doctor" }],
+  no_data: (m) => [
+    { title: "Collect now", command: `vc collect --once --machine ${m}` },
+    { title: "Check the machine", command: `vc machines probe ${m}` },
+  ],
+  stale_data: (m) => [
+    { title: "Check the machine answers", command: `vc machines probe ${m}` },
+    { title: "See which collectors fail", command: "vc doctor" },
+  ],
   collector_failures: () => [{ title: "See which collectors fail and why", command: "vc doctor" }],
   disk: (m) => [{ title: "See the machine's filesystems", command: `vc robot machine ${m}` }],
   load: (m) => [{ title: "See top processes", command: `vc robot machine ${m}` }],

@@ -128,7 +128,10 @@ export async function watchLocalSources(
             fsWatch(dirname(file), (_event, name) => {
               if (!name || !String(name).startsWith(basename(file))) return;
               clearTimeout(timers.get(c.name));
-              timers.set(c.name, setTimeout(() => onChange(c.name), o.debounceMs ?? 100));
+              timers.set(
+                c.name,
+                setTimeout(() => onChange(c.name), o.debounceMs ?? 100),
+              );
             }),
           );
         } catch {

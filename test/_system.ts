@@ -76,8 +76,7 @@ export function planSystem(o: { path: string; root: boolean; aptGet: string | nu
   }
   const sudo = o.root ? "" : "sudo ";
   const how = o.aptGet
-    ? `install with: ${sudo}apt-get update && ${sudo}apt-get install -y ${packages.join(" ")}` +
-      (o.root ? "" : "\n  (as root, `npx bun test` installs them itself)")
+    ? `install with: ${sudo}apt-get update && ${sudo}apt-get install -y ${packages.join(" ")}` + (o.root ? "" : "\n  (as root, `npx bun test` installs them itself)")
     : `install these packages with the system's package manager (on Debian or Ubuntu: apt-get install -y ${packages.join(" ")})`;
   const width = Math.max(...missing.map((n) => n.tool.length));
   const what = missing.map((n) => `  ${n.tool.padEnd(width)}  package ${n.pkg}: ${n.for}`).join("\n");

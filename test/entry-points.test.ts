@@ -42,7 +42,10 @@ describe("entry points", () => {
       const code = readFileSync(join(root, file), "utf8")
         .split("\n")
         .filter((l) => l.trim() && !l.trim().startsWith("//"));
-      expect(code.filter((l) => !/^export\s+(type\s+)?\{[^}]*\}\s+from\s+"\.\/[^"]+\.ts";$/.test(l)), file).toEqual([]);
+      expect(
+        code.filter((l) => !/^export\s+(type\s+)?\{[^}]*\}\s+from\s+"\.\/[^"]+\.ts";$/.test(l)),
+        file,
+      ).toEqual([]);
     }
   });
 

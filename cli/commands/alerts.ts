@@ -52,7 +52,10 @@ const ack = defineCommand({
 /** "k=v,k2=v2" → { k: v, k2: v2 }. */
 function matchers(text: string | undefined): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const part of (text ?? "").split(",").map((p) => p.trim()).filter(Boolean)) {
+  for (const part of (text ?? "")
+    .split(",")
+    .map((p) => p.trim())
+    .filter(Boolean)) {
     const i = part.indexOf("=");
     if (i <= 0) throw new VcError("invalid_argument", `--match: expected label=value[,label=value], got "${part}"`);
     out[part.slice(0, i)] = part.slice(i + 1);
@@ -81,7 +84,11 @@ const silence = defineCommand({
       const endsAt = forMs !== undefined ? new Date(vc.clock.now().getTime() + forMs) : undefined;
       const r = await vc.silence({ matchers: m, endsAt, untilResolved: Boolean(args["until-resolved"]), comment: args.comment, by: args.by ?? me() });
       if (args.json) return printJson(r);
-      process.stdout.write(`${r.silence_id}: ${Object.entries(m).map(([k, v]) => `${k}=${v}`).join(", ")} until ${endsAt?.toISOString() ?? "resolved"}; matches ${r.matches} active alert(s)\n`);
+      process.stdout.write(
+        `${r.silence_id}: ${Object.entries(m)
+          .map(([k, v]) => `${k}=${v}`)
+          .join(", ")} until ${endsAt?.toISOString() ?? "resolved"}; matches ${r.matches} active alert(s)\n`,
+      );
     }),
 });
 
@@ -103,10 +110,18 @@ const explain = defineCommand({
         out.write(`fires when  ${x.rule.when}${x.rule.for !== "0s" ? ` for ${x.rule.for}` : ""}\n`);
         if (x.rule.resolve_when) out.write(`resolves    when ${x.rule.resolve_when}\n`);
         if (x.rule.keep_firing_for) out.write(`keeps firing ${x.rule.keep_firing_for} after the condition clears\n`);
-        out.write(`thresholds  ${Object.entries(x.rule.thresholds).map(([k, v]) => `${k}=${v}`).join(", ") || "(none)"}\n`);
+        out.write(
+          `thresholds  ${
+            Object.entries(x.rule.thresholds)
+              .map(([k, v]) => `${k}=${v}`)
+              .join(", ") || "(none)"
+          }\n`,
+        );
         out.write(`query       ${x.rule.query?.sql}\n            params ${JSON.stringify(x.rule.query?.params)}\n`);
       } else out.write(dim("(its rule is no longer configured)\n"));
-      out.write(`\nexpected    ${x.values.expected}\nreceived    ${stripControl(x.values.received ?? "")}\nevidence    ${stripControl(JSON.stringify(x.values.evidence))}\n\nhistory:\n`);
+      out.write(
+        `\nexpected    ${x.values.expected}\nreceived    ${stripControl(x.values.received ?? "")}\nevidence    ${stripControl(JSON.stringify(x.values.evidence))}\n\nhistory:\n`,
+      );
       out.write(`${renderTable(["ts", "event", "from_state", "to_state", "notified", "suppressed_by"], x.history as Record<string, unknown>[])}\n`);
       if (a.actions.length) out.write(`\nsuggested:\n${a.actions.map((s) => stripControl(`  ${s.title}${s.command ? `: ${s.command}` : ""}`)).join("\n")}\n`);
     }),

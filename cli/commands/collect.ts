@@ -28,13 +28,31 @@ export default defineCommand({
       const runs = report.machines.flatMap((m) => m.runs);
       const format = outputFormat(args);
       const columns = ["machine", "collector", "result", "rows", "ms", "note"];
-      const rows = runs.map((r) => ({ machine: r.machine, collector: r.collector, result: r.result, rows: r.rows, ms: Math.round(r.durationMs), note: r.error ?? r.reason ?? r.warnings.join("; ") }));
+      const rows = runs.map((r) => ({
+        machine: r.machine,
+        collector: r.collector,
+        result: r.result,
+        rows: r.rows,
+        ms: Math.round(r.durationMs),
+        note: r.error ?? r.reason ?? r.warnings.join("; "),
+      }));
       // Machine-readable output is snake_case: the report's durationMs, rowsByTable… are renamed.
       if (format === "json") printJson(snakeKeys(report));
-      else if (format === "jsonl") printRows(format, [], runs.map((r) => snakeKeys(r) as Record<string, unknown>));
+      else if (format === "jsonl")
+        printRows(
+          format,
+          [],
+          runs.map((r) => snakeKeys(r) as Record<string, unknown>),
+        );
       else if (!printRows(format, columns, rows)) {
         const mark = (result: RunRecord["result"]) => (result === "ok" ? green("ok") : result === "failed" ? red("failed") : yellow("skipped"));
-        process.stdout.write(`${renderTable(columns, rows.map((row) => ({ ...row, result: mark(row.result) })), 80)}\n`);
+        process.stdout.write(
+          `${renderTable(
+            columns,
+            rows.map((row) => ({ ...row, result: mark(row.result) })),
+            80,
+          )}\n`,
+        );
         process.stdout.write(`${dim("remote" in vc ? `run by vc up (${vc.socketPath})` : `store: ${vc.store.path}`)}\n`);
       }
       return runs.some((r) => r.result === "failed") ? 1 : 0;

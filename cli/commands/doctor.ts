@@ -20,7 +20,12 @@ export default defineCommand({
         const tools = Object.entries(m.tools);
         if (tools.length === 0) continue;
         out.write(`\ntools on ${m.id}:\n`);
-        out.write(`${renderTable(["tool", "found", "version"], tools.map(([tool, t]) => ({ tool, found: t.available ? "yes" : "no", version: t.version })))}\n`);
+        out.write(
+          `${renderTable(
+            ["tool", "found", "version"],
+            tools.map(([tool, t]) => ({ tool, found: t.available ? "yes" : "no", version: t.version })),
+          )}\n`,
+        );
       }
       out.write(`\ncollectors:\n${renderTable(["machine", "collector", "last_run_at", "last_result", "last_ok_at", "last_error"], report.collectors)}\n`);
       return report.ok ? 0 : 1;

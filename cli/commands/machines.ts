@@ -55,9 +55,18 @@ const show = defineCommand({
       const out = { ...listing, probe, collectors: view.data.collectors };
       if (args.json) return printJson(out);
       process.stdout.write(`${args.id}  ${listing?.ssh}  tags: ${listing?.tags.join(", ") || "-"}\n`);
-      process.stdout.write(probe!.reachable ? `reachable: ${probe!.auth_method}, host key ${probe!.host_key.status} ${probe!.host_key.fingerprint ?? ""}, ${probe!.latency_ms} ms\n` : `unreachable: ${oneLine(probe!.error ?? "")}\n${fixLine(probe!.host_key)}`);
+      process.stdout.write(
+        probe!.reachable
+          ? `reachable: ${probe!.auth_method}, host key ${probe!.host_key.status} ${probe!.host_key.fingerprint ?? ""}, ${probe!.latency_ms} ms\n`
+          : `unreachable: ${oneLine(probe!.error ?? "")}\n${fixLine(probe!.host_key)}`,
+      );
       process.stdout.write(`last successful poll: ${listing?.last_ok_at ?? "never"}\n\ntools:\n`);
-      process.stdout.write(`${renderTable(["tool", "found", "version"], Object.entries(probe!.tools).map(([tool, t]) => ({ tool, found: t.available ? "yes" : "no", version: t.version })))}\n\ncollectors:\n`);
+      process.stdout.write(
+        `${renderTable(
+          ["tool", "found", "version"],
+          Object.entries(probe!.tools).map(([tool, t]) => ({ tool, found: t.available ? "yes" : "no", version: t.version })),
+        )}\n\ncollectors:\n`,
+      );
       process.stdout.write(`${renderTable(["collector", "last_run_at", "last_result", "last_ok_at", "last_error"], (view.data.collectors ?? []) as Record<string, unknown>[])}\n`);
     }),
 });

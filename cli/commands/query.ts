@@ -16,6 +16,9 @@ export default defineCommand({
     guard(async () => {
       await using vc = await openApiFromArgs(args, { readOnly: true });
       const result = await vc.query(args.sql);
-      if (!printRows(outputFormat(args), result.columns, result.rows)) process.stdout.write(`${renderTable(result.columns, result.rows)}\n(${result.rows.length} row${result.rows.length === 1 ? "" : "s"}${result.truncated ? ", truncated" : ""})\n`);
+      if (!printRows(outputFormat(args), result.columns, result.rows))
+        process.stdout.write(
+          `${renderTable(result.columns, result.rows)}\n(${result.rows.length} row${result.rows.length === 1 ? "" : "s"}${result.truncated ? ", truncated" : ""})\n`,
+        );
     }),
 });

@@ -7,7 +7,8 @@ import { configArgs, guard, openApiFromArgs, secondsArg, storeArgs } from "../_c
 export default defineCommand({
   meta: {
     name: "tui",
-    description: "The terminal cockpit: health, alerts, machines, repos, accounts, agents & mail, events, beads; Enter drills machine → repos → repo → event, / searches (cass for content). Attaches to `vc up` when it runs, else becomes the daemon while it runs (polls and serves the socket, so robot commands keep working). ? for keys, q to quit.",
+    description:
+      "The terminal cockpit: health, alerts, machines, repos, accounts, agents & mail, events, beads; Enter drills machine → repos → repo → event, / searches (cass for content). Attaches to `vc up` when it runs, else becomes the daemon while it runs (polls and serves the socket, so robot commands keep working). ? for keys, q to quit.",
   },
   args: {
     ...storeArgs,
@@ -17,7 +18,8 @@ export default defineCommand({
   run: ({ args }) =>
     guard(async () => {
       const intervalArg = secondsArg("interval", args.interval);
-      if (!process.stdout.isTTY || !process.stdin.isTTY) throw new VcError("invalid_input", "needs a terminal (stdin and stdout must be a TTY)", { hint: "for scripts and agents: vc robot triage, vc watch" });
+      if (!process.stdout.isTTY || !process.stdin.isTTY)
+        throw new VcError("invalid_input", "needs a terminal (stdin and stdout must be a TTY)", { hint: "for scripts and agents: vc robot triage, vc watch" });
       // The config once, for the poll interval and the stale threshold (the daemon does not send them).
       const config = await loadConfig(configArgs(args));
       const interval = intervalArg ?? config.polling.interval_seconds;

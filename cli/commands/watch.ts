@@ -7,7 +7,8 @@ import { guard, logger, openApiFromArgs, secondsArg, storeArgs } from "../_commo
 export default defineCommand({
   meta: {
     name: "watch",
-    description: "Stream events as JSON lines: alert (firing, resolved, escalated, flapping), prediction, opportunity, heartbeat. Watched local files (dcg, mail) are collected as soon as they change.",
+    description:
+      "Stream events as JSON lines: alert (firing, resolved, escalated, flapping), prediction, opportunity, heartbeat. Watched local files (dcg, mail) are collected as soon as they change.",
   },
   args: {
     ...storeArgs,

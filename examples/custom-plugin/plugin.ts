@@ -38,14 +38,18 @@ export function uptimePlugin(o: { maxLoad5?: number } = {}) {
     machineSections: [
       {
         name: "uptime",
-        load: async (q) => (await q.store.query(sql`SELECT load1, load5, load15, collected_at FROM uptime_samples WHERE machine_id = ${q.machineId} AND collected_at <= ${q.at}::TIMESTAMP ORDER BY collected_at DESC LIMIT 1`))[0] ?? null,
+        load: async (q) =>
+          (
+            await q.store.query(
+              sql`SELECT load1, load5, load15, collected_at FROM uptime_samples WHERE machine_id = ${q.machineId} AND collected_at <= ${q.at}::TIMESTAMP ORDER BY collected_at DESC LIMIT 1`,
+            )
+          )[0] ?? null,
       },
     ],
     healthFactors: [
       {
         id: "uptime_load",
-        read: (store, at) =>
-          readings(store, sql`SELECT machine_id, load5 AS value FROM (${latest(at)})`, (r) => `load5 ${r.value} (uptime)`),
+        read: (store, at) => readings(store, sql`SELECT machine_id, load5 AS value FROM (${latest(at)})`, (r) => `load5 ${r.value} (uptime)`),
         score: ramp(4, 16, 0.3),
       },
     ],

@@ -46,9 +46,13 @@ export interface DeliveryReport {
  * Sends each notified event (not the suppressed ones) to every channel, retrying with backoff,
  * and records each attempt in `alert_deliveries`. A failing channel never stops the others.
  */
-export async function deliverEvents(
-  o: { store: Store; clock: Clock; channels: readonly Channel[]; events: readonly AlertEvent[]; ctx: ChannelContext },
-): Promise<DeliveryReport[]> {
+export async function deliverEvents(o: {
+  store: Store;
+  clock: Clock;
+  channels: readonly Channel[];
+  events: readonly AlertEvent[];
+  ctx: ChannelContext;
+}): Promise<DeliveryReport[]> {
   const out: DeliveryReport[] = [];
   const notified = o.events.filter((e) => e.suppressed_by === null);
   await Promise.all(
@@ -92,7 +96,10 @@ export function appendPrivateFile(file: string, text: string): void {
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === "ELOOP" || code === "EMLINK") {
-      throw new VcError("invalid_input", `${file} is a symbolic link: vc refuses to write through it`, { hint: `if you did not put it there, remove it (rm '${file}') and look at who did`, cause: err });
+      throw new VcError("invalid_input", `${file} is a symbolic link: vc refuses to write through it`, {
+        hint: `if you did not put it there, remove it (rm '${file}') and look at who did`,
+        cause: err,
+      });
     }
     if (code === "ENXIO") throw new VcError("invalid_input", `${file} is not a regular file (a FIFO?): vc refuses to write to it`, { cause: err });
     throw err;

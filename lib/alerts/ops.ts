@@ -63,7 +63,14 @@ export async function findAlert(store: Store, id: string): Promise<AlertRow> {
   if (exact) return exact;
   if (rows.length === 1) return rows[0]!;
   if (rows.length === 0) throw new VcError("not_found", `no alert "${id}"`, { hint: "`vc alerts list` shows their ids" });
-  throw new VcError("invalid_input", `"${id}" matches ${rows.length} alerts: ${rows.slice(0, 5).map((r) => r.alert_id).join(", ")}…`, { hint: "give more of the id" });
+  throw new VcError(
+    "invalid_input",
+    `"${id}" matches ${rows.length} alerts: ${rows
+      .slice(0, 5)
+      .map((r) => r.alert_id)
+      .join(", ")}…`,
+    { hint: "give more of the id" },
+  );
 }
 
 /** Active alerts (pending and firing), most severe and newest first; `all` adds resolved ones. */
@@ -87,10 +94,20 @@ export async function ackAlert(store: Store, id: string, o: { by: string; note?:
   if (a.state === "resolved") throw new VcError("invalid_input", `alert ${a.alert_id} is resolved; nothing to acknowledge`);
   const at = o.at.toISOString();
   await store.transaction(async (tx) => {
-    await tx.run(sql`UPDATE alerts SET acked_by = ${o.by}, acked_at = ${at}::TIMESTAMP, ack_note = ${o.note ?? null}, updated_at = ${at}::TIMESTAMP WHERE alert_id = ${a.alert_id}`);
+    await tx.run(
+      sql`UPDATE alerts SET acked_by = ${o.by}, acked_at = ${at}::TIMESTAMP, ack_note = ${o.note ?? null}, updated_at = ${at}::TIMESTAMP WHERE alert_id = ${a.alert_id}`,
+    );
     await tx.run(sql`INSERT INTO alert_history(event_id, alert_id, ts, rule_id, machine_id, event, from_state, to_state, message, notified, suppressed_by)
       VALUES (${newId()}, ${a.alert_id}, ${at}::TIMESTAMP, ${a.rule_id}, ${a.machine_id}, 'acked', ${a.state}, ${a.state}, ${o.note ?? null}, false, NULL)`);
-    await recordAudit(tx, { ts: o.at, eventType: "user_command", actor: o.by, machineId: a.machine_id, action: `alerts ack ${a.alert_id}`, result: "ok", details: { note: o.note ?? null } });
+    await recordAudit(tx, {
+      ts: o.at,
+      eventType: "user_command",
+      actor: o.by,
+      machineId: a.machine_id,
+      action: `alerts ack ${a.alert_id}`,
+      result: "ok",
+      details: { note: o.note ?? null },
+    });
   });
   return alertView({ ...a, acked_by: o.by, acked_at: at, ack_note: o.note ?? null });
 }
@@ -117,7 +134,14 @@ export async function silenceAlerts(store: Store, o: SilenceInput): Promise<{ si
   await store.transaction(async (tx) => {
     await tx.run(sql`INSERT INTO silences(silence_id, matchers_json, created_at, created_by, comment, ends_at, until_resolved)
       VALUES (${id}, ${JSON.stringify(o.matchers)}, ${at}::TIMESTAMP, ${o.by}, ${o.comment ?? null}, ${o.endsAt?.toISOString() ?? null}::TIMESTAMP, ${o.untilResolved ?? false})`);
-    await recordAudit(tx, { ts: o.at, eventType: "user_command", actor: o.by, action: `alerts silence ${id}`, result: "ok", details: { matchers: o.matchers, ends_at: o.endsAt ?? null, comment: o.comment ?? null } });
+    await recordAudit(tx, {
+      ts: o.at,
+      eventType: "user_command",
+      actor: o.by,
+      action: `alerts silence ${id}`,
+      result: "ok",
+      details: { matchers: o.matchers, ends_at: o.endsAt ?? null, comment: o.comment ?? null },
+    });
   });
   const active = await listAlerts(store, { at });
   return { silence_id: id, matches: active.filter((a) => a.silenced_by === id).length };
@@ -127,7 +151,9 @@ export async function silenceAlerts(store: Store, o: SilenceInput): Promise<{ si
 export async function explainAlert(store: Store, rules: readonly Rule[], id: string) {
   const a = await findAlert(store, id);
   const rule = rules.find((r) => r.id === a.rule_id);
-  const history = await store.query(sql`SELECT ts, event, from_state, to_state, notified, suppressed_by, message FROM alert_history WHERE alert_id = ${a.alert_id} ORDER BY ts, event_id`);
+  const history = await store.query(
+    sql`SELECT ts, event, from_state, to_state, notified, suppressed_by, message FROM alert_history WHERE alert_id = ${a.alert_id} ORDER BY ts, event_id`,
+  );
   const thresholds = rule ? { ...thresholdDefaults(rule), ...rule.thresholds } : {};
   const query = rule ? renderSql(sql`SELECT * FROM (${rule.source.sql(a.last_seen_at)}) AS src WHERE ${conditionSql(rule.when, rule.thresholds ?? {})}`) : null;
   return {

@@ -7,8 +7,29 @@ import type { AlertRow, TransitionResult } from "./transition.ts";
 // The store's side of the alert state machine: what `transition` reads, and writing what it decided.
 
 const ALERT_COLUMNS = [
-  "alert_id", "rule_id", "machine_id", "labels_json", "severity", "title", "state", "first_seen_at", "last_seen_at", "pending_since", "fired_at", "resolved_at",
-  "value_json", "message", "expected", "received", "evidence_json", "suggested_actions_json", "acked_by", "acked_at", "ack_note", "flapping", "transitions_json",
+  "alert_id",
+  "rule_id",
+  "machine_id",
+  "labels_json",
+  "severity",
+  "title",
+  "state",
+  "first_seen_at",
+  "last_seen_at",
+  "pending_since",
+  "fired_at",
+  "resolved_at",
+  "value_json",
+  "message",
+  "expected",
+  "received",
+  "evidence_json",
+  "suggested_actions_json",
+  "acked_by",
+  "acked_at",
+  "ack_note",
+  "flapping",
+  "transitions_json",
 ] as const satisfies readonly (keyof AlertRow)[];
 
 /** Every alert as stored (resolved ones too: an alert that comes back keeps its id, first sighting and flap history). */
@@ -36,7 +57,10 @@ export async function persistTransition(tx: StoreTx, t: TransitionResult): Promi
   for (let i = 0; i < t.rows.length; i += CHUNK) {
     await tx.run(sql`DELETE FROM alerts WHERE alert_id IN (${sql.join(t.rows.slice(i, i + CHUNK).map((r) => sql`${r.alert_id}`))})`);
   }
-  const written = await tx.insert("alerts", t.rows.map((r) => ({ ...r, alert_type: r.rule_id, updated_at: at })));
+  const written = await tx.insert(
+    "alerts",
+    t.rows.map((r) => ({ ...r, alert_type: r.rule_id, updated_at: at })),
+  );
   if (written !== t.rows.length) throw new VcError("query_failed", `alerts: ${written} of ${t.rows.length} rows written`);
   await tx.insert("alert_history", t.history as unknown as Record<string, unknown>[]);
   for (const id of t.expiredSilences) await tx.run(sql`UPDATE silences SET expired_at = ${at}::TIMESTAMP WHERE silence_id = ${id}`);

@@ -120,7 +120,11 @@ export interface TransitionResult {
 const SEVERITY_RANK: Record<string, number> = { low: 1, medium: 2, high: 3, critical: 4 };
 
 const formatLabels = (labels: Record<string, string>): string =>
-  Object.keys(labels).length ? Object.entries(labels).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(", ") : "(no labels)";
+  Object.keys(labels).length
+    ? Object.entries(labels)
+        .map(([k, v]) => `${k}=${JSON.stringify(v)}`)
+        .join(", ")
+    : "(no labels)";
 
 function toEvent(rule: Rule, f: Finding | null, row: AlertRow, event: AlertEvent["event"], at: string, id: string): AlertEvent {
   return {
@@ -212,7 +216,20 @@ export function transition(previous: readonly AlertRow[], results: readonly Rule
 
   /** A history line; a change not notified (pending, inactive, a muted event) says so. */
   const record = (row: AlertRow, event: string, from: AlertRow["state"] | null, eventId = id(), suppressedBy: string | null = null, notified = false): void => {
-    history.push({ event_id: eventId, alert_id: row.alert_id, ts: at, rule_id: row.rule_id, machine_id: row.machine_id, event, from_state: from, to_state: row.state, value_json: row.value_json, message: row.message, notified, suppressed_by: suppressedBy });
+    history.push({
+      event_id: eventId,
+      alert_id: row.alert_id,
+      ts: at,
+      rule_id: row.rule_id,
+      machine_id: row.machine_id,
+      event,
+      from_state: from,
+      to_state: row.state,
+      value_json: row.value_json,
+      message: row.message,
+      notified,
+      suppressed_by: suppressedBy,
+    });
   };
   /** Counts a firing/resolved change towards flapping; the event to send for it. */
   const change = (rule: Rule, f: Finding | null, row: AlertRow, event: "firing" | "resolved", from: AlertRow["state"] | null): void => {

@@ -14,7 +14,10 @@ export function repoId(o: { url?: string | null; path?: string | null; machine?:
 
 /** `host/owner/repo` from any common form of a git remote. */
 export function normalizeRemote(url: string): string {
-  let u = url.trim().replace(/\/+$/, "").replace(/\.git$/, "");
+  let u = url
+    .trim()
+    .replace(/\/+$/, "")
+    .replace(/\.git$/, "");
   const scp = /^(?:[^@/]+@)?([^:/]+):(?!\/\/)(.+)$/.exec(u); // git@github.com:owner/repo
   if (scp && !/^[a-z]+:\/\//i.test(u)) u = `${scp[1]}/${scp[2]}`;
   u = u.replace(/^[a-z+]+:\/\//i, "").replace(/^[^@/]+@/, "");

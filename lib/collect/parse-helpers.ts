@@ -151,11 +151,7 @@ export type JsonRunAs<T> = { ok: true; value: T; raw: unknown } | { ok: false; e
  * Runs an argv, reads its JSON and checks it with `check` (which throws on a bad shape); every failure comes back as text, and JSON printed with a non-zero exit is read with a warning.
  * @example const s = await runJsonAs(ctx, ["cass", "stats", "--json"], (raw, what) => checkOutput(StatsSchema, raw, what))
  */
-export async function runJsonAs<T>(
-  ctx: Pick<CollectContext, "exec" | "warn">,
-  argv: readonly string[],
-  check: (raw: unknown, what: string) => T,
-): Promise<JsonRunAs<T>> {
+export async function runJsonAs<T>(ctx: Pick<CollectContext, "exec" | "warn">, argv: readonly string[], check: (raw: unknown, what: string) => T): Promise<JsonRunAs<T>> {
   const what = argv.join(" ");
   const r = await runJson(ctx.exec, argv);
   if (!r.ok) return r;

@@ -8,7 +8,6 @@ import type { Store, StoreTx } from "../store/store.ts";
 import { jsonText, preview, rowBytes, sanitizeRows, type ColumnInfo } from "../store/_values.ts";
 import type { CollectContext, CollectResult, Collector, CollectorLimits, MachineInfo, ToolInfo } from "./define.ts";
 
-
 /** The run record of one (machine, collector). */
 export interface RunRecord {
   machine: string;
@@ -238,7 +237,11 @@ export async function commitRuns(store: Store, runs: readonly PreparedRun[], o: 
       const out = new Array<RunRecord>(runs.length);
       for (const id of machines) {
         const mine = runs.flatMap((r, i) => (r.record.machine === id ? [i] : []));
-        const records = await commitRuns(store, mine.map((i) => runs[i]!), { seen: o.seen?.filter((s) => s.machine === id) });
+        const records = await commitRuns(
+          store,
+          mine.map((i) => runs[i]!),
+          { seen: o.seen?.filter((s) => s.machine === id) },
+        );
         mine.forEach((i, k) => (out[i] = records[k]!));
       }
       return out;
@@ -490,7 +493,10 @@ async function refusedRows(store: Store, table: string, list: readonly Record<st
     probes++;
     try {
       await store.transaction(async (tx) => {
-        await tx.insert(table, idx.map((i) => list[i]!));
+        await tx.insert(
+          table,
+          idx.map((i) => list[i]!),
+        );
         throw PROBE_OK;
       });
     } catch (err) {
@@ -545,13 +551,7 @@ function checkResult(result: CollectResult, collector: Collector, limits: Collec
 }
 
 /** An executor that applies the run's limits and deadline and turns cut or garbled output into warnings. */
-function boundExecutor(
-  exec: Executor,
-  limits: CollectorLimits,
-  signal: AbortSignal,
-  warn: (m: string) => void,
-  count: (bytes: number) => void,
-): Executor {
+function boundExecutor(exec: Executor, limits: CollectorLimits, signal: AbortSignal, warn: (m: string) => void, count: (bytes: number) => void): Executor {
   return {
     ...exec,
     machineId: exec.machineId,

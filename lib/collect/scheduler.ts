@@ -155,7 +155,11 @@ function createCommitBatch(store: Store, onRun?: (record: RunRecord) => void) {
     bytes = 0;
     if (batch.length > 0) {
       committed = committed.then(async () => {
-        const records = await commitRuns(store, batch.flatMap((b) => b.runs), { seen: batch.flatMap((b) => (b.seen ? [b.seen] : [])) });
+        const records = await commitRuns(
+          store,
+          batch.flatMap((b) => b.runs),
+          { seen: batch.flatMap((b) => (b.seen ? [b.seen] : [])) },
+        );
         let at = 0;
         const each = batch.map((b) => records.slice(at, (at += b.runs.length)));
         batch.forEach((b, i) => b.done(each[i]!));

@@ -64,9 +64,14 @@ export async function parseJsoncConfig(text: string, source: string, catalog?: C
   };
   if (errors.length) {
     const e = errors[0]!;
-    throw fail(e.offset, null, `syntax error: ${words(printParseErrorCode(e.error))}`, errors.length > 1 ? `${errors.length - 1} more syntax error(s) after this one` : "JSON with comments and trailing commas");
+    throw fail(
+      e.offset,
+      null,
+      `syntax error: ${words(printParseErrorCode(e.error))}`,
+      errors.length > 1 ? `${errors.length - 1} more syntax error(s) after this one` : "JSON with comments and trailing commas",
+    );
   }
-  if (root?.type !== "object") throw fail(root?.offset ?? 0, null, "expected an object: { \"machines\": [...], \"collectors\": [...] }");
+  if (root?.type !== "object") throw fail(root?.offset ?? 0, null, 'expected an object: { "machines": [...], "collectors": [...] }');
   checkDuplicateKeys(root, (node, field) => fail(node.offset, field, "given twice (the last one would silently win)"));
 
   const value = plain(getNodeValue(root)) as Record<string, unknown>;
@@ -163,7 +168,10 @@ async function resolveCatalog(catalog: CatalogSource | undefined, source: string
   if (catalog) return typeof catalog === "function" ? catalog() : catalog;
   const mod = await loadSelfEntry("vibe-cockpit/plugins");
   const found = mod?.catalog as ConfigCatalog | undefined;
-  if (!found) throw new VcError("config_invalid", `${source}: names bundled plugins, and no catalog of them is at hand`, { hint: 'pass `catalog` (import { catalog } from "vibe-cockpit/plugins")' });
+  if (!found)
+    throw new VcError("config_invalid", `${source}: names bundled plugins, and no catalog of them is at hand`, {
+      hint: 'pass `catalog` (import { catalog } from "vibe-cockpit/plugins")',
+    });
   return found;
 }
 

@@ -109,10 +109,7 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<VcCon
 }
 
 /** Validates a config value and fills in defaults; `source` names it in errors. */
-export async function resolveConfig(
-  exported: VcConfigExport,
-  options: { source: string; env?: Record<string, string | undefined>; db?: string; cwd?: string },
-): Promise<VcConfig> {
+export async function resolveConfig(exported: VcConfigExport, options: { source: string; env?: Record<string, string | undefined>; db?: string; cwd?: string }): Promise<VcConfig> {
   const env = options.env ?? process.env;
   const input = typeof exported === "function" ? await exported({ env }) : exported;
   const parsed = v.safeParse(ConfigSchema, input);
@@ -133,9 +130,21 @@ export async function resolveConfig(
   const userRules = c.rules.filter(Boolean) as unknown as Rule[];
   const ruleIds = new Set(userRules.map((r) => r.id));
   const rules = [...userRules, ...plugins.flatMap((p) => (p.rules ?? []).filter((r) => !ruleIds.has(r.id) && (ruleIds.add(r.id), true)))];
-  checkUnique(options.source, "machines", c.machines.map((m) => m.id));
-  checkUnique(options.source, "collectors", collectors.map((x) => x.name));
-  checkUnique(options.source, "rules", (c.rules.filter(Boolean) as { id: string }[]).map((r) => r.id));
+  checkUnique(
+    options.source,
+    "machines",
+    c.machines.map((m) => m.id),
+  );
+  checkUnique(
+    options.source,
+    "collectors",
+    collectors.map((x) => x.name),
+  );
+  checkUnique(
+    options.source,
+    "rules",
+    (c.rules.filter(Boolean) as { id: string }[]).map((r) => r.id),
+  );
   const known = new Set(collectors.map((x) => x.name));
   c.machines.forEach((m, i) => {
     for (const name of m.collectors ?? []) {

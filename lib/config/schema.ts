@@ -1,17 +1,14 @@
 import * as v from "valibot";
 import { DEFAULT_STORE_LIMITS, MIN_MEMORY_LIMIT_BYTES, memorySizeBytes } from "../store/store.ts";
 
-const machineId = v.pipe(
-  v.string(),
-  v.regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/, "a machine id: a letter or digit, then letters, digits, '.', '_' or '-' (63 at most)"),
-);
+const machineId = v.pipe(v.string(), v.regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/, "a machine id: a letter or digit, then letters, digits, '.', '_' or '-' (63 at most)"));
 const positiveInt = (fallback: number) => v.optional(v.pipe(v.number(), v.integer(), v.minValue(1)), fallback);
 
 /** One machine of the inventory (plan §4.1, §9.3). */
 export const MachineSchema = v.strictObject({
   id: machineId,
   /** "local", `user@host:port`, or a Host alias from ~/.ssh/config. */
-  ssh: v.pipe(v.string(), v.nonEmpty("\"local\", user@host:port or a Host alias")),
+  ssh: v.pipe(v.string(), v.nonEmpty('"local", user@host:port or a Host alias')),
   tags: v.optional(v.array(v.string()), []),
   roles: v.optional(v.array(v.string()), []),
   allow_write_commands: v.optional(v.boolean(), false),

@@ -64,14 +64,8 @@ export function parseCursor(value: unknown, where = "cursor"): Cursor {
 export const DEFAULT_CURSOR_KEY = "default";
 
 /** Every cursor saved for one (machine, source), by key. */
-export async function loadCursors(
-  db: Pick<StoreTx, "query">,
-  machineId: string,
-  source: string,
-): Promise<Record<string, Cursor>> {
-  const rows = await db.query<CursorRow>(
-    sql`SELECT machine_id, source, cursor_key, cursor_value FROM ingestion_cursors WHERE machine_id = ${machineId} AND source = ${source}`,
-  );
+export async function loadCursors(db: Pick<StoreTx, "query">, machineId: string, source: string): Promise<Record<string, Cursor>> {
+  const rows = await db.query<CursorRow>(sql`SELECT machine_id, source, cursor_key, cursor_value FROM ingestion_cursors WHERE machine_id = ${machineId} AND source = ${source}`);
   return readCursors(rows).get(cursorsKey(machineId, source)) ?? {};
 }
 
@@ -113,21 +107,12 @@ function readCursors(rows: readonly CursorRow[]): Map<string, Record<string, Cur
  * Saves cursors inside the caller's transaction, so they commit with the rows they cover.
  * @example await store.transaction(async (tx) => { await tx.insert(t, rows); await saveCursors(tx, m, s, { default: c }, now) })
  */
-export async function saveCursors(
-  tx: Pick<StoreTx, "run">,
-  machineId: string,
-  source: string,
-  cursors: Record<string, Cursor>,
-  now: Date,
-): Promise<void> {
+export async function saveCursors(tx: Pick<StoreTx, "run">, machineId: string, source: string, cursors: Record<string, Cursor>, now: Date): Promise<void> {
   await saveManyCursors(tx, [{ machineId, source, cursors, now }]);
 }
 
 /** `saveCursors` for several (machine, source) at once, in one statement. */
-export async function saveManyCursors(
-  tx: Pick<StoreTx, "run">,
-  list: readonly { machineId: string; source: string; cursors: Record<string, Cursor>; now: Date }[],
-): Promise<void> {
+export async function saveManyCursors(tx: Pick<StoreTx, "run">, list: readonly { machineId: string; source: string; cursors: Record<string, Cursor>; now: Date }[]): Promise<void> {
   const values = list.flatMap(({ machineId, source, cursors, now }) =>
     Object.entries(cursors).map(([key, c]) => {
       const checked = parseCursor(c, `${source} cursor ${key}`);

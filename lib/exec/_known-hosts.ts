@@ -49,7 +49,13 @@ function parse(text: string): Entry[] {
 
 function globMatch(pattern: string, name: string): boolean {
   // Only * and ? are special; brackets are literal ("[host]:port").
-  const re = new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\]/g, "\\$&").replace(/\*/g, ".*").replace(/\?/g, ".")}$`, "i");
+  const re = new RegExp(
+    `^${pattern
+      .replace(/[.+^${}()|[\]\\]/g, "\\$&")
+      .replace(/\*/g, ".*")
+      .replace(/\?/g, ".")}$`,
+    "i",
+  );
   return re.test(name);
 }
 

@@ -5,7 +5,18 @@ import { VcError, errorMessage } from "../errors.ts";
 import { renderSql } from "../store/sql.ts";
 import { decodeUtf8, readCapped } from "./_output.ts";
 import { killRun, newRunToken, RUN_TOKEN_VAR } from "./_reap.ts";
-import { DEFAULT_MAX_BYTES, DEFAULT_TIMEOUT_MS, STDERR_KEPT, stderrLimit, stderrNote, type Command, type Executor, type FileStat, type RunOptions, type RunResult } from "./types.ts";
+import {
+  DEFAULT_MAX_BYTES,
+  DEFAULT_TIMEOUT_MS,
+  STDERR_KEPT,
+  stderrLimit,
+  stderrNote,
+  type Command,
+  type Executor,
+  type FileStat,
+  type RunOptions,
+  type RunResult,
+} from "./types.ts";
 
 export interface LocalExecutorOptions {
   machineId: string;

@@ -11,7 +11,18 @@ import { remoteReapScript, newRunToken } from "./_reap.ts";
 import { remoteCommandLine, splitMarks } from "./_shell.ts";
 import { defaultIdentityFiles, type SshTarget } from "./ssh-target.ts";
 import { EXIT_GRACE_MS, expandHome } from "./local.ts";
-import { DEFAULT_MAX_BYTES, DEFAULT_TIMEOUT_MS, STDERR_KEPT, stderrLimit, stderrNote, type Command, type Executor, type FileStat, type RunOptions, type RunResult } from "./types.ts";
+import {
+  DEFAULT_MAX_BYTES,
+  DEFAULT_TIMEOUT_MS,
+  STDERR_KEPT,
+  stderrLimit,
+  stderrNote,
+  type Command,
+  type Executor,
+  type FileStat,
+  type RunOptions,
+  type RunResult,
+} from "./types.ts";
 
 export interface SshExecutorOptions {
   machineId: string;
@@ -137,7 +148,11 @@ export function createSshExecutor(o: SshExecutorOptions): Executor & { status():
       let keyError: VcError | null = null;
       const methods = authMethods(hop.user);
       if (methods.length === 0) {
-        return fail(new VcError("exec_failed", `no way to log in to ${hop.host}: no ssh-agent ($SSH_AUTH_SOCK) and no identity file`, { hint: "set identity_file for this machine, or start ssh-agent" }));
+        return fail(
+          new VcError("exec_failed", `no way to log in to ${hop.host}: no ssh-agent ($SSH_AUTH_SOCK) and no identity file`, {
+            hint: "set identity_file for this machine, or start ssh-agent",
+          }),
+        );
       }
       let tried = 0;
       const preferred = knownKeyTypes(files, names);
@@ -155,7 +170,14 @@ export function createSshExecutor(o: SshExecutorOptions): Executor & { status():
           const info = { type: keyType(key), fingerprint: fingerprint(key) };
           if (isTarget) state.hostKey = { status, ...info };
           if (status === "match") return true;
-          const fix = hostKeyFix({ status, host: hop.host, port: hop.port, addTo: knownHosts[0] ?? join(o.localHome, ".ssh", "known_hosts"), holding: filesHolding(files, names), home: o.localHome });
+          const fix = hostKeyFix({
+            status,
+            host: hop.host,
+            port: hop.port,
+            addTo: knownHosts[0] ?? join(o.localHome, ".ssh", "known_hosts"),
+            holding: filesHolding(files, names),
+            home: o.localHome,
+          });
           if (isTarget) state.hostKey = { status, ...info, ...(fix ? { fix } : {}) };
           if (status === "unknown" && o.trustOnFirstUse && tofuFile) {
             mkdirSync(dirname(tofuFile), { recursive: true, mode: 0o700 });
@@ -172,10 +194,14 @@ export function createSshExecutor(o: SshExecutorOptions): Executor & { status():
                   details: { fix },
                 })
               : status === "changed"
-                ? new VcError("exec_failed", `host key of ${names[0]} CHANGED: it now presents ${info.type} ${info.fingerprint}, which known_hosts does not hold; refusing to connect`, {
-                    hint: `if the machine was reinstalled, ${check}, then run: ${fix}`,
-                    details: { fix },
-                  })
+                ? new VcError(
+                    "exec_failed",
+                    `host key of ${names[0]} CHANGED: it now presents ${info.type} ${info.fingerprint}, which known_hosts does not hold; refusing to connect`,
+                    {
+                      hint: `if the machine was reinstalled, ${check}, then run: ${fix}`,
+                      details: { fix },
+                    },
+                  )
                 : new VcError("exec_failed", `host key of ${names[0]} (${info.fingerprint}) is marked @revoked in known_hosts; refusing to connect`);
           return false;
         },
@@ -196,7 +222,12 @@ export function createSshExecutor(o: SshExecutorOptions): Executor & { status():
       c.on("error", (err: Error & { level?: string }) => {
         if (keyError) return fail(keyError);
         if (err.level === "client-authentication") {
-          return fail(new VcError("exec_failed", `${hop.user}@${hop.host}:${hop.port} refused every key offered (${methods.map((m) => (m.type === "agent" ? "agent" : String(m.label))).join(", ")})`));
+          return fail(
+            new VcError(
+              "exec_failed",
+              `${hop.user}@${hop.host}:${hop.port} refused every key offered (${methods.map((m) => (m.type === "agent" ? "agent" : String(m.label))).join(", ")})`,
+            ),
+          );
         }
         fail(new VcError("exec_failed", `cannot reach ${hop.host}:${hop.port}: ${err.message}`, { cause: err }));
       });
@@ -273,11 +304,14 @@ export function createSshExecutor(o: SshExecutorOptions): Executor & { status():
   async function channel(c: Client, line: string, ms: number): Promise<ClientChannel> {
     return new Promise((resolve, reject) => {
       let late = false;
-      const timer = setTimeout(() => {
-        late = true;
-        discard(c);
-        reject(new VcError("exec_failed", `${where}: no answer to opening a channel within ${Math.round(ms)} ms; the connection was dropped`));
-      }, Math.max(1, ms));
+      const timer = setTimeout(
+        () => {
+          late = true;
+          discard(c);
+          reject(new VcError("exec_failed", `${where}: no answer to opening a channel within ${Math.round(ms)} ms; the connection was dropped`));
+        },
+        Math.max(1, ms),
+      );
       c.exec(line, (err, ch) => {
         clearTimeout(timer);
         if (late) return void ch?.close();
@@ -436,7 +470,16 @@ export function createSshExecutor(o: SshExecutorOptions): Executor & { status():
     async run(command, opts): Promise<RunResult> {
       const r = await execRaw(command, opts);
       const text = decodeUtf8(r.stdout, r.truncated);
-      return { stdout: text.text, stderr: r.stderr, exitCode: r.exitCode, durationMs: r.durationMs, truncated: r.truncated, timedOut: r.timedOut, invalidUtf8: text.invalid, bytes: r.bytes };
+      return {
+        stdout: text.text,
+        stderr: r.stderr,
+        exitCode: r.exitCode,
+        durationMs: r.durationMs,
+        truncated: r.truncated,
+        timedOut: r.timedOut,
+        invalidUtf8: text.invalid,
+        bytes: r.bytes,
+      };
     },
     async connect() {
       await conn();
@@ -483,7 +526,9 @@ export function createSshExecutor(o: SshExecutorOptions): Executor & { status():
       try {
         const c = await conn();
         const stream = await new Promise<Duplex>((res, rej) =>
-          c.forwardOut("127.0.0.1", 0, u.hostname, port, (err, s) => (err ? rej(new VcError("exec_failed", `${where}: cannot reach ${u.host} from there: ${err.message}`)) : res(s))),
+          c.forwardOut("127.0.0.1", 0, u.hostname, port, (err, s) =>
+            err ? rej(new VcError("exec_failed", `${where}: cannot reach ${u.host} from there: ${err.message}`)) : res(s),
+          ),
         );
         return await httpGetOverStream(stream, u, { maxBytes: opts.maxBytes ?? DEFAULT_MAX_BYTES, timeoutMs: opts.timeoutMs ?? DEFAULT_TIMEOUT_MS });
       } finally {
@@ -528,4 +573,3 @@ function preferredAlgorithms(knownTypes: string[]): string[] {
   const want = new Set(knownTypes.flatMap((t) => (t === "ssh-rsa" ? ["rsa-sha2-512", "rsa-sha2-256", "ssh-rsa"] : [t])));
   return [...all.filter((a) => want.has(a)), ...all.filter((a) => !want.has(a))];
 }
-

@@ -45,7 +45,8 @@ export function collectPlugins(plugins: readonly Plugin[], collectors: readonly 
     const seen = out.get(p.name);
     // The same plugin reached twice (its collector and the plugin itself, or two copies of one
     // module) is one plugin; two different ones under one name are refused.
-    if (seen && seen !== p && shape(seen) !== shape(p)) throw new VcError("config_invalid", `two different plugins are named "${p.name}"`, { hint: "a plugin's name must be unique in a config" });
+    if (seen && seen !== p && shape(seen) !== shape(p))
+      throw new VcError("config_invalid", `two different plugins are named "${p.name}"`, { hint: "a plugin's name must be unique in a config" });
     if (!seen) out.set(p.name, p);
   }
   return [...out.values()];
@@ -87,6 +88,7 @@ export function checkPlugins(plugins: readonly Plugin[], collectors: readonly Co
 export function tablesOf(migrations: MigrationsInput | undefined): string[] {
   if (!migrations) return [];
   const out: string[] = [];
-  for (const { sql: text } of toMigrations(migrations)) for (const m of text.matchAll(/create\s+table\s+(?:if\s+not\s+exists\s+)?"?([A-Za-z_][A-Za-z0-9_]*)"?/gi)) out.push(m[1]!.toLowerCase());
+  for (const { sql: text } of toMigrations(migrations))
+    for (const m of text.matchAll(/create\s+table\s+(?:if\s+not\s+exists\s+)?"?([A-Za-z_][A-Za-z0-9_]*)"?/gi)) out.push(m[1]!.toLowerCase());
   return out;
 }

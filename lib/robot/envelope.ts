@@ -20,11 +20,7 @@ export interface RobotErrorEnvelope {
  * Wraps data in the robot envelope.
  * @example envelope("health", data, { now, staleness, warnings })
  */
-export function envelope<T>(
-  kind: string,
-  data: T,
-  o: { now: Date; staleness?: Record<string, number | null>; warnings?: string[] },
-): RobotEnvelope<T> {
+export function envelope<T>(kind: string, data: T, o: { now: Date; staleness?: Record<string, number | null>; warnings?: string[] }): RobotEnvelope<T> {
   return {
     schema_version: `vc.robot.${kind}.v1`,
     generated_at: o.now.toISOString(),

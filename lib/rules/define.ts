@@ -40,12 +40,14 @@ export const threshold = (name: string, fallback: number): Operand => ({ kind: "
 /** `left × right` (e.g. cores × 1.5). */
 export const mul = (left: Operand | number, right: Operand | number): Operand => ({ kind: "mul", left: operand(left), right: operand(right) });
 
-const compare = (op: Comparison) => (left: Operand | string, right: Operand | number | string | boolean): Condition => ({
-  kind: "compare",
-  op,
-  left: typeof left === "string" ? col(left) : left,
-  right: operand(right),
-});
+const compare =
+  (op: Comparison) =>
+  (left: Operand | string, right: Operand | number | string | boolean): Condition => ({
+    kind: "compare",
+    op,
+    left: typeof left === "string" ? col(left) : left,
+    right: operand(right),
+  });
 export const lt = compare("<");
 export const lte = compare("<=");
 export const gt = compare(">");
@@ -126,10 +128,10 @@ export function thresholdDefaults(rule: Rule): Record<string, number> {
   const names: Record<string, number> = {};
   const visitOperand = (o: Operand): void => {
     if (o.kind === "threshold") names[o.name] ??= o.default;
-    if (o.kind === "mul") (visitOperand(o.left), visitOperand(o.right));
+    if (o.kind === "mul") visitOperand(o.left), visitOperand(o.right);
   };
   const visit = (c: Condition): void => {
-    if (c.kind === "compare") (visitOperand(c.left), visitOperand(c.right));
+    if (c.kind === "compare") visitOperand(c.left), visitOperand(c.right);
     else if (c.kind === "and" || c.kind === "or") c.conditions.forEach(visit);
   };
   visit(rule.when);
@@ -172,7 +174,10 @@ export function conditionSql(c: Condition, t: Readonly<Record<string, number>> =
     case "and":
     case "or":
       if (c.conditions.length === 0) return c.kind === "and" ? sql`TRUE` : sql`FALSE`;
-      return sql`(${sql.join(c.conditions.map((x) => conditionSql(x, t)), ` ${c.kind.toUpperCase()} `)})`;
+      return sql`(${sql.join(
+        c.conditions.map((x) => conditionSql(x, t)),
+        ` ${c.kind.toUpperCase()} `,
+      )})`;
     case "true":
       return sql`(${sql.identifier(c.column)} IS TRUE)`;
   }
@@ -209,10 +214,10 @@ export function conditionColumns(c: Condition): string[] {
   const out = new Set<string>();
   const visitOperand = (o: Operand): void => {
     if (o.kind === "column") out.add(o.name);
-    if (o.kind === "mul") (visitOperand(o.left), visitOperand(o.right));
+    if (o.kind === "mul") visitOperand(o.left), visitOperand(o.right);
   };
   const visit = (x: Condition): void => {
-    if (x.kind === "compare") (visitOperand(x.left), visitOperand(x.right));
+    if (x.kind === "compare") visitOperand(x.left), visitOperand(x.right);
     else if (x.kind === "true") out.add(x.column);
     else x.conditions.forEach(visit);
   };

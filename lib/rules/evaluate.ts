@@ -35,7 +35,10 @@ export interface RuleResult {
 
 /** The id of one alert: the rule and its labels. */
 export function fingerprint(ruleId: string, labels: Record<string, string>): string {
-  const key = `${ruleId}\u0000${Object.keys(labels).sort().map((k) => `${k}=${labels[k]}`).join("\u0000")}`;
+  const key = `${ruleId}\u0000${Object.keys(labels)
+    .sort()
+    .map((k) => `${k}=${labels[k]}`)
+    .join("\u0000")}`;
   return `${ruleId}:${createHash("sha256").update(key).digest("hex").slice(0, 12)}`;
 }
 
@@ -63,7 +66,9 @@ export async function evaluateRule(store: Store, rule: Rule, at: string): Promis
   try {
     // One query: with resolveWhen, every row of the source, each saying whether it fires and whether it resolves.
     const all = rule.resolveWhen
-      ? await store.query(sql`SELECT *, coalesce(${conditionSql(rule.when, t)}, false) AS __fires, ${conditionSql(rule.resolveWhen, t)} AS __resolves FROM (${rule.source.sql(at)}) AS src`)
+      ? await store.query(
+          sql`SELECT *, coalesce(${conditionSql(rule.when, t)}, false) AS __fires, ${conditionSql(rule.resolveWhen, t)} AS __resolves FROM (${rule.source.sql(at)}) AS src`,
+        )
       : null;
     const rows = all
       ? all.filter((r) => r.__fires === true).map(({ __fires, __resolves, ...row }) => row)

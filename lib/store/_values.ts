@@ -80,9 +80,7 @@ const MAY_HAVE_SURROGATE_ESCAPE = /\\u[dD][89a-fA-F]/;
  * @example repairJsonText('{"a":"\\udc80"}') // '{"a":"\\ufffd"}'
  */
 export function repairJsonText(text: string): string {
-  const escaped = MAY_HAVE_SURROGATE_ESCAPE.test(text)
-    ? text.replace(SURROGATE_ESCAPE, (m) => (m.length === 2 || m.length === 12 ? m : "\\ufffd"))
-    : text;
+  const escaped = MAY_HAVE_SURROGATE_ESCAPE.test(text) ? text.replace(SURROGATE_ESCAPE, (m) => (m.length === 2 || m.length === 12 ? m : "\\ufffd")) : text;
   return escaped.isWellFormed() ? escaped : escaped.toWellFormed();
 }
 
@@ -317,7 +315,18 @@ export interface ColumnInfo {
 }
 
 const TYPES: Record<string, DuckDBType> = {
-  VARCHAR, BIGINT, BOOLEAN, DOUBLE, INTEGER, SMALLINT, TINYINT, FLOAT, UBIGINT, HUGEINT, TIMESTAMP, "TIMESTAMP WITH TIME ZONE": TIMESTAMPTZ,
+  VARCHAR,
+  BIGINT,
+  BOOLEAN,
+  DOUBLE,
+  INTEGER,
+  SMALLINT,
+  TINYINT,
+  FLOAT,
+  UBIGINT,
+  HUGEINT,
+  TIMESTAMP,
+  "TIMESTAMP WITH TIME ZONE": TIMESTAMPTZ,
 };
 
 /** A short, printable rendering of a value for a warning. */
@@ -451,7 +460,8 @@ function fitBudget(table: string, columns: readonly { name: string; nullable: bo
   rows.forEach((r, i) => {
     for (const c of columns) {
       const v = r[c.name];
-      if (c.nullable && (c.json || c.text) && typeof v === "string" && v.length > KEEP_BYTES / 3 && textBytes(v) > KEEP_BYTES) big.push({ row: i, column: c.name, bytes: textBytes(v) });
+      if (c.nullable && (c.json || c.text) && typeof v === "string" && v.length > KEEP_BYTES / 3 && textBytes(v) > KEEP_BYTES)
+        big.push({ row: i, column: c.name, bytes: textBytes(v) });
     }
   });
   big.sort((a, b) => b.bytes - a.bytes);

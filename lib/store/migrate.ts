@@ -30,7 +30,10 @@ export type MigrationsInput = string | readonly { name: string; sql: string }[];
 /** Reads `NNN_*.sql` files in order, each with its sha256. */
 export function loadMigrations(dir: string = defaultMigrationsDir): Migration[] {
   const files = readdirSync(dir).filter((f) => /^\d+_.+\.sql$/.test(f));
-  return toMigrations(files.map((name) => ({ name, sql: readFileSync(join(dir, name), "utf8") })), dir);
+  return toMigrations(
+    files.map((name) => ({ name, sql: readFileSync(join(dir, name), "utf8") })),
+    dir,
+  );
 }
 
 /** Numbered migrations from names and SQL text; the version is the name's leading number. */
@@ -41,7 +44,10 @@ export function toMigrations(input: MigrationsInput, where = "migrations"): Migr
     return {
       version: Number.parseInt(name, 10),
       name,
-      description: name.replace(/^\d+_/, "").replace(/\.sql$/, "").replaceAll("_", " "),
+      description: name
+        .replace(/^\d+_/, "")
+        .replace(/\.sql$/, "")
+        .replaceAll("_", " "),
       sql,
       checksum: createHash("sha256").update(sql).digest("hex"),
     };
@@ -132,10 +138,14 @@ export async function migrate(
       await conn.run("BEGIN TRANSACTION");
       try {
         await conn.run(m.sql);
-        await conn.run(
-          "INSERT INTO schema_migrations(source, version, name, description, checksum, applied_at) VALUES ($1, $2, $3, $4, $5, $6::TIMESTAMP)",
-          [source, m.version, m.name, m.description, m.checksum, options.clock.now().toISOString()],
-        );
+        await conn.run("INSERT INTO schema_migrations(source, version, name, description, checksum, applied_at) VALUES ($1, $2, $3, $4, $5, $6::TIMESTAMP)", [
+          source,
+          m.version,
+          m.name,
+          m.description,
+          m.checksum,
+          options.clock.now().toISOString(),
+        ]);
         await conn.run("COMMIT");
         done.push(source === "core" ? m.name : `${source}/${m.name}`);
       } catch (err) {

@@ -158,7 +158,14 @@ export async function openStore(options: StoreOptions): Promise<Store> {
   const pending: string[] = [];
   const migrationErrors: { source: string; error: string }[] = [];
   try {
-    await migrate(writer, { clock, dir: options.migrationsDir, sources: options.pluginMigrations, readOnly, pending, onSourceFailed: (source, err) => migrationErrors.push({ source, error: err.message }) });
+    await migrate(writer, {
+      clock,
+      dir: options.migrationsDir,
+      sources: options.pluginMigrations,
+      readOnly,
+      pending,
+      onSourceFailed: (source, err) => migrationErrors.push({ source, error: err.message }),
+    });
   } catch (err) {
     writer.closeSync();
     reader.closeSync();
@@ -347,7 +354,12 @@ function createStore(parts: StoreParts): Store {
       "SELECT column_name, data_type FROM duckdb_columns() WHERE table_name = $1 AND schema_name = 'main' AND database_name = current_database()",
       [table],
     );
-    const json = new Set(declared.getRowObjects().filter((r) => r.data_type === "JSON").map((r) => r.column_name as string));
+    const json = new Set(
+      declared
+        .getRowObjects()
+        .filter((r) => r.data_type === "JSON")
+        .map((r) => r.column_name as string),
+    );
     const stagePlan = (numeric: boolean): StagePlan => {
       const plans = columns.map((c, i) => planColumn(c, types[i]!, numeric, json.has(c)));
       const stage = `_stage_${numeric ? "n" : "x"}_${table}`;

@@ -4,13 +4,35 @@
 // the poll loop run in-process — and is re-read when a cycle ends, not on a timer.
 import type { Cockpit } from "../cockpit.ts";
 import type { RemoteCockpit } from "../serve/client.ts";
-import { emptyData, focusMachine, formatFilter, frame, listItems, parseFilter, repoKey, screens, selectedAlert, selectedItem, type Crumb, type MachineDetail, type ScreenId, type TuiData, type ViewState } from "./frame.ts";
+import {
+  emptyData,
+  focusMachine,
+  formatFilter,
+  frame,
+  listItems,
+  parseFilter,
+  repoKey,
+  screens,
+  selectedAlert,
+  selectedItem,
+  type Crumb,
+  type MachineDetail,
+  type ScreenId,
+  type TuiData,
+  type ViewState,
+} from "./frame.ts";
 import { loadEvents, loadRepoEvents, q, sessionEvents, ts } from "./events.ts";
 import { loadTerminal, openScreen, type TermLike } from "./render.ts";
 import type { AlertView } from "../alerts/ops.ts";
 
 /** What a key asks the app to do besides changing the view-state. */
-export type TuiAction = { type: "quit" } | { type: "refresh" } | { type: "ack"; alert: AlertView } | { type: "silence"; alert: AlertView } | { type: "load" } | { type: "search"; query: string };
+export type TuiAction =
+  | { type: "quit" }
+  | { type: "refresh" }
+  | { type: "ack"; alert: AlertView }
+  | { type: "silence"; alert: AlertView }
+  | { type: "load" }
+  | { type: "search"; query: string };
 
 const JUMP: Record<string, ScreenId> = {
   a: "accounts",
@@ -87,7 +109,10 @@ export function reduce(s: ViewState, key: string): { state: ViewState; action?: 
   }
   const n = listItems(s).length;
   const cur = Math.max(0, Math.min(n - 1, s.selected[s.screen] ?? 0));
-  const move = (to: number) => ({ state: { ...s, message: null, selected: { ...s.selected, [s.screen]: Math.max(0, Math.min(n - 1, to)) } }, action: { type: "load" } as TuiAction });
+  const move = (to: number) => ({
+    state: { ...s, message: null, selected: { ...s.selected, [s.screen]: Math.max(0, Math.min(n - 1, to)) } },
+    action: { type: "load" } as TuiAction,
+  });
   // A tab is a new root: the drill-down trail starts again.
   const go = (screen: ScreenId) => ({ state: { ...s, screen, message: null, back: [], machineId: focusMachine(s) ?? s.machineId }, action: { type: "load" } as TuiAction });
   const scroll = (by: number) => ({ state: { ...s, scroll: Math.max(0, s.scroll + by) } });
@@ -128,7 +153,11 @@ export function reduce(s: ViewState, key: string): { state: ViewState; action?: 
       if (item.repo) return drill(s, { screen: "repo", repo: item.repo, machineId: item.repo.machine_id, selected: { ...s.selected, repo: 0 } });
       if (!item.machineId) return { state: s };
       if (s.screen === "machine" || s.screen === "agents") {
-        return drill(s, { screen: "repos", machineId: item.machineId, filter: { ...s.filter, machine: item.machineId }, selected: { ...s.selected, repos: 0 } }, `repos of ${item.machineId}`);
+        return drill(
+          s,
+          { screen: "repos", machineId: item.machineId, filter: { ...s.filter, machine: item.machineId }, selected: { ...s.selected, repos: 0 } },
+          `repos of ${item.machineId}`,
+        );
       }
       const machines = listItems({ ...s, screen: "machine" });
       const idx = machines.findIndex((m) => m.machineId === item.machineId);
@@ -157,7 +186,6 @@ export function reduce(s: ViewState, key: string): { state: ViewState; action?: 
 
 type Api = Cockpit | RemoteCockpit;
 
-
 /** Reads the fleet views (health, triage, alerts) into `data`. */
 export async function loadCore(api: Api, data: TuiData): Promise<TuiData> {
   const [h, t, a] = await Promise.all([api.robotHealth(), api.robotTriage(), api.robotAlerts()]);
@@ -177,8 +205,12 @@ export async function loadMachine(api: Api, id: string, now: Date, hours = 6): P
   const where = `machine_id = ${q(id)} AND collected_at > ${ts(from)} AND collected_at <= ${ts(now)}`;
   const [view, sys, disk, rano] = await Promise.all([
     api.robotMachine(id),
-    api.query(`SELECT epoch(collected_at) AS t, cpu_total, load5, 100.0 * mem_used_bytes / nullif(mem_total_bytes, 0) AS mem FROM sys_samples WHERE ${where} ORDER BY collected_at`),
-    api.query(`SELECT epoch(collected_at) AS t, max(used_pct) AS disk FROM filesystems WHERE ${where} GROUP BY collected_at ORDER BY collected_at`).catch(() => ({ rows: [] as Record<string, unknown>[] })),
+    api.query(
+      `SELECT epoch(collected_at) AS t, cpu_total, load5, 100.0 * mem_used_bytes / nullif(mem_total_bytes, 0) AS mem FROM sys_samples WHERE ${where} ORDER BY collected_at`,
+    ),
+    api
+      .query(`SELECT epoch(collected_at) AS t, max(used_pct) AS disk FROM filesystems WHERE ${where} GROUP BY collected_at ORDER BY collected_at`)
+      .catch(() => ({ rows: [] as Record<string, unknown>[] })),
     api
       .query(`SELECT provider, coalesce(domain, remote_ip) AS domain, count(*) AS connects FROM rano_events
               WHERE machine_id = ${q(id)} AND event = 'connect' AND ts > ${ts(from)} AND ts <= ${ts(now)} GROUP BY ALL ORDER BY connects DESC LIMIT 8`)
@@ -218,8 +250,16 @@ export async function loadBeads(api: Api, now: Date): Promise<NonNullable<TuiDat
     r.rows.map((row) => [
       String(row.repo_id),
       {
-        recommendations: parse(row.recommendations_json).map((x) => ({ id: String(x.id ?? ""), title: String(x.title ?? ""), score: typeof x.score === "number" ? x.score : undefined })),
-        blockers: parse(row.blockers_json).map((x) => ({ id: String(x.id ?? ""), title: String(x.title ?? ""), unblocks_count: typeof x.unblocks_count === "number" ? x.unblocks_count : undefined })),
+        recommendations: parse(row.recommendations_json).map((x) => ({
+          id: String(x.id ?? ""),
+          title: String(x.title ?? ""),
+          score: typeof x.score === "number" ? x.score : undefined,
+        })),
+        blockers: parse(row.blockers_json).map((x) => ({
+          id: String(x.id ?? ""),
+          title: String(x.title ?? ""),
+          unblocks_count: typeof x.unblocks_count === "number" ? x.unblocks_count : undefined,
+        })),
       },
     ]),
   );
@@ -259,7 +299,13 @@ export async function runTui(o: RunTuiOptions): Promise<number> {
   const term = o.term ?? loadTerminal();
   const now = o.now ?? (() => ("clock" in o.api ? o.api.clock.now() : new Date()));
   const remote = "remote" in o.api;
-  let state = initialState({ width: term.width, height: term.height, now: now(), staleAfterSeconds: o.staleAfterSeconds, data: emptyData(remote && !o.inProcess ? "daemon" : "local") });
+  let state = initialState({
+    width: term.width,
+    height: term.height,
+    now: now(),
+    staleAfterSeconds: o.staleAfterSeconds,
+    data: emptyData(remote && !o.inProcess ? "daemon" : "local"),
+  });
   const screen = openScreen(term);
   const stop = new AbortController();
   let done: (code: number) => void = () => {};
@@ -373,10 +419,18 @@ export async function runTui(o: RunTuiOptions): Promise<number> {
         draw();
         // A filter naming one machine exactly narrows the search to it; a partial name filters the hits.
         const machines = state.filter.machine && state.data.health?.machines.some((m) => m.id === state.filter.machine) ? [state.filter.machine] : undefined;
-        const r = await o.api.search(action.query, { machines, limit: 20 }).catch((err: unknown) => ({ hits: [], errors: [{ machine_id: "vc", collector: "search", error: err instanceof Error ? err.message : String(err) }], query: action.query, machines: [] }));
+        const r = await o.api.search(action.query, { machines, limit: 20 }).catch((err: unknown) => ({
+          hits: [],
+          errors: [{ machine_id: "vc", collector: "search", error: err instanceof Error ? err.message : String(err) }],
+          query: action.query,
+          machines: [],
+        }));
         // A newer search (or Esc) wins over this answer.
         if (state.data.sessions?.query !== action.query) return;
-        state = { ...state, data: { ...state.data, sessions: { query: action.query, pending: false, events: sessionEvents(r), errors: r.errors.map((e) => `${e.machine_id}: ${e.error}`) } } };
+        state = {
+          ...state,
+          data: { ...state.data, sessions: { query: action.query, pending: false, events: sessionEvents(r), errors: r.errors.map((e) => `${e.machine_id}: ${e.error}`) } },
+        };
         return load(false);
       }
       case "ack": {

@@ -44,10 +44,23 @@ type Query = { query(sql: string): Promise<{ rows: Record<string, unknown>[] }> 
 /** A SQL string literal, and a TIMESTAMP literal (the cockpit's query takes text, not parameters). */
 export const q = (s: string) => `'${s.replace(/'/g, "''")}'`;
 export const ts = (d: Date) => `TIMESTAMP ${q(d.toISOString().replace("T", " ").replace("Z", ""))}`;
-const iso = (v: unknown) => (v === null || v === undefined ? null : typeof v === "string" ? (v.endsWith("Z") || v.includes("+") ? v : `${v.replace(" ", "T")}Z`) : v instanceof Date ? v.toISOString() : String(v));
+const iso = (v: unknown) =>
+  v === null || v === undefined
+    ? null
+    : typeof v === "string"
+      ? v.endsWith("Z") || v.includes("+")
+        ? v
+        : `${v.replace(" ", "T")}Z`
+      : v instanceof Date
+        ? v.toISOString()
+        : String(v);
 const str = (v: unknown) => (v === null || v === undefined ? "" : String(v));
 /** A table a collector has not created yet reads as no rows. */
-const rows = (api: Query, text: string) => api.query(text).then((r) => r.rows, () => [] as Record<string, unknown>[]);
+const rows = (api: Query, text: string) =>
+  api.query(text).then(
+    (r) => r.rows,
+    () => [] as Record<string, unknown>[],
+  );
 
 function dcgEvent(r: Record<string, unknown>): EventView {
   return {
@@ -201,9 +214,17 @@ export async function loadRepoEvents(api: Query, repo: { machine_id: string; rep
   const window = (col: string) => `${col} > ${ts(from)} AND ${col} <= ${ts(o.now)}`;
   const path = repo.path ? q(repo.path) : null;
   const [dcg, mail, ntm, beads, status] = await Promise.all([
-    path ? rows(api, `${DCG} WHERE machine_id = ${m} AND decision IN ('deny', 'warn') AND (cwd = ${path} OR starts_with(cwd, ${path} || '/')) AND ${window("ts")} ORDER BY ts DESC LIMIT 50`) : [],
     path
-      ? rows(api, `${MAIL} WHERE machine_id = ${m} AND project_key = ${path} AND ${window("created_ts")} QUALIFY row_number() OVER (PARTITION BY project_id, message_id ORDER BY collected_at DESC) = 1 ORDER BY created_ts DESC LIMIT 30`)
+      ? rows(
+          api,
+          `${DCG} WHERE machine_id = ${m} AND decision IN ('deny', 'warn') AND (cwd = ${path} OR starts_with(cwd, ${path} || '/')) AND ${window("ts")} ORDER BY ts DESC LIMIT 50`,
+        )
+      : [],
+    path
+      ? rows(
+          api,
+          `${MAIL} WHERE machine_id = ${m} AND project_key = ${path} AND ${window("created_ts")} QUALIFY row_number() OVER (PARTITION BY project_id, message_id ORDER BY collected_at DESC) = 1 ORDER BY created_ts DESC LIMIT 30`,
+        )
       : [],
     path
       ? rows(
@@ -299,14 +320,10 @@ export function sessionEvents(r: SearchResult): EventView[] {
     at: h.at,
     severity: "info",
     title: `${h.agent ? `${h.agent} ` : ""}${h.title}`,
-    fields: [
-      ["agent", h.agent],
-      ["workspace", h.workspace],
-      ["file", h.location],
-      ["score", h.score],
-      ["snippet", h.snippet],
-      ...Object.entries(h.extra ?? {}),
-    ] as [string, unknown][],
+    fields: [["agent", h.agent], ["workspace", h.workspace], ["file", h.location], ["score", h.score], ["snippet", h.snippet], ...Object.entries(h.extra ?? {})] as [
+      string,
+      unknown,
+    ][],
     text: h.content ?? h.snippet,
     command: h.location ? `cass view ${h.location.replace(/:(\d+)$/, " -n $1")}` : undefined,
   }));

@@ -152,7 +152,9 @@ export function parseFilter(text: string): Filter {
 
 /** The filter as the text that parses back to it. */
 export function formatFilter(f: Filter): string {
-  return [f.machine && `machine:${f.machine}`, f.repo && `repo:${f.repo}`, f.provider && `provider:${f.provider}`, f.windowHours && `window:${f.windowHours}h`].filter(Boolean).join(" ");
+  return [f.machine && `machine:${f.machine}`, f.repo && `repo:${f.repo}`, f.provider && `provider:${f.provider}`, f.windowHours && `window:${f.windowHours}h`]
+    .filter(Boolean)
+    .join(" ");
 }
 
 // ---- list items -------------------------------------------------------------------------------
@@ -250,58 +252,99 @@ const usedStyle = (used: number | null) => (used !== null && used >= 85 ? styles
 
 function accountItems(s: ViewState): ListItem[] {
   const shown = (machine: string, provider: string) => has(machine, s.filter.machine) && has(provider, s.filter.provider);
-  const accounts = (s.data.accounts?.accounts ?? []).filter((a) => shown(a.machine_id, a.provider)).map((a): ListItem => {
-    const used = a.max_used_percent;
-    return {
-      key: `account:${a.machine_id}:${a.provider}:${a.account}`,
-      group: "ACCOUNTS (caut)",
-      kind: "account",
-      machineId: a.machine_id,
-      account: a,
-      cells: [
-        ["●", providerStyle(a.provider)],
-        [` ${clean(a.provider)}`, providerStyle(a.provider)],
-        [`/${clean(a.account ?? "-")} `, styles.text],
-        [used === null ? "-" : `${Math.round(used)}%`, usedStyle(used)],
-        [a.stale ? " stale" : "", styles.warning],
-      ],
-    };
-  });
-  const profiles = (s.data.accounts?.profiles ?? []).filter((p) => shown(p.machine_id, p.provider)).map((p): ListItem => ({
-    key: `profile:${p.machine_id}:${p.provider}:${p.profile}`,
-    group: "PROFILES (caam)",
-    kind: "account",
-    machineId: p.machine_id,
-    profile: p,
-    cells: [
-      [p.active ? "▶" : "●", providerStyle(p.provider)],
-      [` ${clean(p.provider)}`, providerStyle(p.provider)],
-      [`/${clean(p.profile)} `, styles.text],
-      [p.error ? "error" : p.max_used_percent === null ? "-" : `${Math.round(p.max_used_percent)}%`, p.error ? styles.critical : usedStyle(p.max_used_percent)],
-      [p.stale ? " stale" : p.active ? " active" : "", p.stale ? styles.warning : styles.dim],
-    ],
-  }));
+  const accounts = (s.data.accounts?.accounts ?? [])
+    .filter((a) => shown(a.machine_id, a.provider))
+    .map((a): ListItem => {
+      const used = a.max_used_percent;
+      return {
+        key: `account:${a.machine_id}:${a.provider}:${a.account}`,
+        group: "ACCOUNTS (caut)",
+        kind: "account",
+        machineId: a.machine_id,
+        account: a,
+        cells: [
+          ["●", providerStyle(a.provider)],
+          [` ${clean(a.provider)}`, providerStyle(a.provider)],
+          [`/${clean(a.account ?? "-")} `, styles.text],
+          [used === null ? "-" : `${Math.round(used)}%`, usedStyle(used)],
+          [a.stale ? " stale" : "", styles.warning],
+        ],
+      };
+    });
+  const profiles = (s.data.accounts?.profiles ?? [])
+    .filter((p) => shown(p.machine_id, p.provider))
+    .map(
+      (p): ListItem => ({
+        key: `profile:${p.machine_id}:${p.provider}:${p.profile}`,
+        group: "PROFILES (caam)",
+        kind: "account",
+        machineId: p.machine_id,
+        profile: p,
+        cells: [
+          [p.active ? "▶" : "●", providerStyle(p.provider)],
+          [` ${clean(p.provider)}`, providerStyle(p.provider)],
+          [`/${clean(p.profile)} `, styles.text],
+          [p.error ? "error" : p.max_used_percent === null ? "-" : `${Math.round(p.max_used_percent)}%`, p.error ? styles.critical : usedStyle(p.max_used_percent)],
+          [p.stale ? " stale" : p.active ? " active" : "", p.stale ? styles.warning : styles.dim],
+        ],
+      }),
+    );
   return [...accounts, ...profiles];
 }
 
 /** Where to move work: the fresh account or caam profile of `provider` with the most headroom (below 85 %), other than `not`. */
 function useNext(s: ViewState, provider: string, not: string | undefined): Line[] {
   const cands = [
-    ...(s.data.accounts?.accounts ?? []).filter((a) => !a.stale).map((a) => ({ key: `account:${a.machine_id}:${a.provider}:${a.account}`, provider: a.provider, name: a.account ?? "-", machine: a.machine_id, used: a.max_used_percent, how: "caut account", command: undefined as string | undefined })),
-    ...(s.data.accounts?.profiles ?? []).filter((p) => !p.stale && !p.error).map((p) => ({ key: `profile:${p.machine_id}:${p.provider}:${p.profile}`, provider: p.provider, name: p.profile, machine: p.machine_id, used: p.max_used_percent, how: p.active ? "caam profile, active" : "caam profile", command: p.active ? undefined : `caam activate ${p.provider} ${p.profile}` })),
+    ...(s.data.accounts?.accounts ?? [])
+      .filter((a) => !a.stale)
+      .map((a) => ({
+        key: `account:${a.machine_id}:${a.provider}:${a.account}`,
+        provider: a.provider,
+        name: a.account ?? "-",
+        machine: a.machine_id,
+        used: a.max_used_percent,
+        how: "caut account",
+        command: undefined as string | undefined,
+      })),
+    ...(s.data.accounts?.profiles ?? [])
+      .filter((p) => !p.stale && !p.error)
+      .map((p) => ({
+        key: `profile:${p.machine_id}:${p.provider}:${p.profile}`,
+        provider: p.provider,
+        name: p.profile,
+        machine: p.machine_id,
+        used: p.max_used_percent,
+        how: p.active ? "caam profile, active" : "caam profile",
+        command: p.active ? undefined : `caam activate ${p.provider} ${p.profile}`,
+      })),
   ].filter((c) => c.provider === provider && c.key !== not && c.used !== null);
   const best = cands.sort((x, y) => x.used! - y.used!)[0];
   if (!best) return [L(`  no other fresh ${clean(provider)} account or profile to move to`, styles.dim)];
   if (best.used! >= 85) return [L(`  every ${clean(provider)} account is near its limit (the least used: ${clean(best.name)} at ${num(best.used, 0)}%)`, styles.critical)];
   return [
-    [[`  ${clean(provider)}/${clean(best.name)} `, providerStyle(provider)], [`${num(best.used, 0)}% used`, usedStyle(best.used)], [` · ${best.how} on ${clean(best.machine)}`, styles.dim]],
-    ...(best.command ? [[["  $ ", styles.title], [clean(best.command), styles.text]] as Line] : []),
+    [
+      [`  ${clean(provider)}/${clean(best.name)} `, providerStyle(provider)],
+      [`${num(best.used, 0)}% used`, usedStyle(best.used)],
+      [` · ${best.how} on ${clean(best.machine)}`, styles.dim],
+    ],
+    ...(best.command
+      ? [
+          [
+            ["  $ ", styles.title],
+            [clean(best.command), styles.text],
+          ] as Line,
+        ]
+      : []),
   ];
 }
 
 function windowLine(win: AccountWindow & { reset_description?: string | null }): Line {
   const reset = win.reset_description ?? (win.resets_in_s === null ? "" : win.resets_in_s <= 0 ? "reset passed" : `resets in ${ago(win.resets_in_s)}`);
-  return [[`  ${clean(win.window).padEnd(10)} `, styles.text], [`${num(win.used_percent, 0)}% used`, usedStyle(win.used_percent)], [`  ${clean(reset)}`, styles.dim]];
+  return [
+    [`  ${clean(win.window).padEnd(10)} `, styles.text],
+    [`${num(win.used_percent, 0)}% used`, usedStyle(win.used_percent)],
+    [`  ${clean(reset)}`, styles.dim],
+  ];
 }
 
 const hhmm = (at: string | null, now: Date) => {
@@ -368,7 +411,8 @@ export function listItems(s: ViewState): ListItem[] {
     items = items.filter((i) => has(i.cells.map((c) => c[0]).join(""), s.search) || has(i.alert?.message, s.search) || has(i.event?.text, s.search));
     // Content found by cass follows the facts vc matched.
     const found = s.data.sessions;
-    if (found && !found.pending && found.query === s.search && !NO_LIST.has(s.screen)) items = [...items, ...found.events.filter((e) => has(e.machineId, s.filter.machine)).map((e) => eventItem(e, s, true))];
+    if (found && !found.pending && found.query === s.search && !NO_LIST.has(s.screen))
+      items = [...items, ...found.events.filter((e) => has(e.machineId, s.filter.machine)).map((e) => eventItem(e, s, true))];
   }
   return items;
 }
@@ -474,18 +518,42 @@ function ageBadge(age: number | null, staleAfter: number): Cell[] {
 
 function alertLines(a: AlertView, s: ViewState, suggestions: { title: string; command?: string }[]): Line[] {
   const lines: Line[] = [
-    [[`● ${clean(a.severity).toUpperCase()} `, severityStyle(a.severity)], [clean(a.title ?? a.rule), styles.text]],
-    [["state ", styles.dim], [clean(a.state), styles.text], ["  machine ", styles.dim], [clean(a.machine_id ?? "fleet"), styles.text]],
+    [
+      [`● ${clean(a.severity).toUpperCase()} `, severityStyle(a.severity)],
+      [clean(a.title ?? a.rule), styles.text],
+    ],
+    [
+      ["state ", styles.dim],
+      [clean(a.state), styles.text],
+      ["  machine ", styles.dim],
+      [clean(a.machine_id ?? "fleet"), styles.text],
+    ],
     L(clean(a.message ?? "")),
   ];
-  if (a.expected || a.received) lines.push([["expected ", styles.dim], [clean(a.expected ?? "-"), styles.text], ["  received ", styles.dim], [clean(a.received ?? "-"), styles.text]]);
+  if (a.expected || a.received)
+    lines.push([
+      ["expected ", styles.dim],
+      [clean(a.expected ?? "-"), styles.text],
+      ["  received ", styles.dim],
+      [clean(a.received ?? "-"), styles.text],
+    ]);
   const since = ageOf(a.fired_at ?? a.first_seen_at, s.now);
-  lines.push([["since ", styles.dim], [`${ago(since)} ago`, styles.text], ["  id ", styles.dim], [clean(a.alert_id), styles.dim]]);
+  lines.push([
+    ["since ", styles.dim],
+    [`${ago(since)} ago`, styles.text],
+    ["  id ", styles.dim],
+    [clean(a.alert_id), styles.dim],
+  ]);
   if (a.acked) lines.push(L(`acked by ${clean(a.acked.by)} ${ago(ageOf(a.acked.at, s.now))} ago${a.acked.note ? `: ${clean(a.acked.note)}` : ""}`, styles.healthy));
   if (a.silenced_by) lines.push(L(`silenced (${clean(a.silenced_by)})`, styles.dim));
   const seen = new Set<string>();
   const acts = [...a.actions, ...suggestions].filter((x) => !seen.has(x.command ?? x.title) && seen.add(x.command ?? x.title));
-  for (const act of acts.slice(0, 3)) lines.push([["→ ", styles.title], [clean(act.title), styles.text], [act.command ? `  $ ${clean(act.command)}` : "", styles.dim]]);
+  for (const act of acts.slice(0, 3))
+    lines.push([
+      ["→ ", styles.title],
+      [clean(act.title), styles.text],
+      [act.command ? `  $ ${clean(act.command)}` : "", styles.dim],
+    ]);
   lines.push(L("x ack · s silence 1h · Enter machine", styles.dim));
   return lines;
 }
@@ -530,7 +598,11 @@ function bodyLines(value: unknown, max: number, indent: string): Line[] {
   } else if (value && typeof value === "object") {
     const entries = Object.entries(value as Record<string, unknown>).filter(([k, v]) => v !== null && v !== undefined && !HIDDEN.test(k));
     const scalars = entries.filter(([, v]) => isScalar(v));
-    for (const [k, v] of scalars.slice(0, max)) out.push([[`${indent}${clean(k)}: `, styles.dim], [clean(typeof v === "number" ? num(v) : v), styles.text]]);
+    for (const [k, v] of scalars.slice(0, max))
+      out.push([
+        [`${indent}${clean(k)}: `, styles.dim],
+        [clean(typeof v === "number" ? num(v) : v), styles.text],
+      ]);
     for (const [k, v] of entries.filter(([, v]) => !isScalar(v))) {
       out.push(L(`${indent}${clean(k)}:`, styles.dim));
       if (indent.length < 6) out.push(...bodyLines(v, Math.min(max, 4), `${indent}  `));
@@ -610,12 +682,21 @@ function agentsLines(v: Obj, s: ViewState, w: number): Line[] {
     lines.push([
       [m.importance === "urgent" ? "  ! " : "  · ", m.importance === "urgent" ? styles.critical : styles.warning],
       [`${fit(clean(m.subject), Math.max(10, w - 30))} `, styles.text],
-      [`${clean(m.sender)}→${to.length > 1 ? `${to.length} agents` : clean(to[0] ?? "?")} ${ago(typeof m.age_s === "number" ? m.age_s : ageOf(m.created_ts as string, s.now))}`, styles.dim],
+      [
+        `${clean(m.sender)}→${to.length > 1 ? `${to.length} agents` : clean(to[0] ?? "?")} ${ago(typeof m.age_s === "number" ? m.age_s : ageOf(m.created_ts as string, s.now))}`,
+        styles.dim,
+      ],
     ]);
   }
   const res = obj(v.file_reservations);
   const active = list(res?.active);
-  lines.push(H(res ? `FILE RESERVATIONS: ${num((res.active_count as number) ?? active.length, 0)} active${res.expired_unreleased_count ? `, ${num(res.expired_unreleased_count as number, 0)} expired` : ""}` : "FILE RESERVATIONS"));
+  lines.push(
+    H(
+      res
+        ? `FILE RESERVATIONS: ${num((res.active_count as number) ?? active.length, 0)} active${res.expired_unreleased_count ? `, ${num(res.expired_unreleased_count as number, 0)} expired` : ""}`
+        : "FILE RESERVATIONS",
+    ),
+  );
   if (!res) lines.push(L("  not collected", styles.dim));
   for (const r of active.slice(0, 5)) {
     lines.push([
@@ -653,19 +734,31 @@ function machineLines(s: ViewState, id: string | null, w: number, sections: "sys
     if (fs.length === 0) lines.push(L("  not collected", styles.dim));
     for (const f of fs.slice(0, 4)) {
       const pct = Number(f.used_pct);
-      lines.push([[`  ${fit(clean(f.mount), 12)} `, styles.text], [`${num(pct, 0)}%`.padStart(4), pct >= 90 ? styles.critical : pct >= 80 ? styles.warning : styles.healthy], [` of ${bytes(f.size_bytes)}, ${bytes(f.avail_bytes)} free`, styles.dim]]);
+      lines.push([
+        [`  ${fit(clean(f.mount), 12)} `, styles.text],
+        [`${num(pct, 0)}%`.padStart(4), pct >= 90 ? styles.critical : pct >= 80 ? styles.warning : styles.healthy],
+        [` of ${bytes(f.size_bytes)}, ${bytes(f.avail_bytes)} free`, styles.dim],
+      ]);
     }
     lines.push(...valueLines("TOP PROCESSES", v.top_processes, 5), ...valueLines("RCH", v.rch, 3), ...valueLines("AGENTS", v.agents, 4));
     const cols = (v.collectors ?? []) as Record<string, unknown>[];
     lines.push(H("COLLECTORS"));
     for (const c of cols.slice(0, 6))
-      lines.push([[`  ${clean(c.collector)} `, styles.text], [clean(c.last_result ?? "never"), c.last_result === "ok" ? styles.healthy : styles.warning], [` ${ago(ageOf((c.last_run_at ?? null) as string | null, s.now))} ago ${clean(c.last_error ?? "")}`, styles.dim]]);
+      lines.push([
+        [`  ${clean(c.collector)} `, styles.text],
+        [clean(c.last_result ?? "never"), c.last_result === "ok" ? styles.healthy : styles.warning],
+        [` ${ago(ageOf((c.last_run_at ?? null) as string | null, s.now))} ago ${clean(c.last_error ?? "")}`, styles.dim],
+      ]);
     const rano = d.rano ?? [];
     lines.push(H("RANO (connections by provider, domain)"));
     if (rano.length === 0) lines.push(L("  no rano events in the window", styles.dim));
     for (const r of rano.slice(0, 5)) {
       const unknown = !r.provider || r.provider === "unknown";
-      lines.push([[`  ${fit(clean(r.provider ?? "unknown"), 10)} `, unknown ? styles.warning : styles.text], [`${fit(clean(r.domain ?? r.remote_ip ?? "?"), 30)} `, styles.text], [`${r.connects}×`, styles.dim]]);
+      lines.push([
+        [`  ${fit(clean(r.provider ?? "unknown"), 10)} `, unknown ? styles.warning : styles.text],
+        [`${fit(clean(r.domain ?? r.remote_ip ?? "?"), 30)} `, styles.text],
+        [`${r.connects}×`, styles.dim],
+      ]);
     }
   } else if (sections === "agents") {
     lines.push(...agentsLines(v, s, w));
@@ -695,8 +788,15 @@ const show = (v: unknown) => (v === null || v === undefined || v === "" ? null :
 function eventLines(e: EventView, s: ViewState, w: number, full: boolean): Line[] {
   const age = ageOf(e.at, s.now);
   const lines: Line[] = [
-    [[`● ${clean(e.severity).toUpperCase()} `, severityStyle(e.severity)], [clean(e.title), styles.text]],
-    [[`${EVENT_GROUPS[e.kind].toLowerCase()} `, styles.dim], [e.machineId ? `on ${clean(e.machineId)} ` : "", styles.text], [e.at ? `at ${clean(e.at.replace("T", " ").replace(/\.\d+Z$|Z$/, ""))} (${ago(age)} ago)` : "time unknown", styles.dim]],
+    [
+      [`● ${clean(e.severity).toUpperCase()} `, severityStyle(e.severity)],
+      [clean(e.title), styles.text],
+    ],
+    [
+      [`${EVENT_GROUPS[e.kind].toLowerCase()} `, styles.dim],
+      [e.machineId ? `on ${clean(e.machineId)} ` : "", styles.text],
+      [e.at ? `at ${clean(e.at.replace("T", " ").replace(/\.\d+Z$|Z$/, ""))} (${ago(age)} ago)` : "time unknown", styles.dim],
+    ],
   ];
   const kw = Math.min(16, Math.max(...e.fields.map(([k]) => k.length), 4) + 1);
   for (const [k, v] of e.fields) {
@@ -705,26 +805,43 @@ function eventLines(e: EventView, s: ViewState, w: number, full: boolean): Line[
     const value = clean(text);
     if (full && value.length > w - kw - 2) {
       lines.push(L(`  ${clean(k)}:`, styles.dim), ...paragraph(value, w, styles.text, "    "));
-    } else lines.push([[`  ${clean(k).padEnd(kw)}`, styles.dim], [value, styles.text]]);
+    } else
+      lines.push([
+        [`  ${clean(k).padEnd(kw)}`, styles.dim],
+        [value, styles.text],
+      ]);
   }
   if (e.text) lines.push(H(e.kind === "session" ? "CONTENT" : "MESSAGE"), ...(full ? paragraph(e.text, w) : paragraph(e.text, w).slice(0, 4)));
   for (const act of (e.actions ?? []).slice(0, full ? 8 : 2)) {
-    lines.push([["→ ", styles.title], [clean(act.title), styles.text]]);
+    lines.push([
+      ["→ ", styles.title],
+      [clean(act.title), styles.text],
+    ]);
     if (act.command) lines.push(...(full ? paragraph(`$ ${act.command}`, w) : [L(`  $ ${clean(act.command)}`, styles.dim)]));
   }
   if (e.command) {
     // The whole command on the event level (a person copies it), one line in the side pane.
     if (full && e.command.length + 4 > w) lines.push(L("→ run:", styles.title), ...paragraph(`$ ${e.command}`, w));
-    else lines.push([["→ ", styles.title], [`$ ${clean(e.command)}`, styles.text]]);
+    else
+      lines.push([
+        ["→ ", styles.title],
+        [`$ ${clean(e.command)}`, styles.text],
+      ]);
   }
   lines.push(L(full ? `${e.alert ? "x ack · s silence 1h · " : ""}↑↓ scroll · Esc back` : `Enter: the whole event${e.alert ? " · x ack · s silence 1h" : ""}`, styles.dim));
   return lines;
 }
 
 function repoHeader(r: RepoRef): Line[] {
-  const flags = [r.status, r.branch && `on ${r.branch}`, r.dirty ? "dirty" : "", r.ahead ? `${r.ahead} ahead` : "", r.behind ? `${r.behind} behind` : ""].filter(Boolean).join(", ");
+  const flags = [r.status, r.branch && `on ${r.branch}`, r.dirty ? "dirty" : "", r.ahead ? `${r.ahead} ahead` : "", r.behind ? `${r.behind} behind` : ""]
+    .filter(Boolean)
+    .join(", ");
   return [
-    [[`${clean(r.repo ?? r.repo_id)} `, styles.title], [`on ${clean(r.machine_id)} `, styles.dim], [clean(flags), r.dirty || r.behind ? styles.warning : styles.healthy]],
+    [
+      [`${clean(r.repo ?? r.repo_id)} `, styles.title],
+      [`on ${clean(r.machine_id)} `, styles.dim],
+      [clean(flags), r.dirty || r.behind ? styles.warning : styles.healthy],
+    ],
     L(`  ${clean(r.path ?? "")}`, styles.dim),
   ];
 }
@@ -742,7 +859,16 @@ function detailLines(s: ViewState, item: ListItem | undefined, w: number): Line[
     case "repo": {
       if (!s.repo) return [L("no repo selected", styles.dim)];
       const loaded = s.data.repoEvents?.key === repoKey(s.repo);
-      return [...repoHeader(s.repo), H("EVENTS"), L(loaded ? `nothing recorded for this repo in the last ${num(s.filter.windowHours ?? 168)}h (dcg in its folder, its mail, ntm sessions, open beads, status changes)` : "loading…", styles.dim)];
+      return [
+        ...repoHeader(s.repo),
+        H("EVENTS"),
+        L(
+          loaded
+            ? `nothing recorded for this repo in the last ${num(s.filter.windowHours ?? 168)}h (dcg in its folder, its mail, ntm sessions, open beads, status changes)`
+            : "loading…",
+          styles.dim,
+        ),
+      ];
     }
     case "events":
       return [H("EVENTS"), L(`no alerts, dcg denies, pt findings, unknown hosts or urgent mail in the last ${num(s.filter.windowHours ?? 24)}h`, styles.dim)];
@@ -763,15 +889,37 @@ function detailLines(s: ViewState, item: ListItem | undefined, w: number): Line[
       if (!r) return [H("REPOS"), L("nothing matches", styles.dim)];
       const m = s.data.repos.machines.find((x) => x.id === r.machine_id);
       return [
-        [[`${clean(r.repo ?? r.repo_id)} `, styles.title], [`on ${clean(r.machine_id)}`, styles.dim]],
-        ...valueLines("STATUS", { path: r.path, url: r.url, status: r.status, branch: r.branch, dirty: r.dirty, ahead: r.ahead, behind: r.behind, mismatch: r.mismatch, last_commit_at: r.last_commit_at, beads_ready: r.beads_ready }, 10),
+        [
+          [`${clean(r.repo ?? r.repo_id)} `, styles.title],
+          [`on ${clean(r.machine_id)}`, styles.dim],
+        ],
+        ...valueLines(
+          "STATUS",
+          {
+            path: r.path,
+            url: r.url,
+            status: r.status,
+            branch: r.branch,
+            dirty: r.dirty,
+            ahead: r.ahead,
+            behind: r.behind,
+            mismatch: r.mismatch,
+            last_commit_at: r.last_commit_at,
+            beads_ready: r.beads_ready,
+          },
+          10,
+        ),
         ...(m ? valueLines(`${clean(m.id)} SUMMARY`, m.summary, 8) : []),
       ];
     }
     case "beads": {
       const lines: Line[] = [H("BEADS")];
       const r = item?.repo;
-      if (r) lines.push([[`${clean(r.repo ?? r.repo_id)} `, styles.title], [`${r.beads_ready ?? 0} ready`, styles.healthy]]);
+      if (r)
+        lines.push([
+          [`${clean(r.repo ?? r.repo_id)} `, styles.title],
+          [`${r.beads_ready ?? 0} ready`, styles.healthy],
+        ]);
       else lines.push(L("no beads data: the beads collectors have not written any triage", styles.dim));
       const t = r ? s.data.beads?.[r.repo_id] : undefined;
       if (!t) {
@@ -779,25 +927,49 @@ function detailLines(s: ViewState, item: ListItem | undefined, w: number): Line[
         return lines;
       }
       lines.push(H("NEXT PICKS (bv)"));
-      for (const x of t.recommendations.slice(0, 5)) lines.push([[`  ${fit(clean(x.id), 14)} `, styles.title], [fit(clean(x.title), Math.max(10, w - 24)), styles.text]]);
+      for (const x of t.recommendations.slice(0, 5))
+        lines.push([
+          [`  ${fit(clean(x.id), 14)} `, styles.title],
+          [fit(clean(x.title), Math.max(10, w - 24)), styles.text],
+        ]);
       lines.push(H("BLOCKERS TO CLEAR"));
       if (t.blockers.length === 0) lines.push(L("  none", styles.dim));
-      for (const x of t.blockers.slice(0, 4)) lines.push([[`  ${fit(clean(x.id), 14)} `, styles.warning], [fit(clean(x.title), Math.max(10, w - 34)), styles.text], [` unblocks ${x.unblocks_count ?? 0}`, styles.dim]]);
+      for (const x of t.blockers.slice(0, 4))
+        lines.push([
+          [`  ${fit(clean(x.id), 14)} `, styles.warning],
+          [fit(clean(x.title), Math.max(10, w - 34)), styles.text],
+          [` unblocks ${x.unblocks_count ?? 0}`, styles.dim],
+        ]);
       return lines;
     }
     case "accounts": {
-      if (!s.data.accounts || (s.data.accounts.accounts.length === 0 && s.data.accounts.profiles.length === 0)) return [H("ACCOUNTS"), L("no account data: caut/caam are not configured or have not run", styles.dim)];
+      if (!s.data.accounts || (s.data.accounts.accounts.length === 0 && s.data.accounts.profiles.length === 0))
+        return [H("ACCOUNTS"), L("no account data: caut/caam are not configured or have not run", styles.dim)];
       const a = item?.account;
       const p = item?.profile;
       const lines: Line[] = [];
       if (a) {
-        lines.push([[`${clean(a.provider)}/${clean(a.account ?? "-")} `, providerStyle(a.provider)], [`on ${clean(a.machine_id)} (caut)`, styles.dim], ...ageBadge(a.staleness_s, s.staleAfterSeconds)]);
+        lines.push([
+          [`${clean(a.provider)}/${clean(a.account ?? "-")} `, providerStyle(a.provider)],
+          [`on ${clean(a.machine_id)} (caut)`, styles.dim],
+          ...ageBadge(a.staleness_s, s.staleAfterSeconds),
+        ]);
         if (a.auth_warning) lines.push(L(clean(a.auth_warning), styles.warning));
         lines.push(H("WINDOWS"), ...a.windows.map(windowLine));
       } else if (p) {
-        lines.push([[`${clean(p.provider)}/${clean(p.profile)} `, providerStyle(p.provider)], [`on ${clean(p.machine_id)} (caam${p.active ? ", active" : ""})`, styles.dim], ...ageBadge(p.staleness_s, s.staleAfterSeconds)]);
+        lines.push([
+          [`${clean(p.provider)}/${clean(p.profile)} `, providerStyle(p.provider)],
+          [`on ${clean(p.machine_id)} (caam${p.active ? ", active" : ""})`, styles.dim],
+          ...ageBadge(p.staleness_s, s.staleAfterSeconds),
+        ]);
         if (p.error) lines.push(L(clean(p.error), styles.critical));
-        const extra = [p.plan_type && `plan ${p.plan_type}`, p.credits_balance !== null && `credits ${num(p.credits_balance)}`, p.estimated_depletion && `runs out ${p.estimated_depletion.replace("T", " ").slice(0, 16)}`].filter(Boolean).join(" · ");
+        const extra = [
+          p.plan_type && `plan ${p.plan_type}`,
+          p.credits_balance !== null && `credits ${num(p.credits_balance)}`,
+          p.estimated_depletion && `runs out ${p.estimated_depletion.replace("T", " ").slice(0, 16)}`,
+        ]
+          .filter(Boolean)
+          .join(" · ");
         if (extra) lines.push(L(`  ${clean(extra)}`, styles.dim));
         lines.push(H("WINDOWS"), ...p.windows.map(windowLine));
       }
@@ -806,9 +978,24 @@ function detailLines(s: ViewState, item: ListItem | undefined, w: number): Line[
       return lines;
     }
     case "oracle":
-      return [H("ORACLE"), L("Predictions, forecasts and risk assessment are not available yet:", styles.text), L("the oracle lands in a later version. What exists today:", styles.dim), L("  vc robot triage — ranked issues with suggested commands", styles.dim), H("DO NEXT"), ...doNext(s, 8)];
+      return [
+        H("ORACLE"),
+        L("Predictions, forecasts and risk assessment are not available yet:", styles.text),
+        L("the oracle lands in a later version. What exists today:", styles.dim),
+        L("  vc robot triage — ranked issues with suggested commands", styles.dim),
+        H("DO NEXT"),
+        ...doNext(s, 8),
+      ];
     case "guardian":
-      return [H("GUARDIAN"), L("Self-healing status, active protocols and history are not available yet:", styles.text), L("the guardian lands in a later version. vc observes and suggests only.", styles.dim), H("OPEN ALERTS"), ...alertItems(s).slice(0, 8).map((i) => i.cells as Line)];
+      return [
+        H("GUARDIAN"),
+        L("Self-healing status, active protocols and history are not available yet:", styles.text),
+        L("the guardian lands in a later version. vc observes and suggests only.", styles.dim),
+        H("OPEN ALERTS"),
+        ...alertItems(s)
+          .slice(0, 8)
+          .map((i) => i.cells as Line),
+      ];
   }
 }
 
@@ -935,14 +1122,48 @@ export function frame(s: ViewState): Frame {
   // Every screen says how old its data is.
   const title = (LEVEL_TITLES[s.screen] ?? screens.find((x) => x.id === s.screen)!.title).toUpperCase();
   const focus = s.data.health?.machines.find((m) => m.id === focusMachine(s));
-  const screenAge = s.screen === "event" ? age : s.screen === "repo" ? ageOf(s.repo?.collected_at ?? null, s.now) : s.screen === "events" ? minOf([...(s.data.events ?? []).map((e) => ageOf(e.at, s.now)), age]) : s.screen === "machine" || s.screen === "agents" ? (focus ? ageOf(focus.last_sample_at, s.now) : null) : s.screen === "accounts" ? minOf((s.data.accounts?.accounts ?? []).map((a) => a.staleness_s)) : s.screen === "repos" || s.screen === "beads" ? minOf((s.data.repos?.machines ?? []).map((m) => ageOf(m.collected_at, s.now))) : age;
+  const screenAge =
+    s.screen === "event"
+      ? age
+      : s.screen === "repo"
+        ? ageOf(s.repo?.collected_at ?? null, s.now)
+        : s.screen === "events"
+          ? minOf([...(s.data.events ?? []).map((e) => ageOf(e.at, s.now)), age])
+          : s.screen === "machine" || s.screen === "agents"
+            ? focus
+              ? ageOf(focus.last_sample_at, s.now)
+              : null
+            : s.screen === "accounts"
+              ? minOf((s.data.accounts?.accounts ?? []).map((a) => a.staleness_s))
+              : s.screen === "repos" || s.screen === "beads"
+                ? minOf((s.data.repos?.machines ?? []).map((m) => ageOf(m.collected_at, s.now)))
+                : age;
   c.cells(rx, top, [[`${title} `, styles.title], ...ageBadge(screenAge, s.staleAfterSeconds)], rw);
   for (let r = 0; r < bodyH - 1 && r < dl.length; r++) c.cells(rx, top + 1 + r, dl[r]!, rw);
   // Status / prompt row, then the key hints.
   const py = h - 2;
   c.fill(0, py, w, styles.bar);
-  if (s.mode === "search") c.cells(0, py, [[" / ", styles.barBold], [`${clean(s.input)}▏`, styles.bar]], w);
-  else if (s.mode === "filter") c.cells(0, py, [[" filter ", styles.barBold], [`${clean(s.input)}▏`, styles.bar], ["  machine:ID repo:R provider:P window:6h · Enter apply · Esc cancel", styles.barDim]], w);
+  if (s.mode === "search")
+    c.cells(
+      0,
+      py,
+      [
+        [" / ", styles.barBold],
+        [`${clean(s.input)}▏`, styles.bar],
+      ],
+      w,
+    );
+  else if (s.mode === "filter")
+    c.cells(
+      0,
+      py,
+      [
+        [" filter ", styles.barBold],
+        [`${clean(s.input)}▏`, styles.bar],
+        ["  machine:ID repo:R provider:P window:6h · Enter apply · Esc cancel", styles.barDim],
+      ],
+      w,
+    );
   else {
     const parts: Cell[] = [];
     const f = formatFilter(s.filter);
@@ -951,7 +1172,11 @@ export function frame(s: ViewState): Frame {
     const found = s.data.sessions;
     if (s.search && found?.query === s.search) {
       if (found.pending) parts.push([" searching cass… ", styles.bar]);
-      else parts.push([` cass: ${found.events.length} hit${found.events.length === 1 ? "" : "s"} `, styles.bar], [found.errors.length ? ` ${clean(found.errors[0]!)}${found.errors.length > 1 ? ` (+${found.errors.length - 1})` : ""} ` : "", styles.barWarning]);
+      else
+        parts.push(
+          [` cass: ${found.events.length} hit${found.events.length === 1 ? "" : "s"} `, styles.bar],
+          [found.errors.length ? ` ${clean(found.errors[0]!)}${found.errors.length > 1 ? ` (+${found.errors.length - 1})` : ""} ` : "", styles.barWarning],
+        );
     }
     if (s.message) parts.push([` ${clean(s.message)}`, styles.bar]);
     else if (s.data.errors.length) parts.push([` ${clean(s.data.errors[0])}`, styles.barCritical]);

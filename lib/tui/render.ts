@@ -34,7 +34,11 @@ export function rowAnsi(row: Row, depth: ColorDepth = "truecolor"): string {
  * The bytes that turn `prev` on screen into `next`: every row when there is no previous frame
  * or the size changed, else only the rows that differ. Keeps the rows drawn in `cache`.
  */
-export function frameAnsi(next: Frame, cache: { rows: string[]; width: number; height: number } | null, depth: ColorDepth = "truecolor"): { out: string; rows: string[]; changed: number } {
+export function frameAnsi(
+  next: Frame,
+  cache: { rows: string[]; width: number; height: number } | null,
+  depth: ColorDepth = "truecolor",
+): { out: string; rows: string[]; changed: number } {
   const full = !cache || cache.width !== next.width || cache.height !== next.height;
   const rows = next.rows.map((r) => rowAnsi(r, depth));
   let out = full ? "\x1b[0m\x1b[2J" : "";

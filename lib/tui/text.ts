@@ -18,7 +18,9 @@ const NARROW = /^[\x20-\x7e\xa0-\xac\xae-\xff\u2010-\u2027\u2030-\u205e\u2190-\u
 export function clean(v: unknown): string {
   if (v === null || v === undefined) return "";
   const s = typeof v === "string" ? v : typeof v === "object" ? JSON.stringify(v, (_k, x) => (typeof x === "string" ? stripControl(x) : x)) : String(v);
-  return stripControl(s.replace(/[\t\n\r]+/g, " ")).normalize("NFC").replace(INVISIBLE, "");
+  return stripControl(s.replace(/[\t\n\r]+/g, " "))
+    .normalize("NFC")
+    .replace(INVISIBLE, "");
 }
 
 /** How many terminal cells `s` takes. */

@@ -63,7 +63,11 @@ export function defineView<const A extends ArgsSpec, T>(view: View<A, T>): View<
 
 /** Builders for argument specs. */
 export const arg = {
-  string: <const O extends { positional?: boolean; required?: boolean; hint?: string; max?: number }>(description: string, o: O = {} as O) => ({ kind: "string" as const, description, ...o }),
+  string: <const O extends { positional?: boolean; required?: boolean; hint?: string; max?: number }>(description: string, o: O = {} as O) => ({
+    kind: "string" as const,
+    description,
+    ...o,
+  }),
   int: <const O extends { min: number; max: number; default?: number; hint?: string }>(description: string, o: O) => ({ kind: "int" as const, description, ...o }),
   flag: (description: string) => ({ kind: "flag" as const, description }),
   time: (description: string, o: { hint?: string } = {}) => ({ kind: "time" as const, description, hint: "TIME", ...o }),
@@ -87,7 +91,10 @@ export function parseArgs<A extends ArgsSpec>(view: View<A, unknown>, raw: Recor
   for (const k of Object.keys(raw)) {
     if (!(k in view.args) && raw[k] !== undefined) {
       const known = Object.keys(view.args);
-      throw new VcError("invalid_argument", `${view.name}: no argument "${k}"`, { hint: known.length ? `it takes ${known.join(", ")}` : "it takes no arguments", details: { view: view.name, field: k } });
+      throw new VcError("invalid_argument", `${view.name}: no argument "${k}"`, {
+        hint: known.length ? `it takes ${known.join(", ")}` : "it takes no arguments",
+        details: { view: view.name, field: k },
+      });
     }
   }
   const out: Record<string, unknown> = {};
@@ -136,7 +143,10 @@ export function parseArgs<A extends ArgsSpec>(view: View<A, unknown>, raw: Recor
       }
       case "string": {
         if (missing) {
-          if (spec.required) throw new VcError(style === "flag" ? "usage" : "invalid_argument", `${view.name}: ${name(k)} is required (${spec.description})`, { details: { view: view.name, field: k } });
+          if (spec.required)
+            throw new VcError(style === "flag" ? "usage" : "invalid_argument", `${view.name}: ${name(k)} is required (${spec.description})`, {
+              details: { view: view.name, field: k },
+            });
           out[k] = undefined;
           break;
         }
@@ -151,7 +161,7 @@ export function parseArgs<A extends ArgsSpec>(view: View<A, unknown>, raw: Recor
 }
 
 function shown(value: unknown): string {
-  const s = typeof value === "string" ? JSON.stringify(value) : JSON.stringify(value) ?? String(value);
+  const s = typeof value === "string" ? JSON.stringify(value) : (JSON.stringify(value) ?? String(value));
   return s.length > 60 ? `${s.slice(0, 57)}…` : s;
 }
 
@@ -184,7 +194,9 @@ export function createViewRegistry(views: readonly AnyView[]): ViewRegistry {
       const v = byName.get(name);
       if (v) return v;
       const near = closest(name, [...byName.keys()]);
-      throw new VcError("not_found", `no view "${name}"`, { hint: near ? `did you mean ${near}? Views: ${[...byName.keys()].join(", ")}` : `views: ${[...byName.keys()].join(", ")}` });
+      throw new VcError("not_found", `no view "${name}"`, {
+        hint: near ? `did you mean ${near}? Views: ${[...byName.keys()].join(", ")}` : `views: ${[...byName.keys()].join(", ")}`,
+      });
     },
   };
 }

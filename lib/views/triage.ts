@@ -5,7 +5,8 @@ import { arg, defineView } from "./define.ts";
 /** `vc robot triage`: what to do next, and why. */
 export default defineView({
   name: "triage",
-  summary: "What to do next: firing alerts and every unhealthy machine's factors (an alert and the factor it is about as one item) ranked by severity, recency and blast radius, each with why and suggested commands",
+  summary:
+    "What to do next: firing alerts and every unhealthy machine's factors (an alert and the factor it is about as one item) ranked by severity, recency and blast radius, each with why and suggested commands",
   args: { limit: arg.int("how many items", { min: 1, max: 1000, default: 20, hint: "N" }) },
   async run(vc, { limit }) {
     const now = vc.clock.now();

@@ -8,18 +8,18 @@ export { accountsView, type AccountsData, type AccountsViewOptions, type Account
 
 /** Health factor accountHeadroom. */
 export const accountHeadroomFactor: AreaFactor = {
-    id: "account_headroom",
-    read: (store, at) =>
-      readings(
-        store,
-        sql`SELECT machine_id, max(used_percent) AS value, arg_max(provider || ' ' || account || ' ' || window_name, used_percent) AS worst
+  id: "account_headroom",
+  read: (store, at) =>
+    readings(
+      store,
+      sql`SELECT machine_id, max(used_percent) AS value, arg_max(provider || ' ' || account || ' ' || window_name, used_percent) AS worst
             FROM (SELECT *, row_number() OVER (PARTITION BY machine_id, provider, account, window_name ORDER BY collected_at DESC) AS rn
                   FROM account_usage_snapshots WHERE collected_at <= ${at}::TIMESTAMP AND collected_at > ${minus(at, 30 * 60_000)}::TIMESTAMP
                     AND (resets_at IS NULL OR resets_at > ${at}::TIMESTAMP))
             WHERE rn = 1 GROUP BY machine_id`,
-        (r) => `busiest account window ${String(r.worst)} at ${Math.round(Number(r.value))} %`,
-      ),
-    score: ramp(70, 100, 0.3),
+      (r) => `busiest account window ${String(r.worst)} at ${Math.round(Number(r.value))} %`,
+    ),
+  score: ramp(70, 100, 0.3),
 };
 
 export const accountsPlugin = definePlugin({

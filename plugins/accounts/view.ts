@@ -24,14 +24,16 @@ export interface AccountsViewOptions {
 
 /** The tools behind `vc robot accounts`, and how to get them. */
 export const ACCOUNT_TOOLS: readonly ViewTool[] = [
-  { collector: "caut", install: "caut: install coding_agent_usage_tracker (github.com/Dicklesworthstone/coding_agent_usage_tracker) on the machines, so `caut usage --json` answers" },
-  { collector: "caam", install: "caam: install coding_agent_account_manager (github.com/Dicklesworthstone/coding_agent_account_manager) and save each account as a profile, so `caam limits --format json` answers" },
+  {
+    collector: "caut",
+    install: "caut: install coding_agent_usage_tracker (github.com/Dicklesworthstone/coding_agent_usage_tracker) on the machines, so `caut usage --json` answers",
+  },
+  {
+    collector: "caam",
+    install:
+      "caam: install coding_agent_account_manager (github.com/Dicklesworthstone/coding_agent_account_manager) and save each account as a profile, so `caam limits --format json` answers",
+  },
 ];
-
-
-
-
-
 
 const maxOf = (xs: (number | null)[]) => {
   const n = xs.filter((x): x is number => typeof x === "number");
@@ -101,8 +103,13 @@ export async function accountsView(
 
   // caut: the latest collection that held each (machine, provider, account)
   const usage = await store.query<UsageRow>(
-    latestPer("account_usage_snapshots", ["machine_id", "provider", "account"], at, m,
-      "machine_id, collected_at, provider, account, window_name, used_percent, remaining_percent, window_minutes, resets_at, reset_description, credits_remaining, status, auth_warning"),
+    latestPer(
+      "account_usage_snapshots",
+      ["machine_id", "provider", "account"],
+      at,
+      m,
+      "machine_id, collected_at, provider, account, window_name, used_percent, remaining_percent, window_minutes, resets_at, reset_description, credits_remaining, status, auth_warning",
+    ),
   );
   const accounts = new Map<string, AccountUsage>();
   for (const r of usage) {
@@ -111,15 +118,28 @@ export async function accountsView(
     if (!a) {
       const age = note("caut", r.collected_at);
       a = {
-        machine_id: r.machine_id, provider: r.provider, account: r.account === "" ? null : r.account, collected_at: r.collected_at,
-        staleness_s: age, stale: flag("caut", r.machine_id, age, r.collected_at), max_used_percent: null,
-        status: r.status, auth_warning: r.auth_warning, credits_remaining: r.credits_remaining, windows: [],
+        machine_id: r.machine_id,
+        provider: r.provider,
+        account: r.account === "" ? null : r.account,
+        collected_at: r.collected_at,
+        staleness_s: age,
+        stale: flag("caut", r.machine_id, age, r.collected_at),
+        max_used_percent: null,
+        status: r.status,
+        auth_warning: r.auth_warning,
+        credits_remaining: r.credits_remaining,
+        windows: [],
       };
       accounts.set(k, a);
     }
     a.windows.push({
-      window: r.window_name, used_percent: r.used_percent, remaining_percent: r.remaining_percent, window_minutes: r.window_minutes,
-      resets_at: r.resets_at, resets_in_s: untilS(at, r.resets_at), reset_description: r.reset_description,
+      window: r.window_name,
+      used_percent: r.used_percent,
+      remaining_percent: r.remaining_percent,
+      window_minutes: r.window_minutes,
+      resets_at: r.resets_at,
+      resets_in_s: untilS(at, r.resets_at),
+      reset_description: r.reset_description,
     });
   }
   for (const a of accounts.values()) {
@@ -134,19 +154,51 @@ export async function accountsView(
 
   // caam: profiles (with their windows from the same collection) and tools
   const profileRows = await store.query<{
-    machine_id: string; collected_at: string; provider: string; profile: string; plan_type: string | null; error: string | null;
-    credits_balance: number | null; estimated_depletion: string | null;
-  }>(latestPer("caam_profile_limits_snapshot", ["machine_id", "provider", "profile"], at, m,
-    "machine_id, collected_at, provider, profile, plan_type, error, credits_balance, estimated_depletion"));
+    machine_id: string;
+    collected_at: string;
+    provider: string;
+    profile: string;
+    plan_type: string | null;
+    error: string | null;
+    credits_balance: number | null;
+    estimated_depletion: string | null;
+  }>(
+    latestPer(
+      "caam_profile_limits_snapshot",
+      ["machine_id", "provider", "profile"],
+      at,
+      m,
+      "machine_id, collected_at, provider, profile, plan_type, error, credits_balance, estimated_depletion",
+    ),
+  );
   const limitRows = await store.query<LimitRow>(
-    latestPer("account_limits_snapshot", ["machine_id", "provider", "profile"], at, m,
-      "machine_id, collected_at, provider, profile, window_name, utilization_pct, resets_at, window_minutes"),
+    latestPer(
+      "account_limits_snapshot",
+      ["machine_id", "provider", "profile"],
+      at,
+      m,
+      "machine_id, collected_at, provider, profile, window_name, utilization_pct, resets_at, window_minutes",
+    ),
   );
   const toolRows = await store.query<{
-    machine_id: string; collected_at: string; tool: string; logged_in: boolean | null; active_profile: string | null; health_status: string | null;
-    health_expires_at: string | null; identity_email: string | null; error: string | null;
-  }>(latestPer("account_profile_snapshots", ["machine_id", "tool"], at, m,
-    "machine_id, collected_at, tool, logged_in, active_profile, health_status, health_expires_at, identity_email, error"));
+    machine_id: string;
+    collected_at: string;
+    tool: string;
+    logged_in: boolean | null;
+    active_profile: string | null;
+    health_status: string | null;
+    health_expires_at: string | null;
+    identity_email: string | null;
+    error: string | null;
+  }>(
+    latestPer(
+      "account_profile_snapshots",
+      ["machine_id", "tool"],
+      at,
+      m,
+      "machine_id, collected_at, tool, logged_in, active_profile, health_status, health_expires_at, identity_email, error",
+    ),
+  );
 
   const windowsOf = new Map<string, LimitRow[]>();
   for (const w of limitRows) {
@@ -161,17 +213,36 @@ export async function accountsView(
       .sort(byWindow);
     const tool = activeOf.get(key(p.machine_id, p.provider));
     return {
-      machine_id: p.machine_id, provider: p.provider, profile: p.profile, active: tool === undefined ? null : tool === p.profile,
-      collected_at: p.collected_at, staleness_s: age, stale: flag("caam", p.machine_id, age, p.collected_at), plan_type: p.plan_type, error: p.error,
-      max_used_percent: maxOf(windows.map((w) => w.used_percent)), credits_balance: p.credits_balance, estimated_depletion: p.estimated_depletion, windows,
+      machine_id: p.machine_id,
+      provider: p.provider,
+      profile: p.profile,
+      active: tool === undefined ? null : tool === p.profile,
+      collected_at: p.collected_at,
+      staleness_s: age,
+      stale: flag("caam", p.machine_id, age, p.collected_at),
+      plan_type: p.plan_type,
+      error: p.error,
+      max_used_percent: maxOf(windows.map((w) => w.used_percent)),
+      credits_balance: p.credits_balance,
+      estimated_depletion: p.estimated_depletion,
+      windows,
     };
   });
   const tools: ToolProfile[] = toolRows.map((t) => {
     const age = note("caam", t.collected_at);
     return {
-      machine_id: t.machine_id, tool: t.tool, logged_in: t.logged_in, active_profile: t.active_profile, health_status: t.health_status,
-      health_expires_at: t.health_expires_at, expires_in_s: untilS(at, t.health_expires_at), identity_email: t.identity_email, error: t.error,
-      collected_at: t.collected_at, staleness_s: age, stale: flag("caam", t.machine_id, age, t.collected_at),
+      machine_id: t.machine_id,
+      tool: t.tool,
+      logged_in: t.logged_in,
+      active_profile: t.active_profile,
+      health_status: t.health_status,
+      health_expires_at: t.health_expires_at,
+      expires_in_s: untilS(at, t.health_expires_at),
+      identity_email: t.identity_email,
+      error: t.error,
+      collected_at: t.collected_at,
+      staleness_s: age,
+      stale: flag("caam", t.machine_id, age, t.collected_at),
     };
   });
 

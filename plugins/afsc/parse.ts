@@ -13,7 +13,10 @@ const num = v.optional(v.nullable(v.number()));
 const bool = v.optional(v.nullable(v.boolean()));
 const int = (x: number | null | undefined) => (typeof x === "number" && Number.isFinite(x) ? Math.trunc(x) : null);
 /** An RFC 3339 time (UTC `Z` from chrono), checked so a bad one is a skipped line, not a failed insert. */
-const time = v.pipe(v.string(), v.check((s) => Number.isFinite(Date.parse(s)), "not a time"));
+const time = v.pipe(
+  v.string(),
+  v.check((s) => Number.isFinite(Date.parse(s)), "not a time"),
+);
 
 /** One installer's result (jsonl.rs ResultEntry). */
 export const ResultEntrySchema = v.looseObject({

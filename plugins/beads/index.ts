@@ -1,17 +1,5 @@
 import { cursor, defineCollector, repoId, type CollectContext, type Cursor } from "vibe-cockpit";
-import {
-  excerpt,
-  graphMetricsRow,
-  issueRow,
-  parseJson,
-  parseReady,
-  parseRuList,
-  parseTriage,
-  splitLines,
-  triageRow,
-  type RepoRef,
-  type Triage,
-} from "./parse.ts";
+import { excerpt, graphMetricsRow, issueRow, parseJson, parseReady, parseRuList, parseTriage, splitLines, triageRow, type RepoRef, type Triage } from "./parse.ts";
 
 export interface BeadsOptions {
   /**
@@ -207,7 +195,12 @@ export function beads(options: BeadsOptions = {}) {
     ...(options.intervalSeconds ? { intervalSeconds: options.intervalSeconds } : {}),
     async collect(ctx) {
       const probe = await ctx.exec.run({ script: PROBE, args: ["bv", "br", "ru"] });
-      const have = new Set(probe.stdout.split("\n").map((l) => l.trim()).filter(Boolean));
+      const have = new Set(
+        probe.stdout
+          .split("\n")
+          .map((l) => l.trim())
+          .filter(Boolean),
+      );
       if (!have.has("bv") && !have.has("br")) return { rows: {}, skipped: `bv and br not found on ${ctx.machine.id}'s PATH` };
 
       const { repos, none } = await listRepos(ctx, have, options);

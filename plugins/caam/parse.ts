@@ -60,12 +60,8 @@ export const StatusToolSchema = v.looseObject({
   logged_in: bool,
   active_profile: str,
   error: str,
-  health: opt(
-    v.looseObject({ status: str, reason: str, expires_at: str, error_count: num, cooldown_remaining: str }),
-  ),
-  identity: opt(
-    v.looseObject({ email: str, organization: str, plan_type: str, account_id: str, expires_at: str, provider: str }),
-  ),
+  health: opt(v.looseObject({ status: str, reason: str, expires_at: str, error_count: num, cooldown_remaining: str })),
+  identity: opt(v.looseObject({ email: str, organization: str, plan_type: str, account_id: str, expires_at: str, provider: str })),
 });
 
 export const StatusOutputSchema = v.looseObject({

@@ -130,7 +130,12 @@ const RAW_MIRROR_METRICS = [
 ];
 
 const dimKey = (d: Record<string, string> | null) =>
-  d ? Object.keys(d).sort().map((k) => `${k}=${d[k]}`).join("&") : "";
+  d
+    ? Object.keys(d)
+        .sort()
+        .map((k) => `${k}=${d[k]}`)
+        .join("&")
+    : "";
 
 /**
  * cass_stats_snapshots rows (plan §5.2: metric_name, metric_value, dimensions_json):
@@ -253,7 +258,10 @@ export function timelineRows(t: Timeline, before: BucketMemory, max: number, war
       range_end: msTime(t.range?.end),
       raw_json: g.sessions,
     };
-    const sig = createHash("sha256").update(JSON.stringify([g.granularity, ok.map((s) => [s.id ?? null, s.agent ?? null, s.started_at, s.ended_at ?? null, s.message_count ?? null])])).digest("hex").slice(0, 16);
+    const sig = createHash("sha256")
+      .update(JSON.stringify([g.granularity, ok.map((s) => [s.id ?? null, s.agent ?? null, s.started_at, s.ended_at ?? null, s.message_count ?? null])]))
+      .digest("hex")
+      .slice(0, 16);
     if (before[start] === sig) {
       after[start] = sig;
       continue;

@@ -128,13 +128,7 @@ export type StatusMemory = Record<string, string>;
  * fails differently (fetch_error), recovers (recovered), gains or loses an auth warning, or its
  * status page indicator changes (provider_status; "none" on first sight is not news).
  */
-export function statusEvents(
-  out: UsageOutput,
-  payloads: readonly ProviderPayload[],
-  before: StatusMemory,
-  ts: string,
-  warn: Warn,
-): { events: Row[]; after: StatusMemory } {
+export function statusEvents(out: UsageOutput, payloads: readonly ProviderPayload[], before: StatusMemory, ts: string, warn: Warn): { events: Row[]; after: StatusMemory } {
   const after: StatusMemory = { ...before };
   const events: Row[] = [];
   const details = new Map<string, Record<string, unknown>>();
@@ -143,7 +137,10 @@ export function statusEvents(
     if (r.success) details.set(r.output.provider.toLowerCase(), raw as Record<string, unknown>);
   }
   const emit = (provider: string, account: string | null, type: string, message: string | null, extra: unknown, raw: unknown) => {
-    const id = createHash("sha256").update([ts, provider, account ?? "", type, message ?? ""].join("\u0000")).digest("hex").slice(0, 32);
+    const id = createHash("sha256")
+      .update([ts, provider, account ?? "", type, message ?? ""].join("\u0000"))
+      .digest("hex")
+      .slice(0, 32);
     if (events.some((e) => e.event_id === id)) return;
     events.push({ event_id: id, ts, provider, account, event_type: type, message, details_json: extra ?? null, raw_json: raw });
   };

@@ -42,8 +42,7 @@ function readCursor(ctx: CollectContext): RawCursor | null {
   }
 }
 
-const after = (r: { datetime: string; hostname: string }, c: RawCursor | null) =>
-  !c || r.datetime > c.datetime || (r.datetime === c.datetime && r.hostname > c.hostname);
+const after = (r: { datetime: string; hostname: string }, c: RawCursor | null) => !c || r.datetime > c.datetime || (r.datetime === c.datetime && r.hostname > c.hostname);
 
 async function getJson(ctx: CollectContext, url: string): Promise<unknown[]> {
   const res = await ctx.exec.httpGet(url);

@@ -16,7 +16,11 @@ const calendarMs = (s: string) => {
   const m = NAIVE.exec(s);
   return m ? Date.parse(`${m[1]}T${m[2]}Z`) : NaN;
 };
-const datetime = v.pipe(v.string(), v.regex(NAIVE, "not an ISO datetime"), v.check((s) => isoFromMs(calendarMs(s)) !== null, "not a date and time that exists"));
+const datetime = v.pipe(
+  v.string(),
+  v.regex(NAIVE, "not an ISO datetime"),
+  v.check((s) => isoFromMs(calendarMs(s)) !== null, "not a date and time that exists"),
+);
 const RecordSchema = v.looseObject({
   id: v.optional(v.nullable(v.number())),
   datetime,

@@ -78,7 +78,11 @@ const second = (e: DcgEvent) => Math.floor(e.ts / 1000);
  * until an event older than the earliest second of `events`: a repeat of a command in one second
  * gets the same n whether one poll or two read its lines.
  */
-async function countBefore(events: readonly DcgEvent[], chunk: (span: number) => Promise<{ events: DcgEvent[]; whole: boolean }>, spans: readonly number[]): Promise<Map<string, number>> {
+async function countBefore(
+  events: readonly DcgEvent[],
+  chunk: (span: number) => Promise<{ events: DcgEvent[]; whole: boolean }>,
+  spans: readonly number[],
+): Promise<Map<string, number>> {
   if (events.length === 0) return new Map();
   const first = Math.min(...events.map(second));
   const bases = new Set(events.map((e) => eventBase(e)));

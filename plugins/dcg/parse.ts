@@ -71,8 +71,7 @@ export interface DcgEvent extends Record<string, unknown> {
   origin: "history_db" | "decision_log";
 }
 
-const ruleOf = (rule: string | null | undefined, pack: string | null | undefined, pattern: string | null | undefined) =>
-  rule ?? (pack && pattern ? `${pack}:${pattern}` : null);
+const ruleOf = (rule: string | null | undefined, pack: string | null | undefined, pattern: string | null | undefined) => rule ?? (pack && pattern ? `${pack}:${pattern}` : null);
 
 /** One row of the history database's `commands` table as an event (null, with the reason, when its time cannot be read). */
 export function fromHistoryRow(row: HistoryRow): { event?: DcgEvent; error?: string } {
@@ -138,8 +137,7 @@ export function fromLogLine(line: LogLine): { event?: DcgEvent; error?: string }
 }
 
 /** What identifies an evaluation up to its repeats: the epoch second and the command (or rule). */
-export const eventBase = (e: DcgEvent) =>
-  `${Math.floor(e.ts / 1000)}|${e.command_hash ?? `rule:${String(e.rule_id ?? "")}`}`;
+export const eventBase = (e: DcgEvent) => `${Math.floor(e.ts / 1000)}|${e.command_hash ?? `rule:${String(e.rule_id ?? "")}`}`;
 
 /**
  * Gives each event of one source its key: sha256 of (epoch second, command_hash, n), n counting

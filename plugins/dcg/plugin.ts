@@ -27,15 +27,15 @@ export const dcgSection: MachineSection = {
 
 /** Health factor dcgDenies. */
 export const dcgDeniesFactor: AreaFactor = {
-    id: "dcg_denies",
-    read: (store, at) =>
-      readings(
-        store,
-        sql`SELECT machine_id, count(*) AS value FROM dcg_events
+  id: "dcg_denies",
+  read: (store, at) =>
+    readings(
+      store,
+      sql`SELECT machine_id, count(*) AS value FROM dcg_events
             WHERE decision = 'deny' AND ts <= ${at}::TIMESTAMP AND ts > ${minus(at, 3_600_000)}::TIMESTAMP GROUP BY machine_id`,
-        (r) => `${r.value} dcg denies in the last hour`,
-      ),
-    score: ramp(3, 30, 0.4),
+      (r) => `${r.value} dcg denies in the last hour`,
+    ),
+  score: ramp(3, 30, 0.4),
 };
 
 export const dcgPlugin = definePlugin({ name: "dcg", machineSections: [dcgSection], healthFactors: [dcgDeniesFactor] });

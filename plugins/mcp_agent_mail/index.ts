@@ -1,15 +1,5 @@
 import { cursor, defineCollector, sql, validate, type CollectContext, type Cursor } from "vibe-cockpit";
-import {
-  MessageRowSchema,
-  RecipientRowSchema,
-  ReservationRowSchema,
-  mailTimeParam,
-  toMessage,
-  toRecipient,
-  toReservation,
-  type MailSchema,
-  type RecipientRow,
-} from "./parse.ts";
+import { MessageRowSchema, RecipientRowSchema, ReservationRowSchema, mailTimeParam, toMessage, toRecipient, toReservation, type MailSchema, type RecipientRow } from "./parse.ts";
 import { mailPlugin } from "./plugin.ts";
 
 export interface McpAgentMailOptions {
@@ -32,9 +22,7 @@ interface Shape {
 }
 
 async function shapeOf(ctx: CollectContext, db: string): Promise<Shape | null> {
-  const tables = new Set(
-    (await ctx.exec.sqlite(db, sql`SELECT name FROM sqlite_master WHERE type IN ('table', 'view')`)).map((r) => String(r.name)),
-  );
+  const tables = new Set((await ctx.exec.sqlite(db, sql`SELECT name FROM sqlite_master WHERE type IN ('table', 'view')`)).map((r) => String(r.name)));
   if (tables.size === 0) return null; // an empty database: the server has not created its tables yet
   if (!tables.has("messages") || !tables.has("message_recipients")) {
     throw new Error(`${db} is not an mcp_agent_mail mailbox: it has no messages/message_recipients tables`);
@@ -259,7 +247,9 @@ export function mcpAgentMail(options: McpAgentMailOptions = {}) {
         // 4. Known ones still active, or released within the grace period: a renewal or a release is a new state.
         if (budget > 0 && knownReservations > 0) {
           const graceStart = t(ctx.now.getTime() - graceMs);
-          take(await ctx.exec.sqlite(db, sql`${select} WHERE fr.id <= ${knownReservations} AND coalesce(${released}, fr.expires_ts) >= ${graceStart} ORDER BY fr.id LIMIT ${budget}`));
+          take(
+            await ctx.exec.sqlite(db, sql`${select} WHERE fr.id <= ${knownReservations} AND coalesce(${released}, fr.expires_ts) >= ${graceStart} ORDER BY fr.id LIMIT ${budget}`),
+          );
         }
       }
 

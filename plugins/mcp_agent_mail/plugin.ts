@@ -91,11 +91,11 @@ export const reservationsSection: MachineSection = {
 /** The machine view's sections for dcg and mcp_agent_mail, in order. */
 /** Health factor mailBacklog. */
 export const mailBacklogFactor: AreaFactor = {
-    id: "mail_backlog",
-    read: (store, at) =>
-      readings(
-        store,
-        sql`WITH d AS (
+  id: "mail_backlog",
+  read: (store, at) =>
+    readings(
+      store,
+      sql`WITH d AS (
               SELECT machine_id, project_id, message_id, message_created_ts, recipient,
                      max(read_ts) FILTER (WHERE read_ts <= ${at}::TIMESTAMP) AS read_ts
               FROM mail_recipients WHERE collected_at <= ${at}::TIMESTAMP
@@ -104,9 +104,9 @@ export const mailBacklogFactor: AreaFactor = {
               ON m.machine_id = d.machine_id AND m.project_id = d.project_id AND m.message_id = d.message_id AND m.created_ts = d.message_created_ts
             WHERE m.importance = 'urgent' AND d.read_ts IS NULL AND m.created_ts <= ${at}::TIMESTAMP
             GROUP BY d.machine_id`,
-        (r) => `${r.value} urgent mail deliveries unread`,
-      ),
-    score: ramp(1, 10, 0.5),
+      (r) => `${r.value} urgent mail deliveries unread`,
+    ),
+  score: ramp(1, 10, 0.5),
 };
 
 export const mailPlugin = definePlugin({ name: "mcp_agent_mail", machineSections: [mailSection, reservationsSection], healthFactors: [mailBacklogFactor] });

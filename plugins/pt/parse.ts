@@ -93,7 +93,11 @@ export function readPlan(stdout: string): { raw: Record<string, unknown>; plan: 
 export function mapPlan(raw: Record<string, unknown>, plan: Plan, exitCode: number | null, warn: (m: string) => void) {
   const rec = plan.recommendations;
   const setOf = new Map<number, string>();
-  for (const [set, list] of [["spare", rec?.spare_set], ["review", rec?.review_set], ["kill", rec?.kill_set]] as const) {
+  for (const [set, list] of [
+    ["spare", rec?.spare_set],
+    ["review", rec?.review_set],
+    ["kill", rec?.kill_set],
+  ] as const) {
     for (const pid of list ?? []) if (typeof pid === "number") setOf.set(pid, set);
   }
   const findings: Record<string, unknown>[] = [];

@@ -2,17 +2,17 @@
 import { definePlugin, latestAt, sql, type MachineSection } from "vibe-cockpit";
 
 export const processTriageSection: MachineSection = {
-    name: "process_triage",
-    async load(q) {
-      const [snap] = await q.store.query<Record<string, unknown>>(sql`SELECT collected_at, generated_at, exit_code, total_processes, candidates_found, kill_count,
+  name: "process_triage",
+  async load(q) {
+    const [snap] = await q.store.query<Record<string, unknown>>(sql`SELECT collected_at, generated_at, exit_code, total_processes, candidates_found, kill_count,
           review_count, spare_count, policy_blocked_count, expected_memory_freed_gb
         FROM process_triage_snapshot WHERE machine_id = ${q.machineId} AND collected_at = ${latestAt("process_triage_snapshot", q)}`);
-      if (!snap) return null;
-      const findings = await q.store.query(sql`SELECT pid, comm, command, classification, confidence, score, recommendation, recommendation_set, reversibility,
+    if (!snap) return null;
+    const findings = await q.store.query(sql`SELECT pid, comm, command, classification, confidence, score, recommendation, recommendation_set, reversibility,
           age_s, memory_mb, cpu_pct, policy_blocked, policy_violation, supervisor_unit
         FROM process_triage_findings WHERE machine_id = ${q.machineId} AND collected_at = ${snap.collected_at as string}::TIMESTAMP ORDER BY score DESC NULLS LAST, pid`);
-      return { ...snap, findings };
-    },
+    return { ...snap, findings };
+  },
 };
 
 export const ptPlugin = definePlugin({

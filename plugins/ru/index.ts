@@ -34,7 +34,8 @@ export function ru(options: RuOptions = {}) {
       };
       const list = await run(["list", "--json"]);
       // With no config ru says so on stderr, prints nothing and exits 0.
-      if (list.stdout.trim() === "") return { rows: {}, skipped: `ru has no repos configured on ${ctx.machine.id} (${list.stderr.trim().slice(0, 120) || "ru list printed nothing"})` };
+      if (list.stdout.trim() === "")
+        return { rows: {}, skipped: `ru has no repos configured on ${ctx.machine.id} (${list.stderr.trim().slice(0, 120) || "ru list printed nothing"})` };
       const { rows: repos, byPath } = mapList(readEnvelope(list.stdout, list.what), ctx.machine.id, ctx.warn);
       const status = await run(["status", "--no-fetch", "--json"]);
       if (status.stdout.trim() === "") return { rows: {}, skipped: `ru status printed nothing on ${ctx.machine.id}` };

@@ -5,9 +5,6 @@ import { noDataWarning, type ViewTool } from "../_no-data.ts";
 
 export type { MachineRepos, RepoLine, ReposData };
 
-
-
-
 // The beads collectors' table, when they are installed: the latest ready count per (machine, repo).
 const beadsJoin = (at: string): SqlQuery => sql`LEFT JOIN (
     SELECT machine_id, repo_id, ready_count FROM beads_triage_snapshots WHERE collected_at <= ${at}::TIMESTAMP
@@ -36,7 +33,10 @@ type Row = RepoLine & { machine_id: string; collected_at: string };
 
 /** The tool behind `vc robot repos`, and how to get it. */
 export const REPO_TOOLS: readonly ViewTool[] = [
-  { collector: "ru", install: "ru: install repo_updater (github.com/Dicklesworthstone/repo_updater) on the machines and list their repos in its config, so `ru list --json` names them" },
+  {
+    collector: "ru",
+    install: "ru: install repo_updater (github.com/Dicklesworthstone/repo_updater) on the machines and list their repos in its config, so `ru list --json` names them",
+  },
 ];
 
 /**
@@ -45,7 +45,11 @@ export const REPO_TOOLS: readonly ViewTool[] = [
  * have written `beads_triage_snapshots`; null otherwise).
  * @example const { data, staleness, warnings } = await reposView(store, new Date().toISOString())
  */
-export async function reposView(store: Store, at: string, options: { collectors?: readonly string[] } = {}): Promise<{ data: ReposData; staleness: Record<string, number | null>; warnings: string[] }> {
+export async function reposView(
+  store: Store,
+  at: string,
+  options: { collectors?: readonly string[] } = {},
+): Promise<{ data: ReposData; staleness: Record<string, number | null>; warnings: string[] }> {
   const warnings: string[] = [];
   let withBeads = true;
   let rows: Row[];

@@ -265,7 +265,8 @@ export const cassIndexStale = defineRule({
  */
 export const accountWindowsLatest = defineSource({
   name: "account_windows_latest",
-  description: "per provider account (caut's email, caam's profile mapped to its email) and window: the newest reading within 30 min, caut's and caam's side by side, unless the window reset since",
+  description:
+    "per provider account (caut's email, caam's profile mapped to its email) and window: the newest reading within 30 min, caut's and caam's side by side, unless the window reset since",
   sql: (at) => {
     const since = before(at, SNAPSHOT_FRESH_MS);
     return sql`

@@ -186,8 +186,7 @@ export const inotifyHigh = defineRule({
   when: gt("used_pct", threshold("max_used_pct", 90)),
   labels: ["machine_id"],
   value: "used_pct",
-  message:
-    "{machine_id}: inotify {nearest_limit} at {used_pct} % of the per-user limit (watches {watches}, instances {instances})",
+  message: "{machine_id}: inotify {nearest_limit} at {used_pct} % of the per-user limit (watches {watches}, instances {instances})",
   actions: [
     { title: "See the processes of {machine_id}", command: "vc robot machine {machine_id}" },
     { title: "On {machine_id}: raise the watch limit (as root)", command: "sysctl -w fs.inotify.max_user_watches=1048576" },

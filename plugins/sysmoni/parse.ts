@@ -69,7 +69,10 @@ export interface SysmoniRows {
  * when there is no sample.
  */
 export function readSample(stdout: string, what = "sysmoni --json"): { raw: Record<string, unknown>; sample: Sample; tick: number } {
-  const lines = stdout.split("\n").map((l) => l.trim()).filter((l) => l !== "");
+  const lines = stdout
+    .split("\n")
+    .map((l) => l.trim())
+    .filter((l) => l !== "");
   let lastError = "no output";
   for (let i = lines.length - 1; i >= 0; i--) {
     let raw: unknown;
@@ -140,7 +143,15 @@ export function mapSample(raw: Record<string, unknown>, s: Sample, warn: (m: str
   (s.GPUs ?? []).forEach((g, i) => {
     const r = v.safeParse(GpuSchema, g);
     if (!r.success) return warn(`sysmoni GPUs[${i}] skipped: ${r.issues[0].message}`);
-    gpus.push({ gpu_index: i, name: r.output.Name ?? null, util_pct: orNull(r.output.Util), mem_used_mb: orNull(r.output.MemUsedMB), mem_total_mb: orNull(r.output.MemTotalMB), temp_c: orNull(r.output.TempC), raw_json: g });
+    gpus.push({
+      gpu_index: i,
+      name: r.output.Name ?? null,
+      util_pct: orNull(r.output.Util),
+      mem_used_mb: orNull(r.output.MemUsedMB),
+      mem_total_mb: orNull(r.output.MemTotalMB),
+      temp_c: orNull(r.output.TempC),
+      raw_json: g,
+    });
   });
 
   const temps: Record<string, unknown>[] = [];

@@ -1,16 +1,5 @@
 import { defineCollector } from "vibe-cockpit";
-import {
-  cpuBusyPct,
-  memoryFromMeminfo,
-  parseCpuLine,
-  parseDf,
-  parseFree,
-  parseLoadavg,
-  parseMeminfo,
-  parseMounts,
-  parseUptime,
-  splitSections,
-} from "./parse.ts";
+import { cpuBusyPct, memoryFromMeminfo, parseCpuLine, parseDf, parseFree, parseLoadavg, parseMeminfo, parseMounts, parseUptime, splitSections } from "./parse.ts";
 import { oomKillsFromVmstat } from "./vmstat.ts";
 
 export interface SysprobeOptions {
@@ -35,7 +24,28 @@ s stat2; head -n 1 /proc/stat 2>/dev/null
 s end`;
 
 // Pseudo filesystems whose fullness means nothing for disk health.
-const PSEUDO = new Set(["proc", "sysfs", "devtmpfs", "devpts", "cgroup", "cgroup2", "securityfs", "debugfs", "tracefs", "pstore", "bpf", "mqueue", "hugetlbfs", "configfs", "fusectl", "autofs", "binfmt_misc", "squashfs", "nsfs", "ramfs"]);
+const PSEUDO = new Set([
+  "proc",
+  "sysfs",
+  "devtmpfs",
+  "devpts",
+  "cgroup",
+  "cgroup2",
+  "securityfs",
+  "debugfs",
+  "tracefs",
+  "pstore",
+  "bpf",
+  "mqueue",
+  "hugetlbfs",
+  "configfs",
+  "fusectl",
+  "autofs",
+  "binfmt_misc",
+  "squashfs",
+  "nsfs",
+  "ramfs",
+]);
 
 /** Turns the probe's output into one sys_samples row and filesystems rows. */
 export function parseProbe(output: string, warn: (m: string) => void) {
@@ -70,9 +80,7 @@ export function parseProbe(output: string, warn: (m: string) => void) {
     // No counter (an old kernel, no /proc) is no data, not zero kills: no warning, the rule stays quiet.
     oom_kills: oomKillsFromVmstat(sec.vmstat ?? ""),
   };
-  const filesystems = df
-    .filter((f) => !PSEUDO.has(types.get(f.mount) ?? ""))
-    .map((f) => ({ ...f, fs_type: types.get(f.mount) ?? null }));
+  const filesystems = df.filter((f) => !PSEUDO.has(types.get(f.mount) ?? "")).map((f) => ({ ...f, fs_type: types.get(f.mount) ?? null }));
   return { sample: { ...sample, raw_json: sample }, filesystems };
 }
 

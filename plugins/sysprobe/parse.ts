@@ -68,9 +68,23 @@ export function memoryFromMeminfo(info: Record<string, number>): Memory | null {
 /** `free -b`: procps-ng ("Mem: total used free shared buff/cache available") or the older form. */
 export function parseFree(text: string): Memory | null {
   const lines = text.split("\n");
-  const header = lines.find((l) => /\btotal\b/.test(l))?.trim().split(/\s+/) ?? [];
-  const mem = lines.find((l) => /^Mem:/.test(l))?.trim().split(/\s+/).slice(1).map(Number);
-  const swap = lines.find((l) => /^Swap:/.test(l))?.trim().split(/\s+/).slice(1).map(Number);
+  const header =
+    lines
+      .find((l) => /\btotal\b/.test(l))
+      ?.trim()
+      .split(/\s+/) ?? [];
+  const mem = lines
+    .find((l) => /^Mem:/.test(l))
+    ?.trim()
+    .split(/\s+/)
+    .slice(1)
+    .map(Number);
+  const swap = lines
+    .find((l) => /^Swap:/.test(l))
+    ?.trim()
+    .split(/\s+/)
+    .slice(1)
+    .map(Number);
   if (!mem || mem.length < 3 || mem.some(Number.isNaN)) return null;
   const col = (name: string) => {
     const i = header.indexOf(name);
@@ -79,7 +93,10 @@ export function parseFree(text: string): Memory | null {
   const total = mem[0]!;
   const available = col("available");
   // Old procps (before 3.3.10) printed "-/+ buffers/cache: used free": that used excludes caches.
-  const oldUsed = lines.find((l) => l.startsWith("-/+ buffers/cache:"))?.trim().split(/\s+/)[2];
+  const oldUsed = lines
+    .find((l) => l.startsWith("-/+ buffers/cache:"))
+    ?.trim()
+    .split(/\s+/)[2];
   const used = available !== null ? total - available : oldUsed !== undefined ? Number(oldUsed) : mem[1]!;
   return {
     mem_total_bytes: total,
@@ -130,7 +147,11 @@ export function parseMounts(text: string): Map<string, string> {
   const out = new Map<string, string>();
   for (const line of text.split("\n")) {
     const [, mount, type] = line.split(" ");
-    if (mount && type) out.set(mount.replace(/\\(\d{3})/g, (_, o: string) => String.fromCharCode(Number.parseInt(o, 8))), type);
+    if (mount && type)
+      out.set(
+        mount.replace(/\\(\d{3})/g, (_, o: string) => String.fromCharCode(Number.parseInt(o, 8))),
+        type,
+      );
   }
   return out;
 }

@@ -46,7 +46,13 @@ describe("alerts.jsonl", () => {
     const store = await createTestStore();
     stores.push(store);
     const e = event("disk full");
-    const reports = await deliverEvents({ store, clock: createFixedClock("2026-01-25T03:00:00Z"), channels: [alertsJsonl()], events: [e], ctx: { dataDir: dir, storeFile: () => file } });
+    const reports = await deliverEvents({
+      store,
+      clock: createFixedClock("2026-01-25T03:00:00Z"),
+      channels: [alertsJsonl()],
+      events: [e],
+      ctx: { dataDir: dir, storeFile: () => file },
+    });
     expect(reports).toHaveLength(1);
     expect(reports[0]).toMatchObject({ channel: "alerts.jsonl", ok: false });
     expect(reports[0]!.error).toContain(`${file} is a symbolic link`);

@@ -69,7 +69,10 @@ const at = (min: number) => new Date(T0 + min * 60_000);
 
 async function step(s: Store, r: ReturnType<typeof rule>, min: number, loads: Record<string, number>, opts: { flapTransitions?: number } = {}): Promise<AlertEvent[]> {
   const when = at(min);
-  await s.insert("sys_samples", Object.entries(loads).map(([machine_id, load1]) => ({ machine_id, collected_at: when, source: "t", load1, cpu_cores: 4 })));
+  await s.insert(
+    "sys_samples",
+    Object.entries(loads).map(([machine_id, load1]) => ({ machine_id, collected_at: when, source: "t", load1, cpu_cores: 4 })),
+  );
   const result = await evaluateRule(s, r, when.toISOString());
   return s.transaction((tx) => applyFindings(tx, [result], { at: when, flapTransitions: opts.flapTransitions }));
 }
@@ -275,14 +278,22 @@ describe("delivery", () => {
         ["alerts.jsonl", true, 1],
         ["webhook", true, 3],
       ]);
-      const lines = readFileSync(join(dir, "alerts.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l));
+      const lines = readFileSync(join(dir, "alerts.jsonl"), "utf8")
+        .trim()
+        .split("\n")
+        .map((l) => JSON.parse(l));
       expect(lines.map((l) => [l.event, l.rule, l.machine_id])).toEqual([["firing", "load_test", "a"]]);
       expect(bodies[0]).toEqual(slackPayload(events[0]!));
       expect((bodies[0] as { text: string }).text).toContain("HIGH Load high on a: load 9 on a");
       const attempts = await s.query("select channel, attempt, status from alert_deliveries where channel like 'webhook%' order by attempt");
       expect(attempts.map((a) => (a as { status: string }).status)).toEqual(["failed", "failed", "ok"]);
       // a channel that always fails costs only its own deliveries
-      const bad = defineChannel({ name: "bad", deliver: async () => { throw new Error("down"); } });
+      const bad = defineChannel({
+        name: "bad",
+        deliver: async () => {
+          throw new Error("down");
+        },
+      });
       const r2 = await deliverEvents({ store: s, clock, channels: [bad], events, ctx: { dataDir: dir, storeFile: (n: string) => join(dir, n) } });
       expect(r2).toEqual([{ channel: "bad", event_id: events[0]!.event_id, ok: false, attempts: 1, error: "down" }]);
     } finally {
@@ -298,7 +309,8 @@ describe("end of cycle", () => {
     const delivered: AlertEvent[] = [];
     const channel = defineChannel({ name: "mem", deliver: async (e) => void delivered.push(e) });
     const clock = createFixedClock(at(0));
-    const sample = (min: number, load1: number, mem = 1) => s.insert("sys_samples", [{ machine_id: "a", collected_at: at(min), source: "t", load1, load5: load1, cpu_cores: 4, mem_used_bytes: mem, mem_total_bytes: 10 }]);
+    const sample = (min: number, load1: number, mem = 1) =>
+      s.insert("sys_samples", [{ machine_id: "a", collected_at: at(min), source: "t", load1, load5: load1, cpu_cores: 4, mem_used_bytes: mem, mem_total_bytes: 10 }]);
     await sample(0, 9);
     const one = await finishCycle({ store: s, config, clock, rules: [rule()], channels: [channel] });
     expect(one.events.map((e) => e.event)).toEqual(["firing"]);

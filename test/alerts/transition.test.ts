@@ -36,14 +36,36 @@ import { createTestStore } from "../../lib/testkit.ts";
 
 const none = defineSource({ name: "none", description: "never queried: transition reads no store", sql: () => sql`SELECT 1` });
 const rule = (extra: Partial<Rule> = {}): Rule => ({
-  ...defineRule({ id: "load_test", severity: "high", title: "Load high", source: none, when: gt("load1", 6), labels: ["machine_id"], value: "load1", message: "load {load1} on {machine_id}" }),
+  ...defineRule({
+    id: "load_test",
+    severity: "high",
+    title: "Load high",
+    source: none,
+    when: gt("load1", 6),
+    labels: ["machine_id"],
+    value: "load1",
+    message: "load {load1} on {machine_id}",
+  }),
   ...extra,
 });
 const unreachable = rule({ id: "unreachable_test", severity: "critical", title: "Unreachable", inhibitsMachine: true });
 
 type Seen = Record<string, number | { value: number; severity: Rule["severity"] }>;
 function finding(r: Rule, labels: Record<string, string>, value = 9, severity = r.severity): Finding {
-  return { rule: r.id, severity, title: r.title, labels, fingerprint: fingerprint(r.id, labels), machine_id: labels.machine_id ?? null, value, expected: "load1 > 6", received: `load1 = ${value}`, message: `load ${value} on ${labels.machine_id}`, actions: [{ title: "Look", command: `vc robot machine ${labels.machine_id}` }], row: { ...labels, load1: value } };
+  return {
+    rule: r.id,
+    severity,
+    title: r.title,
+    labels,
+    fingerprint: fingerprint(r.id, labels),
+    machine_id: labels.machine_id ?? null,
+    value,
+    expected: "load1 > 6",
+    received: `load1 = ${value}`,
+    message: `load ${value} on ${labels.machine_id}`,
+    actions: [{ title: "Look", command: `vc robot machine ${labels.machine_id}` }],
+    row: { ...labels, load1: value },
+  };
 }
 const fp = (r: Rule, machine: string) => fingerprint(r.id, { machine_id: machine });
 function result(r: Rule, seen: Seen, o: { resolvable?: string[]; present?: string[]; error?: string } = {}): RuleResult {
@@ -90,21 +112,163 @@ const history = (t: TransitionResult) => t.history.map((h) => `${h.event} ${h.fr
 describe("transition: each state change", () => {
   const cases: { name: string; rule?: Partial<Rule>; steps: Step[]; events: string[]; history: string[]; state: AlertRow["state"] | "unwritten" }[] = [
     { name: "a new finding fires at once without `for`", steps: [{ min: 0, seen: { a: 9 } }], events: ["firing a"], history: ["firing null→firing notified"], state: "firing" },
-    { name: "a new finding waits as pending with `for`", rule: { for: "10m" }, steps: [{ min: 0, seen: { a: 9 } }], events: [], history: ["pending null→pending"], state: "pending" },
-    { name: "pending stays pending until `for` has passed", rule: { for: "10m" }, steps: [{ min: 0, seen: { a: 9 } }, { min: 9, seen: { a: 9 } }], events: [], history: [], state: "pending" },
-    { name: "pending fires once `for` has passed", rule: { for: "10m" }, steps: [{ min: 0, seen: { a: 9 } }, { min: 10, seen: { a: 9 } }], events: ["firing a"], history: ["firing pending→firing notified"], state: "firing" },
-    { name: "pending that goes away resolves unnotified", rule: { for: "10m" }, steps: [{ min: 0, seen: { a: 9 } }, { min: 5, seen: {} }], events: [], history: ["inactive pending→resolved"], state: "resolved" },
-    { name: "firing and still found: nothing to say", steps: [{ min: 0, seen: { a: 9 } }, { min: 1, seen: { a: 10 } }], events: [], history: [], state: "firing" },
-    { name: "firing resolves when the finding is gone", steps: [{ min: 0, seen: { a: 9 } }, { min: 1, seen: {} }], events: ["resolved a"], history: ["resolved firing→resolved notified"], state: "resolved" },
-    { name: "keepFiringFor holds a firing alert", rule: { keepFiringFor: "5m" }, steps: [{ min: 0, seen: { a: 9 } }, { min: 4, seen: {} }], events: [], history: [], state: "unwritten" },
-    { name: "keepFiringFor passed: resolved", rule: { keepFiringFor: "5m" }, steps: [{ min: 0, seen: { a: 9 } }, { min: 5, seen: {} }], events: ["resolved a"], history: ["resolved firing→resolved notified"], state: "resolved" },
-    { name: "resolveWhen not holding keeps it firing", rule: { resolveWhen: lt("load1", 3) }, steps: [{ min: 0, seen: { a: 9 } }, { min: 1, seen: {}, present: ["a"], resolvable: [] }], events: [], history: [], state: "unwritten" },
-    { name: "resolveWhen holding resolves", rule: { resolveWhen: lt("load1", 3) }, steps: [{ min: 0, seen: { a: 9 } }, { min: 1, seen: {}, present: ["a"], resolvable: ["a"] }], events: ["resolved a"], history: ["resolved firing→resolved notified"], state: "resolved" },
-    { name: "resolveWhen: a row the source lost resolves", rule: { resolveWhen: lt("load1", 3) }, steps: [{ min: 0, seen: { a: 9 } }, { min: 1, seen: {}, present: [], resolvable: [] }], events: ["resolved a"], history: ["resolved firing→resolved notified"], state: "resolved" },
-    { name: "a rise in severity escalates", steps: [{ min: 0, seen: { a: 9 } }, { min: 1, seen: { a: { value: 20, severity: "critical" } } }], events: ["escalated a"], history: ["escalated firing→firing notified"], state: "firing" },
-    { name: "a fall in severity says nothing", steps: [{ min: 0, seen: { a: 9 } }, { min: 1, seen: { a: { value: 7, severity: "low" } } }], events: [], history: [], state: "firing" },
-    { name: "a resolved alert that comes back fires again", steps: [{ min: 0, seen: { a: 9 } }, { min: 1, seen: {} }, { min: 90, seen: { a: 9 } }], events: ["firing a"], history: ["firing resolved→firing notified"], state: "firing" },
-    { name: "a rule that failed leaves its alerts as they were", steps: [{ min: 0, seen: { a: 9 } }, { min: 1, seen: {}, error: "boom" }], events: [], history: [], state: "unwritten" },
+    {
+      name: "a new finding waits as pending with `for`",
+      rule: { for: "10m" },
+      steps: [{ min: 0, seen: { a: 9 } }],
+      events: [],
+      history: ["pending null→pending"],
+      state: "pending",
+    },
+    {
+      name: "pending stays pending until `for` has passed",
+      rule: { for: "10m" },
+      steps: [
+        { min: 0, seen: { a: 9 } },
+        { min: 9, seen: { a: 9 } },
+      ],
+      events: [],
+      history: [],
+      state: "pending",
+    },
+    {
+      name: "pending fires once `for` has passed",
+      rule: { for: "10m" },
+      steps: [
+        { min: 0, seen: { a: 9 } },
+        { min: 10, seen: { a: 9 } },
+      ],
+      events: ["firing a"],
+      history: ["firing pending→firing notified"],
+      state: "firing",
+    },
+    {
+      name: "pending that goes away resolves unnotified",
+      rule: { for: "10m" },
+      steps: [
+        { min: 0, seen: { a: 9 } },
+        { min: 5, seen: {} },
+      ],
+      events: [],
+      history: ["inactive pending→resolved"],
+      state: "resolved",
+    },
+    {
+      name: "firing and still found: nothing to say",
+      steps: [
+        { min: 0, seen: { a: 9 } },
+        { min: 1, seen: { a: 10 } },
+      ],
+      events: [],
+      history: [],
+      state: "firing",
+    },
+    {
+      name: "firing resolves when the finding is gone",
+      steps: [
+        { min: 0, seen: { a: 9 } },
+        { min: 1, seen: {} },
+      ],
+      events: ["resolved a"],
+      history: ["resolved firing→resolved notified"],
+      state: "resolved",
+    },
+    {
+      name: "keepFiringFor holds a firing alert",
+      rule: { keepFiringFor: "5m" },
+      steps: [
+        { min: 0, seen: { a: 9 } },
+        { min: 4, seen: {} },
+      ],
+      events: [],
+      history: [],
+      state: "unwritten",
+    },
+    {
+      name: "keepFiringFor passed: resolved",
+      rule: { keepFiringFor: "5m" },
+      steps: [
+        { min: 0, seen: { a: 9 } },
+        { min: 5, seen: {} },
+      ],
+      events: ["resolved a"],
+      history: ["resolved firing→resolved notified"],
+      state: "resolved",
+    },
+    {
+      name: "resolveWhen not holding keeps it firing",
+      rule: { resolveWhen: lt("load1", 3) },
+      steps: [
+        { min: 0, seen: { a: 9 } },
+        { min: 1, seen: {}, present: ["a"], resolvable: [] },
+      ],
+      events: [],
+      history: [],
+      state: "unwritten",
+    },
+    {
+      name: "resolveWhen holding resolves",
+      rule: { resolveWhen: lt("load1", 3) },
+      steps: [
+        { min: 0, seen: { a: 9 } },
+        { min: 1, seen: {}, present: ["a"], resolvable: ["a"] },
+      ],
+      events: ["resolved a"],
+      history: ["resolved firing→resolved notified"],
+      state: "resolved",
+    },
+    {
+      name: "resolveWhen: a row the source lost resolves",
+      rule: { resolveWhen: lt("load1", 3) },
+      steps: [
+        { min: 0, seen: { a: 9 } },
+        { min: 1, seen: {}, present: [], resolvable: [] },
+      ],
+      events: ["resolved a"],
+      history: ["resolved firing→resolved notified"],
+      state: "resolved",
+    },
+    {
+      name: "a rise in severity escalates",
+      steps: [
+        { min: 0, seen: { a: 9 } },
+        { min: 1, seen: { a: { value: 20, severity: "critical" } } },
+      ],
+      events: ["escalated a"],
+      history: ["escalated firing→firing notified"],
+      state: "firing",
+    },
+    {
+      name: "a fall in severity says nothing",
+      steps: [
+        { min: 0, seen: { a: 9 } },
+        { min: 1, seen: { a: { value: 7, severity: "low" } } },
+      ],
+      events: [],
+      history: [],
+      state: "firing",
+    },
+    {
+      name: "a resolved alert that comes back fires again",
+      steps: [
+        { min: 0, seen: { a: 9 } },
+        { min: 1, seen: {} },
+        { min: 90, seen: { a: 9 } },
+      ],
+      events: ["firing a"],
+      history: ["firing resolved→firing notified"],
+      state: "firing",
+    },
+    {
+      name: "a rule that failed leaves its alerts as they were",
+      steps: [
+        { min: 0, seen: { a: 9 } },
+        { min: 1, seen: {}, error: "boom" },
+      ],
+      events: [],
+      history: [],
+      state: "unwritten",
+    },
     {
       name: "the fourth change within the flap window flaps",
       steps: flips([0, 1, 2, 3]),
@@ -133,7 +297,11 @@ describe("transition: each state change", () => {
 
   it("stamps each state with its instant and keeps first sighting, pending start and ack across an episode", () => {
     const r = rule({ for: "10m" });
-    const { state } = walk(r, [{ min: 0, seen: { a: 9 } }, { min: 10, seen: { a: 9 } }, { min: 11, seen: { a: 12 }, ack: "a" }]);
+    const { state } = walk(r, [
+      { min: 0, seen: { a: 9 } },
+      { min: 10, seen: { a: 9 } },
+      { min: 11, seen: { a: 12 }, ack: "a" },
+    ]);
     expect(state.get(fp(r, "a"))).toMatchObject({
       state: "firing",
       first_seen_at: at(0).toISOString(),
@@ -146,8 +314,24 @@ describe("transition: each state change", () => {
       transitions_json: JSON.stringify([at(10).toISOString()]),
     });
     // resolved, then back: a new episode — the ack is spent, the first sighting stays.
-    const { state: later } = walk(r, [{ min: 12, seen: {} }, { min: 13, seen: { a: 9 } }], {}, state);
-    expect(later.get(fp(r, "a"))).toMatchObject({ state: "pending", first_seen_at: at(0).toISOString(), pending_since: at(13).toISOString(), acked_by: null, acked_at: null, ack_note: null, resolved_at: null });
+    const { state: later } = walk(
+      r,
+      [
+        { min: 12, seen: {} },
+        { min: 13, seen: { a: 9 } },
+      ],
+      {},
+      state,
+    );
+    expect(later.get(fp(r, "a"))).toMatchObject({
+      state: "pending",
+      first_seen_at: at(0).toISOString(),
+      pending_since: at(13).toISOString(),
+      acked_by: null,
+      acked_at: null,
+      ack_note: null,
+      resolved_at: null,
+    });
   });
 
   it("leaves what it was given untouched (no I/O, no mutation)", () => {
@@ -166,29 +350,70 @@ describe("transition: each state change", () => {
 describe("transition: the mute chain", () => {
   const silence = (matchers: Record<string, string>, o: Partial<Silence> = {}): Silence => ({ silence_id: "s1", matchers, ends_at: null, until_resolved: false, ...o });
   const cases: { name: string; steps: Step[]; options?: TransitionOptions; events: string[]; expired?: string[] }[] = [
-    { name: "a silence mutes what it matches", steps: [{ min: 0, seen: { a: 9, b: 9 } }], options: { silences: [silence({ machine_id: "a" })] }, events: ["firing a (silence:s1)", "firing b"] },
-    { name: "a silence matches the rule id with wildcards", steps: [{ min: 0, seen: { a: 9 } }], options: { silences: [silence({ rule: "load_*" })] }, events: ["firing a (silence:s1)"] },
-    { name: "a silence that has ended mutes nothing", steps: [{ min: 0, seen: { a: 9 } }], options: { silences: [silence({ machine_id: "a" }, { ends_at: at(0).toISOString() })] }, events: ["firing a"] },
+    {
+      name: "a silence mutes what it matches",
+      steps: [{ min: 0, seen: { a: 9, b: 9 } }],
+      options: { silences: [silence({ machine_id: "a" })] },
+      events: ["firing a (silence:s1)", "firing b"],
+    },
+    {
+      name: "a silence matches the rule id with wildcards",
+      steps: [{ min: 0, seen: { a: 9 } }],
+      options: { silences: [silence({ rule: "load_*" })] },
+      events: ["firing a (silence:s1)"],
+    },
+    {
+      name: "a silence that has ended mutes nothing",
+      steps: [{ min: 0, seen: { a: 9 } }],
+      options: { silences: [silence({ machine_id: "a" }, { ends_at: at(0).toISOString() })] },
+      events: ["firing a"],
+    },
     {
       name: "an until-resolved silence ends when its alert resolves",
-      steps: [{ min: 0, seen: { a: 9 } }, { min: 1, seen: {} }],
+      steps: [
+        { min: 0, seen: { a: 9 } },
+        { min: 1, seen: {} },
+      ],
       options: { silences: [silence({ machine_id: "a" }, { until_resolved: true })] },
       events: ["resolved a (silence:s1)"],
       expired: ["s1"],
     },
-    { name: "a timed silence does not end with its alert", steps: [{ min: 0, seen: { a: 9 } }, { min: 1, seen: {} }], options: { silences: [silence({ machine_id: "a" }, { ends_at: at(60).toISOString() })] }, events: ["resolved a (silence:s1)"], expired: [] },
+    {
+      name: "a timed silence does not end with its alert",
+      steps: [
+        { min: 0, seen: { a: 9 } },
+        { min: 1, seen: {} },
+      ],
+      options: { silences: [silence({ machine_id: "a" }, { ends_at: at(60).toISOString() })] },
+      events: ["resolved a (silence:s1)"],
+      expired: [],
+    },
     {
       name: "a flapping alert's changes are muted, but not the one that says it flaps",
       steps: flips([0, 1, 2, 3, 4]),
       events: ["firing a (flapping)"],
     },
-    { name: "an acknowledged alert does not notify its escalation", steps: [{ min: 0, seen: { a: 9 } }, { min: 1, seen: { a: { value: 20, severity: "critical" } }, ack: "a" }], events: ["escalated a (acked)"] },
+    {
+      name: "an acknowledged alert does not notify its escalation",
+      steps: [
+        { min: 0, seen: { a: 9 } },
+        { min: 1, seen: { a: { value: 20, severity: "critical" } }, ack: "a" },
+      ],
+      events: ["escalated a (acked)"],
+    },
     {
       name: "flapping is asked before the ack (the built-in order: silence, inhibition, flapping, ack)",
       steps: [...flips([0, 1, 2, 3, 4]), { min: 5, seen: { a: { value: 20, severity: "critical" } }, ack: "a" }],
       events: ["escalated a (flapping)"],
     },
-    { name: "an ack does not mute the resolution", steps: [{ min: 0, seen: { a: 9 } }, { min: 1, seen: {}, ack: "a" }], events: ["resolved a"] },
+    {
+      name: "an ack does not mute the resolution",
+      steps: [
+        { min: 0, seen: { a: 9 } },
+        { min: 1, seen: {}, ack: "a" },
+      ],
+      events: ["resolved a"],
+    },
     {
       name: "the first mute in the chain names the reason (silence before flapping)",
       steps: flips([0, 1, 2, 3, 4]),
@@ -254,11 +479,23 @@ describe("transition: the mute chain", () => {
 describe("transition: a repeated label set", () => {
   it("keeps the first finding and warns naming the rule and the labels", () => {
     const r = rule();
-    const dup: RuleResult = { rule: r, findings: [finding(r, { machine_id: "a" }, 9), finding(r, { machine_id: "b" }, 9), finding(r, { machine_id: "a" }, 50), finding(r, { machine_id: "a" }, 51)] };
+    const dup: RuleResult = {
+      rule: r,
+      findings: [finding(r, { machine_id: "a" }, 9), finding(r, { machine_id: "b" }, 9), finding(r, { machine_id: "a" }, 50), finding(r, { machine_id: "a" }, 51)],
+    };
     const t = transition([], [dup], at(0));
-    expect(t.rows.map((x) => [JSON.parse(x.labels_json).machine_id, x.value_json])).toEqual([["a", "9"], ["b", "9"]]);
+    expect(t.rows.map((x) => [JSON.parse(x.labels_json).machine_id, x.value_json])).toEqual([
+      ["a", "9"],
+      ["b", "9"],
+    ]);
     expect(events(t)).toEqual(["firing a", "firing b"]);
-    expect(t.warnings).toEqual([{ rule: "load_test", labels: { machine_id: "a" }, warning: 'rule load_test: 3 findings have the labels machine_id="a"; the first was kept (add a label that tells them apart)' }]);
+    expect(t.warnings).toEqual([
+      {
+        rule: "load_test",
+        labels: { machine_id: "a" },
+        warning: 'rule load_test: 3 findings have the labels machine_id="a"; the first was kept (add a label that tells them apart)',
+      },
+    ]);
   });
 
   it("warns for a rule without labels whose source has several rows, and never across rules", () => {
@@ -278,7 +515,9 @@ describe("persisting a transition", () => {
   it("reads back identically: rows, history and ended silences", async () => {
     const s = await createTestStore();
     stores.push(s);
-    await s.run(sql`INSERT INTO silences(silence_id, matchers_json, created_at, created_by, ends_at, until_resolved) VALUES ('s1', '{"machine_id":"b"}', ${at(0).toISOString()}::TIMESTAMP, 't', NULL, true)`);
+    await s.run(
+      sql`INSERT INTO silences(silence_id, matchers_json, created_at, created_by, ends_at, until_resolved) VALUES ('s1', '{"machine_id":"b"}', ${at(0).toISOString()}::TIMESTAMP, 't', NULL, true)`,
+    );
     const r = rule({ for: "2m" });
     const odd = finding(r, { machine_id: "c" }, 9);
     odd.message = 'quotes " and \\ and ünïcödé ✓ and a tab\t';
@@ -301,7 +540,9 @@ describe("persisting a transition", () => {
       const stored = new Map((await s.transaction((tx) => loadAlerts(tx))).map((row) => [row.alert_id, row]));
       for (const row of t.rows) expect(stored.get(row.alert_id)).toEqual(row);
       const ids = t.history.map((h) => h.event_id);
-      const back = await s.query(`SELECT event_id, alert_id, ts, rule_id, machine_id, event, from_state, to_state, value_json, message, notified, suppressed_by FROM alert_history WHERE event_id IN (${ids.map((x) => `'${x}'`).join(", ") || "''"})`);
+      const back = await s.query(
+        `SELECT event_id, alert_id, ts, rule_id, machine_id, event, from_state, to_state, value_json, message, notified, suppressed_by FROM alert_history WHERE event_id IN (${ids.map((x) => `'${x}'`).join(", ") || "''"})`,
+      );
       expect(back.sort((a, b) => ids.indexOf(a.event_id as string) - ids.indexOf(b.event_id as string))).toEqual(t.history as unknown as Record<string, unknown>[]);
       const [sil] = await s.query<{ expired_at: string | null }>("SELECT expired_at FROM silences");
       expect([i, sil!.expired_at]).toEqual([i, i >= 3 ? at(6).toISOString() : null]); // b resolved at step 3: its until-resolved silence ended
@@ -328,11 +569,29 @@ describe("persisting a transition", () => {
     stores.push(s);
     const config = await resolveConfig({ machines: [{ id: "a", ssh: "local" }], collectors: [] }, { source: "t", env: {} });
     const disks = defineSource({ name: "disks_now", description: "", sql: (t) => sql`SELECT machine_id, mount, used_pct FROM filesystems WHERE collected_at = ${t}::TIMESTAMP` });
-    const full = defineRule({ id: "disk_full_test", severity: "high", title: "Disk full", source: disks, when: gt("used_pct", 90), labels: ["machine_id"], value: "used_pct", message: "{mount} on {machine_id}" });
-    await s.insert("filesystems", ["/", "/data"].map((mount) => ({ machine_id: "a", collected_at: at(0), mount, size_bytes: 100, used_bytes: 95, avail_bytes: 5, used_pct: 95 })));
+    const full = defineRule({
+      id: "disk_full_test",
+      severity: "high",
+      title: "Disk full",
+      source: disks,
+      when: gt("used_pct", 90),
+      labels: ["machine_id"],
+      value: "used_pct",
+      message: "{mount} on {machine_id}",
+    });
+    await s.insert(
+      "filesystems",
+      ["/", "/data"].map((mount) => ({ machine_id: "a", collected_at: at(0), mount, size_bytes: 100, used_bytes: 95, avail_bytes: 5, used_pct: 95 })),
+    );
     const outcome = await finishCycle({ store: s, config, clock: createFixedClock(at(0)), rules: [full], channels: [] });
     expect(outcome.ruleErrors).toEqual([]);
-    expect(outcome.ruleWarnings).toEqual([{ rule: "disk_full_test", labels: { machine_id: "a" }, warning: 'rule disk_full_test: 2 findings have the labels machine_id="a"; the first was kept (add a label that tells them apart)' }]);
+    expect(outcome.ruleWarnings).toEqual([
+      {
+        rule: "disk_full_test",
+        labels: { machine_id: "a" },
+        warning: 'rule disk_full_test: 2 findings have the labels machine_id="a"; the first was kept (add a label that tells them apart)',
+      },
+    ]);
     expect(outcome.events.map((e) => e.event)).toEqual(["firing"]);
   });
 });

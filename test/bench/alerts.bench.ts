@@ -4,7 +4,21 @@
 // INSERT or UPDATE per alert, INSERT per history line).
 //
 // Knobs (environment): VC_BENCH_ALERTS ("50,500,2000"), VC_BENCH_CYCLES (4: "still firing" cycles).
-import { defineRule, defineSource, fingerprint, gt, loadAlerts, loadSilences, persistTransition, sql, transition, type Finding, type RuleResult, type StoreTx, type TransitionResult } from "../../lib/index.ts";
+import {
+  defineRule,
+  defineSource,
+  fingerprint,
+  gt,
+  loadAlerts,
+  loadSilences,
+  persistTransition,
+  sql,
+  transition,
+  type Finding,
+  type RuleResult,
+  type StoreTx,
+  type TransitionResult,
+} from "../../lib/index.ts";
 import { createTestStore } from "../../lib/testkit.ts";
 
 const sizes = (process.env.VC_BENCH_ALERTS ?? "50,500,2000").split(",").map(Number);
@@ -15,7 +29,20 @@ const found = (n: number, v: number): RuleResult => ({
   rule,
   findings: Array.from({ length: n }, (_, i): Finding => {
     const labels = { machine_id: `m${i}` };
-    return { rule: rule.id, severity: "high", title: rule.title, labels, fingerprint: fingerprint(rule.id, labels), machine_id: labels.machine_id, value: v, expected: "v > 1", received: `v = ${v}`, message: `m${i}: ${v}`, actions: [], row: { ...labels, v } };
+    return {
+      rule: rule.id,
+      severity: "high",
+      title: rule.title,
+      labels,
+      fingerprint: fingerprint(rule.id, labels),
+      machine_id: labels.machine_id,
+      value: v,
+      expected: "v > 1",
+      received: `v = ${v}`,
+      message: `m${i}: ${v}`,
+      actions: [],
+      row: { ...labels, v },
+    };
   }),
 });
 const T0 = Date.parse("2026-01-25T03:00:00Z");
@@ -85,5 +112,7 @@ for (const n of sizes) {
   console.log(`  ${"".padEnd(20)} ${"fire".padStart(9)} ${"firing".padStart(9)} ${"resolve".padStart(9)}`);
   console.log(`  ${"persistTransition".padEnd(20)} ${f(fast.fire)} ${f(fast.firing)} ${f(fast.resolve)}`);
   console.log(`  ${"statement per row".padEnd(20)} ${f(slow.fire)} ${f(slow.firing)} ${f(slow.resolve)}`);
-  console.log(`  ratio (per row / persist): fire ${(slow.fire / fast.fire).toFixed(1)}×, firing ${(slow.firing / fast.firing).toFixed(1)}×, resolve ${(slow.resolve / fast.resolve).toFixed(1)}×`);
+  console.log(
+    `  ratio (per row / persist): fire ${(slow.fire / fast.fire).toFixed(1)}×, firing ${(slow.firing / fast.firing).toFixed(1)}×, resolve ${(slow.resolve / fast.resolve).toFixed(1)}×`,
+  );
 }

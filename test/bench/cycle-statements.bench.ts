@@ -60,7 +60,14 @@ function print(title: string, counts: Map<string, { n: number; ms: number }>, wa
   // An insert is two statements (INSERT … SELECT from the stage, DELETE of the stage) after the appender's rows.
   const n = list.reduce((a, [label, c]) => a + c.n * (label.startsWith("insert ") ? 2 : 1), 0);
   const ms = list.reduce((a, [, c]) => a + c.ms, 0);
-  console.log(`  ${title}: ${n} statements (${list.reduce((a, [, c]) => a + c.n, 0)} calls), ${ms.toFixed(0)} ms in the store (summed over statements in flight), ${wallMs.toFixed(0)} ms wall, ${cpuMs.toFixed(0)} ms CPU (${[...byThread].sort((a, b) => b[1] - a[1]).map(([n, ms]) => `${n} ${ms.toFixed(0)}`).join(", ")})`);
+  console.log(
+    `  ${title}: ${n} statements (${list.reduce((a, [, c]) => a + c.n, 0)} calls), ${ms.toFixed(0)} ms in the store (summed over statements in flight), ${wallMs.toFixed(0)} ms wall, ${cpuMs.toFixed(0)} ms CPU (${[
+      ...byThread,
+    ]
+      .sort((a, b) => b[1] - a[1])
+      .map(([n, ms]) => `${n} ${ms.toFixed(0)}`)
+      .join(", ")})`,
+  );
   for (const [label, c] of list.slice(0, top)) console.log(`    ${String(c.n).padStart(5)} × ${(c.ms / c.n).toFixed(2).padStart(6)} ms  ${label}`);
   if (list.length > top) console.log(`    … and ${list.length - top} more kinds`);
 }
@@ -85,8 +92,12 @@ try {
     print("collection (runCycle)", collect.counts, collect.ms, collect.cpuMs, collect.byThread);
     print("end of cycle (finishCycle)", finish.counts, finish.ms, finish.cpuMs, finish.byThread);
     const mem = process.memoryUsage();
-    const duck = await store.query<{ tag: string; mb: number }>("SELECT tag, round(memory_usage_bytes / 2**20, 1) AS mb FROM duckdb_memory() WHERE memory_usage_bytes > 0 ORDER BY memory_usage_bytes DESC");
-    console.log(`  memory: peak RSS ${collect.peakMb.toFixed(0)} MB collecting, ${finish.peakMb.toFixed(0)} MB finishing; after: RSS ${(mem.rss / 2 ** 20).toFixed(0)} MB, JS heap ${(mem.heapUsed / 2 ** 20).toFixed(0)} MB; DuckDB: ${duck.map((d) => `${d.tag} ${d.mb} MB`).join(", ")}`);
+    const duck = await store.query<{ tag: string; mb: number }>(
+      "SELECT tag, round(memory_usage_bytes / 2**20, 1) AS mb FROM duckdb_memory() WHERE memory_usage_bytes > 0 ORDER BY memory_usage_bytes DESC",
+    );
+    console.log(
+      `  memory: peak RSS ${collect.peakMb.toFixed(0)} MB collecting, ${finish.peakMb.toFixed(0)} MB finishing; after: RSS ${(mem.rss / 2 ** 20).toFixed(0)} MB, JS heap ${(mem.heapUsed / 2 ** 20).toFixed(0)} MB; DuckDB: ${duck.map((d) => `${d.tag} ${d.mb} MB`).join(", ")}`,
+    );
     const failed = runs.filter((r) => r.result === "failed");
     for (const r of failed.slice(0, 5)) console.log(`    failed: ${r.machine}/${r.collector}: ${r.error?.slice(0, 160)}`);
   };

@@ -137,7 +137,7 @@ try {
   await stopDaemon(p);
 
   const seconds = (to.t - from.t) / 1000;
-  const cpuPct = (((to.ticks - from.ticks) / TICK) / seconds) * 100;
+  const cpuPct = ((to.ticks - from.ticks) / TICK / seconds) * 100;
   const window = samples.filter((s) => s.t >= from.t);
   const maxRssMb = Math.max(...samples.map((s) => s.rssKb)) / 1024;
   const windowRssMb = Math.max(...window.map((s) => s.rssKb)) / 1024;
@@ -155,15 +155,23 @@ try {
     idleRssKb = Math.max(idleRssKb, ...inGap.map((x) => x.rssKb));
     idleSeconds += (inGap.at(-1)!.t - inGap[0]!.t) / 1000;
   }
-  const idlePct = idleSeconds > 0 ? ((idleTicks / TICK) / idleSeconds) * 100 : NaN;
+  const idlePct = idleSeconds > 0 ? (idleTicks / TICK / idleSeconds) * 100 : NaN;
   const cycleSecs = ends.slice(1).map((c) => c.seconds ?? NaN);
   const interval = intervalArg ? Number(intervalArg) : 120;
 
-  console.log(`\nmeasured: vc up${intervalArg ? ` --interval ${intervalArg}` : ""} (${interval} s interval)${bunFlags.length ? ` bun ${bunFlags.join(" ")}` : ""}${store ? ` store ${JSON.stringify(store)}` : ""}, ${machines} SSH machines`);
-  console.log(`  window: ${seconds.toFixed(0)} s = ${intervals} interval(s) after the first cycle, ${ends.length - 1} cycle(s) in it (${cycleSecs.map((s) => `${s} s`).join(", ")})`);
-  console.log(`  max RSS: ${maxRssMb.toFixed(0)} MB over the run (${windowRssMb.toFixed(0)} MB in the window; VmHWM ${(to.hwmKb / 1024).toFixed(0)} MB); target <= ${TARGET_MB} MB: ratio ${(maxRssMb / TARGET_MB).toFixed(2)}x`);
+  console.log(
+    `\nmeasured: vc up${intervalArg ? ` --interval ${intervalArg}` : ""} (${interval} s interval)${bunFlags.length ? ` bun ${bunFlags.join(" ")}` : ""}${store ? ` store ${JSON.stringify(store)}` : ""}, ${machines} SSH machines`,
+  );
+  console.log(
+    `  window: ${seconds.toFixed(0)} s = ${intervals} interval(s) after the first cycle, ${ends.length - 1} cycle(s) in it (${cycleSecs.map((s) => `${s} s`).join(", ")})`,
+  );
+  console.log(
+    `  max RSS: ${maxRssMb.toFixed(0)} MB over the run (${windowRssMb.toFixed(0)} MB in the window; VmHWM ${(to.hwmKb / 1024).toFixed(0)} MB); target <= ${TARGET_MB} MB: ratio ${(maxRssMb / TARGET_MB).toFixed(2)}x`,
+  );
   console.log(`  CPU: ${cpuPct.toFixed(2)} % of one core over the window; target <= ${TARGET_CPU} %: ratio ${(cpuPct / TARGET_CPU).toFixed(2)}x`);
-  console.log(`  between cycles only: max RSS ${(idleRssKb / 1024).toFixed(0)} MB, CPU ${idlePct.toFixed(2)} % over ${idleSeconds.toFixed(0)} s; processes in the tree at the end: ${to.processes}`);
+  console.log(
+    `  between cycles only: max RSS ${(idleRssKb / 1024).toFixed(0)} MB, CPU ${idlePct.toFixed(2)} % over ${idleSeconds.toFixed(0)} s; processes in the tree at the end: ${to.processes}`,
+  );
   if (process.env.VC_BENCH_TRACE) console.log(`  RSS MB each second: ${samples.map((x) => Math.round(x.rssKb / 1024)).join(" ")}`);
   if (maxRssMb > TARGET_MB || cpuPct > TARGET_CPU) console.log("  OVER BUDGET");
 } finally {

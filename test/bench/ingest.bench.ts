@@ -16,7 +16,7 @@ function makeFile() {
   const base = Date.UTC(2026, 0, 1);
   const lines: string[] = new Array(N);
   for (let i = 0; i < N; i++) {
-    lines[i] = JSON.stringify({ id: i, ts: new Date(base + i * 1000).toISOString(), machine: `m${i % 20}`, value: (i * 7919) % 1000 / 10, ok: i % 3 !== 0 });
+    lines[i] = JSON.stringify({ id: i, ts: new Date(base + i * 1000).toISOString(), machine: `m${i % 20}`, value: ((i * 7919) % 1000) / 10, ok: i % 3 !== 0 });
   }
   writeFileSync(file, `${lines.join("\n")}\n`);
 }

@@ -36,8 +36,23 @@ try {
     await mapPool(executors, IN_FLIGHT, async () => {
       for (const c of commands.slice(0, COMMANDS)) {
         const p = Bun.spawn(
-          ["ssh", "-o", "BatchMode=yes", "-o", `UserKnownHostsFile=${sshd.knownHosts}`, "-o", "GlobalKnownHostsFile=/dev/null", "-o", "StrictHostKeyChecking=yes",
-            "-i", sshd.userKey, "-p", String(sshd.port), `${sshd.user}@127.0.0.1`, c.join(" ")],
+          [
+            "ssh",
+            "-o",
+            "BatchMode=yes",
+            "-o",
+            `UserKnownHostsFile=${sshd.knownHosts}`,
+            "-o",
+            "GlobalKnownHostsFile=/dev/null",
+            "-o",
+            "StrictHostKeyChecking=yes",
+            "-i",
+            sshd.userKey,
+            "-p",
+            String(sshd.port),
+            `${sshd.user}@127.0.0.1`,
+            c.join(" "),
+          ],
           { stdout: "pipe", stderr: "pipe", stdin: "ignore" },
         );
         const [, code] = await Promise.all([new Response(p.stdout).text(), p.exited]);
@@ -63,7 +78,12 @@ try {
   const e = createSshExecutor({ machineId: "lat", target, localHome: "/nonexistent", knownHosts: [sshd.knownHosts], agentSocket: "/none" });
   await e.run(["true"]);
   const bare = new Client();
-  await new Promise<void>((res, rej) => bare.on("ready", () => res()).on("error", rej).connect({ host: sshd.host, port: sshd.port, username: sshd.user, privateKey: readFileSync(sshd.userKey) }));
+  await new Promise<void>((res, rej) =>
+    bare
+      .on("ready", () => res())
+      .on("error", rej)
+      .connect({ host: sshd.host, port: sshd.port, username: sshd.user, privateKey: readFileSync(sshd.userKey) }),
+  );
   const bareExec = () =>
     new Promise<void>((res, rej) =>
       bare.exec("true", (err, ch) => {

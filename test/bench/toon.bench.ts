@@ -26,7 +26,9 @@ try {
     const compact = Buffer.byteLength(JSON.stringify(env));
     const pretty = Buffer.byteLength(JSON.stringify(env, null, 2));
     const toon = Buffer.byteLength(encode(env));
-    console.log(`  ${name.padEnd(7)} json ${compact} B (pretty, as printed: ${pretty} B), toon ${toon} B: ${(toon / compact).toFixed(2)}x compact, ${(toon / pretty).toFixed(2)}x pretty (target <= 0.5x)`);
+    console.log(
+      `  ${name.padEnd(7)} json ${compact} B (pretty, as printed: ${pretty} B), toon ${toon} B: ${(toon / compact).toFixed(2)}x compact, ${(toon / pretty).toFixed(2)}x pretty (target <= 0.5x)`,
+    );
   }
 } finally {
   rmSync(dir, { recursive: true, force: true });

@@ -30,7 +30,10 @@ try {
   await using vc = await openFixture(fleet);
   const t = performance.now();
   const results: Record<string, number[]> = {};
-  for (const size of [{ width: 80, height: 24 }, { width: 200, height: 50 }]) {
+  for (const size of [
+    { width: 80, height: 24 },
+    { width: 200, height: 50 },
+  ]) {
     const state = await loadedState(vc, "overview", size);
     if (size.width === 80) console.log(`data read through the library (health, triage, alerts): ${(performance.now() - t).toFixed(0)} ms, once per poll cycle`);
     if (state.data.alerts.length !== 200 || state.data.health?.machines.length !== 50) throw new Error("the fixture does not have 50 machines and 200 alerts");
@@ -43,7 +46,9 @@ try {
   for (const size of ["80x24", "200x50"]) {
     const ms = median(results[size]!);
     const base = median(results[`${size} baseline`]!);
-    console.log(`  ${size.padEnd(7)} ${ms.toFixed(2)} ms  (${(ms / TARGET_MS).toFixed(3)} of the ${TARGET_MS} ms target; baseline JSON.stringify of the data ${base.toFixed(2)} ms)`);
+    console.log(
+      `  ${size.padEnd(7)} ${ms.toFixed(2)} ms  (${(ms / TARGET_MS).toFixed(3)} of the ${TARGET_MS} ms target; baseline JSON.stringify of the data ${base.toFixed(2)} ms)`,
+    );
   }
 } finally {
   rmSync(dir, { recursive: true, force: true });

@@ -24,7 +24,13 @@ export default defineConfig({ db: ${JSON.stringify(fleet.db)}, machines: ${JSON.
 `,
 );
 const env = { HOME: dir, USER: "bench", PATH: "/usr/bin:/bin" };
-const vc = await openCockpit({ file: config, env, clock: createFixedClock(END), alwaysOn: [sysprobe()], modules: { "vibe-cockpit/plugins": () => import("../../plugins/index.ts") } });
+const vc = await openCockpit({
+  file: config,
+  env,
+  clock: createFixedClock(END),
+  alwaysOn: [sysprobe()],
+  modules: { "vibe-cockpit/plugins": () => import("../../plugins/index.ts") },
+});
 const stop = new AbortController();
 const daemon = runDaemon(vc, { signal: stop.signal, poll: false });
 let remote = null;
@@ -51,7 +57,9 @@ for (const view of vc.views.views) {
   const socket = await time(() => remote!.view(view.name, args));
   const ok = socket <= 1.5 * direct + 5;
   if (!ok) over++;
-  console.log(`  ${view.name.padEnd(9)} direct ${direct.toFixed(1).padStart(7)} ms  socket ${socket.toFixed(1).padStart(7)} ms  ratio ${(socket / direct).toFixed(2)}x  ${ok ? "ok" : "OVER TARGET"}`);
+  console.log(
+    `  ${view.name.padEnd(9)} direct ${direct.toFixed(1).padStart(7)} ms  socket ${socket.toFixed(1).padStart(7)} ms  ratio ${(socket / direct).toFixed(2)}x  ${ok ? "ok" : "OVER TARGET"}`,
+  );
 }
 console.log(`views over target: ${over} of ${vc.views.views.length}`);
 await remote.close();

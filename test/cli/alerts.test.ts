@@ -31,7 +31,10 @@ export default defineConfig({
     );
     const c = await vc(["collect", "--config", cfg], { env });
     expect(c.code).toBe(0);
-    const lines = readFileSync(join(env.HOME!, "a.alerts.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l));
+    const lines = readFileSync(join(env.HOME!, "a.alerts.jsonl"), "utf8")
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l));
     expect(lines.map((l) => [l.event, l.rule, l.machine_id])).toEqual([["firing", "has_memory", "box"]]);
     const id = lines[0].alert_id as string;
 

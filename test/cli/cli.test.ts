@@ -16,7 +16,10 @@ function fresh(extra: Record<string, string> = {}) {
   return { dir: d, env: isolatedEnv(d, extra) };
 }
 const ANSI = /\x1b\[/;
-const localId = hostname().replace(/[^A-Za-z0-9._-]/g, "-").replace(/^[^A-Za-z0-9]+/, "") || "local";
+const localId =
+  hostname()
+    .replace(/[^A-Za-z0-9._-]/g, "-")
+    .replace(/^[^A-Za-z0-9]+/, "") || "local";
 
 describe("vc --help", () => {
   it("helps on every command", async () => {
@@ -24,7 +27,15 @@ describe("vc --help", () => {
     const top = await vc(["--help"], { env });
     expect(top.code).toBe(0);
     for (const c of ["init", "up", "collect", "robot", "query", "doctor"]) expect(top.stdout).toContain(c);
-    for (const [args, flag] of [[["collect"], "--machine"], [["query"], "--format"], [["robot", "health"], "--db"], [["robot", "machine"], "ID"], [["up"], "--interval"], [["init"], "--path"], [["doctor"], "--json"]] as const) {
+    for (const [args, flag] of [
+      [["collect"], "--machine"],
+      [["query"], "--format"],
+      [["robot", "health"], "--db"],
+      [["robot", "machine"], "ID"],
+      [["up"], "--interval"],
+      [["init"], "--path"],
+      [["doctor"], "--json"],
+    ] as const) {
       const r = await vc([...args, "--help"], { env });
       expect(r.code).toBe(0);
       expect(r.stdout).toContain(flag);
@@ -103,7 +114,10 @@ describe("the first-run path", () => {
     const { env } = fresh();
     expect((await vc(["collect", "--once", "--collector", "sysprobe"], { env })).code).toBe(0);
     const cfg = join(env.HOME!, "two.config.ts");
-    writeFileSync(cfg, `import { defineConfig } from "vibe-cockpit";\nexport default defineConfig({ machines: [{ id: "${localId}", ssh: "local" }, { id: "never-polled", ssh: "local" }] });\n`);
+    writeFileSync(
+      cfg,
+      `import { defineConfig } from "vibe-cockpit";\nexport default defineConfig({ machines: [{ id: "${localId}", ssh: "local" }, { id: "never-polled", ssh: "local" }] });\n`,
+    );
     const h = JSON.parse((await vc(["robot", "health", "--config", cfg], { env })).stdout);
     const never = h.data.machines.find((m: { id: string }) => m.id === "never-polled");
     expect(never).toMatchObject({ score: 0, severity: "critical", top_issue: "no_data" });
@@ -116,7 +130,11 @@ describe("vc robot search", () => {
     const d = join(dir, `case${n++}`);
     mkdirSync(join(d, "bin"), { recursive: true });
     const fixture = join(repoRoot, "test/fixtures/cass/search.json");
-    writeFileSync(join(d, "bin/cass"), `#!/bin/sh\nif [ "$1" = search ]; then echo "$@" >> ${JSON.stringify(join(d, "calls"))}; cat ${JSON.stringify(fixture)}; exit 0; fi\nexit 64\n`, { mode: 0o755 });
+    writeFileSync(
+      join(d, "bin/cass"),
+      `#!/bin/sh\nif [ "$1" = search ]; then echo "$@" >> ${JSON.stringify(join(d, "calls"))}; cat ${JSON.stringify(fixture)}; exit 0; fi\nexit 64\n`,
+      { mode: 0o755 },
+    );
     const env = isolatedEnv(d, { PATH: `${join(d, "bin")}:${process.env.PATH}` });
     expect((await vc(["collect", "--once", "--collector", "sysprobe"], { env })).code).toBe(0);
     const r = await vc(["robot", "search", "flock", "--limit", "2"], { env });
@@ -165,7 +183,19 @@ describe("vc query", () => {
     expect(t.stdout).toContain("(1 row)");
     const csv = await vc(["query", "select source, 1 as n from sys_samples", "--format", "csv"], { env });
     expect(csv.stdout).toBe("source,n\nsysprobe,1\n");
-    for (const sql of ["DELETE FROM sys_samples", "DROP TABLE machines", "INSERT INTO machines SELECT * FROM machines", "ATTACH '/tmp/x.db'", "COPY sys_samples TO '/tmp/x.csv'", "INSTALL httpfs", "SELECT * FROM read_csv('/etc/passwd')", "SELECT 1; DROP TABLE machines", "PRAGMA enable_profiling", "CREATE TABLE x(a INT)", "UPDATE machines SET ssh_target = 'x'"]) {
+    for (const sql of [
+      "DELETE FROM sys_samples",
+      "DROP TABLE machines",
+      "INSERT INTO machines SELECT * FROM machines",
+      "ATTACH '/tmp/x.db'",
+      "COPY sys_samples TO '/tmp/x.csv'",
+      "INSTALL httpfs",
+      "SELECT * FROM read_csv('/etc/passwd')",
+      "SELECT 1; DROP TABLE machines",
+      "PRAGMA enable_profiling",
+      "CREATE TABLE x(a INT)",
+      "UPDATE machines SET ssh_target = 'x'",
+    ]) {
       const r = await vc(["query", sql], { env });
       expect(r.code).toBe(1);
       expect(r.stderr).toMatch(/read-only|refused|one statement/);
@@ -213,7 +243,11 @@ describe("bad input", () => {
     const { env, dir: d } = fresh();
     const path = join(d, "precious.db");
     writeFileSync(path, "my precious notes\n");
-    for (const args of [["collect", "--db", path], ["robot", "health", "--db", path], ["query", "select 1", "--db", path]]) {
+    for (const args of [
+      ["collect", "--db", path],
+      ["robot", "health", "--db", path],
+      ["query", "select 1", "--db", path],
+    ]) {
       const r = await vc(args, { env });
       expect(r.code).toBe(1);
       expect(r.stderr).toContain(`${path} is not a DuckDB database`);
@@ -232,7 +266,10 @@ describe("bad input", () => {
       await using store = await openStore({ path: db });
       await store.run("UPDATE schema_migrations SET checksum = 'edited-elsewhere' WHERE version = 1");
     }
-    for (const args of [["collect", "--db", db], ["robot", "health", "--db", db]]) {
+    for (const args of [
+      ["collect", "--db", db],
+      ["robot", "health", "--db", db],
+    ]) {
       const r = await vc(args, { env });
       expect(r.code).toBe(1);
       expect(r.stderr).toContain("migration 001_core.sql was changed after it was applied");
@@ -264,7 +301,10 @@ describe("one writer", () => {
     expect(refused.stderr).toContain("read-only");
     expect((await vc(["alerts", "list"], { env })).code).toBe(0);
     // Commands that write (a cycle, doctor's probes) run in the daemon: nothing is refused.
-    for (const args of [["collect", "--json"], ["doctor", "--json"]]) {
+    for (const args of [
+      ["collect", "--json"],
+      ["doctor", "--json"],
+    ]) {
       const r = await vc(args, { env });
       expect({ args, stderr: r.stderr }).toEqual({ args, stderr: "" });
       expect(JSON.parse(r.stdout)).toBeTruthy();

@@ -100,7 +100,7 @@ describe("the parser", () => {
 describe("help", () => {
   /** Every command of vc with its path, loading the lazy subcommands. */
   async function allCommands(): Promise<{ path: string[]; cmd: CommandDef }[]> {
-    const resolve = async <T,>(v: unknown): Promise<T> => (typeof v === "function" ? await v() : await v) as T;
+    const resolve = async <T>(v: unknown): Promise<T> => (typeof v === "function" ? await v() : await v) as T;
     const out: { path: string[]; cmd: CommandDef }[] = [];
     const walk = async (path: string[], cmd: CommandDef) => {
       out.push({ path, cmd });
@@ -287,7 +287,7 @@ describe("one output convention", () => {
     const keys: string[] = [];
     const walk = (v: unknown, dataMap = false) => {
       if (Array.isArray(v)) return v.forEach((x) => walk(x));
-      if (v && typeof v === "object") for (const [k, x] of Object.entries(v)) (dataMap || keys.push(k), walk(x, k === "rows_by_table" || k === "staleness"));
+      if (v && typeof v === "object") for (const [k, x] of Object.entries(v)) dataMap || keys.push(k), walk(x, k === "rows_by_table" || k === "staleness");
     };
     walk(report);
     expect(keys).toContain("duration_ms");
@@ -297,7 +297,10 @@ describe("one output convention", () => {
     const same = await vc(["collect", "--format", "json", "--collector", "sysprobe"], { env });
     expect(Object.keys(JSON.parse(same.stdout))).toEqual(Object.keys(report));
     const jsonl = await vc(["collect", "--format", "jsonl", "--collector", "sysprobe"], { env });
-    const lines = jsonl.stdout.trim().split("\n").map((l) => JSON.parse(l));
+    const lines = jsonl.stdout
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l));
     expect(lines.map((l) => [l.collector, l.result, typeof l.duration_ms])).toEqual([["sysprobe", "ok", "number"]]);
     const csv = await vc(["collect", "--format", "csv", "--collector", "sysprobe"], { env });
     expect(csv.stdout).toMatch(/^machine,collector,result,rows,ms,note\n[^,\n]+,sysprobe,ok,\d+,\d+,\n$/);

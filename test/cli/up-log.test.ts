@@ -25,7 +25,11 @@ const run = (machine: string, collector: string, result: RunRecord["result"]): R
 describe("vc up's log lines", () => {
   it("says once when a machine goes and once when it comes back", () => {
     const r = createReachability();
-    const report = (reachable: boolean): CycleReport => ({ startedAt: "", durationMs: 1, machines: [{ machine: "gpu", reachable, error: reachable ? undefined : "connect ECONNREFUSED 127.0.0.1:1", runs: [] }] });
+    const report = (reachable: boolean): CycleReport => ({
+      startedAt: "",
+      durationMs: 1,
+      machines: [{ machine: "gpu", reachable, error: reachable ? undefined : "connect ECONNREFUSED 127.0.0.1:1", runs: [] }],
+    });
     expect(r.update(report(true))).toEqual([]);
     expect(r.update(report(false)).map((c) => c.line)).toEqual(["machine gpu unreachable: connect ECONNREFUSED 127.0.0.1:1"]);
     expect(r.update(report(false))).toEqual([]);
@@ -34,8 +38,14 @@ describe("vc up's log lines", () => {
   });
 
   it("counts ok, failed and skipped runs in the cycle and in the totals", () => {
-    const report: CycleReport = { startedAt: "", durationMs: 2100, machines: [{ machine: "a", reachable: true, runs: [run("a", "x", "ok"), run("a", "y", "failed"), run("a", "z", "skipped")] }] };
-    expect(cycleLine(report, 3, { ok: 7, failed: 2, skipped: 4 }, 120)).toBe("cycle 3 · 3 runs in 2.1 s · 1 ok 1 failed 1 skipped · totals 7 ok 2 failed 4 skipped · next in 120 s");
+    const report: CycleReport = {
+      startedAt: "",
+      durationMs: 2100,
+      machines: [{ machine: "a", reachable: true, runs: [run("a", "x", "ok"), run("a", "y", "failed"), run("a", "z", "skipped")] }],
+    };
+    expect(cycleLine(report, 3, { ok: 7, failed: 2, skipped: 4 }, 120)).toBe(
+      "cycle 3 · 3 runs in 2.1 s · 1 ok 1 failed 1 skipped · totals 7 ok 2 failed 4 skipped · next in 120 s",
+    );
   });
 
   it("writes one safe line with an ISO time and the level", () => {
@@ -90,6 +100,23 @@ export default defineConfig({
 });
 
 it("alert lines say what changed, where, and why one was not notified", () => {
-  const e = { type: "alert", event: "resolved", event_id: "e", alert_id: "a", rule: "disk_low", severity: "critical", title: "Disk", machine_id: "m1", labels: {}, value: 1, message: "/ 97% full", expected: "", received: "", actions: [], at: "", suppressed_by: "silence:s1" } as const;
+  const e = {
+    type: "alert",
+    event: "resolved",
+    event_id: "e",
+    alert_id: "a",
+    rule: "disk_low",
+    severity: "critical",
+    title: "Disk",
+    machine_id: "m1",
+    labels: {},
+    value: 1,
+    message: "/ 97% full",
+    expected: "",
+    received: "",
+    actions: [],
+    at: "",
+    suppressed_by: "silence:s1",
+  } as const;
   expect(alertLine({ ...e, actions: [] })).toBe("alert resolved [critical] disk_low on m1: / 97% full (not notified: silence:s1)");
 });

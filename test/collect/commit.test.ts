@@ -62,7 +62,11 @@ const event = (key: string) => ({ event_key: key, ts: "2026-01-25T02:00:00Z", de
 /** A machine's collectors: two write one table, one repeats a row already stored, one is skipped, one fails. */
 const fleet = () => [
   collector("alpha", { rows: { sys_samples: [sample(1), sample(2)] }, cursor: cursor.pk(2) }),
-  collector("beta", { rows: { sys_samples: [sample(1), sample(3)], dcg_events: [event("old"), event("new")] }, cursors: { a: cursor.timestamp(at(3)), b: cursor.opaque("x") }, warnings: ["one line skipped"] }),
+  collector("beta", {
+    rows: { sys_samples: [sample(1), sample(3)], dcg_events: [event("old"), event("new")] },
+    cursors: { a: cursor.timestamp(at(3)), b: cursor.opaque("x") },
+    warnings: ["one line skipped"],
+  }),
   collector("gamma", { rows: {}, skipped: "nothing to read here" }),
   collector("delta", () => {
     throw new Error("upstream exploded");
@@ -122,7 +126,16 @@ describe("a machine's runs commit together", () => {
   it("a row the store refuses costs that row: the other runs and the cursors commit as they would alone", async () => {
     const checked = collector(
       "checked",
-      { rows: { t_checked: [{ id: 1, n: 5 }, { id: 2, n: -1 }, { id: 3, n: 7 }] }, cursor: cursor.pk(3) },
+      {
+        rows: {
+          t_checked: [
+            { id: 1, n: 5 },
+            { id: 2, n: -1 },
+            { id: 3, n: 7 },
+          ],
+        },
+        cursor: cursor.pk(3),
+      },
       { migrations: [{ name: "001_t_checked.sql", sql: "CREATE TABLE t_checked(machine_id VARCHAR, id INTEGER PRIMARY KEY, n INTEGER CHECK (n >= 0));" }] },
     );
     const a = await fresh([checked]);
@@ -177,7 +190,18 @@ describe("a cycle's machines commit together", () => {
       { migrations: [{ name: "001_t_checked.sql", sql: "CREATE TABLE t_checked(machine_id VARCHAR, id INTEGER, n INTEGER CHECK (n >= 0), PRIMARY KEY (machine_id, id));" }] },
     );
     // On m2 only, one of checked's rows breaks the table's CHECK: its batch fails, m2 goes machine by machine, then run by run.
-    const picky = { ...checked, collect: async (ctx: { machine: { id: string } }) => ({ rows: { t_checked: [{ id: 1, n: 5 }, { id: 2, n: ctx.machine.id === "m2" ? -1 : 1 }] }, cursor: cursor.pk(2) }) } as Collector;
+    const picky = {
+      ...checked,
+      collect: async (ctx: { machine: { id: string } }) => ({
+        rows: {
+          t_checked: [
+            { id: 1, n: 5 },
+            { id: 2, n: ctx.machine.id === "m2" ? -1 : 1 },
+          ],
+        },
+        cursor: cursor.pk(2),
+      }),
+    } as Collector;
     const plain = collector("plain", { rows: { sys_samples: [sample(1)] }, cursor: cursor.pk(1) });
     const config = await resolveConfig({ machines: ["m1", "m2", "m3"].map((id) => ({ id, ssh: "local" })), collectors: [picky, plain] }, { source: "test", env: {} });
     const store = await fresh([checked]);

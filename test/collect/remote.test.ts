@@ -68,7 +68,9 @@ describe("collection over SSH", () => {
     await using vc = await cockpit({ machines: [{ id: "here", ssh: "local" }, remote(a, "there")], collectors: [sysprobe({ cpuSampleMs: 100 })] });
     const report = await vc.collect();
     expect(report.machines.map((m) => m.runs[0]!.result)).toEqual(["ok", "ok"]);
-    const samples = await vc.store.query<Record<string, unknown>>("select * exclude (collected_at, raw_json, load1, load5, load15, cpu_total, mem_used_bytes, mem_available_bytes, uptime_seconds, procs_running, procs_total) from sys_samples order by machine_id");
+    const samples = await vc.store.query<Record<string, unknown>>(
+      "select * exclude (collected_at, raw_json, load1, load5, load15, cpu_total, mem_used_bytes, mem_available_bytes, uptime_seconds, procs_running, procs_total) from sys_samples order by machine_id",
+    );
     const [here, there] = [samples.find((s) => s.machine_id === "here")!, samples.find((s) => s.machine_id === "there")!];
     expect({ ...there, machine_id: "here" } as Record<string, unknown>).toEqual(here); // same box: same cores, memory, swap, versions
     const fs = async (id: string) => vc.store.query(`select mount, filesystem, fs_type, size_bytes from filesystems where machine_id = '${id}' order by mount`);
@@ -118,7 +120,13 @@ describe("collection over SSH", () => {
 
   it("probes tools on a remote machine and skips a collector whose tool is missing there", async () => {
     const needs = defineCollector({ name: "needs-ghost", version: "1", schemaVersion: 1, requires: { commands: ["ghost-tool-xyz"] }, collect: async () => ({ rows: {} }) });
-    const hasSh = defineCollector({ name: "needs-sh", version: "1", schemaVersion: 1, requires: { commands: ["sh"] }, collect: async (ctx) => ({ rows: { sys_samples: [{ load1: ctx.tools.sh?.available ? 1 : 0 }] } }) });
+    const hasSh = defineCollector({
+      name: "needs-sh",
+      version: "1",
+      schemaVersion: 1,
+      requires: { commands: ["sh"] },
+      collect: async (ctx) => ({ rows: { sys_samples: [{ load1: ctx.tools.sh?.available ? 1 : 0 }] } }),
+    });
     await using vc = await cockpit({ machines: [remote(a, "r1")], collectors: [needs, hasSh] });
     const report = await vc.collect();
     const runs = Object.fromEntries(report.machines[0]!.runs.map((r) => [r.collector, r]));

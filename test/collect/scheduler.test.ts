@@ -1,16 +1,7 @@
 import { describe, expect, it } from "bun:test";
 import { chmodSync, mkdirSync, writeFileSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import {
-  createFixedClock,
-  createLocalExecutor,
-  defineCollector,
-  openStore,
-  resolveConfig,
-  runCycle,
-  type Collector,
-  type VcConfigInput,
-} from "../../lib/index.ts";
+import { createFixedClock, createLocalExecutor, defineCollector, openStore, resolveConfig, runCycle, type Collector, type VcConfigInput } from "../../lib/index.ts";
 import { tempDir } from "../helpers/tmp.ts";
 
 const dir = tempDir();
@@ -44,7 +35,14 @@ const good = defineCollector({
 
 describe("scheduler", () => {
   it("fails soft: a collector that throws, hangs, floods or returns junk costs only its own run", async () => {
-    const thrower = defineCollector({ name: "thrower", version: "1", schemaVersion: 1, collect: async () => { throw new Error("upstream exploded"); } });
+    const thrower = defineCollector({
+      name: "thrower",
+      version: "1",
+      schemaVersion: 1,
+      collect: async () => {
+        throw new Error("upstream exploded");
+      },
+    });
     const hanger = defineCollector({ name: "hanger", version: "1", schemaVersion: 1, collect: () => new Promise(() => {}) });
     const flooder = defineCollector({
       name: "flooder",
@@ -67,7 +65,12 @@ describe("scheduler", () => {
     const junk = defineCollector({ name: "junk", version: "1", schemaVersion: 1, collect: async () => ({ rows: { sys_samples: "nope" } }) as never });
     const junkCursor = defineCollector({ name: "junkcursor", version: "1", schemaVersion: 1, collect: async () => ({ rows: {}, cursor: { kind: "pk", id: "x" } }) as never });
     const unknownTable = defineCollector({ name: "notable", version: "1", schemaVersion: 1, collect: async () => ({ rows: { no_such_table: [{ a: 1 }] } }) });
-    const tooMany = defineCollector({ name: "toomany", version: "1", schemaVersion: 1, collect: async () => ({ rows: { sys_samples: Array.from({ length: 51 }, (_, i) => row("m1", i)) } }) });
+    const tooMany = defineCollector({
+      name: "toomany",
+      version: "1",
+      schemaVersion: 1,
+      collect: async () => ({ rows: { sys_samples: Array.from({ length: 51 }, (_, i) => row("m1", i)) } }),
+    });
     const { store, ...o } = await setup({ machines: [{ id: "m1", ssh: "local" }], collectors: [thrower, hanger, flooder, garbled, junk, junkCursor, unknownTable, tooMany, good] });
     const report = await runCycle({ store, ...o });
     const byName = Object.fromEntries(report.machines[0]!.runs.map((r) => [r.collector, r]));
@@ -89,7 +92,9 @@ describe("scheduler", () => {
     // every run left a record; failures mark their collector, nothing else
     const audit = await store.query<{ actor: string; result: string }>("select actor, result from audit_events where event_type = 'collector_run' order by actor");
     expect(audit).toHaveLength(9);
-    const state = await store.query<{ collector: string; last_result: string; consecutive_failures: number }>("select collector, last_result, consecutive_failures from collector_state order by collector");
+    const state = await store.query<{ collector: string; last_result: string; consecutive_failures: number }>(
+      "select collector, last_result, consecutive_failures from collector_state order by collector",
+    );
     expect(state.find((s) => s.collector === "good")).toMatchObject({ last_result: "ok", consecutive_failures: 0 });
     expect(state.find((s) => s.collector === "thrower")).toMatchObject({ last_result: "failed", consecutive_failures: 1 });
     await store.close();
@@ -104,8 +109,20 @@ describe("scheduler", () => {
   });
 
   it("skips a collector whose tool is missing, with the reason, and probes tools once per TTL", async () => {
-    const needsTool = defineCollector({ name: "needs", version: "1", schemaVersion: 1, requires: { commands: ["faketool"] }, collect: async (ctx) => ({ rows: { sys_samples: [{ load1: ctx.tools.faketool?.available ? 1 : 0 }] } }) });
-    const needsMissing = defineCollector({ name: "needsmissing", version: "1", schemaVersion: 1, requires: { commands: ["definitely-not-installed-tool"] }, collect: async () => ({ rows: {} }) });
+    const needsTool = defineCollector({
+      name: "needs",
+      version: "1",
+      schemaVersion: 1,
+      requires: { commands: ["faketool"] },
+      collect: async (ctx) => ({ rows: { sys_samples: [{ load1: ctx.tools.faketool?.available ? 1 : 0 }] } }),
+    });
+    const needsMissing = defineCollector({
+      name: "needsmissing",
+      version: "1",
+      schemaVersion: 1,
+      requires: { commands: ["definitely-not-installed-tool"] },
+      collect: async () => ({ rows: {} }),
+    });
     const { store, clock, ...o } = await setup({ machines: [{ id: "m1", ssh: "local" }], collectors: [needsTool, needsMissing] });
     const r1 = await runCycle({ store, clock, ...o, force: true });
     const runs = Object.fromEntries(r1.machines[0]!.runs.map((r) => [r.collector, r]));
@@ -164,7 +181,13 @@ describe("scheduler", () => {
   });
 
   it("marks only the unreachable machine's data stale", async () => {
-    const { store, config, clock } = await setup({ machines: [{ id: "up", ssh: "local" }, { id: "down", ssh: "ubuntu@127.0.0.1:1" }], collectors: [good] });
+    const { store, config, clock } = await setup({
+      machines: [
+        { id: "up", ssh: "local" },
+        { id: "down", ssh: "ubuntu@127.0.0.1:1" },
+      ],
+      collectors: [good],
+    });
     const executorFor = (m: { id: string; ssh: string }) => {
       if (m.ssh !== "local") throw new Error("connection refused");
       return createLocalExecutor({ machineId: m.id });
@@ -179,7 +202,13 @@ describe("scheduler", () => {
   });
 
   it("rejects an unknown machine or collector, listing the known ones", async () => {
-    const { store, ...o } = await setup({ machines: [{ id: "alpha", ssh: "local" }, { id: "beta", ssh: "local" }], collectors: [good] });
+    const { store, ...o } = await setup({
+      machines: [
+        { id: "alpha", ssh: "local" },
+        { id: "beta", ssh: "local" },
+      ],
+      collectors: [good],
+    });
     const e1 = await runCycle({ store, ...o, machine: "gamma" }).catch((e) => e);
     expect(e1.code).toBe("unknown_machine");
     expect(e1.hint).toBe("known machines: alpha, beta");
@@ -195,7 +224,13 @@ describe("scheduler", () => {
     (clock as ReturnType<typeof createFixedClock>).advance(120_000);
     await runCycle({ store, clock, ...o });
     const [m] = await store.query("select machine_id, tags_json, first_seen_at, last_seen_at, last_ok_at from machines");
-    expect(m).toEqual({ machine_id: "m1", tags_json: '["gpu"]', first_seen_at: "2026-01-25T03:00:00.000Z", last_seen_at: "2026-01-25T03:02:00.000Z", last_ok_at: "2026-01-25T03:02:00.000Z" });
+    expect(m).toEqual({
+      machine_id: "m1",
+      tags_json: '["gpu"]',
+      first_seen_at: "2026-01-25T03:00:00.000Z",
+      last_seen_at: "2026-01-25T03:02:00.000Z",
+      last_ok_at: "2026-01-25T03:02:00.000Z",
+    });
     await store.close();
   });
 });
@@ -205,7 +240,13 @@ describe("requirements and skips", () => {
     const home = join(dir, "reqhome");
     mkdirSync(home, { recursive: true });
     writeFileSync(join(home, "present.db"), "x");
-    const needsFile = defineCollector({ name: "needsfile", version: "1", schemaVersion: 1, requires: { files: [{ key: "db", path: "~/absent.db" }] }, collect: async () => ({ rows: { sys_samples: [{ load1: 1 }] } }) });
+    const needsFile = defineCollector({
+      name: "needsfile",
+      version: "1",
+      schemaVersion: 1,
+      requires: { files: [{ key: "db", path: "~/absent.db" }] },
+      collect: async () => ({ rows: { sys_samples: [{ load1: 1 }] } }),
+    });
     const needsOther = defineCollector({ name: "needsother", version: "1", schemaVersion: 1, requires: { files: ["~/absent.db"] }, collect: async () => ({ rows: {} }) });
     const saysSkip = defineCollector({ name: "saysskip", version: "1", schemaVersion: 1, collect: async () => ({ rows: {}, skipped: "no mailbox configured" }) });
     const config = await resolveConfig(

@@ -67,7 +67,7 @@ describe("vc.config.jsonc", () => {
     expect(config.channels.map((c) => c.name)).toEqual(["alerts.jsonl", "webhook 127.0.0.1:9"]);
   });
 
-  it("takes the default rules as they are without \"rules\", and none with \"rules\": false", async () => {
+  it('takes the default rules as they are without "rules", and none with "rules": false', async () => {
     const base = `"machines": [{ "id": "a", "ssh": "local" }]`;
     expect((await load(write(`{ ${base} }`))).rules.map((r) => r.id)).toEqual(catalog.rules({}).map((r) => r.id));
     expect((await load(write(`{ ${base}, "rules": false }`))).rules).toEqual([]);
@@ -130,7 +130,9 @@ describe("vc.config.jsonc mistakes", () => {
 
   it("names an unknown plugin and every known one, where it stands", async () => {
     const err = await parse(`{\n  "collectors": [\n    "sysprobe",\n    { "name": "sysprob" }\n  ]\n}`);
-    expect(err.message).toStartWith('vc.config.jsonc:4:15: collectors[1]: unknown plugin "sysprob" (known: afsc, beads, caam, cass, caut, cloud_benchmarker, dcg, mcp_agent_mail, ntm, pt, rano, rch, ru, sysmoni, sysprobe)');
+    expect(err.message).toStartWith(
+      'vc.config.jsonc:4:15: collectors[1]: unknown plugin "sysprob" (known: afsc, beads, caam, cass, caut, cloud_benchmarker, dcg, mcp_agent_mail, ntm, pt, rano, rch, ru, sysmoni, sysprobe)',
+    );
     expect((await parse(`{ "channels": ["slack"] }`)).message).toBe('vc.config.jsonc:1:16: channels[0]: unknown channel "slack" (known: alerts.jsonl, stdout, webhook)');
     // Only own names: nothing from Object.prototype.
     expect((await parse(`{ "collectors": ["constructor"] }`)).message).toContain('unknown plugin "constructor"');
@@ -138,7 +140,9 @@ describe("vc.config.jsonc mistakes", () => {
 
   it("refuses a malformed plugin entry, options that are not an object, and a factory's own refusal", async () => {
     expect((await parse(`{ "collectors": [42] }`)).message).toBe('vc.config.jsonc:1:18: collectors[0]: expected a plugin name or { "name": "…", "options": { … } }');
-    expect((await parse(`{ "collectors": [{ "name": "beads", "opts": {} }] }`)).message).toBe('vc.config.jsonc:1:37: collectors[0]: unknown key "opts": expected a plugin name or { "name": "…", "options": { … } }');
+    expect((await parse(`{ "collectors": [{ "name": "beads", "opts": {} }] }`)).message).toBe(
+      'vc.config.jsonc:1:37: collectors[0]: unknown key "opts": expected a plugin name or { "name": "…", "options": { … } }',
+    );
     expect((await parse(`{ "collectors": [{ "name": "beads", "options": [300] }] }`)).message).toBe("vc.config.jsonc:1:48: collectors[0].options: expected an object of options");
     expect((await parse(`{ "collectors": "sysprobe" }`)).message).toMatch(/^vc\.config\.jsonc:1:17: collectors: expected a list/);
     const hook = await parse(`{\n  "channels": [{ "name": "webhook", "options": { "url": "not a url" } }]\n}`);
@@ -146,11 +150,15 @@ describe("vc.config.jsonc mistakes", () => {
   });
 
   it("names an unknown rule, an unknown threshold and a threshold that is not a number", async () => {
-    expect((await parse(`{\n  "rules": {\n    "disk_lo": { "min_free_pct": 15 }\n  }\n}`)).message).toMatch(/^vc\.config\.jsonc:3:5: rules\.disk_lo: no default rule "disk_lo" \(known: machine_unreachable, disk_low, /);
+    expect((await parse(`{\n  "rules": {\n    "disk_lo": { "min_free_pct": 15 }\n  }\n}`)).message).toMatch(
+      /^vc\.config\.jsonc:3:5: rules\.disk_lo: no default rule "disk_lo" \(known: machine_unreachable, disk_low, /,
+    );
     const threshold = await parse(`{ "rules": { "disk_low": { "min_free": 15 } } }`);
     expect(threshold.message).toBe('vc.config.jsonc:1:26: rules.disk_low: rule disk_low has no threshold "min_free"');
     expect(threshold.hint).toBe("its thresholds: min_free_pct");
-    expect((await parse(`{ "rules": { "disk_low": { "min_free_pct": "15" } } }`)).message).toBe('vc.config.jsonc:1:26: rules.disk_low: expected { "threshold": number, … } or false');
+    expect((await parse(`{ "rules": { "disk_low": { "min_free_pct": "15" } } }`)).message).toBe(
+      'vc.config.jsonc:1:26: rules.disk_low: expected { "threshold": number, … } or false',
+    );
     expect((await parse(`{ "rules": ["disk_low"] }`)).message).toMatch(/^vc\.config\.jsonc:1:12: rules: expected /);
   });
 
@@ -170,7 +178,10 @@ describe("vc.config.jsonc through the CLI", () => {
     mkdirSync(d, { recursive: true });
     const env = isolatedEnv(d);
     const good = join(d, "fleet.jsonc");
-    writeFileSync(good, `{\n  // one machine\n  "db": ${JSON.stringify(join(d, "vc.duckdb"))},\n  "machines": [{ "id": "here", "ssh": "local" }],\n  "collectors": ["sysprobe"],\n}\n`);
+    writeFileSync(
+      good,
+      `{\n  // one machine\n  "db": ${JSON.stringify(join(d, "vc.duckdb"))},\n  "machines": [{ "id": "here", "ssh": "local" }],\n  "collectors": ["sysprobe"],\n}\n`,
+    );
     const collected = await vc(["collect", "--once", "--config", good, "--json"], { env });
     expect(collected.code).toBe(0);
     const ok = await vc(["robot", "machines", "--config", good], { env });

@@ -89,7 +89,12 @@ describe("config validation", () => {
   }
 
   it("names the file, the field path and what was expected", async () => {
-    const err = await invalid({ machines: [{ id: "a", ssh: "local" }, { id: "b", ssh: 42 }] });
+    const err = await invalid({
+      machines: [
+        { id: "a", ssh: "local" },
+        { id: "b", ssh: 42 },
+      ],
+    });
     expect(err.message).toStartWith("/x/vc.config.ts: machines[1].ssh:");
     expect(err.message).toContain("string");
     expect(err.message).toContain("42");
@@ -104,7 +109,16 @@ describe("config validation", () => {
   });
 
   it("rejects duplicate machine ids and a machine naming an unknown collector", async () => {
-    expect((await invalid({ machines: [{ id: "a", ssh: "local" }, { id: "a", ssh: "local" }] })).message).toContain('machines[1]: "a" appears twice');
+    expect(
+      (
+        await invalid({
+          machines: [
+            { id: "a", ssh: "local" },
+            { id: "a", ssh: "local" },
+          ],
+        })
+      ).message,
+    ).toContain('machines[1]: "a" appears twice');
     const err = await invalid({ machines: [{ id: "a", ssh: "local", collectors: ["ntm"] }] });
     expect(err.message).toContain('no collector "ntm"');
   });

@@ -70,7 +70,10 @@ describe("local executor", () => {
     db.run("insert into messages(subject) values ('a'), ('b'), ('c')");
     db.close();
     const rows = await exec.sqlite("~/mail.sqlite3", sql`select id, subject from messages where id > ${1} order by id`);
-    expect(rows).toEqual([{ id: 2, subject: "b" }, { id: 3, subject: "c" }]);
+    expect(rows).toEqual([
+      { id: 2, subject: "b" },
+      { id: 3, subject: "c" },
+    ]);
     const err = await exec.sqlite("~/mail.sqlite3", "delete from messages").catch((e) => e);
     expect(err.message).toMatch(/readonly|read-only/i);
   });

@@ -96,9 +96,7 @@ describe("ssh executor: commands", () => {
 
   it("multiplexes commands on one connection, never more channels at once than the cap", async () => {
     const e = executor({ maxChannels: 3 });
-    const runs = await Promise.all(
-      Array.from({ length: 9 }, () => e.run({ script: "date +%s%N; sleep 0.3; date +%s%N" })),
-    );
+    const runs = await Promise.all(Array.from({ length: 9 }, () => e.run({ script: "date +%s%N; sleep 0.3; date +%s%N" })));
     const spans = runs.map((r) => r.stdout.trim().split("\n").map(Number) as [number, number]);
     let peak = 0;
     for (const [start] of spans) peak = Math.max(peak, spans.filter(([s, end]) => s <= start && start < end).length);
@@ -172,13 +170,14 @@ describe("ssh executor: what a command leaves behind", () => {
     const e = executor();
     const pending = e.run(["sleep", "100000"], { timeoutMs: 1500 });
     // Freeze only once the command runs (on a loaded machine connecting can take longer than a guess).
-    const running = () => descendants(sshd.pid).some((pid) => {
-      try {
-        return readFileSync(`/proc/${pid}/cmdline`, "utf8").includes("100000");
-      } catch {
-        return false;
-      }
-    });
+    const running = () =>
+      descendants(sshd.pid).some((pid) => {
+        try {
+          return readFileSync(`/proc/${pid}/cmdline`, "utf8").includes("100000");
+        } catch {
+          return false;
+        }
+      });
     for (let i = 0; i < 200 && !running(); i++) await Bun.sleep(25);
     const session = descendants(sshd.pid);
     for (const pid of session) process.kill(pid, "SIGSTOP");

@@ -25,8 +25,17 @@ async function setup() {
   );
   const store = await openStore({ path: join(dir, `h${n++}.duckdb`) });
   const sample = (machine_id: string, at: Date, extra: Record<string, unknown> = {}) => ({
-    machine_id, collected_at: at, source: "sysprobe", cpu_total: 20, cpu_cores: 8, load5: 2,
-    mem_used_bytes: 4e9, mem_total_bytes: 16e9, swap_used_bytes: 0, swap_total_bytes: 8e9, ...extra,
+    machine_id,
+    collected_at: at,
+    source: "sysprobe",
+    cpu_total: 20,
+    cpu_cores: 8,
+    load5: 2,
+    mem_used_bytes: 4e9,
+    mem_total_bytes: 16e9,
+    swap_used_bytes: 0,
+    swap_total_bytes: 8e9,
+    ...extra,
   });
   await store.insert("sys_samples", [
     sample("calm", ago(30)),
@@ -94,8 +103,19 @@ describe("health factors beyond the system sample", () => {
       { machine_id: "calm", collected_at: ago(60), provider: "claude", account: "a@x", window_name: "primary", used_percent: 97, resets_at: new Date(now.getTime() + 3600_000) },
       { machine_id: "calm", collected_at: ago(60), provider: "codex", account: "b@x", window_name: "primary", used_percent: 40 },
     ]);
-    const deny = (i: number) => ({ machine_id: "busy", collected_at: ago(30), ts: ago(60 + i), decision: "deny", origin: "decision_log", event_key: `k${i}`, rule_id: "core.git:reset-hard" });
-    await store.insert("dcg_events", Array.from({ length: 12 }, (_, i) => deny(i)));
+    const deny = (i: number) => ({
+      machine_id: "busy",
+      collected_at: ago(30),
+      ts: ago(60 + i),
+      decision: "deny",
+      origin: "decision_log",
+      event_key: `k${i}`,
+      rule_id: "core.git:reset-hard",
+    });
+    await store.insert(
+      "dcg_events",
+      Array.from({ length: 12 }, (_, i) => deny(i)),
+    );
     const h = await computeHealth(store, config, now);
     const by = Object.fromEntries(h.machines.map((m) => [m.id, m]));
     const acct = by.calm!.factors.find((f) => f.id === "account_headroom")!;

@@ -30,7 +30,11 @@ export default defineConfig({
     const ts = new Date().toISOString().replace(/\.\d+Z$/, "Z");
     appendFileSync(
       log,
-      Array.from({ length: n }, (_, i) => `${JSON.stringify({ timestamp: ts, decision: "deny", mode: "deny", command: `rm -rf /tmp/${prefix}${i}`, pack_id: "core.filesystem", pattern_name: "rm-rf-general", rule_id: "core.filesystem:rm-rf-general" })}\n`).join(""),
+      Array.from(
+        { length: n },
+        (_, i) =>
+          `${JSON.stringify({ timestamp: ts, decision: "deny", mode: "deny", command: `rm -rf /tmp/${prefix}${i}`, pack_id: "core.filesystem", pattern_name: "rm-rf-general", rule_id: "core.filesystem:rm-rf-general" })}\n`,
+      ).join(""),
     );
   };
   return { config, log, denies };
@@ -50,7 +54,7 @@ export function lineWaiter(stream: ReadableStream<Uint8Array>) {
         const line = buf.slice(0, nl);
         buf = buf.slice(nl + 1);
         lines.push(line);
-        for (const w of [...waiters]) if (w.match(line)) (waiters.splice(waiters.indexOf(w), 1), w.resolve(line));
+        for (const w of [...waiters]) if (w.match(line)) waiters.splice(waiters.indexOf(w), 1), w.resolve(line);
       }
     }
   })();

@@ -55,13 +55,18 @@ function run(argv: string[]) {
 /** Every process below `pid` (children, grandchildren …). */
 export function descendants(pid: number): number[] {
   const r = Bun.spawnSync(["ps", "-e", "-o", "pid=,ppid="], { stdout: "pipe" });
-  const pairs = r.stdout.toString().trim().split("\n").map((l) => l.trim().split(/\s+/).map(Number) as [number, number]);
+  const pairs = r.stdout
+    .toString()
+    .trim()
+    .split("\n")
+    .map((l) => l.trim().split(/\s+/).map(Number) as [number, number]);
   const out: number[] = [];
   const walk = (p: number) => {
-    for (const [child, parent] of pairs) if (parent === p) {
-      out.push(child);
-      walk(child);
-    }
+    for (const [child, parent] of pairs)
+      if (parent === p) {
+        out.push(child);
+        walk(child);
+      }
   };
   walk(pid);
   return out;

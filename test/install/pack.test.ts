@@ -128,11 +128,25 @@ describe("the packed tarball, installed with npm where there is no Bun", () => {
     if (!existsSync(ts)) symlinkSync(join(repoRoot, "node_modules", "typescript"), ts);
     // The tsconfig `bun init` writes.
     const compilerOptions = {
-      lib: ["ESNext"], target: "ESNext", module: "Preserve", moduleDetection: "force", jsx: "react-jsx", allowJs: true,
-      moduleResolution: "bundler", allowImportingTsExtensions: true, verbatimModuleSyntax: true, noEmit: true,
-      strict: true, skipLibCheck: true, noFallthroughCasesInSwitch: true, noUncheckedIndexedAccess: true, noImplicitOverride: true,
+      lib: ["ESNext"],
+      target: "ESNext",
+      module: "Preserve",
+      moduleDetection: "force",
+      jsx: "react-jsx",
+      allowJs: true,
+      moduleResolution: "bundler",
+      allowImportingTsExtensions: true,
+      verbatimModuleSyntax: true,
+      noEmit: true,
+      strict: true,
+      skipLibCheck: true,
+      noFallthroughCasesInSwitch: true,
+      noUncheckedIndexedAccess: true,
+      noImplicitOverride: true,
     };
-    writeFileSync(join(project, "report.ts"), `import { connectCockpit, defineCollector, defineConfig, type Collector } from "vibe-cockpit";
+    writeFileSync(
+      join(project, "report.ts"),
+      `import { connectCockpit, defineCollector, defineConfig, type Collector } from "vibe-cockpit";
 import { alertsJsonl, defaultRules, sysprobe } from "vibe-cockpit/plugins";
 
 const uptime: Collector = defineCollector({
@@ -149,7 +163,8 @@ await using vc = await connectCockpit();
 const { data } = await vc.robotTriage();
 const { rows } = await vc.query("select 1 as one");
 console.log(data, rows.length);
-`);
+`,
+    );
     writeFileSync(join(project, "broken.ts"), `import { defineConfig } from "vibe-cockpit";\nexport default defineConfig({ machines: 5 });\n`);
     const tsc = (file: string) => {
       writeFileSync(join(project, "tsconfig.json"), JSON.stringify({ compilerOptions, include: [file] }, null, 2));

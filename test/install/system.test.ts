@@ -70,10 +70,13 @@ describe("planSystem", () => {
 
 describe("the preload in a real bun test run", () => {
   const probe = join(dir, "probe.test.ts");
-  writeFileSync(probe, `import { expect, it } from "bun:test";
+  writeFileSync(
+    probe,
+    `import { expect, it } from "bun:test";
 import { requireSystem } from ${JSON.stringify(join(repoRoot, "test/_system.ts"))};
 it("needs tmux", () => { expect(requireSystem("tmux")).toContain("tmux"); });
-`);
+`,
+  );
   const bunTest = (path: string, env: Record<string, string> = {}) => {
     const r = Bun.spawnSync([process.execPath, "test", probe], { cwd: repoRoot, env: { PATH: path, HOME: dir, ...env }, stdout: "pipe", stderr: "pipe" });
     return { code: r.exitCode, out: r.stdout.toString() + r.stderr.toString() };
@@ -86,7 +89,9 @@ it("needs tmux", () => { expect(requireSystem("tmux")).toContain("tmux"); });
   it("as root with apt-get: runs apt-get update and install once, says so on stderr, and the test then finds the tool", () => {
     const log = join(dir, "apt.log");
     // A stand-in apt-get that "installs" tmux by putting it on the PATH.
-    const path = fakePath(["tmux"], { "apt-get": `echo "$@" >> ${log}\ncase " $* " in *" install "*) printf '#!/bin/sh\\n' > "\${0%/*}/tmux"; /bin/chmod +x "\${0%/*}/tmux";; esac` });
+    const path = fakePath(["tmux"], {
+      "apt-get": `echo "$@" >> ${log}\ncase " $* " in *" install "*) printf '#!/bin/sh\\n' > "\${0%/*}/tmux"; /bin/chmod +x "\${0%/*}/tmux";; esac`,
+    });
     const r = bunTest(path);
     if (process.getuid?.() !== 0) {
       expect(r.code).not.toBe(0);

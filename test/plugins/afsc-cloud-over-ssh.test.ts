@@ -48,7 +48,11 @@ describe("over SSH", () => {
     try {
       const c = cloudBenchmarker();
       await using store = await createTestStore([c]);
-      const run = await runOnce({ store, collector: c, machine: overSsh({ "cloud_benchmarker.url": `http://127.0.0.1:${server.port}`, "cloud_benchmarker.utc_offset": "+02:00" }) });
+      const run = await runOnce({
+        store,
+        collector: c,
+        machine: overSsh({ "cloud_benchmarker.url": `http://127.0.0.1:${server.port}`, "cloud_benchmarker.utc_offset": "+02:00" }),
+      });
       expect(run).toMatchObject({ result: "ok", warnings: [], rowsByTable: { cloud_bench_raw: 75, cloud_bench_overall: 3 } });
       expect(await store.query("SELECT hostname, rank FROM cloud_bench_overall ORDER BY rank")).toEqual([
         { hostname: "hetzner-ax102", rank: 1 },

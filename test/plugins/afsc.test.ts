@@ -24,9 +24,28 @@ const setup = useFakeSetup();
 /** Another run derived from the real one: other id, times and installers. */
 function otherRun(id: string, day: string, installers: string[], status = "passed") {
   const entries = installers.map((name, i) =>
-    JSON.stringify({ timestamp: `2026-08-${day}T07:0${i}:00.5Z`, installer_name: name, status, duration_ms: 1000 + i, exit_code: status === "passed" ? 0 : 1, error_classification: null, stderr_excerpt: "", retry_count: 0, sha256_verified: true }),
+    JSON.stringify({
+      timestamp: `2026-08-${day}T07:0${i}:00.5Z`,
+      installer_name: name,
+      status,
+      duration_ms: 1000 + i,
+      exit_code: status === "passed" ? 0 : 1,
+      error_classification: null,
+      stderr_excerpt: "",
+      retry_count: 0,
+      sha256_verified: true,
+    }),
   );
-  const summary = JSON.stringify({ run_id: id, total: installers.length, passed: status === "passed" ? installers.length : 0, failed: status === "failed" ? installers.length : 0, skipped: status === "skipped" ? installers.length : 0, duration_total_ms: 5000, timestamp_start: `2026-08-${day}T07:00:00Z`, timestamp_end: `2026-08-${day}T07:09:00.25Z` });
+  const summary = JSON.stringify({
+    run_id: id,
+    total: installers.length,
+    passed: status === "passed" ? installers.length : 0,
+    failed: status === "failed" ? installers.length : 0,
+    skipped: status === "skipped" ? installers.length : 0,
+    duration_total_ms: 5000,
+    timestamp_start: `2026-08-${day}T07:00:00Z`,
+    timestamp_end: `2026-08-${day}T07:09:00.25Z`,
+  });
   return `${[...entries, summary].join("\n")}\n`;
 }
 
@@ -34,13 +53,28 @@ testCollector({
   collector: afsc(),
   fixtures: { home: { [`${DIR}/results_20260820_061112.jsonl`]: results } },
   rows: { afsc_run_facts: 1, afsc_event_logs: 9 },
-  junk: { home: { [`${DIR}/results_20260820_061112.jsonl`]: "\u0000\u00ff not json\n{\"installer_name\":\"x\"}\n" } },
+  junk: { home: { [`${DIR}/results_20260820_061112.jsonl`]: '\u0000\u00ff not json\n{"installer_name":"x"}\n' } },
   async check(store) {
     expect(await store.query("SELECT * EXCLUDE (raw_json, results_file) FROM afsc_run_facts")).toEqual([
       {
-        machine_id: "fake", run_id: RUN, collected_at: "2026-01-25T03:00:00.000Z", source: "afsc", source_version: "1.0.0", schema_version: 1,
-        ts: "2026-08-20T06:00:04.000Z", ts_end: "2026-08-20T06:07:56.855Z", status: "failed", total: 9, passed: 5, failed: 3, skipped: 1, timedout: 1,
-        duration_ms: 466064, wall_ms: 472855, error_category: "network", failed_installers_json: '["atuin","codex","gemini-cli"]',
+        machine_id: "fake",
+        run_id: RUN,
+        collected_at: "2026-01-25T03:00:00.000Z",
+        source: "afsc",
+        source_version: "1.0.0",
+        schema_version: 1,
+        ts: "2026-08-20T06:00:04.000Z",
+        ts_end: "2026-08-20T06:07:56.855Z",
+        status: "failed",
+        total: 9,
+        passed: 5,
+        failed: 3,
+        skipped: 1,
+        timedout: 1,
+        duration_ms: 466064,
+        wall_ms: 472855,
+        error_category: "network",
+        failed_installers_json: '["atuin","codex","gemini-cli"]',
       },
     ]);
     const [fact] = await store.query<{ results_file: string; raw_json: string }>("SELECT results_file, raw_json FROM afsc_run_facts");
@@ -50,11 +84,82 @@ testCollector({
       await store.query(`SELECT installer_name, ts, event_type, status, severity, error_category, retryable, confidence, duration_ms, exit_code, retry_count,
         sha256_verified, message FROM afsc_event_logs WHERE installer_name IN ('rust', 'atuin', 'nodejs', 'codex', 'gemini-cli') ORDER BY ts`),
     ).toEqual([
-      { installer_name: "rust", ts: "2026-08-20T06:00:52.942Z", event_type: "installer_result", status: "passed", severity: null, error_category: null, retryable: null, confidence: null, duration_ms: 48211, exit_code: 0, retry_count: 0, sha256_verified: true, message: "" },
-      { installer_name: "atuin", ts: "2026-08-20T06:02:16.585Z", event_type: "installer_result", status: "failed", severity: "Transient", error_category: "network", retryable: true, confidence: 0.9, duration_ms: 61420, exit_code: 1, retry_count: 2, sha256_verified: false, message: "curl: (28) Failed to connect to setup.atuin.sh port 443 after 30002 ms: Timeout was reached\n" },
-      { installer_name: "nodejs", ts: "2026-08-20T06:02:17.316Z", event_type: "installer_result", status: "skipped", severity: null, error_category: null, retryable: null, confidence: null, duration_ms: 0, exit_code: null, retry_count: 0, sha256_verified: false, message: "" },
-      { installer_name: "codex", ts: "2026-08-20T06:02:55.912Z", event_type: "installer_result", status: "failed", severity: "Configuration", error_category: "checksum_mismatch", retryable: false, confidence: 0.95, duration_ms: 15044, exit_code: 1, retry_count: 0, sha256_verified: false, message: "ERROR: sha256 mismatch for https://github.com/openai/codex/releases/download/rust-v0.46.0/codex-x86_64-unknown-linux-gnu.tar.gz\nexpected: 7d1c...e0a2\nactual:   91ab...33f0\n" },
-      { installer_name: "gemini-cli", ts: "2026-08-20T06:07:56.643Z", event_type: "installer_result", status: "timedout", severity: "Unknown", error_category: "unknown", retryable: true, confidence: 0.3, duration_ms: 300000, exit_code: null, retry_count: 0, sha256_verified: false, message: "" },
+      {
+        installer_name: "rust",
+        ts: "2026-08-20T06:00:52.942Z",
+        event_type: "installer_result",
+        status: "passed",
+        severity: null,
+        error_category: null,
+        retryable: null,
+        confidence: null,
+        duration_ms: 48211,
+        exit_code: 0,
+        retry_count: 0,
+        sha256_verified: true,
+        message: "",
+      },
+      {
+        installer_name: "atuin",
+        ts: "2026-08-20T06:02:16.585Z",
+        event_type: "installer_result",
+        status: "failed",
+        severity: "Transient",
+        error_category: "network",
+        retryable: true,
+        confidence: 0.9,
+        duration_ms: 61420,
+        exit_code: 1,
+        retry_count: 2,
+        sha256_verified: false,
+        message: "curl: (28) Failed to connect to setup.atuin.sh port 443 after 30002 ms: Timeout was reached\n",
+      },
+      {
+        installer_name: "nodejs",
+        ts: "2026-08-20T06:02:17.316Z",
+        event_type: "installer_result",
+        status: "skipped",
+        severity: null,
+        error_category: null,
+        retryable: null,
+        confidence: null,
+        duration_ms: 0,
+        exit_code: null,
+        retry_count: 0,
+        sha256_verified: false,
+        message: "",
+      },
+      {
+        installer_name: "codex",
+        ts: "2026-08-20T06:02:55.912Z",
+        event_type: "installer_result",
+        status: "failed",
+        severity: "Configuration",
+        error_category: "checksum_mismatch",
+        retryable: false,
+        confidence: 0.95,
+        duration_ms: 15044,
+        exit_code: 1,
+        retry_count: 0,
+        sha256_verified: false,
+        message:
+          "ERROR: sha256 mismatch for https://github.com/openai/codex/releases/download/rust-v0.46.0/codex-x86_64-unknown-linux-gnu.tar.gz\nexpected: 7d1c...e0a2\nactual:   91ab...33f0\n",
+      },
+      {
+        installer_name: "gemini-cli",
+        ts: "2026-08-20T06:07:56.643Z",
+        event_type: "installer_result",
+        status: "timedout",
+        severity: "Unknown",
+        error_category: "unknown",
+        retryable: true,
+        confidence: 0.3,
+        duration_ms: 300000,
+        exit_code: null,
+        retry_count: 0,
+        sha256_verified: false,
+        message: "",
+      },
     ]);
     expect(await store.query("SELECT DISTINCT run_id, machine_id FROM afsc_event_logs")).toEqual([{ run_id: RUN, machine_id: "fake" }]);
   },
@@ -85,9 +190,24 @@ describe("afsc parsers", () => {
 
   it("identifies a run without its summary line by its file, and derives the counts", () => {
     const run = parseResultsFile("/h/results_20260101_000000.jsonl", `${lines.slice(0, 5).join("\n")}\n`, () => {});
-    expect(runFactRow(run)).toMatchObject({ run_id: "results_20260101_000000", total: 5, passed: 4, failed: 1, skipped: 0, status: "failed", ts: "2026-08-20T06:00:52.942Z", duration_ms: 128930, wall_ms: null, raw_json: null });
+    expect(runFactRow(run)).toMatchObject({
+      run_id: "results_20260101_000000",
+      total: 5,
+      passed: 4,
+      failed: 1,
+      skipped: 0,
+      status: "failed",
+      ts: "2026-08-20T06:00:52.942Z",
+      duration_ms: 128930,
+      wall_ms: null,
+      raw_json: null,
+    });
     // Unknown fields and a newer severity are kept as received.
-    const newer = JSON.stringify({ ...JSON.parse(lines[4]!), attempt_log: ["a"], error_classification: { category: "dns", severity: "Critical", retryable: true, confidence: 1, hint: "x" } });
+    const newer = JSON.stringify({
+      ...JSON.parse(lines[4]!),
+      attempt_log: ["a"],
+      error_classification: { category: "dns", severity: "Critical", retryable: true, confidence: 1, hint: "x" },
+    });
     const r = parseResultsFile("/h/r.jsonl", `${newer}\n`, () => {});
     expect(eventRows(r)[0]).toMatchObject({ severity: "Critical", error_category: "dns", raw_json: JSON.parse(newer) });
   });
@@ -163,7 +283,10 @@ describe("afsc collector", () => {
   it("fails readably when status exits non-zero or prints another shape", async () => {
     const c = afsc();
     const bad = await setup(c, { tools: { [BIN]: { "status --format json": { stderr: "Error: permission denied (os error 13)", exit: 1 } } } });
-    expect(await runOnce({ store: bad.store, collector: c, machine: bad.machine })).toMatchObject({ result: "failed", error: `${BIN} status --format json exited with 1: Error: permission denied (os error 13)` });
+    expect(await runOnce({ store: bad.store, collector: c, machine: bad.machine })).toMatchObject({
+      result: "failed",
+      error: `${BIN} status --format json exited with 1: Error: permission denied (os error 13)`,
+    });
     const odd = await setup(c, { tools: { [BIN]: { "status --format json": "[1,2]" } } });
     expect((await runOnce({ store: odd.store, collector: c, machine: odd.machine })).error).toStartWith("status --format json printed a different shape");
   });

@@ -25,8 +25,7 @@ function script(dir: string, name: string, body: string) {
   writeFileSync(join(dir, name), `#!/bin/sh\n${body}\n`);
   chmodSync(join(dir, name), 0o755);
 }
-const count = async (store: { query: <T>(q: string) => Promise<T[]> }, table: string) =>
-  (await store.query<{ n: number }>(`SELECT count(*)::INTEGER AS n FROM ${table}`))[0]!.n;
+const count = async (store: { query: <T>(q: string) => Promise<T[]> }, table: string) => (await store.query<{ n: number }>(`SELECT count(*)::INTEGER AS n FROM ${table}`))[0]!.n;
 
 testCollector({
   collector: beads({ repos: ["~/projects/vc", "~/projects/br/", "~/projects/plain"], useRu: false }),
@@ -43,7 +42,7 @@ testCollector({
   warnings: 1,
   junk: {
     tools: tools("{oops", "[not json"),
-    home: { "projects/vc/.beads/issues.jsonl": "\u0000\u00ff garbage\n{\"no\":\"id\"}\n", "projects/br/.beads/issues.jsonl": "nope\n" },
+    home: { "projects/vc/.beads/issues.jsonl": '\u0000\u00ff garbage\n{"no":"id"}\n', "projects/br/.beads/issues.jsonl": "nope\n" },
   },
   async check(store, run) {
     expect(run.warnings[0]).toMatch(/^plain: no \.beads directory at .*\/projects\/plain\/\.beads, repository skipped$/);
@@ -58,10 +57,27 @@ testCollector({
     expect(snaps.map(path).map((p) => p.replace(/^.*\/home\//, "~/"))).toEqual(["~/projects/br", "~/projects/vc"]);
     for (const s of snaps) expect(s.repo_id).toBe(repoId({ path: path(s), machine: "fake" }));
     expect(snaps[1]).toEqual({
-      repo_id: snaps[1]!.repo_id, repo_path: snaps[1]!.repo_path, repo_name: "vc", repo_url: null, bv_version: "v0.15.2",
-      generated_at: "2026-08-20T15:11:02.000Z", data_hash: "0d0bab73a18a310a", issue_count: 167, ready_count: 5, ready_source: "br",
-      open_count: 26, actionable_count: 19, blocked_count: 3, in_progress_count: 4, top_pick_id: "vc-4kq.3",
-      top_pick_title: "Parse dcg history.db instead of history.jsonl", top_pick_score: 0.6812, recs: 6, blockers: 3, ready: 5, raw_hash: "0d0bab73a18a310a",
+      repo_id: snaps[1]!.repo_id,
+      repo_path: snaps[1]!.repo_path,
+      repo_name: "vc",
+      repo_url: null,
+      bv_version: "v0.15.2",
+      generated_at: "2026-08-20T15:11:02.000Z",
+      data_hash: "0d0bab73a18a310a",
+      issue_count: 167,
+      ready_count: 5,
+      ready_source: "br",
+      open_count: 26,
+      actionable_count: 19,
+      blocked_count: 3,
+      in_progress_count: 4,
+      top_pick_id: "vc-4kq.3",
+      top_pick_title: "Parse dcg history.db instead of history.jsonl",
+      top_pick_score: 0.6812,
+      recs: 6,
+      blockers: 3,
+      ready: 5,
+      raw_hash: "0d0bab73a18a310a",
     });
     expect(
       await store.query(`SELECT node_count, edge_count, density, has_cycles, phase2_ready, total_count, open_count, closed_count, blocked_count, actionable_count,
@@ -70,10 +86,28 @@ testCollector({
         FROM beads_graph_metrics WHERE repo_path LIKE '%/vc'`),
     ).toEqual([
       {
-        node_count: 167, edge_count: 212, density: 0.007648, has_cycles: false, phase2_ready: true, total_count: 167, open_count: 26, closed_count: 134,
-        blocked_count: 3, actionable_count: 19, in_progress_count: 4, not_closed_count: 33, dependency_blocked_count: 14, closed_last_7_days: 18,
-        closed_last_30_days: 61, avg_days_to_close: 3.412, stale_count: 4, stalest_issue_id: "vc-1d9", stalest_issue_days: 38, stale_threshold_days: 14,
-        p2: "88", pr: "0.20020000000000002",
+        node_count: 167,
+        edge_count: 212,
+        density: 0.007648,
+        has_cycles: false,
+        phase2_ready: true,
+        total_count: 167,
+        open_count: 26,
+        closed_count: 134,
+        blocked_count: 3,
+        actionable_count: 19,
+        in_progress_count: 4,
+        not_closed_count: 33,
+        dependency_blocked_count: 14,
+        closed_last_7_days: 18,
+        closed_last_30_days: 61,
+        avg_days_to_close: 3.412,
+        stale_count: 4,
+        stalest_issue_id: "vc-1d9",
+        stalest_issue_days: 38,
+        stale_threshold_days: 14,
+        p2: "88",
+        pr: "0.20020000000000002",
       },
     ]);
     expect(await store.query("SELECT status, count(*)::INTEGER AS n FROM beads_issues WHERE repo_path LIKE '%/vc' GROUP BY status ORDER BY status")).toEqual([
@@ -88,26 +122,80 @@ testCollector({
         FROM beads_issues WHERE repo_path LIKE '%/vc' AND issue_id IN ('beads_rust-1quj', 'beads_rust-1h4', 'beads_rust-2mwr', 'beads_rust-35kz') ORDER BY issue_id`),
     ).toEqual([
       {
-        issue_id: "beads_rust-1h4", title: "Test reopen issue", status: "tombstone", priority: 2, type: "task", assignee: null, labels_json: null,
-        blocked_by_json: null, deps: null, comments_count: 0, external_ref: null, created_at: "2026-01-16T17:13:09.946Z", updated_at: "2026-01-16T17:13:46.009Z",
-        closed_at: "2026-01-16T17:13:46.009Z", deleted_at: "2026-01-16T17:13:46.009Z", machine_id: "fake", collected_at: "2026-01-25T03:00:00.000Z",
-      },
-      {
-        issue_id: "beads_rust-1quj", title: "Sync import: preflight guardrails + JSONL validation tests", status: "in_progress", priority: 1, type: "task",
-        assignee: "SwiftDeer", labels_json: '["sync","tests"]', blocked_by_json: '["beads_rust-3ea7","beads_rust-zlml"]', deps: 3, comments_count: 0,
-        external_ref: null, created_at: "2026-01-21T21:46:37.058Z", updated_at: "2026-01-28T18:49:33.377Z", closed_at: null, deleted_at: null,
-        machine_id: "fake", collected_at: "2026-01-25T03:00:00.000Z",
-      },
-      {
-        issue_id: "beads_rust-2mwr", title: "[EPIC] ultimate_mcp_server #10: Add AGENTS.md for Agent Guidance", status: "open", priority: 2, type: "epic",
-        assignee: null, labels_json: '["cli"]', blocked_by_json: null, deps: null, comments_count: 1, external_ref: "github:Dicklesworthstone/ultimate_mcp_server#10",
-        created_at: "2026-01-25T02:45:50.968Z", updated_at: "2026-01-25T04:09:36.821Z", closed_at: null, deleted_at: null, machine_id: "fake",
+        issue_id: "beads_rust-1h4",
+        title: "Test reopen issue",
+        status: "tombstone",
+        priority: 2,
+        type: "task",
+        assignee: null,
+        labels_json: null,
+        blocked_by_json: null,
+        deps: null,
+        comments_count: 0,
+        external_ref: null,
+        created_at: "2026-01-16T17:13:09.946Z",
+        updated_at: "2026-01-16T17:13:46.009Z",
+        closed_at: "2026-01-16T17:13:46.009Z",
+        deleted_at: "2026-01-16T17:13:46.009Z",
+        machine_id: "fake",
         collected_at: "2026-01-25T03:00:00.000Z",
       },
       {
-        issue_id: "beads_rust-35kz", title: "Test issue", status: "open", priority: 2, type: "task", assignee: null, labels_json: null, blocked_by_json: null,
-        deps: null, comments_count: 0, external_ref: null, created_at: "2026-01-28T18:47:31.038Z", updated_at: "2026-01-28T18:47:31.038Z", closed_at: null,
-        deleted_at: null, machine_id: "fake", collected_at: "2026-01-25T03:00:00.000Z",
+        issue_id: "beads_rust-1quj",
+        title: "Sync import: preflight guardrails + JSONL validation tests",
+        status: "in_progress",
+        priority: 1,
+        type: "task",
+        assignee: "SwiftDeer",
+        labels_json: '["sync","tests"]',
+        blocked_by_json: '["beads_rust-3ea7","beads_rust-zlml"]',
+        deps: 3,
+        comments_count: 0,
+        external_ref: null,
+        created_at: "2026-01-21T21:46:37.058Z",
+        updated_at: "2026-01-28T18:49:33.377Z",
+        closed_at: null,
+        deleted_at: null,
+        machine_id: "fake",
+        collected_at: "2026-01-25T03:00:00.000Z",
+      },
+      {
+        issue_id: "beads_rust-2mwr",
+        title: "[EPIC] ultimate_mcp_server #10: Add AGENTS.md for Agent Guidance",
+        status: "open",
+        priority: 2,
+        type: "epic",
+        assignee: null,
+        labels_json: '["cli"]',
+        blocked_by_json: null,
+        deps: null,
+        comments_count: 1,
+        external_ref: "github:Dicklesworthstone/ultimate_mcp_server#10",
+        created_at: "2026-01-25T02:45:50.968Z",
+        updated_at: "2026-01-25T04:09:36.821Z",
+        closed_at: null,
+        deleted_at: null,
+        machine_id: "fake",
+        collected_at: "2026-01-25T03:00:00.000Z",
+      },
+      {
+        issue_id: "beads_rust-35kz",
+        title: "Test issue",
+        status: "open",
+        priority: 2,
+        type: "task",
+        assignee: null,
+        labels_json: null,
+        blocked_by_json: null,
+        deps: null,
+        comments_count: 0,
+        external_ref: null,
+        created_at: "2026-01-28T18:47:31.038Z",
+        updated_at: "2026-01-28T18:47:31.038Z",
+        closed_at: null,
+        deleted_at: null,
+        machine_id: "fake",
+        collected_at: "2026-01-25T03:00:00.000Z",
       },
     ]);
     // The line as received, every key of it.
@@ -123,7 +211,9 @@ describe("beads parsers", () => {
     const repo = { repo_id: "r1", repo_path: "/p", repo_name: "p", repo_url: null };
     expect(triageRow(repo, t, null)).toMatchObject({ ready_count: 19, ready_source: "bv", top_pick_id: "vc-4kq.3", issue_count: 167 });
     // An older/newer bv: no quick_ref, no project_health, no recommendations; unknown fields anywhere.
-    const slim = parseTriage(JSON.stringify({ generated_at: "2026-09-01T00:00:00Z", version: "v0.16.0", degraded: ["history"], triage: { meta: { issue_count: 4 }, feedback: { x: 1 } } })) as Triage;
+    const slim = parseTriage(
+      JSON.stringify({ generated_at: "2026-09-01T00:00:00Z", version: "v0.16.0", degraded: ["history"], triage: { meta: { issue_count: 4 }, feedback: { x: 1 } } }),
+    ) as Triage;
     expect(triageRow(repo, slim, null)).toMatchObject({ ready_count: null, ready_source: null, issue_count: 4, top_pick_id: null, quick_ref_json: null, bv_version: "v0.16.0" });
     expect(graphMetricsRow(repo, slim)).toBeNull();
     // The triage key is what makes it a triage.
@@ -152,9 +242,19 @@ describe("beads parsers", () => {
 
   it("maps an issue line, optional keys absent or unknown ones present, and hashes the line", () => {
     const repo = { repo_id: "r1", repo_path: "/p", repo_name: "p", repo_url: null };
-    const line = '{"id":"x-1","title":"T","status":"deferred","priority":"P3","issue_type":"bug","created_at":"2026-02-01T00:00:00Z","updated_at":"not a time","future_field":{"a":1}}';
+    const line =
+      '{"id":"x-1","title":"T","status":"deferred","priority":"P3","issue_type":"bug","created_at":"2026-02-01T00:00:00Z","updated_at":"not a time","future_field":{"a":1}}';
     const r = issueRow(repo, line, JSON.parse(line));
-    expect("row" in r && r.row).toMatchObject({ issue_id: "x-1", status: "deferred", priority: 3, type: "bug", updated_at: null, created_at: "2026-02-01T00:00:00Z", labels_json: null, comments_count: 0 });
+    expect("row" in r && r.row).toMatchObject({
+      issue_id: "x-1",
+      status: "deferred",
+      priority: 3,
+      type: "bug",
+      updated_at: null,
+      created_at: "2026-02-01T00:00:00Z",
+      labels_json: null,
+      comments_count: 0,
+    });
     const again = issueRow(repo, line, JSON.parse(line));
     const other = issueRow(repo, line.replace('"T"', '"T2"'), JSON.parse(line.replace('"T"', '"T2"')));
     expect("row" in again && "row" in r && again.row.content_hash === r.row.content_hash).toBe(true);
@@ -175,7 +275,10 @@ describe("beads parsers", () => {
 
   it("splits complete lines, and a last line without newline only at the end of a whole file", () => {
     const bytes = new TextEncoder().encode('{"a":1}\n{"b":2}\n{"c":3}');
-    expect(splitLines(bytes, 100).map((l) => [l.text, l.start, l.end])).toEqual([['{"a":1}', 100, 108], ['{"b":2}', 108, 116]]);
+    expect(splitLines(bytes, 100).map((l) => [l.text, l.start, l.end])).toEqual([
+      ['{"a":1}', 100, 108],
+      ['{"b":2}', 108, 116],
+    ]);
     expect(splitLines(bytes, 0, true).map((l) => l.end)).toEqual([8, 16, 23]);
   });
 });
@@ -188,13 +291,19 @@ describe("beads collector", () => {
       home: { "data/a/.beads/issues.jsonl": issuesJsonl, "data/b/.beads/issues.jsonl": `${issueLines[0]}\n`, "data/c/README": "x" },
     });
     const list = {
-      generated_at: "2026-02-09T18:09:08Z", version: "1.2.1", output_format: "json", command: "list",
-      data: { total: 4, repos: [
-        { repo: "Acme/a", url: "Acme/a", path: `${m.home}/data/a` },
-        { repo: "b", url: "", path: `${m.home}/data/b` },
-        { repo: "Acme/c", url: "git@github.com:Acme/c.git", path: `${m.home}/data/c` },
-        { repo: "Acme/gone", url: "Acme/gone", path: `${m.home}/data/gone` },
-      ] },
+      generated_at: "2026-02-09T18:09:08Z",
+      version: "1.2.1",
+      output_format: "json",
+      command: "list",
+      data: {
+        total: 4,
+        repos: [
+          { repo: "Acme/a", url: "Acme/a", path: `${m.home}/data/a` },
+          { repo: "b", url: "", path: `${m.home}/data/b` },
+          { repo: "Acme/c", url: "git@github.com:Acme/c.git", path: `${m.home}/data/c` },
+          { repo: "Acme/gone", url: "Acme/gone", path: `${m.home}/data/gone` },
+        ],
+      },
     };
     writeFileSync(join(m.dir, "ru-list.json"), JSON.stringify(list));
     script(m.bin, "ru", `[ "$*" = "list --json" ] && exec cat '${join(m.dir, "ru-list.json")}'\nexit 64`);
@@ -262,18 +371,34 @@ describe("beads collector", () => {
   it("keeps bv's triage where br is missing (ready from quick_ref), and br's ready list where bv is missing", async () => {
     const c = beads({ repos: ["~/r"] });
     const bvOnly = await setup(c, { tools: { bv: { "--robot-triage": triageJson } }, home: { "r/.beads/issues.jsonl": `${issueLines[0]}\n` } });
-    expect((await runOnce({ store: bvOnly.store, collector: c, machine: bvOnly.machine })).rowsByTable).toEqual({ beads_triage_snapshots: 1, beads_graph_metrics: 1, beads_issues: 1 });
-    expect(await bvOnly.store.query("SELECT ready_count, ready_source, ready_json FROM beads_triage_snapshots")).toEqual([{ ready_count: 19, ready_source: "bv", ready_json: null }]);
+    expect((await runOnce({ store: bvOnly.store, collector: c, machine: bvOnly.machine })).rowsByTable).toEqual({
+      beads_triage_snapshots: 1,
+      beads_graph_metrics: 1,
+      beads_issues: 1,
+    });
+    expect(await bvOnly.store.query("SELECT ready_count, ready_source, ready_json FROM beads_triage_snapshots")).toEqual([
+      { ready_count: 19, ready_source: "bv", ready_json: null },
+    ]);
 
     const brOnly = await setup(c, { tools: { br: { "ready --json": readyJson } }, home: { "r/.beads/issues.jsonl": `${issueLines[0]}\n` } });
     expect((await runOnce({ store: brOnly.store, collector: c, machine: brOnly.machine })).rowsByTable).toEqual({ beads_triage_snapshots: 1, beads_issues: 1 });
-    expect(await brOnly.store.query("SELECT ready_count, ready_source, top_pick_id, raw_json FROM beads_triage_snapshots")).toEqual([{ ready_count: 5, ready_source: "br", top_pick_id: null, raw_json: null }]);
+    expect(await brOnly.store.query("SELECT ready_count, ready_source, top_pick_id, raw_json FROM beads_triage_snapshots")).toEqual([
+      { ready_count: 5, ready_source: "br", top_pick_id: null, raw_json: null },
+    ]);
   });
 
   it("asks br for every ready issue when its default limit of 20 is reached", async () => {
     const issue = (i: number) => ({ created_at: "2026-08-14T19:02:11.448120993Z", id: `x-${i}`, issue_type: "task", priority: 2, status: "open", title: `t${i}` });
-    const twenty = JSON.stringify(Array.from({ length: 20 }, (_, i) => issue(i)), null, 2);
-    const all = JSON.stringify(Array.from({ length: 27 }, (_, i) => issue(i)), null, 2);
+    const twenty = JSON.stringify(
+      Array.from({ length: 20 }, (_, i) => issue(i)),
+      null,
+      2,
+    );
+    const all = JSON.stringify(
+      Array.from({ length: 27 }, (_, i) => issue(i)),
+      null,
+      2,
+    );
     const c = beads({ repos: ["~/r"] });
     const { machine: m, store } = await setup(c, { tools: { br: { "ready --json": twenty, "ready --json --limit 0": all } }, home: { "r/.beads/x": "" } });
     const run = await runOnce({ store, collector: c, machine: m });
@@ -321,15 +446,29 @@ describe("beads collector", () => {
     // br rewrites the file (a new inode): one issue closed, one added, the rest as they were.
     clock.advance(60_000);
     const edited = issueLines.map((l) =>
-      l.includes('"id":"beads_rust-35kz"') ? l.replace('"status":"open"', '"status":"closed"').replace('"updated_at":"2026-01-28T18:47:31.038718915Z"', '"updated_at":"2026-01-29T10:00:00.5Z"') : l,
+      l.includes('"id":"beads_rust-35kz"')
+        ? l.replace('"status":"open"', '"status":"closed"').replace('"updated_at":"2026-01-28T18:47:31.038718915Z"', '"updated_at":"2026-01-29T10:00:00.5Z"')
+        : l,
     );
-    edited.push(JSON.stringify({ id: "beads_rust-new", title: "New", status: "open", priority: 1, issue_type: "bug", created_at: "2026-01-29T11:00:00Z", updated_at: "2026-01-29T11:00:00Z" }));
+    edited.push(
+      JSON.stringify({
+        id: "beads_rust-new",
+        title: "New",
+        status: "open",
+        priority: 1,
+        issue_type: "bug",
+        created_at: "2026-01-29T11:00:00Z",
+        updated_at: "2026-01-29T11:00:00Z",
+      }),
+    );
     m.rotateFile("r/.beads/issues.jsonl", `${edited.join("\n")}\n`);
     const after = await runOnce({ store, collector: c, machine: m, clock });
     expect(after.rowsByTable).toEqual({ beads_triage_snapshots: 1, beads_graph_metrics: 1, beads_issues: 2 });
     expect(after.warnings).toEqual([]);
     expect(await count(store, "beads_issues")).toBe(25);
-    expect(await store.query("SELECT issue_id, status, updated_at, collected_at FROM beads_issues_latest WHERE issue_id IN ('beads_rust-35kz', 'beads_rust-new') ORDER BY 1")).toEqual([
+    expect(
+      await store.query("SELECT issue_id, status, updated_at, collected_at FROM beads_issues_latest WHERE issue_id IN ('beads_rust-35kz', 'beads_rust-new') ORDER BY 1"),
+    ).toEqual([
       { issue_id: "beads_rust-35kz", status: "closed", updated_at: "2026-01-29T10:00:00.500Z", collected_at: "2026-01-25T03:02:00.000Z" },
       { issue_id: "beads_rust-new", status: "open", updated_at: "2026-01-29T11:00:00.000Z", collected_at: "2026-01-25T03:02:00.000Z" },
     ]);

@@ -34,7 +34,11 @@ describe("cass search", () => {
       workspace: "/data/projects/remote_compilation_helper",
       score: 12.84,
     });
-    expect(hits[2]).toMatchObject({ at: null, location: expect.stringMatching(/rollout-.*\.jsonl$/), extra: { match_type: "implicit_wildcard", source_id: "work-laptop", origin_host: "work-laptop" } });
+    expect(hits[2]).toMatchObject({
+      at: null,
+      location: expect.stringMatching(/rollout-.*\.jsonl$/),
+      extra: { match_type: "implicit_wildcard", source_id: "work-laptop", origin_host: "work-laptop" },
+    });
     // An epoch no Date holds is no time (D11), not a RangeError.
     const far = { ...JSON.parse(found).hits[0], created_at: 1e300 };
     expect(searchHits({ hits: [far] })[0]!.at).toBeNull();
@@ -56,7 +60,10 @@ describe("cass search", () => {
   it("says what to do when cass has no index, is missing, or prints junk", async () => {
     const noIndex = fake({ id: "fresh", tools: { cass: { "search*": { stderr: missing, exit: 3 } } } });
     await expect(cassSearch(ctx(noIndex), "flock")).rejects.toThrow("cass has no index on fresh yet: run `cass index --full` there");
-    const other = fake({ id: "odd", tools: { cass: { "search*": { stderr: '{"error":{"code":5,"kind":"archive-count","message":"database is locked","hint":"retry","retryable":true}}', exit: 5 } } } });
+    const other = fake({
+      id: "odd",
+      tools: { cass: { "search*": { stderr: '{"error":{"code":5,"kind":"archive-count","message":"database is locked","hint":"retry","retryable":true}}', exit: 5 } } },
+    });
     await expect(cassSearch(ctx(other), "flock")).rejects.toThrow("cass search failed on odd (archive-count): database is locked — retry");
     const none = fake({ id: "bare", systemPath: false });
     await expect(cassSearch(ctx(none), "flock")).rejects.toThrow("cass is not installed on bare");
@@ -70,7 +77,15 @@ describe("cass search", () => {
     const byId: Record<string, FakeMachine> = { a, b };
     const dir = tempDir("vc-search-");
     const config = await resolveConfig(
-      { db: join(dir, "vc.duckdb"), machines: [{ id: "a", ssh: "local" }, { id: "b", ssh: "local" }, { id: "quiet", ssh: "local", collectors: [] }], collectors: [cass()] },
+      {
+        db: join(dir, "vc.duckdb"),
+        machines: [
+          { id: "a", ssh: "local" },
+          { id: "b", ssh: "local" },
+          { id: "quiet", ssh: "local", collectors: [] },
+        ],
+        collectors: [cass()],
+      },
       { source: "test" },
     );
     await using vc = await openCockpit({ config, clock: createFixedClock("2026-08-20T21:00:00Z"), executorFor: (m) => byId[m.id]!.exec });
@@ -96,7 +111,10 @@ describe("cass search", () => {
       ["x", { limit: 0 }, "invalid_input", "limit: 0"],
       ["x", { machines: ["zz"] }, "unknown_machine", 'no machine "zz"'],
     ] as const) {
-      const err = await vc.search(q, o).then(() => null, (e: unknown) => e);
+      const err = await vc.search(q, o).then(
+        () => null,
+        (e: unknown) => e,
+      );
       expect(err).toBeInstanceOf(VcError);
       expect((err as VcError).code as string).toBe(code);
       expect((err as VcError).message).toContain(text);
@@ -108,7 +126,17 @@ describe("cass search", () => {
     const quick = fake({ id: "quick", tools: { cass: { "search*": found } } });
     const byId: Record<string, FakeMachine> = { slow, quick };
     const dir = tempDir("vc-search-");
-    const config = await resolveConfig({ db: join(dir, "vc.duckdb"), machines: [{ id: "slow", ssh: "local" }, { id: "quick", ssh: "local" }], collectors: [cass()] }, { source: "test" });
+    const config = await resolveConfig(
+      {
+        db: join(dir, "vc.duckdb"),
+        machines: [
+          { id: "slow", ssh: "local" },
+          { id: "quick", ssh: "local" },
+        ],
+        collectors: [cass()],
+      },
+      { source: "test" },
+    );
     await using vc = await openCockpit({ config, clock: createFixedClock("2026-08-20T21:00:00Z"), executorFor: (m) => byId[m.id]!.exec });
     const r = await vc.search("flock", { timeoutMs: 500 });
     expect(r.hits.every((h) => h.machine_id === "quick")).toBe(true);

@@ -24,14 +24,41 @@ testCollector({
   async check(store) {
     const [s] = await store.query<Record<string, unknown>>("SELECT * EXCLUDE (raw_json) FROM cass_index_status");
     expect(s).toEqual({
-      machine_id: "fake", collected_at: "2026-01-25T03:00:00.000Z", state: "healthy", healthy: true, health_level: "healthy", initialized: true,
-      index_status: "ready", index_exists: true, index_fresh: true, index_stale: false, rebuilding: false, last_index_at: "2026-08-20T15:03:19.448Z",
-      freshness_seconds: 412, documents: 1203377, total_sessions: 14822, total_messages: 1203377, pending_sessions: 3, db_exists: true,
-      errors_json: "[]", warnings_json: "[]", explanation: null, recommended_action: null, latency_ms: 37,
-      data_dir: "/home/ubuntu/.local/share/coding-agent-search", db_path: "/home/ubuntu/.local/share/coding-agent-search/agent_search.db", exit_code: 0,
-      source: "cass", source_version: "1.0.0", schema_version: 1,
+      machine_id: "fake",
+      collected_at: "2026-01-25T03:00:00.000Z",
+      state: "healthy",
+      healthy: true,
+      health_level: "healthy",
+      initialized: true,
+      index_status: "ready",
+      index_exists: true,
+      index_fresh: true,
+      index_stale: false,
+      rebuilding: false,
+      last_index_at: "2026-08-20T15:03:19.448Z",
+      freshness_seconds: 412,
+      documents: 1203377,
+      total_sessions: 14822,
+      total_messages: 1203377,
+      pending_sessions: 3,
+      db_exists: true,
+      errors_json: "[]",
+      warnings_json: "[]",
+      explanation: null,
+      recommended_action: null,
+      latency_ms: 37,
+      data_dir: "/home/ubuntu/.local/share/coding-agent-search",
+      db_path: "/home/ubuntu/.local/share/coding-agent-search/agent_search.db",
+      exit_code: 0,
+      source: "cass",
+      source_version: "1.0.0",
+      schema_version: 1,
     });
-    expect(await store.query("SELECT metric_name, dimension_key, metric_value, dimensions_json FROM cass_stats_snapshots WHERE metric_name IN ('conversations', 'messages', 'conversations_by_agent', 'raw_mirror_total_storage_bytes') ORDER BY metric_name, metric_value DESC")).toEqual([
+    expect(
+      await store.query(
+        "SELECT metric_name, dimension_key, metric_value, dimensions_json FROM cass_stats_snapshots WHERE metric_name IN ('conversations', 'messages', 'conversations_by_agent', 'raw_mirror_total_storage_bytes') ORDER BY metric_name, metric_value DESC",
+      ),
+    ).toEqual([
       { metric_name: "conversations", dimension_key: "", metric_value: 14822, dimensions_json: null },
       { metric_name: "conversations_by_agent", dimension_key: "agent=claude_code", metric_value: 9731, dimensions_json: '{"agent":"claude_code"}' },
       { metric_name: "conversations_by_agent", dimension_key: "agent=codex", metric_value: 4102, dimensions_json: '{"agent":"codex"}' },
@@ -42,9 +69,33 @@ testCollector({
       { metric_name: "messages", dimension_key: "", metric_value: 1203377, dimensions_json: null },
       { metric_name: "raw_mirror_total_storage_bytes", dimension_key: "", metric_value: 9712330112, dimensions_json: null },
     ]);
-    expect(await store.query("SELECT bucket_start, bucket_end, granularity, conversation_count, message_count, open_sessions, by_agent_json, range_start, range_end FROM session_timeline_buckets WHERE bucket_start IN ('2026-08-20 10:00', '2026-08-20 14:00') ORDER BY bucket_start")).toEqual([
-      { bucket_start: "2026-08-20T10:00:00.000Z", bucket_end: "2026-08-20T11:00:00.000Z", granularity: "hour", conversation_count: 2, message_count: 423, open_sessions: 0, by_agent_json: '{"codex":1,"gemini":1}', range_start: "2026-08-20T04:00:00.000Z", range_end: "2026-08-20T15:10:12.448Z" },
-      { bucket_start: "2026-08-20T14:00:00.000Z", bucket_end: "2026-08-20T15:00:00.000Z", granularity: "hour", conversation_count: 1, message_count: 90, open_sessions: 1, by_agent_json: '{"codex":1}', range_start: "2026-08-20T04:00:00.000Z", range_end: "2026-08-20T15:10:12.448Z" },
+    expect(
+      await store.query(
+        "SELECT bucket_start, bucket_end, granularity, conversation_count, message_count, open_sessions, by_agent_json, range_start, range_end FROM session_timeline_buckets WHERE bucket_start IN ('2026-08-20 10:00', '2026-08-20 14:00') ORDER BY bucket_start",
+      ),
+    ).toEqual([
+      {
+        bucket_start: "2026-08-20T10:00:00.000Z",
+        bucket_end: "2026-08-20T11:00:00.000Z",
+        granularity: "hour",
+        conversation_count: 2,
+        message_count: 423,
+        open_sessions: 0,
+        by_agent_json: '{"codex":1,"gemini":1}',
+        range_start: "2026-08-20T04:00:00.000Z",
+        range_end: "2026-08-20T15:10:12.448Z",
+      },
+      {
+        bucket_start: "2026-08-20T14:00:00.000Z",
+        bucket_end: "2026-08-20T15:00:00.000Z",
+        granularity: "hour",
+        conversation_count: 1,
+        message_count: 90,
+        open_sessions: 1,
+        by_agent_json: '{"codex":1}',
+        range_start: "2026-08-20T04:00:00.000Z",
+        range_end: "2026-08-20T15:10:12.448Z",
+      },
     ]);
     expect(await store.query("SELECT sum(conversation_count)::INTEGER AS n, sum(message_count)::INTEGER AS m FROM session_timeline_buckets")).toEqual([{ n: 14, m: 2860 }]);
   },
@@ -58,7 +109,10 @@ describe("cass collector", () => {
   const setup = async (m: FakeMachineOptions, collector = cass()) => {
     const machine = createFakeMachine(m);
     const store = await createTestStore([collector]);
-    cleanup.push(() => machine.close(), () => store.close());
+    cleanup.push(
+      () => machine.close(),
+      () => store.close(),
+    );
     return { machine, store, collector };
   };
   const count = async (store: Store, table: string) => (await store.query<{ n: number }>(`SELECT count(*)::INTEGER AS n FROM ${table}`))[0]!.n;
@@ -70,10 +124,23 @@ describe("cass collector", () => {
     expect(rec.warnings).toEqual([]);
     expect(rec.rowsByTable).toEqual({ cass_index_status: 1 });
     expect(machine.calls("cass").filter((c) => c !== "--version")).toEqual(["health --json"]);
-    expect(await store.query("SELECT state, healthy, initialized, index_status, last_index_at, freshness_seconds, total_sessions, db_exists, errors_json, recommended_action, exit_code FROM cass_index_status")).toEqual([
+    expect(
+      await store.query(
+        "SELECT state, healthy, initialized, index_status, last_index_at, freshness_seconds, total_sessions, db_exists, errors_json, recommended_action, exit_code FROM cass_index_status",
+      ),
+    ).toEqual([
       {
-        state: "not_initialized", healthy: false, initialized: false, index_status: "missing", last_index_at: null, freshness_seconds: null, total_sessions: 0, db_exists: false,
-        errors_json: '["database not initialized yet","index not initialized yet"]', recommended_action: "Run 'cass index --full' once to discover local sessions and build the initial archive.", exit_code: 1,
+        state: "not_initialized",
+        healthy: false,
+        initialized: false,
+        index_status: "missing",
+        last_index_at: null,
+        freshness_seconds: null,
+        total_sessions: 0,
+        db_exists: false,
+        errors_json: '["database not initialized yet","index not initialized yet"]',
+        recommended_action: "Run 'cass index --full' once to discover local sessions and build the initial archive.",
+        exit_code: 1,
       },
     ]);
   });
@@ -85,12 +152,29 @@ describe("cass collector", () => {
     const t = JSON.parse(timeline);
     t.groups["2026-08-20 14:00"][0].ended_at = 1787239000000;
     t.groups["2026-08-20 14:00"][0].message_count = 140;
-    t.groups["2026-08-20 15:00"] = [{ id: 14042, agent: "claude_code", title: null, started_at: 1787239200000, ended_at: null, source_path: "/x.jsonl", message_count: 3, source_id: "local", origin_kind: "local", origin_host: null }];
+    t.groups["2026-08-20 15:00"] = [
+      {
+        id: 14042,
+        agent: "claude_code",
+        title: null,
+        started_at: 1787239200000,
+        ended_at: null,
+        source_path: "/x.jsonl",
+        message_count: 3,
+        source_id: "local",
+        origin_kind: "local",
+        origin_host: null,
+      },
+    ];
     const later = createFakeMachine({ tools: { cass: { ...real, "timeline --json": JSON.stringify(t) } } });
     cleanup.push(() => later.close());
     const rec = await runOnce({ store, collector, machine: later, clock: createFixedClock("2026-08-20T16:10:00Z") });
     expect(rec.rowsByTable).toEqual({ cass_index_status: 1, cass_stats_snapshots: 26, session_timeline_buckets: 2 });
-    expect(await store.query("SELECT collected_at, bucket_start, message_count, open_sessions FROM session_timeline_buckets WHERE collected_at > '2026-08-20 15:10' ORDER BY bucket_start")).toEqual([
+    expect(
+      await store.query(
+        "SELECT collected_at, bucket_start, message_count, open_sessions FROM session_timeline_buckets WHERE collected_at > '2026-08-20 15:10' ORDER BY bucket_start",
+      ),
+    ).toEqual([
       { collected_at: "2026-08-20T16:10:00.000Z", bucket_start: "2026-08-20T14:00:00.000Z", message_count: 140, open_sessions: 0 },
       { collected_at: "2026-08-20T16:10:00.000Z", bucket_start: "2026-08-20T15:00:00.000Z", message_count: 3, open_sessions: 1 },
     ]);
@@ -112,7 +196,9 @@ describe("cass collector", () => {
     const fourth = await runOnce({ store, collector, machine, limits, clock: createFixedClock("2026-08-20T15:16:00Z") });
     expect(fourth.rowsByTable.session_timeline_buckets).toBe(2);
     expect(fourth.warnings).toEqual([]);
-    expect(await store.query("SELECT count(*)::INTEGER AS rows, count(DISTINCT bucket_start)::INTEGER AS buckets FROM session_timeline_buckets")).toEqual([{ rows: 11, buckets: 11 }]);
+    expect(await store.query("SELECT count(*)::INTEGER AS rows, count(DISTINCT bucket_start)::INTEGER AS buckets FROM session_timeline_buckets")).toEqual([
+      { rows: 11, buckets: 11 },
+    ]);
   });
 
   it("reads variants: another machine, day groups or a flat session list, by_source, optional fields absent, unknown fields", async () => {
@@ -127,18 +213,33 @@ describe("cass collector", () => {
     delete s.raw_mirror;
     delete s.top_workspaces;
     s.by_agent = [{ agent: "codex", count: 3, extra: true }];
-    s.by_source = [{ source_id: "local", conversations: 2, messages: 40 }, { source_id: "mmini", conversations: 1, messages: 9 }];
+    s.by_source = [
+      { source_id: "local", conversations: 2, messages: 40 },
+      { source_id: "mmini", conversations: 1, messages: 9 },
+    ];
     s.new_metric_family = [1, 2];
-    const day = { range: { start: 1787011200000, end: 1787238612448 }, total_sessions: 3, groups: {
-      "2026-08-18": [{ id: 1, agent: "codex", started_at: 1787050000000, ended_at: 1787051000000, message_count: 10, unknown: "x" }],
-      "2026-08-20": [{ id: 2, agent: "codex", started_at: 1787210000000, message_count: 5 }, { id: 3, agent: "gemini", started_at: 1787220000000, ended_at: null, message_count: 7 }],
-    } };
-    const { machine, store, collector } = await setup({ id: "ws-2", tools: { cass: { "health --json": JSON.stringify(h), "stats --json": JSON.stringify(s), "timeline --json": JSON.stringify(day) } } });
+    const day = {
+      range: { start: 1787011200000, end: 1787238612448 },
+      total_sessions: 3,
+      groups: {
+        "2026-08-18": [{ id: 1, agent: "codex", started_at: 1787050000000, ended_at: 1787051000000, message_count: 10, unknown: "x" }],
+        "2026-08-20": [
+          { id: 2, agent: "codex", started_at: 1787210000000, message_count: 5 },
+          { id: 3, agent: "gemini", started_at: 1787220000000, ended_at: null, message_count: 7 },
+        ],
+      },
+    };
+    const { machine, store, collector } = await setup({
+      id: "ws-2",
+      tools: { cass: { "health --json": JSON.stringify(h), "stats --json": JSON.stringify(s), "timeline --json": JSON.stringify(day) } },
+    });
     const rec = await runOnce({ store, collector, machine });
     expect(rec.result).toBe("ok");
     expect(rec.warnings).toEqual([]);
     expect(rec.rowsByTable).toEqual({ cass_index_status: 1, cass_stats_snapshots: 7, session_timeline_buckets: 2 });
-    expect(await store.query("SELECT machine_id, index_status, freshness_seconds, pending_sessions FROM cass_index_status")).toEqual([{ machine_id: "ws-2", index_status: "stale", freshness_seconds: 90061, pending_sessions: null }]);
+    expect(await store.query("SELECT machine_id, index_status, freshness_seconds, pending_sessions FROM cass_index_status")).toEqual([
+      { machine_id: "ws-2", index_status: "stale", freshness_seconds: 90061, pending_sessions: null },
+    ]);
     expect(await store.query("SELECT metric_name, dimension_key, metric_value FROM cass_stats_snapshots ORDER BY metric_name, dimension_key")).toEqual([
       { metric_name: "conversations", dimension_key: "", metric_value: 14822 },
       { metric_name: "conversations_by_agent", dimension_key: "agent=codex", metric_value: 3 },
@@ -148,7 +249,9 @@ describe("cass collector", () => {
       { metric_name: "messages_by_source", dimension_key: "source=local", metric_value: 40 },
       { metric_name: "messages_by_source", dimension_key: "source=mmini", metric_value: 9 },
     ]);
-    expect(await store.query("SELECT bucket_start, bucket_end, granularity, conversation_count, message_count, open_sessions FROM session_timeline_buckets ORDER BY bucket_start")).toEqual([
+    expect(
+      await store.query("SELECT bucket_start, bucket_end, granularity, conversation_count, message_count, open_sessions FROM session_timeline_buckets ORDER BY bucket_start"),
+    ).toEqual([
       { bucket_start: "2026-08-18T00:00:00.000Z", bucket_end: "2026-08-19T00:00:00.000Z", granularity: "day", conversation_count: 1, message_count: 10, open_sessions: 0 },
       { bucket_start: "2026-08-20T00:00:00.000Z", bucket_end: "2026-08-21T00:00:00.000Z", granularity: "day", conversation_count: 2, message_count: 12, open_sessions: 2 },
     ]);
@@ -172,12 +275,18 @@ describe("cass collector", () => {
     const rec = await runOnce({ store, collector, machine });
     expect(rec.warnings).toEqual([]);
     expect(rec.rowsByTable).toEqual({ cass_index_status: 1, cass_stats_snapshots: 26, session_timeline_buckets: 11 });
-    expect(await store.query("SELECT state, pending_sessions, latency_ms, errors_json, total_sessions FROM cass_index_status")).toEqual([{ state: "healthy", pending_sessions: null, latency_ms: null, errors_json: null, total_sessions: 14822 }]);
-    expect(await store.query("SELECT range_start, open_sessions FROM session_timeline_buckets WHERE bucket_start = '2026-08-20 04:00'")).toEqual([{ range_start: null, open_sessions: 1 }]);
+    expect(await store.query("SELECT state, pending_sessions, latency_ms, errors_json, total_sessions FROM cass_index_status")).toEqual([
+      { state: "healthy", pending_sessions: null, latency_ms: null, errors_json: null, total_sessions: 14822 },
+    ]);
+    expect(await store.query("SELECT range_start, open_sessions FROM session_timeline_buckets WHERE bucket_start = '2026-08-20 04:00'")).toEqual([
+      { range_start: null, open_sessions: 1 },
+    ]);
   });
 
   it("keeps the health row when stats or timeline fail, with warnings", async () => {
-    const { machine, store, collector } = await setup({ tools: { cass: { "health --json": health, "stats --json": { stderr: "error: database is locked", exit: 9 }, "timeline --json": '{"range":{"start":1,"end":2}}' } } });
+    const { machine, store, collector } = await setup({
+      tools: { cass: { "health --json": health, "stats --json": { stderr: "error: database is locked", exit: 9 }, "timeline --json": '{"range":{"start":1,"end":2}}' } },
+    });
     const rec = await runOnce({ store, collector, machine });
     expect(rec.result).toBe("ok");
     expect(rec.rowsByTable).toEqual({ cass_index_status: 1 });
@@ -200,13 +309,14 @@ describe("cass collector", () => {
       "skipped cass stats by_agent[6]: no agent",
       "cass stats lists conversations_by_agent agent=dup twice; kept the first",
       'skipped cass timeline group "last week": not an hour or day key',
-      "skipped a cass timeline session in 2026-08-20T14:00:00.000Z: started_at: Invalid key: Expected \"started_at\" but received undefined",
+      'skipped a cass timeline session in 2026-08-20T14:00:00.000Z: started_at: Invalid key: Expected "started_at" but received undefined',
     ]);
     expect(rec.rowsByTable).toEqual({ cass_index_status: 1, cass_stats_snapshots: 27, session_timeline_buckets: 11 });
   });
 
   it("reads an infinite or far-off epoch as no time, with a warning, instead of throwing (D11)", async () => {
-    const tl = '{"range":{"start":1e999,"end":-1e999},"sessions":[{"id":1,"agent":"codex","started_at":1e300,"message_count":2},{"id":2,"agent":"codex","started_at":1787238000000,"message_count":3}]}';
+    const tl =
+      '{"range":{"start":1e999,"end":-1e999},"sessions":[{"id":1,"agent":"codex","started_at":1e300,"message_count":2},{"id":2,"agent":"codex","started_at":1787238000000,"message_count":3}]}';
     const { machine, store, collector } = await setup({ tools: { cass: { ...real, "timeline --json": tl } } });
     const rec = await runOnce({ store, collector, machine });
     expect({ result: rec.result, error: rec.error }).toEqual({ result: "ok", error: undefined });
@@ -223,7 +333,7 @@ describe("cass collector", () => {
     expect(r1.error).toBe("cass health --json exited 2 without JSON: cass: command failed");
     const other = await setup({ tools: { cass: { "health --json": '{"ok": true}' } } });
     const r2 = await runOnce({ store: other.store, collector: other.collector, machine: other.machine });
-    expect(r2.error).toBe("cass health --json printed a different shape than expected (status: Invalid key: Expected \"status\" but received undefined)");
+    expect(r2.error).toBe('cass health --json printed a different shape than expected (status: Invalid key: Expected "status" but received undefined)');
   });
 });
 

@@ -21,23 +21,150 @@ testCollector({
   junk: { tools: { caut: { "usage --json": "Error: no providers configured\n" } } },
   async check(store) {
     expect(
-      await store.query("SELECT provider, account, window_name, used_percent, remaining_percent, window_minutes, resets_at, reset_description, credits_remaining, status, fetch_source, updated_at FROM account_usage_snapshots ORDER BY provider, window_name"),
+      await store.query(
+        "SELECT provider, account, window_name, used_percent, remaining_percent, window_minutes, resets_at, reset_description, credits_remaining, status, fetch_source, updated_at FROM account_usage_snapshots ORDER BY provider, window_name",
+      ),
     ).toEqual([
-      { provider: "claude", account: "jeff@flywheel.dev", window_name: "primary", used_percent: 87, remaining_percent: 13, window_minutes: 300, resets_at: "2026-08-20T16:59:59.652Z", reset_description: "in 1h 49m", credits_remaining: null, status: null, fetch_source: "oauth", updated_at: "2026-08-20T15:10:03.902Z" },
-      { provider: "claude", account: "jeff@flywheel.dev", window_name: "secondary", used_percent: 64, remaining_percent: 36, window_minutes: 10080, resets_at: "2026-08-24T06:59:59.652Z", reset_description: "in 3 days", credits_remaining: null, status: null, fetch_source: "oauth", updated_at: "2026-08-20T15:10:03.902Z" },
-      { provider: "claude", account: "jeff@flywheel.dev", window_name: "tertiary", used_percent: 91, remaining_percent: 9, window_minutes: 10080, resets_at: "2026-08-24T06:59:59.652Z", reset_description: "in 3 days", credits_remaining: null, status: null, fetch_source: "oauth", updated_at: "2026-08-20T15:10:03.902Z" },
-      { provider: "codex", account: "ops@flywheel.dev", window_name: "primary", used_percent: 23, remaining_percent: 77, window_minutes: null, resets_at: "2026-08-20T18:41:07.000Z", reset_description: null, credits_remaining: null, status: null, fetch_source: "cli", updated_at: "2026-08-20T15:10:04.301Z" },
-      { provider: "codex", account: "ops@flywheel.dev", window_name: "secondary", used_percent: 41, remaining_percent: 59, window_minutes: 10080, resets_at: "2026-08-25T13:00:00.000Z", reset_description: null, credits_remaining: null, status: null, fetch_source: "cli", updated_at: "2026-08-20T15:10:04.301Z" },
+      {
+        provider: "claude",
+        account: "jeff@flywheel.dev",
+        window_name: "primary",
+        used_percent: 87,
+        remaining_percent: 13,
+        window_minutes: 300,
+        resets_at: "2026-08-20T16:59:59.652Z",
+        reset_description: "in 1h 49m",
+        credits_remaining: null,
+        status: null,
+        fetch_source: "oauth",
+        updated_at: "2026-08-20T15:10:03.902Z",
+      },
+      {
+        provider: "claude",
+        account: "jeff@flywheel.dev",
+        window_name: "secondary",
+        used_percent: 64,
+        remaining_percent: 36,
+        window_minutes: 10080,
+        resets_at: "2026-08-24T06:59:59.652Z",
+        reset_description: "in 3 days",
+        credits_remaining: null,
+        status: null,
+        fetch_source: "oauth",
+        updated_at: "2026-08-20T15:10:03.902Z",
+      },
+      {
+        provider: "claude",
+        account: "jeff@flywheel.dev",
+        window_name: "tertiary",
+        used_percent: 91,
+        remaining_percent: 9,
+        window_minutes: 10080,
+        resets_at: "2026-08-24T06:59:59.652Z",
+        reset_description: "in 3 days",
+        credits_remaining: null,
+        status: null,
+        fetch_source: "oauth",
+        updated_at: "2026-08-20T15:10:03.902Z",
+      },
+      {
+        provider: "codex",
+        account: "ops@flywheel.dev",
+        window_name: "primary",
+        used_percent: 23,
+        remaining_percent: 77,
+        window_minutes: null,
+        resets_at: "2026-08-20T18:41:07.000Z",
+        reset_description: null,
+        credits_remaining: null,
+        status: null,
+        fetch_source: "cli",
+        updated_at: "2026-08-20T15:10:04.301Z",
+      },
+      {
+        provider: "codex",
+        account: "ops@flywheel.dev",
+        window_name: "secondary",
+        used_percent: 41,
+        remaining_percent: 59,
+        window_minutes: 10080,
+        resets_at: "2026-08-25T13:00:00.000Z",
+        reset_description: null,
+        credits_remaining: null,
+        status: null,
+        fetch_source: "cli",
+        updated_at: "2026-08-20T15:10:04.301Z",
+      },
     ]);
     const [row] = await store.query<Record<string, unknown>>("SELECT * EXCLUDE (raw_json) FROM account_usage_snapshots WHERE provider = 'claude' AND window_name = 'primary'");
-    expect(row).toMatchObject({ machine_id: "fake", collected_at: "2026-01-25T03:00:00.000Z", account_email: "jeff@flywheel.dev", account_organization: "Flywheel Labs", login_method: "oauth", caut_generated_at: "2026-08-20T15:10:04.318Z", source: "caut", source_version: "1.0.0", schema_version: 1 });
+    expect(row).toMatchObject({
+      machine_id: "fake",
+      collected_at: "2026-01-25T03:00:00.000Z",
+      account_email: "jeff@flywheel.dev",
+      account_organization: "Flywheel Labs",
+      login_method: "oauth",
+      caut_generated_at: "2026-08-20T15:10:04.318Z",
+      source: "caut",
+      source_version: "1.0.0",
+      schema_version: 1,
+    });
     expect(
-      await store.query("SELECT history_id, provider, fetched_at, fetch_source, primary_used_pct, primary_window_minutes, primary_resets_at, tertiary_used_pct, account_email, account_org, trigger_type FROM caut_usage_history ORDER BY history_id"),
+      await store.query(
+        "SELECT history_id, provider, fetched_at, fetch_source, primary_used_pct, primary_window_minutes, primary_resets_at, tertiary_used_pct, account_email, account_org, trigger_type FROM caut_usage_history ORDER BY history_id",
+      ),
     ).toEqual([
-      { history_id: 1, provider: "claude", fetched_at: "2026-08-20T14:10:03.902Z", fetch_source: "unknown", primary_used_pct: 71, primary_window_minutes: 300, primary_resets_at: "2026-08-20T16:59:59.652Z", tertiary_used_pct: 88, account_email: "jeff@flywheel.dev", account_org: "Flywheel Labs", trigger_type: "manual" },
-      { history_id: 2, provider: "codex", fetched_at: "2026-08-20T14:10:04.301Z", fetch_source: "unknown", primary_used_pct: 12, primary_window_minutes: null, primary_resets_at: "2026-08-20T18:41:07.000Z", tertiary_used_pct: null, account_email: "ops@flywheel.dev", account_org: null, trigger_type: "manual" },
-      { history_id: 3, provider: "claude", fetched_at: "2026-08-20T15:10:03.902Z", fetch_source: "unknown", primary_used_pct: 87, primary_window_minutes: 300, primary_resets_at: "2026-08-20T16:59:59.652Z", tertiary_used_pct: 91, account_email: "jeff@flywheel.dev", account_org: "Flywheel Labs", trigger_type: "manual" },
-      { history_id: 4, provider: "codex", fetched_at: "2026-08-20T15:10:04.301Z", fetch_source: "unknown", primary_used_pct: 23, primary_window_minutes: null, primary_resets_at: "2026-08-20T18:41:07.000Z", tertiary_used_pct: null, account_email: "ops@flywheel.dev", account_org: null, trigger_type: "manual" },
+      {
+        history_id: 1,
+        provider: "claude",
+        fetched_at: "2026-08-20T14:10:03.902Z",
+        fetch_source: "unknown",
+        primary_used_pct: 71,
+        primary_window_minutes: 300,
+        primary_resets_at: "2026-08-20T16:59:59.652Z",
+        tertiary_used_pct: 88,
+        account_email: "jeff@flywheel.dev",
+        account_org: "Flywheel Labs",
+        trigger_type: "manual",
+      },
+      {
+        history_id: 2,
+        provider: "codex",
+        fetched_at: "2026-08-20T14:10:04.301Z",
+        fetch_source: "unknown",
+        primary_used_pct: 12,
+        primary_window_minutes: null,
+        primary_resets_at: "2026-08-20T18:41:07.000Z",
+        tertiary_used_pct: null,
+        account_email: "ops@flywheel.dev",
+        account_org: null,
+        trigger_type: "manual",
+      },
+      {
+        history_id: 3,
+        provider: "claude",
+        fetched_at: "2026-08-20T15:10:03.902Z",
+        fetch_source: "unknown",
+        primary_used_pct: 87,
+        primary_window_minutes: 300,
+        primary_resets_at: "2026-08-20T16:59:59.652Z",
+        tertiary_used_pct: 91,
+        account_email: "jeff@flywheel.dev",
+        account_org: "Flywheel Labs",
+        trigger_type: "manual",
+      },
+      {
+        history_id: 4,
+        provider: "codex",
+        fetched_at: "2026-08-20T15:10:04.301Z",
+        fetch_source: "unknown",
+        primary_used_pct: 23,
+        primary_window_minutes: null,
+        primary_resets_at: "2026-08-20T18:41:07.000Z",
+        tertiary_used_pct: null,
+        account_email: "ops@flywheel.dev",
+        account_org: null,
+        trigger_type: "manual",
+      },
     ]);
   },
 });
@@ -50,7 +177,10 @@ describe("caut collector", () => {
   const setup = async (m: Parameters<typeof createFakeMachine>[0], collector = caut()) => {
     const machine = createFakeMachine(m);
     const store = await createTestStore([collector]);
-    cleanup.push(() => machine.close(), () => store.close());
+    cleanup.push(
+      () => machine.close(),
+      () => store.close(),
+    );
     return { machine, store, collector };
   };
   const at = (iso: string) => ({ clock: createFixedClock(iso) });
@@ -61,14 +191,20 @@ describe("caut collector", () => {
     out.data = out.data.filter((p: any) => p.provider === "codex");
     out.errors = ["claude: OAuth token expired; run `claude login`"];
     out.errorDetails = [{ provider: "claude", finalError: "OAuth token expired", errorCode: "auth_expired", retryable: false, attempts: [] }];
-    const { machine, store, collector } = await setup({ tools: { caut: { "usage --json": { stdout: JSON.stringify(out), stderr: "Error: claude: OAuth token expired", exit: 3 } } } });
+    const { machine, store, collector } = await setup({
+      tools: { caut: { "usage --json": { stdout: JSON.stringify(out), stderr: "Error: claude: OAuth token expired", exit: 3 } } },
+    });
     const rec = await runOnce({ store, collector, machine });
     expect(rec.result).toBe("ok");
     expect(rec.warnings).toEqual(["caut usage --json exited 3 (partial failure: claude: OAuth token expired; run `claude login`); its JSON was read"]);
     expect(rec.rowsByTable).toEqual({ account_usage_snapshots: 2, account_status_events: 1 });
     expect(await store.query("SELECT ts, provider, account, event_type, message, details_json FROM account_status_events")).toEqual([
       {
-        ts: "2026-08-20T15:10:04.318Z", provider: "claude", account: null, event_type: "fetch_error", message: "OAuth token expired; run `claude login`",
+        ts: "2026-08-20T15:10:04.318Z",
+        provider: "claude",
+        account: null,
+        event_type: "fetch_error",
+        message: "OAuth token expired; run `claude login`",
         details_json: JSON.stringify(out.errorDetails[0]),
       },
     ]);
@@ -105,11 +241,22 @@ describe("caut collector", () => {
     out.extraTopLevel = [1];
     out.data = [
       // three claude accounts, one with only a secondary window, one with no windows at all
-      { provider: "claude", account: "a@x.dev", source: "oauth", usage: { primary: { usedPercent: 100, windowMinutes: 300, resetsAt: "2026-09-01T05:00:00Z", futureField: 1 }, secondary: null, updatedAt: "2026-09-01T00:00:00Z" }, futurePayloadField: "x" },
+      {
+        provider: "claude",
+        account: "a@x.dev",
+        source: "oauth",
+        usage: { primary: { usedPercent: 100, windowMinutes: 300, resetsAt: "2026-09-01T05:00:00Z", futureField: 1 }, secondary: null, updatedAt: "2026-09-01T00:00:00Z" },
+        futurePayloadField: "x",
+      },
       { provider: "claude", account: "b@x.dev", source: "web", usage: { primary: null, secondary: { usedPercent: 12.5 }, updatedAt: "2026-09-01T00:00:00Z" } },
       { provider: "claude", account: "c@x.dev", source: "oauth", usage: { primary: null, secondary: null, updatedAt: "2026-09-01T00:00:00Z" } },
       // no account field: the identity's email labels it; credits from the credits snapshot
-      { provider: "codex", source: "cli", usage: { primary: { usedPercent: 50 }, secondary: null, updatedAt: "2026-09-01T00:00:00Z", identity: { accountEmail: "ops2@x.dev" } }, credits: { remaining: 118.4, events: [], updatedAt: "2026-09-01T00:00:00Z" } },
+      {
+        provider: "codex",
+        source: "cli",
+        usage: { primary: { usedPercent: 50 }, secondary: null, updatedAt: "2026-09-01T00:00:00Z", identity: { accountEmail: "ops2@x.dev" } },
+        credits: { remaining: 118.4, events: [], updatedAt: "2026-09-01T00:00:00Z" },
+      },
       // neither account nor identity
       { provider: "gemini", source: "api", usage: { primary: { usedPercent: 1 }, secondary: null, updatedAt: "2026-09-01T00:00:00Z" } },
     ];
@@ -118,8 +265,21 @@ describe("caut collector", () => {
     expect(rec.result).toBe("ok");
     expect(rec.warnings).toEqual([]);
     expect(rec.rowsByTable).toEqual({ account_usage_snapshots: 4 });
-    expect(await store.query("SELECT machine_id, provider, account, window_name, used_percent, window_minutes, resets_at, credits_remaining FROM account_usage_snapshots ORDER BY provider, account")).toEqual([
-      { machine_id: "mmini", provider: "claude", account: "a@x.dev", window_name: "primary", used_percent: 100, window_minutes: 300, resets_at: "2026-09-01T05:00:00.000Z", credits_remaining: null },
+    expect(
+      await store.query(
+        "SELECT machine_id, provider, account, window_name, used_percent, window_minutes, resets_at, credits_remaining FROM account_usage_snapshots ORDER BY provider, account",
+      ),
+    ).toEqual([
+      {
+        machine_id: "mmini",
+        provider: "claude",
+        account: "a@x.dev",
+        window_name: "primary",
+        used_percent: 100,
+        window_minutes: 300,
+        resets_at: "2026-09-01T05:00:00.000Z",
+        credits_remaining: null,
+      },
       { machine_id: "mmini", provider: "claude", account: "b@x.dev", window_name: "secondary", used_percent: 12.5, window_minutes: null, resets_at: null, credits_remaining: null },
       { machine_id: "mmini", provider: "codex", account: "ops2@x.dev", window_name: "primary", used_percent: 50, window_minutes: null, resets_at: null, credits_remaining: 118.4 },
       { machine_id: "mmini", provider: "gemini", account: "", window_name: "primary", used_percent: 1, window_minutes: null, resets_at: null, credits_remaining: null },
@@ -143,7 +303,10 @@ describe("caut collector", () => {
 
   it("skips a malformed provider or window with a warning, keeps the rest", async () => {
     const out = json();
-    out.data.push({ account: "no-provider@x" }, { provider: "codex", account: "z@x", source: "cli", usage: { primary: { usedPercent: "high" }, secondary: { usedPercent: 3 }, updatedAt: "2026-09-01T00:00:00Z" } });
+    out.data.push(
+      { account: "no-provider@x" },
+      { provider: "codex", account: "z@x", source: "cli", usage: { primary: { usedPercent: "high" }, secondary: { usedPercent: 3 }, updatedAt: "2026-09-01T00:00:00Z" } },
+    );
     const { machine, store, collector } = await setup({ tools: { caut: { "usage --json": JSON.stringify(out) } } });
     const rec = await runOnce({ store, collector, machine });
     expect(rec.result).toBe("ok");

@@ -59,28 +59,69 @@ testCollector({
         ["mutex_test__avg_latency", 2.84, false],
         ["threads_test__avg_latency", 1.05, false],
       ].map(([benchmark_type, value, higher_is_better]) => ({
-        machine_id: "fake", hostname: "contabo-vps-xl", bench_datetime: "2026-08-19T09:14:02.517871", benchmark_type, source: "cloud_benchmarker",
-        ts: "2026-08-19T07:14:02.517Z", utc_offset: "+02:00", ip_address: "185.207.251.33", value, higher_is_better, upstream_id: 3,
+        machine_id: "fake",
+        hostname: "contabo-vps-xl",
+        bench_datetime: "2026-08-19T09:14:02.517871",
+        benchmark_type,
+        source: "cloud_benchmarker",
+        ts: "2026-08-19T07:14:02.517Z",
+        utc_offset: "+02:00",
+        ip_address: "185.207.251.33",
+        value,
+        higher_is_better,
+        upstream_id: 3,
       })),
     );
     const [r] = await store.query<{ raw_json: string }>("SELECT raw_json FROM cloud_bench_raw WHERE upstream_id = 3 LIMIT 1");
     expect(JSON.parse(r!.raw_json)).toEqual(rawList[2]!);
-    expect(await store.query("SELECT count(DISTINCT bench_datetime)::INTEGER AS runs, count(DISTINCT hostname)::INTEGER AS hosts FROM cloud_bench_raw")).toEqual([{ runs: 5, hosts: 3 }]);
+    expect(await store.query("SELECT count(DISTINCT bench_datetime)::INTEGER AS runs, count(DISTINCT hostname)::INTEGER AS hosts FROM cloud_bench_raw")).toEqual([
+      { runs: 5, hosts: 3 },
+    ]);
     expect(await store.query("SELECT * EXCLUDE (raw_json, source, source_version, schema_version) FROM cloud_bench_overall ORDER BY rank")).toEqual([
       {
-        machine_id: "fake", collected_at: "2026-01-25T03:00:00.000Z", hostname: "hetzner-ax102", bench_datetime: "2026-08-19T21:30:03.011423", ts: "2026-08-19T19:30:03.011Z",
-        utc_offset: "+02:00", ip_address: "65.108.70.14", overall_score: 83.33333333333331, rank: 1, hosts_in_run: 3, upstream_id: 13,
-        subscores_json: '{"cpu_speed_test__events_per_second":15033.94,"fileio_test__reads_per_second":12854.63,"memory_speed_test__MiB_transferred":101468.74,"mutex_test__avg_latency":0.6,"threads_test__avg_latency":0.16}',
+        machine_id: "fake",
+        collected_at: "2026-01-25T03:00:00.000Z",
+        hostname: "hetzner-ax102",
+        bench_datetime: "2026-08-19T21:30:03.011423",
+        ts: "2026-08-19T19:30:03.011Z",
+        utc_offset: "+02:00",
+        ip_address: "65.108.70.14",
+        overall_score: 83.33333333333331,
+        rank: 1,
+        hosts_in_run: 3,
+        upstream_id: 13,
+        subscores_json:
+          '{"cpu_speed_test__events_per_second":15033.94,"fileio_test__reads_per_second":12854.63,"memory_speed_test__MiB_transferred":101468.74,"mutex_test__avg_latency":0.6,"threads_test__avg_latency":0.16}',
       },
       {
-        machine_id: "fake", collected_at: "2026-01-25T03:00:00.000Z", hostname: "ovh-rise-3", bench_datetime: "2026-08-19T21:30:03.011423", ts: "2026-08-19T19:30:03.011Z",
-        utc_offset: "+02:00", ip_address: "51.75.12.88", overall_score: 60.345794939786984, rank: 2, hosts_in_run: 3, upstream_id: 14,
-        subscores_json: '{"cpu_speed_test__events_per_second":11397.38,"fileio_test__reads_per_second":7041.43,"memory_speed_test__MiB_transferred":97612.95,"mutex_test__avg_latency":0.81,"threads_test__avg_latency":0.24}',
+        machine_id: "fake",
+        collected_at: "2026-01-25T03:00:00.000Z",
+        hostname: "ovh-rise-3",
+        bench_datetime: "2026-08-19T21:30:03.011423",
+        ts: "2026-08-19T19:30:03.011Z",
+        utc_offset: "+02:00",
+        ip_address: "51.75.12.88",
+        overall_score: 60.345794939786984,
+        rank: 2,
+        hosts_in_run: 3,
+        upstream_id: 14,
+        subscores_json:
+          '{"cpu_speed_test__events_per_second":11397.38,"fileio_test__reads_per_second":7041.43,"memory_speed_test__MiB_transferred":97612.95,"mutex_test__avg_latency":0.81,"threads_test__avg_latency":0.24}',
       },
       {
-        machine_id: "fake", collected_at: "2026-01-25T03:00:00.000Z", hostname: "contabo-vps-xl", bench_datetime: "2026-08-19T21:30:03.011423", ts: "2026-08-19T19:30:03.011Z",
-        utc_offset: "+02:00", ip_address: "185.207.251.33", overall_score: 16.666666666666664, rank: 3, hosts_in_run: 3, upstream_id: 15,
-        subscores_json: '{"cpu_speed_test__events_per_second":5286.41,"fileio_test__reads_per_second":2300,"memory_speed_test__MiB_transferred":59398.07,"mutex_test__avg_latency":2.66,"threads_test__avg_latency":0.96}',
+        machine_id: "fake",
+        collected_at: "2026-01-25T03:00:00.000Z",
+        hostname: "contabo-vps-xl",
+        bench_datetime: "2026-08-19T21:30:03.011423",
+        ts: "2026-08-19T19:30:03.011Z",
+        utc_offset: "+02:00",
+        ip_address: "185.207.251.33",
+        overall_score: 16.666666666666664,
+        rank: 3,
+        hosts_in_run: 3,
+        upstream_id: 15,
+        subscores_json:
+          '{"cpu_speed_test__events_per_second":5286.41,"fileio_test__reads_per_second":2300,"memory_speed_test__MiB_transferred":59398.07,"mutex_test__avg_latency":2.66,"threads_test__avg_latency":0.96}',
       },
     ]);
   },
@@ -99,7 +140,11 @@ describe("cloud_benchmarker parsers", () => {
   it("takes every numeric field but id as a benchmark, so a new one upstream is kept", () => {
     const warnings: string[] = [];
     const recs = parseRaw(
-      [{ ...rawList[0], disk_latency_test__p99_ms: 4.2, note: "x" }, { id: 99, hostname: "h", datetime: "yesterday" }, { id: 7, hostname: "h", datetime: "2026-08-19T09:14:02" }],
+      [
+        { ...rawList[0], disk_latency_test__p99_ms: 4.2, note: "x" },
+        { id: 99, hostname: "h", datetime: "yesterday" },
+        { id: 7, hostname: "h", datetime: "2026-08-19T09:14:02" },
+      ],
       (m) => warnings.push(m),
     );
     expect(recs).toHaveLength(1);
@@ -116,7 +161,11 @@ describe("cloud_benchmarker parsers", () => {
 
   it("ranks the newest run only; an IP_address of UNKNOWN and a missing id are fine", () => {
     const o = parseOverall(
-      [...overallList, { datetime: "2026-08-20T00:00:00", hostname: "new-host", IP_address: "UNKNOWN", overall_score: 50 }, { datetime: "2026-08-20T00:00:00", hostname: "b", overall_score: 90 }],
+      [
+        ...overallList,
+        { datetime: "2026-08-20T00:00:00", hostname: "new-host", IP_address: "UNKNOWN", overall_score: 50 },
+        { datetime: "2026-08-20T00:00:00", hostname: "b", overall_score: 90 },
+      ],
       () => {},
     );
     const rows = latestOverallRows(o, [], () => "+00:00");
@@ -136,7 +185,9 @@ describe("cloud_benchmarker parsers", () => {
   });
 
   it("quotes what the server said instead of a list", () => {
-    expect((parseArray('{"error":"Invalid time period"}', "GET /data/raw/?time_period=x") as Error).message).toBe('GET /data/raw/?time_period=x answered an error: {"error":"Invalid time period"}');
+    expect((parseArray('{"error":"Invalid time period"}', "GET /data/raw/?time_period=x") as Error).message).toBe(
+      'GET /data/raw/?time_period=x answered an error: {"error":"Invalid time period"}',
+    );
     expect(parseArray("Internal Server Error", "GET /data/raw/")).toBeInstanceOf(Error);
     expect(parseArray("[]", "GET /data/raw/")).toEqual([]);
   });
@@ -166,7 +217,12 @@ describe("cloud_benchmarker collector", () => {
     // A clock behind the data (the cursor looks ahead of it): everything is asked for, not a window.
     const noWindow = createFakeMachine({ http: { ...routes, "/data/raw/?time_period=last_7_days": '{"error":"Invalid time period"}' } });
     cleanup.push(() => noWindow.close());
-    const behind = await runOnce({ store, collector: cloudBenchmarker({ url: noWindow.url(""), utcOffset: "Z" }), machine: noWindow, clock: createFixedClock("2026-01-25T03:00:00Z") });
+    const behind = await runOnce({
+      store,
+      collector: cloudBenchmarker({ url: noWindow.url(""), utcOffset: "Z" }),
+      machine: noWindow,
+      clock: createFixedClock("2026-01-25T03:00:00Z"),
+    });
     expect(behind).toMatchObject({ result: "ok", rowsByTable: { cloud_bench_overall: 3 } });
   });
 

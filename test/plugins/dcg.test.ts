@@ -50,21 +50,54 @@ testCollector({
     // The evaluation both sources hold is stored once, from the history database (cwd, exact time).
     expect(await store.query("SELECT * EXCLUDE (raw_json, event_key, collected_at) FROM dcg_events WHERE ts >= '2026-08-20 15:05:48' AND ts < '2026-08-20 15:05:49'")).toEqual([
       {
-        machine_id: "fake", source: "dcg", source_version: "1.0.0", schema_version: 1, ts: "2026-08-20T15:05:48.460Z", decision: "deny", mode: null,
-        rule_id: "core.git:reset-hard", pack_id: "core.git", pattern_name: "reset-hard", severity: null, cwd: "/data/projects/vibe_cockpit",
-        command_hash: "44643a51036880adc7c6f63018e0a417eb8acef143459aed96231bb0c5cec78e", reason: null, agent_type: "claude_code", session_id: null,
-        allowlist_layer: null, eval_duration_us: 1077, budget_skip: null, exit_code: null, hostname: null, history_id: 6, origin: "history_db",
+        machine_id: "fake",
+        source: "dcg",
+        source_version: "1.0.0",
+        schema_version: 1,
+        ts: "2026-08-20T15:05:48.460Z",
+        decision: "deny",
+        mode: null,
+        rule_id: "core.git:reset-hard",
+        pack_id: "core.git",
+        pattern_name: "reset-hard",
+        severity: null,
+        cwd: "/data/projects/vibe_cockpit",
+        command_hash: "44643a51036880adc7c6f63018e0a417eb8acef143459aed96231bb0c5cec78e",
+        reason: null,
+        agent_type: "claude_code",
+        session_id: null,
+        allowlist_layer: null,
+        eval_duration_us: 1077,
+        budget_skip: null,
+        exit_code: null,
+        hostname: null,
+        history_id: 6,
+        origin: "history_db",
       },
     ]);
-    expect(await store.query("SELECT ts, decision, mode, rule_id, cwd, command_hash, reason, eval_duration_us, history_id FROM dcg_events WHERE ts = '2026-08-20 13:46:14'")).toEqual([
+    expect(
+      await store.query("SELECT ts, decision, mode, rule_id, cwd, command_hash, reason, eval_duration_us, history_id FROM dcg_events WHERE ts = '2026-08-20 13:46:14'"),
+    ).toEqual([
       {
-        ts: "2026-08-20T13:46:14.000Z", decision: "deny", mode: "deny", rule_id: "core.git:reset-hard", cwd: null,
-        command_hash: commandHash("/usr/bin/git reset --hard HEAD~3"), reason: "git reset --hard destroys uncommitted changes. Use 'git stash' first.",
-        eval_duration_us: 1028, history_id: null,
+        ts: "2026-08-20T13:46:14.000Z",
+        decision: "deny",
+        mode: "deny",
+        rule_id: "core.git:reset-hard",
+        cwd: null,
+        command_hash: commandHash("/usr/bin/git reset --hard HEAD~3"),
+        reason: "git reset --hard destroys uncommitted changes. Use 'git stash' first.",
+        eval_duration_us: 1028,
+        history_id: null,
       },
     ]);
     const [raw] = await store.query<{ raw_json: string }>("SELECT raw_json FROM dcg_events WHERE history_id = 3");
-    expect(JSON.parse(raw!.raw_json)).toMatchObject({ id: 3, command: "rm -rf target/debug/incremental", outcome: "deny", working_dir: "/data/projects/frankentui", allowlist_layer: null });
+    expect(JSON.parse(raw!.raw_json)).toMatchObject({
+      id: 3,
+      command: "rm -rf target/debug/incremental",
+      outcome: "deny",
+      working_dir: "/data/projects/frankentui",
+      allowlist_layer: null,
+    });
   },
 });
 
@@ -75,7 +108,9 @@ describe("dcg sources", () => {
 
   it("reads where dcg's config puts the history database and the decision log", () => {
     expect(parseDcgConfig(config())).toEqual({ logEnabled: true, logFormat: "json", logFile: `~/${LOG}` });
-    expect(parseDcgConfig(`[history]\nenabled = true\ndatabase_path = '/var/lib/dcg/h.db' # moved\n[logging]\nfile = "a#b.jsonl"\nformat = "JSON"\n[other]\nfile = "nope"`)).toEqual({
+    expect(
+      parseDcgConfig(`[history]\nenabled = true\ndatabase_path = '/var/lib/dcg/h.db' # moved\n[logging]\nfile = "a#b.jsonl"\nformat = "JSON"\n[other]\nfile = "nope"`),
+    ).toEqual({
       historyEnabled: true,
       historyDatabase: "/var/lib/dcg/h.db",
       logFile: "a#b.jsonl",
@@ -121,7 +156,10 @@ describe("dcg collector", () => {
     const machine = createFakeMachine(m);
     const collector = dcg();
     const store = await createTestStore([collector]);
-    cleanup.push(() => machine.close(), () => store.close());
+    cleanup.push(
+      () => machine.close(),
+      () => store.close(),
+    );
     return { machine, store, collector };
   };
   const count = async (store: Store) => (await store.query<{ n: number }>("SELECT count(*)::INTEGER AS n FROM dcg_events"))[0]!.n;
@@ -144,7 +182,7 @@ describe("dcg collector", () => {
     const r = await runOnce(none);
     expect(r.result).toBe("skipped");
     expect(r.reason).toBe("~/.config/dcg/history.db not found on fake, and no [logging] file in dcg's config");
-    const text = await setup({ home: { ".config/dcg/config.toml": config(`~/${LOG}`, "text"), [LOG]: "[2026-08-20T10:19:23Z] WARN core.git:stash-drop \"git stash drop\"\n" } });
+    const text = await setup({ home: { ".config/dcg/config.toml": config(`~/${LOG}`, "text"), [LOG]: '[2026-08-20T10:19:23Z] WARN core.git:stash-drop "git stash drop"\n' } });
     const t = await runOnce(text);
     expect(t.result).toBe("skipped");
     expect(t.reason).toContain('is in text format; set [logging] format = "json"');
@@ -187,9 +225,14 @@ describe("dcg collector", () => {
       .replaceAll(", rule_id, eval_duration_us", ", eval_duration_us")
       .replace(/, '(core\.[a-z]+:[a-z-]+)', (\d+, NULL\);)/g, ", $2")
       .replace(/, NULL, (\d+, NULL\);)/g, ", $1")
-      .concat("\nALTER TABLE commands ADD COLUMN risk_score REAL;\nINSERT INTO commands (timestamp, agent_type, working_dir, command, command_hash, outcome, pack_id, pattern_name, session_id, exit_code, hostname, risk_score) VALUES ('2026-08-20T15:09:00.000Z', 'codex', '/srv/app', 'git clean -fd', 'h1', 'deny', 'core.git', 'clean-force', 's-1', 1, 'sparrow', 0.7);\n");
+      .concat(
+        "\nALTER TABLE commands ADD COLUMN risk_score REAL;\nINSERT INTO commands (timestamp, agent_type, working_dir, command, command_hash, outcome, pack_id, pattern_name, session_id, exit_code, hostname, risk_score) VALUES ('2026-08-20T15:09:00.000Z', 'codex', '/srv/app', 'git clean -fd', 'h1', 'deny', 'core.git', 'clean-force', 's-1', 1, 'sparrow', 0.7);\n",
+      );
     const extraLog =
-      lines.slice(0, 2).map((l) => l.replace("{", '{"schema":2,"severity":"high",')).join("\n") +
+      lines
+        .slice(0, 2)
+        .map((l) => l.replace("{", '{"schema":2,"severity":"high",'))
+        .join("\n") +
       '\n{"timestamp":"2026-08-20T16:00:00Z","decision":"allow","mode":"deny","command":"ls","budget_skip":true,"allowlist_layer":"project"}\n' +
       '{"timestamp":"2026-08-20T16:00:01Z","decision":"log","mode":"log","command":"[REDACTED]"}\n';
     const { machine, store, collector } = await setup({
@@ -198,13 +241,34 @@ describe("dcg collector", () => {
     });
     const r = await runOnce({ machine, store, collector });
     expect({ result: r.result, error: r.error, warnings: r.warnings, rows: r.rowsByTable }).toEqual({ result: "ok", error: undefined, warnings: [], rows: { dcg_events: 13 } });
-    expect(await store.query("SELECT machine_id, decision, rule_id, cwd, session_id, exit_code, hostname, agent_type FROM dcg_events WHERE history_id IN (3, 9) ORDER BY history_id")).toEqual([
-      { machine_id: "sparrow", decision: "deny", rule_id: "core.filesystem:rm-rf-general", cwd: "/data/projects/frankentui", session_id: null, exit_code: null, hostname: null, agent_type: "claude_code" },
+    expect(
+      await store.query("SELECT machine_id, decision, rule_id, cwd, session_id, exit_code, hostname, agent_type FROM dcg_events WHERE history_id IN (3, 9) ORDER BY history_id"),
+    ).toEqual([
+      {
+        machine_id: "sparrow",
+        decision: "deny",
+        rule_id: "core.filesystem:rm-rf-general",
+        cwd: "/data/projects/frankentui",
+        session_id: null,
+        exit_code: null,
+        hostname: null,
+        agent_type: "claude_code",
+      },
       { machine_id: "sparrow", decision: "deny", rule_id: "core.git:clean-force", cwd: "/srv/app", session_id: "s-1", exit_code: 1, hostname: "sparrow", agent_type: "codex" },
     ]);
-    expect(await store.query("SELECT decision, mode, rule_id, severity, budget_skip, allowlist_layer, command_hash FROM dcg_events WHERE origin = 'decision_log' ORDER BY ts")).toEqual([
+    expect(
+      await store.query("SELECT decision, mode, rule_id, severity, budget_skip, allowlist_layer, command_hash FROM dcg_events WHERE origin = 'decision_log' ORDER BY ts"),
+    ).toEqual([
       { decision: "warn", mode: "warn", rule_id: "core.git:stash-drop", severity: "high", budget_skip: null, allowlist_layer: null, command_hash: commandHash("git stash drop") },
-      { decision: "deny", mode: "deny", rule_id: "core.filesystem:rm-rf-general", severity: "high", budget_skip: null, allowlist_layer: null, command_hash: commandHash("rm -rf node_modules dist") },
+      {
+        decision: "deny",
+        mode: "deny",
+        rule_id: "core.filesystem:rm-rf-general",
+        severity: "high",
+        budget_skip: null,
+        allowlist_layer: null,
+        command_hash: commandHash("rm -rf node_modules dist"),
+      },
       { decision: "allow", mode: "deny", rule_id: null, severity: null, budget_skip: true, allowlist_layer: "project", command_hash: commandHash("ls") },
       { decision: "log", mode: "log", rule_id: null, severity: null, budget_skip: null, allowlist_layer: null, command_hash: commandHash("[REDACTED]") },
     ]);
@@ -275,7 +339,9 @@ describe("dcg collector", () => {
     for (let i = 0; i < 4; i++) rows.push((await runOnce({ machine, store, collector, limits: { maxRows: 3 } })).rows);
     expect(rows).toEqual([3, 3, 2, 0]);
     const db = new Database(join(machine.home, ".config/dcg/history.db"));
-    db.exec("INSERT INTO commands (timestamp, agent_type, working_dir, command, command_hash, outcome) VALUES ('2026-08-20T15:09:09.009Z', 'claude_code', '/x', 'echo hi', 'abc', 'allow')");
+    db.exec(
+      "INSERT INTO commands (timestamp, agent_type, working_dir, command, command_hash, outcome) VALUES ('2026-08-20T15:09:09.009Z', 'claude_code', '/x', 'echo hi', 'abc', 'allow')",
+    );
     db.close();
     expect((await runOnce({ machine, store, collector })).rowsByTable).toEqual({ dcg_events: 1 });
     expect(await count(store)).toBe(9);
@@ -318,8 +384,12 @@ describe("dcg collector", () => {
     expect((await runOnce({ machine, store, collector })).rows).toBe(8);
     const db = new Database(join(machine.home, ".config/dcg/history.db"));
     // Row 8 again (same command, same second, 0.2 s later), then another evaluation of it.
-    db.exec("INSERT INTO commands (timestamp, agent_type, working_dir, command, command_hash, outcome) SELECT substr(timestamp, 1, 20) || '999Z', agent_type, working_dir, command, command_hash, outcome FROM commands WHERE id = 8");
-    db.exec("INSERT INTO commands (timestamp, agent_type, working_dir, command, command_hash, outcome) SELECT substr(timestamp, 1, 20) || '999Z', agent_type, working_dir, command, command_hash, outcome FROM commands WHERE id = 8");
+    db.exec(
+      "INSERT INTO commands (timestamp, agent_type, working_dir, command, command_hash, outcome) SELECT substr(timestamp, 1, 20) || '999Z', agent_type, working_dir, command, command_hash, outcome FROM commands WHERE id = 8",
+    );
+    db.exec(
+      "INSERT INTO commands (timestamp, agent_type, working_dir, command, command_hash, outcome) SELECT substr(timestamp, 1, 20) || '999Z', agent_type, working_dir, command, command_hash, outcome FROM commands WHERE id = 8",
+    );
     db.close();
     const r = await runOnce({ machine, store, collector, limits: { maxRows: 1 } });
     expect({ rows: r.rows, warnings: r.warnings }).toEqual({ rows: 1, warnings: [] });
@@ -333,10 +403,7 @@ describe("dcg collector", () => {
     const { machine, store, collector } = await setup({ home: { ".config/dcg/config.toml": config(), [LOG]: bad + lines.slice(0, 3).join("\n") + "\n" } });
     const r = await runOnce({ machine, store, collector });
     expect({ result: r.result, error: r.error, rows: r.rowsByTable }).toEqual({ result: "ok", error: undefined, rows: { dcg_events: 4 } });
-    expect(r.warnings).toEqual([
-      "dcg_events.reason: lone UTF-16 surrogates replaced by U+FFFD (row 1)",
-      "dcg_events.raw_json: lone UTF-16 surrogates replaced by U+FFFD (row 1)",
-    ]);
+    expect(r.warnings).toEqual(["dcg_events.reason: lone UTF-16 surrogates replaced by U+FFFD (row 1)", "dcg_events.raw_json: lone UTF-16 surrogates replaced by U+FFFD (row 1)"]);
     const [row] = await store.query<{ reason: string; raw: string }>("SELECT reason, raw_json AS raw FROM dcg_events WHERE ts = '2026-08-20 16:00:00'");
     expect(row!.reason).toBe("\ufffd\ufffd");
     expect(JSON.parse(row!.raw).command).toBe("rm -rf /tmp/\\udc80x/\ufffd");

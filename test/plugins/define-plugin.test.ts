@@ -3,7 +3,21 @@
 // plugin whose migration fails leaves the others loading and says which.
 import { describe, expect, it } from "bun:test";
 import { join } from "node:path";
-import { createFixedClock, defineCollector, definePlugin, defineRule, defineSource, defineView, gte, openCockpit, ramp, readings, resolveConfig, sql, threshold } from "../../lib/index.ts";
+import {
+  createFixedClock,
+  defineCollector,
+  definePlugin,
+  defineRule,
+  defineSource,
+  defineView,
+  gte,
+  openCockpit,
+  ramp,
+  readings,
+  resolveConfig,
+  sql,
+  threshold,
+} from "../../lib/index.ts";
 import { sysprobe } from "../../plugins/index.ts";
 import { tempDir } from "../helpers/tmp.ts";
 
@@ -21,7 +35,14 @@ function widgetPlugin(o: { name?: string; table?: string; view?: string; sql?: s
         name: `${name}_collector`,
         version: "1.0.0",
         schemaVersion: 1,
-        migrations: [{ name: "001_widgets.sql", sql: o.sql ?? `CREATE TABLE ${table} (machine_id TEXT, collected_at TIMESTAMP, source TEXT, source_version TEXT, schema_version INTEGER, widgets INTEGER, PRIMARY KEY (machine_id, collected_at))` }],
+        migrations: [
+          {
+            name: "001_widgets.sql",
+            sql:
+              o.sql ??
+              `CREATE TABLE ${table} (machine_id TEXT, collected_at TIMESTAMP, source TEXT, source_version TEXT, schema_version INTEGER, widgets INTEGER, PRIMARY KEY (machine_id, collected_at))`,
+          },
+        ],
         async collect() {
           return { rows: { [table]: [{ widgets: 42 }] } };
         },
@@ -37,14 +58,27 @@ function widgetPlugin(o: { name?: string; table?: string; view?: string; sql?: s
         },
       }),
     ],
-    machineSections: [{ name: `${name}_section`, load: async (q) => (await q.store.query(sql`SELECT widgets FROM ${sql.identifier(table)} WHERE machine_id = ${q.machineId}`))[0] ?? null }],
-    healthFactors: [{ id: "widget_pile", read: (store, at) => readings(store, sql`SELECT machine_id, widgets AS value FROM ${sql.identifier(table)} WHERE collected_at <= ${at}::TIMESTAMP`, (r) => `${r.value} widgets piled up`), score: ramp(10, 100, 0.2) }],
+    machineSections: [
+      { name: `${name}_section`, load: async (q) => (await q.store.query(sql`SELECT widgets FROM ${sql.identifier(table)} WHERE machine_id = ${q.machineId}`))[0] ?? null },
+    ],
+    healthFactors: [
+      {
+        id: "widget_pile",
+        read: (store, at) =>
+          readings(store, sql`SELECT machine_id, widgets AS value FROM ${sql.identifier(table)} WHERE collected_at <= ${at}::TIMESTAMP`, (r) => `${r.value} widgets piled up`),
+        score: ramp(10, 100, 0.2),
+      },
+    ],
     rules: [
       defineRule({
         id: "widgets_piling",
         severity: "medium",
         title: "Widgets piling up",
-        source: defineSource({ name: "widgets_now", description: "widgets per machine", sql: (at) => sql`SELECT machine_id, widgets FROM ${sql.identifier(table)} WHERE collected_at <= ${at}::TIMESTAMP` }),
+        source: defineSource({
+          name: "widgets_now",
+          description: "widgets per machine",
+          sql: (at) => sql`SELECT machine_id, widgets FROM ${sql.identifier(table)} WHERE collected_at <= ${at}::TIMESTAMP`,
+        }),
         when: gte("widgets", threshold("max_widgets", 40)),
         labels: ["machine_id"],
         value: "widgets",
@@ -67,7 +101,10 @@ describe("definePlugin", () => {
     expect(vc.config.collectors.map((c) => c.name)).toEqual(["sysprobe", "widgets_collector"]);
     expect(vc.config.rules.map((r) => r.id)).toEqual(["widgets_piling"]);
     const report = await vc.collect();
-    expect(report.machines[0]!.runs.map((r) => [r.collector, r.result]).sort()).toEqual([["sysprobe", "ok"], ["widgets_collector", "ok"]]);
+    expect(report.machines[0]!.runs.map((r) => [r.collector, r.result]).sort()).toEqual([
+      ["sysprobe", "ok"],
+      ["widgets_collector", "ok"],
+    ]);
     expect((await vc.view("widgets")).data).toEqual({ machines: [{ machine_id: "box", widgets: 42 }] });
     expect(((await vc.robotMachine("box")).data as Record<string, unknown>).widgets_section).toEqual({ widgets: 42 });
     const factor = (await vc.health()).machines[0]!.factors.find((f) => f.id === "widget_pile");
@@ -90,17 +127,26 @@ describe("definePlugin", () => {
   });
 
   it("refuses two plugins claiming one view name, naming both", async () => {
-    const err = await open({ plugins: [widgetPlugin(), widgetPlugin({ name: "gadgets", table: "gadget_counts" })] }).then(() => null, (e: unknown) => e as Error);
+    const err = await open({ plugins: [widgetPlugin(), widgetPlugin({ name: "gadgets", table: "gadget_counts" })] }).then(
+      () => null,
+      (e: unknown) => e as Error,
+    );
     expect(err?.message).toBe('view "widgets" is claimed by both plugin widgets and plugin gadgets');
   });
 
   it("refuses two plugins claiming one table, naming both", async () => {
-    const err = await open({ plugins: [widgetPlugin(), widgetPlugin({ name: "gadgets", view: "gadgets" })] }).then(() => null, (e: unknown) => e as Error);
+    const err = await open({ plugins: [widgetPlugin(), widgetPlugin({ name: "gadgets", view: "gadgets" })] }).then(
+      () => null,
+      (e: unknown) => e as Error,
+    );
     expect(err?.message).toBe('table "widget_counts" is claimed by both collector widgets_collector and collector gadgets_collector');
   });
 
   it("refuses a plugin view named like one of vc's own", async () => {
-    const err = await open({ plugins: [widgetPlugin({ view: "health" })] }).then(() => null, (e: unknown) => e as Error);
+    const err = await open({ plugins: [widgetPlugin({ view: "health" })] }).then(
+      () => null,
+      (e: unknown) => e as Error,
+    );
     expect(err?.message).toBe('view "health" is claimed by both vc and plugin widgets');
   });
 

@@ -27,7 +27,10 @@ const sqliteFile = (name: string, sqlText: string) => {
 
 describe("over SSH", () => {
   it("mcp_agent_mail reads Rust and Python mailboxes with the remote sqlite3", async () => {
-    for (const [name, fixture] of [["rust.sqlite3", "mcp_agent_mail/storage.sqlite3.sql"], ["python.sqlite3", "mcp_agent_mail/storage.sqlite3.python-legacy.sql"]] as const) {
+    for (const [name, fixture] of [
+      ["rust.sqlite3", "mcp_agent_mail/storage.sqlite3.sql"],
+      ["python.sqlite3", "mcp_agent_mail/storage.sqlite3.python-legacy.sql"],
+    ] as const) {
       const file = sqliteFile(name, fx(fixture));
       const c = mcpAgentMail();
       await using store = await createTestStore([c]);

@@ -23,36 +23,109 @@ testCollector({
   rows: { mail_messages: 10, mail_recipients: 18, mail_file_reservations: 6 },
   junk: { home: { [MAILBOX]: "\u0000\u00ffthis is no SQLite file at all\n" } },
   async check(store) {
-    expect(await store.query("SELECT * EXCLUDE (raw_json, collected_at, source, source_version, schema_version) FROM mail_messages WHERE message_id IN (6, 8) ORDER BY message_id")).toEqual([
+    expect(
+      await store.query("SELECT * EXCLUDE (raw_json, collected_at, source, source_version, schema_version) FROM mail_messages WHERE message_id IN (6, 8) ORDER BY message_id"),
+    ).toEqual([
       {
-        machine_id: "fake", project_id: "data-projects-vibe-cockpit", project_key: "/data/projects/vibe_cockpit", message_id: 6,
-        created_ts: "2026-08-20T15:08:55.389Z", thread_id: "vc-7ab", topic: null, sender: "BlueLake", sender_id: 2, importance: "urgent",
-        ack_required: true, subject: "[vc-7ab] Blocked on ntm v2 status shape", to_recipients_json: '["GreenCastle"]',
-        recipients_json: '{"to":["GreenCastle"],"cc":["RedStone"],"bcc":[]}', attachments_count: 0, db_schema: "rust",
+        machine_id: "fake",
+        project_id: "data-projects-vibe-cockpit",
+        project_key: "/data/projects/vibe_cockpit",
+        message_id: 6,
+        created_ts: "2026-08-20T15:08:55.389Z",
+        thread_id: "vc-7ab",
+        topic: null,
+        sender: "BlueLake",
+        sender_id: 2,
+        importance: "urgent",
+        ack_required: true,
+        subject: "[vc-7ab] Blocked on ntm v2 status shape",
+        to_recipients_json: '["GreenCastle"]',
+        recipients_json: '{"to":["GreenCastle"],"cc":["RedStone"],"bcc":[]}',
+        attachments_count: 0,
+        db_schema: "rust",
       },
       {
-        machine_id: "fake", project_id: "data-projects-ntm", project_key: "/data/projects/ntm", message_id: 8,
-        created_ts: "2026-08-20T15:05:00.399Z", thread_id: "ntm-2dd", topic: null, sender: "SilverFox", sender_id: 5, importance: "high",
-        ack_required: false, subject: "[ntm-2dd] schema_version bump to ntm.robot.status.v2", to_recipients_json: '["CopperHill"]',
-        recipients_json: '{"to":["CopperHill"],"cc":[],"bcc":[]}', attachments_count: 0, db_schema: "rust",
+        machine_id: "fake",
+        project_id: "data-projects-ntm",
+        project_key: "/data/projects/ntm",
+        message_id: 8,
+        created_ts: "2026-08-20T15:05:00.399Z",
+        thread_id: "ntm-2dd",
+        topic: null,
+        sender: "SilverFox",
+        sender_id: 5,
+        importance: "high",
+        ack_required: false,
+        subject: "[ntm-2dd] schema_version bump to ntm.robot.status.v2",
+        to_recipients_json: '["CopperHill"]',
+        recipients_json: '{"to":["CopperHill"],"cc":[],"bcc":[]}',
+        attachments_count: 0,
+        db_schema: "rust",
       },
     ]);
-    expect(await store.query("SELECT message_id, recipient, agent_id, kind, state, read_ts, ack_ts FROM mail_recipients WHERE message_id IN (3, 6) ORDER BY message_id, agent_id")).toEqual([
+    expect(
+      await store.query("SELECT message_id, recipient, agent_id, kind, state, read_ts, ack_ts FROM mail_recipients WHERE message_id IN (3, 6) ORDER BY message_id, agent_id"),
+    ).toEqual([
       { message_id: 3, recipient: "GreenCastle", agent_id: 1, kind: "to", state: "read+acked", read_ts: "2026-08-20T15:07:31.054Z", ack_ts: "2026-08-20T15:07:32.944Z" },
       { message_id: 3, recipient: "BlueLake", agent_id: 2, kind: "cc", state: "unread", read_ts: null, ack_ts: null },
       { message_id: 6, recipient: "GreenCastle", agent_id: 1, kind: "to", state: "read", read_ts: "2026-08-20T15:09:00.491Z", ack_ts: null },
       { message_id: 6, recipient: "RedStone", agent_id: 3, kind: "cc", state: "read", read_ts: "2026-08-20T15:09:10.910Z", ack_ts: null },
     ]);
-    expect(await store.query("SELECT reservation_id, project_id, holder, path_pattern, exclusive, reason, created_ts, expires_ts, released_ts, state_key FROM mail_file_reservations WHERE reservation_id IN (3, 4, 5) ORDER BY reservation_id")).toEqual([
-      { reservation_id: 3, project_id: "data-projects-vibe-cockpit", holder: "RedStone", path_pattern: "crates/vc_collect/src/collectors/mcp_mail.rs", exclusive: true, reason: "vc-9xr", created_ts: "2026-08-20T15:07:32.227Z", expires_ts: "2026-08-20T17:05:04.227Z", released_ts: "2026-08-20T15:09:20.427Z", state_key: "1787245504227|1787238560427" },
-      { reservation_id: 4, project_id: "data-projects-vibe-cockpit", holder: "AmberRiver", path_pattern: "README.md", exclusive: false, reason: "docs", created_ts: "2026-08-20T15:07:55.293Z", expires_ts: "2026-08-20T15:35:50.293Z", released_ts: "2026-08-20T15:08:02.190Z", state_key: "1787240150293|1787238482190" },
-      { reservation_id: 5, project_id: "data-projects-ntm", holder: "SilverFox", path_pattern: "internal/robot/robot.go", exclusive: true, reason: "ntm-2dd", created_ts: "2026-08-20T15:04:50.960Z", expires_ts: "2026-08-20T15:59:40.960Z", released_ts: null, state_key: "1787241580960|" },
+    expect(
+      await store.query(
+        "SELECT reservation_id, project_id, holder, path_pattern, exclusive, reason, created_ts, expires_ts, released_ts, state_key FROM mail_file_reservations WHERE reservation_id IN (3, 4, 5) ORDER BY reservation_id",
+      ),
+    ).toEqual([
+      {
+        reservation_id: 3,
+        project_id: "data-projects-vibe-cockpit",
+        holder: "RedStone",
+        path_pattern: "crates/vc_collect/src/collectors/mcp_mail.rs",
+        exclusive: true,
+        reason: "vc-9xr",
+        created_ts: "2026-08-20T15:07:32.227Z",
+        expires_ts: "2026-08-20T17:05:04.227Z",
+        released_ts: "2026-08-20T15:09:20.427Z",
+        state_key: "1787245504227|1787238560427",
+      },
+      {
+        reservation_id: 4,
+        project_id: "data-projects-vibe-cockpit",
+        holder: "AmberRiver",
+        path_pattern: "README.md",
+        exclusive: false,
+        reason: "docs",
+        created_ts: "2026-08-20T15:07:55.293Z",
+        expires_ts: "2026-08-20T15:35:50.293Z",
+        released_ts: "2026-08-20T15:08:02.190Z",
+        state_key: "1787240150293|1787238482190",
+      },
+      {
+        reservation_id: 5,
+        project_id: "data-projects-ntm",
+        holder: "SilverFox",
+        path_pattern: "internal/robot/robot.go",
+        exclusive: true,
+        reason: "ntm-2dd",
+        created_ts: "2026-08-20T15:04:50.960Z",
+        expires_ts: "2026-08-20T15:59:40.960Z",
+        released_ts: null,
+        state_key: "1787241580960|",
+      },
     ]);
     const [raw] = await store.query<{ raw_json: string }>("SELECT raw_json FROM mail_messages WHERE message_id = 1");
     expect(JSON.parse(raw!.raw_json)).toEqual({
-      id: 1, project_id: 1, sender_id: 1, thread_id: "vc-4kq", subject: "[vc-4kq] Starting upstream collector fixtures",
-      body_md: "Claiming vc-4kq. I'll reserve crates/vc_collect/src/collectors/** for ~2h.", importance: "normal", ack_required: 0,
-      created_ts: 1787238418488240, recipients_json: '{"to":["BlueLake","RedStone"],"cc":["AmberRiver"],"bcc":[]}', attachments: "[]",
+      id: 1,
+      project_id: 1,
+      sender_id: 1,
+      thread_id: "vc-4kq",
+      subject: "[vc-4kq] Starting upstream collector fixtures",
+      body_md: "Claiming vc-4kq. I'll reserve crates/vc_collect/src/collectors/** for ~2h.",
+      importance: "normal",
+      ack_required: 0,
+      created_ts: 1787238418488240,
+      recipients_json: '{"to":["BlueLake","RedStone"],"cc":["AmberRiver"],"bcc":[]}',
+      attachments: "[]",
     });
   },
 });
@@ -64,9 +137,33 @@ testCollector({
   rows: { mail_messages: 10, mail_recipients: 18, mail_file_reservations: 6 },
   junk: mailbox("CREATE TABLE unrelated(x INTEGER); INSERT INTO unrelated VALUES (1);"),
   async check(store) {
-    expect(await store.query("SELECT message_id, created_ts, topic, sender, importance, ack_required, to_recipients_json, recipients_json, db_schema FROM mail_messages WHERE message_id IN (1, 6) ORDER BY message_id")).toEqual([
-      { message_id: 1, created_ts: "2026-08-20T15:06:57.229Z", topic: null, sender: "GreenCastle", importance: "normal", ack_required: false, to_recipients_json: '["BlueLake","RedStone"]', recipients_json: '{"to":["BlueLake","RedStone"],"cc":["AmberRiver"],"bcc":[]}', db_schema: "python" },
-      { message_id: 6, created_ts: "2026-08-20T15:08:54.234Z", topic: "incident", sender: "BlueLake", importance: "urgent", ack_required: true, to_recipients_json: '["GreenCastle"]', recipients_json: '{"to":["GreenCastle"],"cc":["RedStone"],"bcc":[]}', db_schema: "python" },
+    expect(
+      await store.query(
+        "SELECT message_id, created_ts, topic, sender, importance, ack_required, to_recipients_json, recipients_json, db_schema FROM mail_messages WHERE message_id IN (1, 6) ORDER BY message_id",
+      ),
+    ).toEqual([
+      {
+        message_id: 1,
+        created_ts: "2026-08-20T15:06:57.229Z",
+        topic: null,
+        sender: "GreenCastle",
+        importance: "normal",
+        ack_required: false,
+        to_recipients_json: '["BlueLake","RedStone"]',
+        recipients_json: '{"to":["BlueLake","RedStone"],"cc":["AmberRiver"],"bcc":[]}',
+        db_schema: "python",
+      },
+      {
+        message_id: 6,
+        created_ts: "2026-08-20T15:08:54.234Z",
+        topic: "incident",
+        sender: "BlueLake",
+        importance: "urgent",
+        ack_required: true,
+        to_recipients_json: '["GreenCastle"]',
+        recipients_json: '{"to":["GreenCastle"],"cc":["RedStone"],"bcc":[]}',
+        db_schema: "python",
+      },
     ]);
     expect(await store.query("SELECT recipient, state, read_ts, ack_ts FROM mail_recipients WHERE message_id = 3 ORDER BY agent_id")).toEqual([
       { recipient: "GreenCastle", state: "read+acked", read_ts: "2026-08-20T15:07:30.714Z", ack_ts: "2026-08-20T15:07:31.487Z" },
@@ -101,7 +198,10 @@ describe("mcp_agent_mail collector", () => {
   const setup = async (m: FakeMachineOptions, collector = mcpAgentMail()) => {
     const machine = createFakeMachine(m);
     const store = await createTestStore([collector]);
-    cleanup.push(() => machine.close(), () => store.close());
+    cleanup.push(
+      () => machine.close(),
+      () => store.close(),
+    );
     return { machine, store, collector };
   };
   /** Rows each table gained (tables that gained none left out). */
@@ -123,7 +223,9 @@ describe("mcp_agent_mail collector", () => {
     // Derived from the real Rust DDL: no release ledger (older server), extra columns and a table
     // vc does not know, a message from an agent whose row is gone, a project with no projects row.
     const variant =
-      rust.replace(/CREATE TABLE IF NOT EXISTS file_reservation_releases[\s\S]*?\);\nCREATE INDEX IF NOT EXISTS idx_file_reservation_releases_ts[^\n]*\n/, "").replace(/^INSERT INTO file_reservation_releases[^\n]*\n/gm, "") +
+      rust
+        .replace(/CREATE TABLE IF NOT EXISTS file_reservation_releases[\s\S]*?\);\nCREATE INDEX IF NOT EXISTS idx_file_reservation_releases_ts[^\n]*\n/, "")
+        .replace(/^INSERT INTO file_reservation_releases[^\n]*\n/gm, "") +
       `
 ALTER TABLE messages ADD COLUMN priority_score REAL;
 ALTER TABLE message_recipients ADD COLUMN delivered_ts INTEGER;
@@ -138,8 +240,24 @@ INSERT INTO message_recipients (message_id, agent_id, kind, read_ts, ack_ts, del
     expect(run.result).toBe("ok");
     expect(run.warnings).toEqual([]);
     expect(run.rowsByTable).toEqual({ mail_messages: 11, mail_recipients: 20, mail_file_reservations: 6 });
-    expect(await store.query("SELECT machine_id, project_id, project_key, sender, sender_id, thread_id, importance, ack_required, to_recipients_json, recipients_json, attachments_count FROM mail_messages WHERE message_id = 11")).toEqual([
-      { machine_id: "sparrow", project_id: "project#3", project_key: null, sender: "agent#99", sender_id: 99, thread_id: null, importance: "urgent", ack_required: true, to_recipients_json: '["GreenCastle"]', recipients_json: '{"to":["GreenCastle"],"cc":[],"bcc":[]}', attachments_count: 2 },
+    expect(
+      await store.query(
+        "SELECT machine_id, project_id, project_key, sender, sender_id, thread_id, importance, ack_required, to_recipients_json, recipients_json, attachments_count FROM mail_messages WHERE message_id = 11",
+      ),
+    ).toEqual([
+      {
+        machine_id: "sparrow",
+        project_id: "project#3",
+        project_key: null,
+        sender: "agent#99",
+        sender_id: 99,
+        thread_id: null,
+        importance: "urgent",
+        ack_required: true,
+        to_recipients_json: '["GreenCastle"]',
+        recipients_json: '{"to":["GreenCastle"],"cc":[],"bcc":[]}',
+        attachments_count: 2,
+      },
     ]);
     expect(await store.query("SELECT recipient, kind, state FROM mail_recipients WHERE message_id = 11 ORDER BY agent_id")).toEqual([
       { recipient: "GreenCastle", kind: "to", state: "unread" },
@@ -162,32 +280,44 @@ INSERT INTO message_recipients (message_id, agent_id, kind, read_ts, ack_ts, del
     const idle = await runOnce({ store, collector, machine, clock });
     expect(idle.rows).toBe(0);
 
-    write(machine, `
+    write(
+      machine,
+      `
 INSERT INTO messages (id, project_id, sender_id, thread_id, subject, body_md, importance, ack_required, created_ts, recipients_json, attachments)
   VALUES (11, 2, 6, 'ntm-3aa', 'new', 'body', 'urgent', 1, 1787238700000000, '{"to":["SilverFox"],"cc":["GreenCastle"],"bcc":[]}', '[]');
 INSERT INTO message_recipients (message_id, agent_id, kind) VALUES (11, 5, 'to');
-INSERT INTO message_recipients (message_id, agent_id, kind) VALUES (11, 1, 'cc');`);
+INSERT INTO message_recipients (message_id, agent_id, kind) VALUES (11, 1, 'cc');`,
+    );
     clock.advance(60_000);
     expect(added(await runOnce({ store, collector, machine, clock }))).toEqual({ mail_messages: 1, mail_recipients: 2 });
 
     // An old delivery is read, a new one read and acked, a reservation released in the ledger, another renewed.
-    write(machine, `
+    write(
+      machine,
+      `
 UPDATE message_recipients SET read_ts = 1787238760000000 WHERE message_id = 1 AND agent_id = 4;
 UPDATE message_recipients SET read_ts = 1787238761000000, ack_ts = 1787238762000000 WHERE message_id = 11 AND agent_id = 5;
 INSERT INTO file_reservation_releases (reservation_id, released_ts) VALUES (2, 1787238763000000);
-UPDATE file_reservations SET expires_ts = 1787249370909596 WHERE id = 6;`);
+UPDATE file_reservations SET expires_ts = 1787249370909596 WHERE id = 6;`,
+    );
     clock.advance(60_000);
     const changed = await runOnce({ store, collector, machine, clock });
     expect(changed.warnings).toEqual([]);
     expect(added(changed)).toEqual({ mail_recipients: 2, mail_file_reservations: 2 });
-    expect(await store.query("SELECT message_id, recipient, state, read_ts, ack_ts FROM mail_recipients WHERE (message_id = 1 AND agent_id = 4) OR message_id = 11 ORDER BY message_id, agent_id, collected_at")).toEqual([
+    expect(
+      await store.query(
+        "SELECT message_id, recipient, state, read_ts, ack_ts FROM mail_recipients WHERE (message_id = 1 AND agent_id = 4) OR message_id = 11 ORDER BY message_id, agent_id, collected_at",
+      ),
+    ).toEqual([
       { message_id: 1, recipient: "AmberRiver", state: "unread", read_ts: null, ack_ts: null },
       { message_id: 1, recipient: "AmberRiver", state: "read", read_ts: "2026-08-20T15:12:40.000Z", ack_ts: null },
       { message_id: 11, recipient: "GreenCastle", state: "unread", read_ts: null, ack_ts: null },
       { message_id: 11, recipient: "SilverFox", state: "unread", read_ts: null, ack_ts: null },
       { message_id: 11, recipient: "SilverFox", state: "read+acked", read_ts: "2026-08-20T15:12:41.000Z", ack_ts: "2026-08-20T15:12:42.000Z" },
     ]);
-    expect(await store.query("SELECT reservation_id, expires_ts, released_ts FROM mail_file_reservations WHERE reservation_id IN (2, 6) ORDER BY reservation_id, collected_at")).toEqual([
+    expect(
+      await store.query("SELECT reservation_id, expires_ts, released_ts FROM mail_file_reservations WHERE reservation_id IN (2, 6) ORDER BY reservation_id, collected_at"),
+    ).toEqual([
       { reservation_id: 2, expires_ts: "2026-08-20T16:07:40.766Z", released_ts: null },
       { reservation_id: 2, expires_ts: "2026-08-20T16:07:40.766Z", released_ts: "2026-08-20T15:12:43.000Z" },
       { reservation_id: 6, expires_ts: "2026-08-20T17:09:30.909Z", released_ts: null },
@@ -201,9 +331,12 @@ UPDATE file_reservations SET expires_ts = 1787249370909596 WHERE id = 6;`);
     const { machine, store, collector } = await setup(mailbox(rust));
     await runOnce({ store, collector, machine });
     // The newest change read was 15:09:50.261 (message 10, BlueLake): these land after that run.
-    write(machine, `
+    write(
+      machine,
+      `
 UPDATE message_recipients SET read_ts = 1787238560000000 WHERE message_id = 10 AND agent_id = 3;
-UPDATE message_recipients SET read_ts = 1787238000000000 WHERE message_id = 10 AND agent_id = 4;`);
+UPDATE message_recipients SET read_ts = 1787238000000000 WHERE message_id = 10 AND agent_id = 4;`,
+    );
     const late = await runOnce({ store, collector, machine });
     expect(added(late)).toEqual({ mail_recipients: 1 });
     expect(await store.query("SELECT recipient, state, read_ts FROM mail_recipients WHERE message_id = 10 AND state = 'read' ORDER BY agent_id")).toEqual([
@@ -235,7 +368,9 @@ UPDATE message_recipients SET read_ts = 1787238000000000 WHERE message_id = 10 A
   it("reads a re-created mailbox from the start, keeping old and new message 1 apart", async () => {
     const { machine, store, collector } = await setup(mailbox(rust));
     await runOnce({ store, collector, machine });
-    const fresh = rust.split("-- sample data")[0]! + `
+    const fresh =
+      rust.split("-- sample data")[0]! +
+      `
 INSERT INTO projects (id, slug, human_key, created_at) VALUES (1, 'data-projects-vibe-cockpit', '/data/projects/vibe_cockpit', 1790000000000000);
 INSERT INTO agents (id, project_id, name, program, model, inception_ts, last_active_ts) VALUES (1, 1, 'GreenCastle', 'claude-code', 'opus-4.1', 1790000000000000, 1790000000000000);
 INSERT INTO messages (id, project_id, sender_id, subject, body_md, created_ts) VALUES (1, 1, 1, 'hello again', 'new mailbox', 1790000001000000);`;
@@ -253,7 +388,9 @@ INSERT INTO messages (id, project_id, sender_id, subject, body_md, created_ts) V
   it("reads a new database generation from the start even when its ids have grown past the cursor", async () => {
     const { machine, store, collector } = await setup(mailbox(`${rust}\nINSERT INTO db_identity (singleton, generation_id) VALUES (0, 'a1b2');`));
     await runOnce({ store, collector, machine });
-    const regrown = rust.split("-- sample data")[0]! + `
+    const regrown =
+      rust.split("-- sample data")[0]! +
+      `
 INSERT INTO db_identity (singleton, generation_id) VALUES (0, 'c3d4');
 INSERT INTO projects (id, slug, human_key, created_at) VALUES (1, 'data-projects-vibe-cockpit', '/data/projects/vibe_cockpit', 1790000000000000);
 INSERT INTO agents (id, project_id, name, program, model, inception_ts, last_active_ts) VALUES (1, 1, 'GreenCastle', 'claude-code', 'opus-4.1', 1790000000000000, 1790000000000000);

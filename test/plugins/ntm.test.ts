@@ -22,18 +22,74 @@ testCollector({
   rows: { ntm_sessions_snapshot: 3, ntm_activity_snapshot: 1 },
   junk: { tools: { ntm: { "--robot-status": "{not json", "list --json": "\u0000\u00ff" } } },
   async check(store) {
-    expect(await store.query("SELECT session_name, attached, agent_count, health_status, health_reason, windows, pane_count, work_dir, in_status, in_list FROM ntm_sessions_snapshot ORDER BY session_name")).toEqual([
-      { session_name: "frankentui", attached: false, agent_count: 4, health_status: "warning", health_reason: "agent idle >10m with pending work", windows: 1, pane_count: 5, work_dir: "/data/projects/frankentui", in_status: true, in_list: true },
-      { session_name: "mail-rust", attached: false, agent_count: 3, health_status: "healthy", health_reason: null, windows: 1, pane_count: 4, work_dir: "/data/projects/mcp_agent_mail_rust", in_status: true, in_list: true },
-      { session_name: "vibe_cockpit", attached: true, agent_count: 5, health_status: "healthy", health_reason: null, windows: 2, pane_count: 6, work_dir: "/data/projects/vibe_cockpit", in_status: true, in_list: true },
+    expect(
+      await store.query(
+        "SELECT session_name, attached, agent_count, health_status, health_reason, windows, pane_count, work_dir, in_status, in_list FROM ntm_sessions_snapshot ORDER BY session_name",
+      ),
+    ).toEqual([
+      {
+        session_name: "frankentui",
+        attached: false,
+        agent_count: 4,
+        health_status: "warning",
+        health_reason: "agent idle >10m with pending work",
+        windows: 1,
+        pane_count: 5,
+        work_dir: "/data/projects/frankentui",
+        in_status: true,
+        in_list: true,
+      },
+      {
+        session_name: "mail-rust",
+        attached: false,
+        agent_count: 3,
+        health_status: "healthy",
+        health_reason: null,
+        windows: 1,
+        pane_count: 4,
+        work_dir: "/data/projects/mcp_agent_mail_rust",
+        in_status: true,
+        in_list: true,
+      },
+      {
+        session_name: "vibe_cockpit",
+        attached: true,
+        agent_count: 5,
+        health_status: "healthy",
+        health_reason: null,
+        windows: 2,
+        pane_count: 6,
+        work_dir: "/data/projects/vibe_cockpit",
+        in_status: true,
+        in_list: true,
+      },
     ]);
     const [a] = await store.query<Record<string, unknown>>("SELECT * EXCLUDE (raw_json) FROM ntm_activity_snapshot");
     expect(a).toEqual({
-      machine_id: "fake", collected_at: "2026-01-25T03:00:00.000Z", total_sessions: 3, total_agents: 12, attached_count: 1,
-      by_type_json: '{"claude":7,"codex":4,"gemini":1}', by_state_json: '{"active":8,"busy":1,"idle":3}', overall_status: "degraded",
-      health_score: 0.95, alerts_active: 1, alert_counts_json: '{"warning":1}', ready_work: 14, in_progress: 5, mail_unread: 7, mail_urgent: 1,
-      tmux_available: true, ntm_version: "1.31.2", ntm_schema_version: "ntm.robot.status.v2", ntm_generated_at: "2026-08-20T15:10:15.183Z",
-      derived_from: "status", source: "ntm", source_version: "1.0.0", schema_version: 1, degraded_sources_json: "[]",
+      machine_id: "fake",
+      collected_at: "2026-01-25T03:00:00.000Z",
+      total_sessions: 3,
+      total_agents: 12,
+      attached_count: 1,
+      by_type_json: '{"claude":7,"codex":4,"gemini":1}',
+      by_state_json: '{"active":8,"busy":1,"idle":3}',
+      overall_status: "degraded",
+      health_score: 0.95,
+      alerts_active: 1,
+      alert_counts_json: '{"warning":1}',
+      ready_work: 14,
+      in_progress: 5,
+      mail_unread: 7,
+      mail_urgent: 1,
+      tmux_available: true,
+      ntm_version: "1.31.2",
+      ntm_schema_version: "ntm.robot.status.v2",
+      ntm_generated_at: "2026-08-20T15:10:15.183Z",
+      derived_from: "status",
+      source: "ntm",
+      source_version: "1.0.0",
+      schema_version: 1,
+      degraded_sources_json: "[]",
     });
     const [c] = await store.query<{ c: string; raw: string }>("SELECT agent_counts_json AS c, raw_json AS raw FROM ntm_sessions_snapshot WHERE session_name = 'frankentui'");
     expect(JSON.parse(c!.c)).toMatchObject({ claude: 3, gemini: 1, user: 1, total: 4 });
@@ -49,7 +105,10 @@ describe("ntm collector", () => {
   const run = async (m: FakeMachineOptions, collector = ntm()) => {
     const machine = createFakeMachine(m);
     const store = await createTestStore([collector]);
-    cleanup.push(() => machine.close(), () => store.close());
+    cleanup.push(
+      () => machine.close(),
+      () => store.close(),
+    );
     const rec = await runOnce({ store, collector, machine });
     return { rec, store, machine };
   };
@@ -59,19 +118,128 @@ describe("ntm collector", () => {
     expect(rec.result).toBe("ok");
     expect(rec.warnings).toEqual([]);
     expect(rec.rowsByTable).toEqual({ ntm_sessions_snapshot: 2, ntm_agents_snapshot: 5, ntm_activity_snapshot: 1 });
-    expect(await store.query("SELECT session_name, pane_id, agent_type, variant, window_index, pane_index, is_active, pid, child_pid, last_output_at, seconds_since_output, process_state, memory_mb, output_lines_since_last, context_tokens, context_limit, context_percent, context_model FROM ntm_agents_snapshot ORDER BY session_name, pane_id")).toEqual([
-      { session_name: "frankentui", pane_id: "%5", agent_type: "claude", variant: null, window_index: 0, pane_index: 1, is_active: true, pid: 52011, child_pid: 52090, last_output_at: "2026-02-05T17:08:44.123Z", seconds_since_output: 720, process_state: "S", memory_mb: 702, output_lines_since_last: null, context_tokens: 171000, context_limit: 200000, context_percent: 85.5, context_model: "claude-opus-4-5" },
-      { session_name: "frankentui", pane_id: "%6", agent_type: "gemini", variant: null, window_index: 0, pane_index: 2, is_active: false, pid: 52020, child_pid: 52101, last_output_at: "2026-02-05T17:20:11.246Z", seconds_since_output: 33, process_state: "S", memory_mb: 190, output_lines_since_last: 54, context_tokens: 20000, context_limit: 1048576, context_percent: 1.91, context_model: "gemini-2.5-pro" },
-      { session_name: "vibe_cockpit", pane_id: "%1", agent_type: "claude", variant: "opus", window_index: 0, pane_index: 1, is_active: true, pid: 41823, child_pid: 41907, last_output_at: "2026-02-05T17:20:30.123Z", seconds_since_output: 14, process_state: "S", memory_mb: 612, output_lines_since_last: 47, context_tokens: 118000, context_limit: 200000, context_percent: 59, context_model: "claude-opus-4-5" },
-      { session_name: "vibe_cockpit", pane_id: "%2", agent_type: "claude", variant: null, window_index: 0, pane_index: 2, is_active: false, pid: 41851, child_pid: 41933, last_output_at: "2026-02-05T17:20:41.246Z", seconds_since_output: 3, process_state: "R", memory_mb: 588, output_lines_since_last: 54, context_tokens: 61000, context_limit: 200000, context_percent: 30.5, context_model: "claude-opus-4-5" },
-      { session_name: "vibe_cockpit", pane_id: "%3", agent_type: "codex", variant: null, window_index: 0, pane_index: 3, is_active: false, pid: 41870, child_pid: 41990, last_output_at: "2026-02-05T17:19:09.370Z", seconds_since_output: 95, process_state: "S", memory_mb: 241, output_lines_since_last: null, context_tokens: 152000, context_limit: 272000, context_percent: 55.88, context_model: "gpt-5-codex" },
+    expect(
+      await store.query(
+        "SELECT session_name, pane_id, agent_type, variant, window_index, pane_index, is_active, pid, child_pid, last_output_at, seconds_since_output, process_state, memory_mb, output_lines_since_last, context_tokens, context_limit, context_percent, context_model FROM ntm_agents_snapshot ORDER BY session_name, pane_id",
+      ),
+    ).toEqual([
+      {
+        session_name: "frankentui",
+        pane_id: "%5",
+        agent_type: "claude",
+        variant: null,
+        window_index: 0,
+        pane_index: 1,
+        is_active: true,
+        pid: 52011,
+        child_pid: 52090,
+        last_output_at: "2026-02-05T17:08:44.123Z",
+        seconds_since_output: 720,
+        process_state: "S",
+        memory_mb: 702,
+        output_lines_since_last: null,
+        context_tokens: 171000,
+        context_limit: 200000,
+        context_percent: 85.5,
+        context_model: "claude-opus-4-5",
+      },
+      {
+        session_name: "frankentui",
+        pane_id: "%6",
+        agent_type: "gemini",
+        variant: null,
+        window_index: 0,
+        pane_index: 2,
+        is_active: false,
+        pid: 52020,
+        child_pid: 52101,
+        last_output_at: "2026-02-05T17:20:11.246Z",
+        seconds_since_output: 33,
+        process_state: "S",
+        memory_mb: 190,
+        output_lines_since_last: 54,
+        context_tokens: 20000,
+        context_limit: 1048576,
+        context_percent: 1.91,
+        context_model: "gemini-2.5-pro",
+      },
+      {
+        session_name: "vibe_cockpit",
+        pane_id: "%1",
+        agent_type: "claude",
+        variant: "opus",
+        window_index: 0,
+        pane_index: 1,
+        is_active: true,
+        pid: 41823,
+        child_pid: 41907,
+        last_output_at: "2026-02-05T17:20:30.123Z",
+        seconds_since_output: 14,
+        process_state: "S",
+        memory_mb: 612,
+        output_lines_since_last: 47,
+        context_tokens: 118000,
+        context_limit: 200000,
+        context_percent: 59,
+        context_model: "claude-opus-4-5",
+      },
+      {
+        session_name: "vibe_cockpit",
+        pane_id: "%2",
+        agent_type: "claude",
+        variant: null,
+        window_index: 0,
+        pane_index: 2,
+        is_active: false,
+        pid: 41851,
+        child_pid: 41933,
+        last_output_at: "2026-02-05T17:20:41.246Z",
+        seconds_since_output: 3,
+        process_state: "R",
+        memory_mb: 588,
+        output_lines_since_last: 54,
+        context_tokens: 61000,
+        context_limit: 200000,
+        context_percent: 30.5,
+        context_model: "claude-opus-4-5",
+      },
+      {
+        session_name: "vibe_cockpit",
+        pane_id: "%3",
+        agent_type: "codex",
+        variant: null,
+        window_index: 0,
+        pane_index: 3,
+        is_active: false,
+        pid: 41870,
+        child_pid: 41990,
+        last_output_at: "2026-02-05T17:19:09.370Z",
+        seconds_since_output: 95,
+        process_state: "S",
+        memory_mb: 241,
+        output_lines_since_last: null,
+        context_tokens: 152000,
+        context_limit: 272000,
+        context_percent: 55.88,
+        context_model: "gpt-5-codex",
+      },
     ]);
     expect(await store.query("SELECT session_name, attached, agent_count, session_exists, windows, pane_count, in_list FROM ntm_sessions_snapshot ORDER BY session_name")).toEqual([
       { session_name: "frankentui", attached: false, agent_count: 2, session_exists: true, windows: 1, pane_count: 3, in_list: false },
       { session_name: "vibe_cockpit", attached: true, agent_count: 3, session_exists: true, windows: 1, pane_count: 4, in_list: false },
     ]);
-    expect(await store.query("SELECT total_sessions, total_agents, by_type_json, by_state_json, overall_status, ntm_version, ntm_schema_version FROM ntm_activity_snapshot")).toEqual([
-      { total_sessions: 2, total_agents: 5, by_type_json: '{"claude":3,"codex":1,"gemini":1}', by_state_json: null, overall_status: null, ntm_version: "1.7.0", ntm_schema_version: null },
+    expect(
+      await store.query("SELECT total_sessions, total_agents, by_type_json, by_state_json, overall_status, ntm_version, ntm_schema_version FROM ntm_activity_snapshot"),
+    ).toEqual([
+      {
+        total_sessions: 2,
+        total_agents: 5,
+        by_type_json: '{"claude":3,"codex":1,"gemini":1}',
+        by_state_json: null,
+        overall_status: null,
+        ntm_version: "1.7.0",
+        ntm_schema_version: null,
+      },
     ]);
   });
 
@@ -82,7 +250,9 @@ describe("ntm collector", () => {
     l.sessions.push({ name: "only-in-list", base_project: "x", windows: 1, pane_count: 1, attached: false }); // no agents: none detected
     const { rec, store } = await run({ tools: { ntm: { "--robot-status": JSON.stringify(s), "list --json": JSON.stringify(l) } } });
     expect(rec.rowsByTable).toEqual({ ntm_sessions_snapshot: 5, ntm_activity_snapshot: 1 });
-    expect(await store.query("SELECT session_name, agent_count, in_status, in_list, agent_counts_json FROM ntm_sessions_snapshot WHERE session_name LIKE 'only%' ORDER BY 1")).toEqual([
+    expect(
+      await store.query("SELECT session_name, agent_count, in_status, in_list, agent_counts_json FROM ntm_sessions_snapshot WHERE session_name LIKE 'only%' ORDER BY 1"),
+    ).toEqual([
       { session_name: "only-in-list", agent_count: null, in_status: false, in_list: true, agent_counts_json: null },
       { session_name: "only-in-status", agent_count: 1, in_status: true, in_list: false, agent_counts_json: null },
     ]);
@@ -99,7 +269,20 @@ describe("ntm collector", () => {
     s.summary.total_agents = 22;
     s.summary.future_counter = 9;
     s.sessions = Array.from({ length: 7 }, (_, i) => ({ name: `s${i}`, agent_count: i, health: { status: i % 2 ? "healthy" : "warning" }, new_field: true }));
-    const l = { generated_at: "2026-09-01T00:00:00Z", sessions: s.sessions.map((x: any) => ({ name: x.name, windows: 1, pane_count: x.agent_count + 1, attached: false, agents: { claude: x.agent_count, total: x.agent_count, zeta: 1 } })), count: 7, total_matches: 7, has_more: false, extra: "x" };
+    const l = {
+      generated_at: "2026-09-01T00:00:00Z",
+      sessions: s.sessions.map((x: any) => ({
+        name: x.name,
+        windows: 1,
+        pane_count: x.agent_count + 1,
+        attached: false,
+        agents: { claude: x.agent_count, total: x.agent_count, zeta: 1 },
+      })),
+      count: 7,
+      total_matches: 7,
+      has_more: false,
+      extra: "x",
+    };
     const { rec, store } = await run({ id: "mmini", tools: { ntm: { "--robot-status": JSON.stringify(s), "list --json": JSON.stringify(l) } } });
     expect(rec.result).toBe("ok");
     expect(rec.warnings).toEqual([]);
@@ -122,11 +305,17 @@ describe("ntm collector", () => {
     const { rec, store } = await run({ tools: { ntm: { "--robot-status": JSON.stringify(s), "list --json": JSON.stringify(l) } } });
     expect(rec.warnings).toEqual([]);
     expect(rec.rowsByTable).toEqual({ ntm_sessions_snapshot: 3, ntm_activity_snapshot: 1 });
-    expect(await store.query("SELECT session_name, attached, health_status, agent_count, agent_counts_json FROM ntm_sessions_snapshot WHERE session_name IN ('vibe_cockpit', 'frankentui') ORDER BY 1")).toEqual([
+    expect(
+      await store.query(
+        "SELECT session_name, attached, health_status, agent_count, agent_counts_json FROM ntm_sessions_snapshot WHERE session_name IN ('vibe_cockpit', 'frankentui') ORDER BY 1",
+      ),
+    ).toEqual([
       { session_name: "frankentui", attached: false, health_status: "warning", agent_count: 4, agent_counts_json: '{"claude":3,"total":4}' },
       { session_name: "vibe_cockpit", attached: true, health_status: null, agent_count: 5, agent_counts_json: JSON.stringify(json(list).sessions[2].agents) },
     ]);
-    expect(await store.query("SELECT by_state_json, ntm_version, tmux_available FROM ntm_activity_snapshot")).toEqual([{ by_state_json: '{"active":8,"idle":3}', ntm_version: null, tmux_available: null }]);
+    expect(await store.query("SELECT by_state_json, ntm_version, tmux_available FROM ntm_activity_snapshot")).toEqual([
+      { by_state_json: '{"active":8,"idle":3}', ntm_version: null, tmux_available: null },
+    ]);
   });
 
   it("skips a malformed session with a warning and keeps the rest", async () => {
@@ -151,7 +340,9 @@ describe("ntm collector", () => {
   });
 
   it("fails readably when both commands fail, and when status prints another shape", async () => {
-    const both = await run({ tools: { ntm: { "--robot-status": { stderr: "tmux: no server running", exit: 1 }, "list --json": { stdout: '{"success":false,"error":"no tmux"}', exit: 1 } } } });
+    const both = await run({
+      tools: { ntm: { "--robot-status": { stderr: "tmux: no server running", exit: 1 }, "list --json": { stdout: '{"success":false,"error":"no tmux"}', exit: 1 } } },
+    });
     expect(both.rec.result).toBe("failed");
     expect(both.rec.error).toBe("ntm --robot-status exited 1 without JSON: tmux: no server running; ntm list --json failed: no tmux");
     const other = await run({ tools: { ntm: { "--robot-status": '{"sessions": 3}' } } }, ntm({ list: false }));
@@ -171,8 +362,27 @@ describe("ntm collector", () => {
     s.sources = {
       sources: {
         work_coordination: { ...s.sources.sources.work_coordination },
-        beads: { name: "beads", available: false, fresh: false, reason_code: "health:source_unavailable", degraded: true, degraded_since: "2026-08-20T15:08:02Z", degraded_reason: "collection failed", last_error: "br: database is locked" },
-        mail: { name: "mail", available: true, fresh: false, reason_code: "health:source_stale", age_ms: 94000, updated_at: "2026-08-20T15:08:41Z", degraded: true, degraded_since: "2026-08-20T15:10:15Z", degraded_reason: "stale: 1m34s since last collection" },
+        beads: {
+          name: "beads",
+          available: false,
+          fresh: false,
+          reason_code: "health:source_unavailable",
+          degraded: true,
+          degraded_since: "2026-08-20T15:08:02Z",
+          degraded_reason: "collection failed",
+          last_error: "br: database is locked",
+        },
+        mail: {
+          name: "mail",
+          available: true,
+          fresh: false,
+          reason_code: "health:source_stale",
+          age_ms: 94000,
+          updated_at: "2026-08-20T15:08:41Z",
+          degraded: true,
+          degraded_since: "2026-08-20T15:10:15Z",
+          degraded_reason: "stale: 1m34s since last collection",
+        },
       },
       degraded: ["beads", "mail"],
       all_fresh: false,
@@ -216,7 +426,10 @@ describe("ntm collector", () => {
     const collector = ntm();
     const machine = createFakeMachine({ tools: { ntm: { "--robot-status": status, "list --json": list } } });
     const store = await createTestStore([collector]);
-    cleanup.push(() => machine.close(), () => store.close());
+    cleanup.push(
+      () => machine.close(),
+      () => store.close(),
+    );
     await runOnce({ store, collector, machine, clock: createFixedClock("2026-08-20T15:10:00Z") });
     const second = await runOnce({ store, collector, machine, clock: createFixedClock("2026-08-20T15:12:00Z") });
     expect(second.rowsByTable).toEqual({ ntm_sessions_snapshot: 3, ntm_activity_snapshot: 1 });

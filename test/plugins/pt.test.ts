@@ -24,39 +24,106 @@ testCollector({
   async check(store) {
     expect(await store.query("SELECT * EXCLUDE (raw_json, findings_json, recommendations_json, summary_json, source_version) FROM process_triage_snapshot")).toEqual([
       {
-        machine_id: "fake", collected_at: "2026-01-25T03:00:00.000Z", generated_at: "2026-08-20T15:10:30.411Z", session_id: "pt-20260820-151030-k3mq",
-        pt_version: "2.1.0", pt_schema_version: "1.0.0", host_id: "host-5a1e09c4", hostname: "orko", exit_code: 1, total_processes: 1412,
-        candidates_found: 4, candidates_returned: 4, kill_count: 2, review_count: 2, spare_count: 0, policy_blocked_count: 1,
-        expected_memory_freed_gb: 1.56, threshold: 0.7,
-        source: "pt", schema_version: 1,
+        machine_id: "fake",
+        collected_at: "2026-01-25T03:00:00.000Z",
+        generated_at: "2026-08-20T15:10:30.411Z",
+        session_id: "pt-20260820-151030-k3mq",
+        pt_version: "2.1.0",
+        pt_schema_version: "1.0.0",
+        host_id: "host-5a1e09c4",
+        hostname: "orko",
+        exit_code: 1,
+        total_processes: 1412,
+        candidates_found: 4,
+        candidates_returned: 4,
+        kill_count: 2,
+        review_count: 2,
+        spare_count: 0,
+        policy_blocked_count: 1,
+        expected_memory_freed_gb: 1.56,
+        threshold: 0.7,
+        source: "pt",
+        schema_version: 1,
       },
     ]);
     const [f] = await store.query<{ f: string }>("SELECT findings_json AS f FROM process_triage_snapshot");
     expect(JSON.parse(f!.f)).toEqual([
-        { pid: 418822, comm: "node", classification: "abandoned", recommendation: "KILL", score: 96 },
-        { pid: 402117, comm: "vc_collect-3f9a", classification: "abandoned", recommendation: "KILL", score: 87 },
-        { pid: 391002, comm: "node", classification: "useful_bad", recommendation: "THROTTLE", score: 71 },
-        { pid: 1774, comm: "postgres", classification: "abandoned", recommendation: "REVIEW", score: 64 },
+      { pid: 418822, comm: "node", classification: "abandoned", recommendation: "KILL", score: 96 },
+      { pid: 402117, comm: "vc_collect-3f9a", classification: "abandoned", recommendation: "KILL", score: 87 },
+      { pid: 391002, comm: "node", classification: "useful_bad", recommendation: "THROTTLE", score: 71 },
+      { pid: 1774, comm: "postgres", classification: "abandoned", recommendation: "REVIEW", score: 64 },
     ]);
     const [rec] = await store.query<{ k: string }>("SELECT recommendations_json->>'$.kill_set' AS k FROM process_triage_snapshot");
     expect(JSON.parse(rec!.k)).toEqual([418822, 402117]);
-    expect(await store.query("SELECT * EXCLUDE (machine_id, collected_at, raw_json, evidence_json, source, source_version, schema_version) FROM process_triage_findings WHERE pid IN (418822, 1774) ORDER BY pid")).toEqual([
+    expect(
+      await store.query(
+        "SELECT * EXCLUDE (machine_id, collected_at, raw_json, evidence_json, source, source_version, schema_version) FROM process_triage_findings WHERE pid IN (418822, 1774) ORDER BY pid",
+      ),
+    ).toEqual([
       {
-        pid: 1774, start_id: "1774:1786547702", started_at: "2026-08-12T15:15:02.000Z", ppid: 1, uid: 112, user_name: "postgres", state: "S", comm: "postgres",
-        command: "postgres: 16/main: checkpointer", classification: "abandoned", confidence: "low", score: 64,
-        posterior_useful: 0.33, posterior_useful_bad: 0.02, posterior_abandoned: 0.64, posterior_zombie: 0.01, age_s: 690928, memory_mb: 96, cpu_pct: 0,
-        recommendation: "REVIEW", recommended_action: "review", recommendation_set: "review", reversibility: "irreversible", policy_blocked: true,
-        policy_violation: "protected_pattern", supervisor_unit: "postgresql@16-main.service", signature_name: null,
+        pid: 1774,
+        start_id: "1774:1786547702",
+        started_at: "2026-08-12T15:15:02.000Z",
+        ppid: 1,
+        uid: 112,
+        user_name: "postgres",
+        state: "S",
+        comm: "postgres",
+        command: "postgres: 16/main: checkpointer",
+        classification: "abandoned",
+        confidence: "low",
+        score: 64,
+        posterior_useful: 0.33,
+        posterior_useful_bad: 0.02,
+        posterior_abandoned: 0.64,
+        posterior_zombie: 0.01,
+        age_s: 690928,
+        memory_mb: 96,
+        cpu_pct: 0,
+        recommendation: "REVIEW",
+        recommended_action: "review",
+        recommendation_set: "review",
+        reversibility: "irreversible",
+        policy_blocked: true,
+        policy_violation: "protected_pattern",
+        supervisor_unit: "postgresql@16-main.service",
+        signature_name: null,
       },
       {
-        pid: 418822, start_id: "418822:1787151001", started_at: "2026-08-19T14:50:01.000Z", ppid: 1, uid: 1000, user_name: "ubuntu", state: "S", comm: "node",
-        command: "node /data/projects/frankentui/node_modules/jest-worker/build/workers/processChild.js", classification: "abandoned", confidence: "high", score: 96,
-        posterior_useful: 0.021, posterior_useful_bad: 0.012, posterior_abandoned: 0.958, posterior_zombie: 0.009, age_s: 87429, memory_mb: 1184, cpu_pct: 0,
-        recommendation: "KILL", recommended_action: "kill", recommendation_set: "kill", reversibility: "irreversible", policy_blocked: false,
-        policy_violation: null, supervisor_unit: null, signature_name: "jest-worker",
+        pid: 418822,
+        start_id: "418822:1787151001",
+        started_at: "2026-08-19T14:50:01.000Z",
+        ppid: 1,
+        uid: 1000,
+        user_name: "ubuntu",
+        state: "S",
+        comm: "node",
+        command: "node /data/projects/frankentui/node_modules/jest-worker/build/workers/processChild.js",
+        classification: "abandoned",
+        confidence: "high",
+        score: 96,
+        posterior_useful: 0.021,
+        posterior_useful_bad: 0.012,
+        posterior_abandoned: 0.958,
+        posterior_zombie: 0.009,
+        age_s: 87429,
+        memory_mb: 1184,
+        cpu_pct: 0,
+        recommendation: "KILL",
+        recommended_action: "kill",
+        recommendation_set: "kill",
+        reversibility: "irreversible",
+        policy_blocked: false,
+        policy_violation: null,
+        supervisor_unit: null,
+        signature_name: "jest-worker",
       },
     ]);
-    expect(await store.query("SELECT pid, recommendation, recommendation_set, reversibility, json_array_length(evidence_json)::INTEGER AS ev FROM process_triage_findings WHERE pid IN (402117, 391002) ORDER BY pid")).toEqual([
+    expect(
+      await store.query(
+        "SELECT pid, recommendation, recommendation_set, reversibility, json_array_length(evidence_json)::INTEGER AS ev FROM process_triage_findings WHERE pid IN (402117, 391002) ORDER BY pid",
+      ),
+    ).toEqual([
       { pid: 391002, recommendation: "THROTTLE", recommendation_set: "review", reversibility: "reversible", ev: 3 },
       { pid: 402117, recommendation: "KILL", recommendation_set: "kill", reversibility: "irreversible", ev: 4 },
     ]);
@@ -99,8 +166,14 @@ describe("pt plan parser", () => {
     const { snapshot, findings } = mapPlan(raw, plan, 1, (w) => warnings.push(w));
     expect(warnings).toEqual([]);
     expect(findings[0]).toMatchObject({
-      pid: 418822, comm: "node", command: "node /data/projects/frankentui/node_modules/jest-worker/build/workers/processChild.js",
-      recommendation: "KILL", recommendation_set: null, posterior_abandoned: null, supervisor_unit: null, reversibility: null,
+      pid: 418822,
+      comm: "node",
+      command: "node /data/projects/frankentui/node_modules/jest-worker/build/workers/processChild.js",
+      recommendation: "KILL",
+      recommendation_set: null,
+      posterior_abandoned: null,
+      supervisor_unit: null,
+      reversibility: null,
     });
     expect((findings[0]!.raw_json as Record<string, unknown>).predictions).toEqual({ next_hour: "idle" });
     expect(snapshot).toMatchObject({ hostname: null, kill_count: null, total_processes: 1412, candidates_returned: 4, policy_blocked_count: null });
@@ -144,7 +217,11 @@ describe("pt plan parser", () => {
         { pid: 418822, start_id: "418822:1787151001", started_at: "2026-08-19T14:50:01.000Z", age_s: 87429 },
       ]);
       // No start after its plan is stored.
-      expect(await store.query("SELECT count(*)::INTEGER AS n FROM process_triage_findings f JOIN process_triage_snapshot s USING (machine_id, collected_at) WHERE f.started_at > s.generated_at")).toEqual([{ n: 0 }]);
+      expect(
+        await store.query(
+          "SELECT count(*)::INTEGER AS n FROM process_triage_findings f JOIN process_triage_snapshot s USING (machine_id, collected_at) WHERE f.started_at > s.generated_at",
+        ),
+      ).toEqual([{ n: 0 }]);
     } finally {
       await m.close();
       await store.close();
@@ -157,7 +234,9 @@ describe("pt plan parser", () => {
     });
     const { raw, plan } = readPlan(bare);
     expect(mapPlan(raw, plan, 1, (w) => warnings.push(w)).findings[0]!.started_at).toBeNull();
-    expect(warnings).toEqual(["pt plan: pid 391002 starts at 2026-08-24T15:10:30.000Z by its start_id 391002:1787584230, after the plan's 2026-08-20T15:10:30.411Z; left unknown (no age to take it from)"]);
+    expect(warnings).toEqual([
+      "pt plan: pid 391002 starts at 2026-08-24T15:10:30.000Z by its start_id 391002:1787584230, after the plan's 2026-08-20T15:10:30.411Z; left unknown (no age to take it from)",
+    ]);
   });
 
   it("refuses output that is not a plan, saying what it got", () => {
@@ -177,7 +256,11 @@ describe("pt collector", () => {
     const store = await createTestStore([collector]);
     const locked = createFakeMachine({ tools: { pt: { "robot plan --format json": { stderr: "agent plan: another pt instance holds the lock", exit: 14 } } } });
     const crashed = createFakeMachine({ tools: { pt: { "robot plan --format json": { stderr: "thread 'main' panicked", exit: 101 } } } });
-    cleanup.push(() => locked.close(), () => crashed.close(), () => store.close());
+    cleanup.push(
+      () => locked.close(),
+      () => crashed.close(),
+      () => store.close(),
+    );
     const a = await runOnce({ store, collector, machine: locked });
     expect(a.result).toBe("failed");
     expect(a.error).toBe("pt robot plan exited with 14: agent plan: another pt instance holds the lock");
@@ -188,8 +271,18 @@ describe("pt collector", () => {
     const collector = pt();
     const store = await createTestStore([collector]);
     const a = createFakeMachine({ id: "orko", tools: planTool(real) });
-    const b = createFakeMachine({ id: "trj", tools: planTool(variant((p) => (p.candidates = p.candidates.slice(3))), 1) });
-    cleanup.push(() => a.close(), () => b.close(), () => store.close());
+    const b = createFakeMachine({
+      id: "trj",
+      tools: planTool(
+        variant((p) => (p.candidates = p.candidates.slice(3))),
+        1,
+      ),
+    });
+    cleanup.push(
+      () => a.close(),
+      () => b.close(),
+      () => store.close(),
+    );
     const clock = createFixedClock("2026-01-25T03:00:00Z");
     await runOnce({ store, collector, machine: a, clock });
     await runOnce({ store, collector, machine: b, clock });

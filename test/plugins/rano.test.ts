@@ -24,22 +24,92 @@ testCollector({
   async check(store) {
     expect(await store.query("SELECT * EXCLUDE (raw_json, event_key, collected_at) FROM rano_events ORDER BY ts LIMIT 2")).toEqual([
       {
-        machine_id: "fake", source: "rano", source_version: "1.0.0", schema_version: 1, ts: "2026-08-20T15:00:04.000Z", run_id: "48213-1787237403512",
-        event: "connect", provider: "openai", pid: 51877, comm: "codex", cmdline: "node /home/ubuntu/.bun/bin/codex --model gpt-5-codex", proto: "tcp",
-        local_ip: "10.0.0.21", local_port: 58033, remote_ip: "162.159.140.245", remote_port: 443, domain: "api.openai.com",
-        ancestry_path: "systemd:1,tmux: server:4411,zsh:51790,node:51877", duration_ms: null,
+        machine_id: "fake",
+        source: "rano",
+        source_version: "1.0.0",
+        schema_version: 1,
+        ts: "2026-08-20T15:00:04.000Z",
+        run_id: "48213-1787237403512",
+        event: "connect",
+        provider: "openai",
+        pid: 51877,
+        comm: "codex",
+        cmdline: "node /home/ubuntu/.bun/bin/codex --model gpt-5-codex",
+        proto: "tcp",
+        local_ip: "10.0.0.21",
+        local_port: 58033,
+        remote_ip: "162.159.140.245",
+        remote_port: 443,
+        domain: "api.openai.com",
+        ancestry_path: "systemd:1,tmux: server:4411,zsh:51790,node:51877",
+        duration_ms: null,
       },
       {
-        machine_id: "fake", source: "rano", source_version: "1.0.0", schema_version: 1, ts: "2026-08-20T15:00:30.000Z", run_id: "48213-1787237403512",
-        event: "close", provider: "openai", pid: 51877, comm: "codex", cmdline: "node /home/ubuntu/.bun/bin/codex --model gpt-5-codex", proto: "tcp",
-        local_ip: "10.0.0.21", local_port: 58033, remote_ip: "162.159.140.245", remote_port: 443, domain: "api.openai.com",
-        ancestry_path: "systemd:1,tmux: server:4411,zsh:51790,node:51877", duration_ms: 26142,
+        machine_id: "fake",
+        source: "rano",
+        source_version: "1.0.0",
+        schema_version: 1,
+        ts: "2026-08-20T15:00:30.000Z",
+        run_id: "48213-1787237403512",
+        event: "close",
+        provider: "openai",
+        pid: 51877,
+        comm: "codex",
+        cmdline: "node /home/ubuntu/.bun/bin/codex --model gpt-5-codex",
+        proto: "tcp",
+        local_ip: "10.0.0.21",
+        local_port: 58033,
+        remote_ip: "162.159.140.245",
+        remote_port: 443,
+        domain: "api.openai.com",
+        ancestry_path: "systemd:1,tmux: server:4411,zsh:51790,node:51877",
+        duration_ms: 26142,
       },
     ]);
-    expect(await store.query("SELECT run_id, provider, connection_count, close_count, bytes_transferred, avg_duration_ms, max_duration_ms, pid_count, domain_count, first_ts, last_ts FROM net_session_summary ORDER BY provider")).toEqual([
-      { run_id: "48213-1787237403512", provider: "anthropic", connection_count: 4, close_count: 4, bytes_transferred: null, avg_duration_ms: 35049, max_duration_ms: 61426, pid_count: 1, domain_count: 2, first_ts: "2026-08-20T15:00:51.000Z", last_ts: "2026-08-20T15:03:45.000Z" },
-      { run_id: "48213-1787237403512", provider: "google", connection_count: 2, close_count: 2, bytes_transferred: null, avg_duration_ms: 36330.5, max_duration_ms: 62983, pid_count: 1, domain_count: 2, first_ts: "2026-08-20T15:00:38.000Z", last_ts: "2026-08-20T15:05:59.000Z" },
-      { run_id: "48213-1787237403512", provider: "openai", connection_count: 8, close_count: 6, bytes_transferred: null, avg_duration_ms: (26142 + 80151 + 52712 + 79819 + 123575 + 56730) / 6, max_duration_ms: 123575, pid_count: 1, domain_count: 2, first_ts: "2026-08-20T15:00:04.000Z", last_ts: "2026-08-20T15:07:02.000Z" },
+    expect(
+      await store.query(
+        "SELECT run_id, provider, connection_count, close_count, bytes_transferred, avg_duration_ms, max_duration_ms, pid_count, domain_count, first_ts, last_ts FROM net_session_summary ORDER BY provider",
+      ),
+    ).toEqual([
+      {
+        run_id: "48213-1787237403512",
+        provider: "anthropic",
+        connection_count: 4,
+        close_count: 4,
+        bytes_transferred: null,
+        avg_duration_ms: 35049,
+        max_duration_ms: 61426,
+        pid_count: 1,
+        domain_count: 2,
+        first_ts: "2026-08-20T15:00:51.000Z",
+        last_ts: "2026-08-20T15:03:45.000Z",
+      },
+      {
+        run_id: "48213-1787237403512",
+        provider: "google",
+        connection_count: 2,
+        close_count: 2,
+        bytes_transferred: null,
+        avg_duration_ms: 36330.5,
+        max_duration_ms: 62983,
+        pid_count: 1,
+        domain_count: 2,
+        first_ts: "2026-08-20T15:00:38.000Z",
+        last_ts: "2026-08-20T15:05:59.000Z",
+      },
+      {
+        run_id: "48213-1787237403512",
+        provider: "openai",
+        connection_count: 8,
+        close_count: 6,
+        bytes_transferred: null,
+        avg_duration_ms: (26142 + 80151 + 52712 + 79819 + 123575 + 56730) / 6,
+        max_duration_ms: 123575,
+        pid_count: 1,
+        domain_count: 2,
+        first_ts: "2026-08-20T15:00:04.000Z",
+        last_ts: "2026-08-20T15:07:02.000Z",
+      },
     ]);
     const [raw] = await store.query<{ raw_json: string }>("SELECT raw_json FROM rano_events ORDER BY ts LIMIT 1");
     expect(JSON.parse(raw!.raw_json)).toEqual(JSON.parse(lines[0]!));
@@ -66,7 +136,10 @@ describe("rano collector", () => {
   const setup = async (m: FakeMachineOptions, collector = rano()) => {
     const machine = createFakeMachine(m);
     const store = await createTestStore([collector]);
-    cleanup.push(() => machine.close(), () => store.close());
+    cleanup.push(
+      () => machine.close(),
+      () => store.close(),
+    );
     return { machine, store, collector };
   };
   const count = async (store: Store) => (await store.query<{ n: number }>("SELECT count(*)::INTEGER AS n FROM rano_events"))[0]!.n;
@@ -75,10 +148,39 @@ describe("rano collector", () => {
     const { machine, store, collector } = await setup({ id: "kestrel", tools: { rano: { [EXPORT]: e2e } } });
     const r = await runOnce({ machine, store, collector });
     expect({ rows: r.rowsByTable, warnings: r.warnings }).toEqual({ rows: { rano_events: 7 }, warnings: [] });
-    expect(await store.query("SELECT machine_id, run_id, event, provider, cmdline, domain, ancestry_path, duration_ms FROM rano_events WHERE pid IN (1234, 2001) ORDER BY ts")).toEqual([
-      { machine_id: "kestrel", run_id: "run-test-1", event: "connect", provider: "anthropic", cmdline: "/usr/bin/claude", domain: "api.anthropic.com", ancestry_path: null, duration_ms: null },
-      { machine_id: "kestrel", run_id: "run-test-1", event: "close", provider: "anthropic", cmdline: "/usr/bin/claude", domain: "api.anthropic.com", ancestry_path: null, duration_ms: 1500 },
-      { machine_id: "kestrel", run_id: "run-test-2", event: "connect", provider: "anthropic", cmdline: '/usr/bin/claude --special="value,with,commas"', domain: "api.anthropic.com", ancestry_path: null, duration_ms: null },
+    expect(
+      await store.query("SELECT machine_id, run_id, event, provider, cmdline, domain, ancestry_path, duration_ms FROM rano_events WHERE pid IN (1234, 2001) ORDER BY ts"),
+    ).toEqual([
+      {
+        machine_id: "kestrel",
+        run_id: "run-test-1",
+        event: "connect",
+        provider: "anthropic",
+        cmdline: "/usr/bin/claude",
+        domain: "api.anthropic.com",
+        ancestry_path: null,
+        duration_ms: null,
+      },
+      {
+        machine_id: "kestrel",
+        run_id: "run-test-1",
+        event: "close",
+        provider: "anthropic",
+        cmdline: "/usr/bin/claude",
+        domain: "api.anthropic.com",
+        ancestry_path: null,
+        duration_ms: 1500,
+      },
+      {
+        machine_id: "kestrel",
+        run_id: "run-test-2",
+        event: "connect",
+        provider: "anthropic",
+        cmdline: '/usr/bin/claude --special="value,with,commas"',
+        domain: "api.anthropic.com",
+        ancestry_path: null,
+        duration_ms: null,
+      },
     ]);
     expect(await store.query("SELECT run_id, provider, connection_count, avg_duration_ms FROM net_session_summary ORDER BY run_id, provider")).toEqual([
       { run_id: "run-test-1", provider: "anthropic", connection_count: 1, avg_duration_ms: 1500 },
@@ -92,10 +194,11 @@ describe("rano collector", () => {
   });
 
   it("reads variants: unknown fields present, optional ones absent (no domain, no pid), a provider rano calls unknown", async () => {
-    const variant = [
-      lines[0]!.replace("{", '{"alert":1,"ip_version":4,"remote_is_private":0,"retry_count":0,'),
-      '{"event":"connect","local_ip":"10.1.1.1","local_port":40000,"proto":"udp","provider":"unknown","remote_ip":"1.1.1.1","remote_port":53,"ts":"2026-08-21T00:00:00Z"}',
-    ].join("\n") + "\n";
+    const variant =
+      [
+        lines[0]!.replace("{", '{"alert":1,"ip_version":4,"remote_is_private":0,"retry_count":0,'),
+        '{"event":"connect","local_ip":"10.1.1.1","local_port":40000,"proto":"udp","provider":"unknown","remote_ip":"1.1.1.1","remote_port":53,"ts":"2026-08-21T00:00:00Z"}',
+      ].join("\n") + "\n";
     const { machine, store, collector } = await setup({ tools: { rano: { [EXPORT]: variant } } });
     const r = await runOnce({ machine, store, collector });
     expect({ rows: r.rowsByTable, warnings: r.warnings }).toEqual({ rows: { rano_events: 2 }, warnings: [] });

@@ -24,7 +24,13 @@ const down = `${JSON.stringify(
     timestamp: 1787238700,
     command: "status",
     success: false,
-    error: { code: "RCH-E500", category: "daemon", message: "Daemon not running", details: "connect /run/user/1000/rch.sock: No such file or directory", remediation: ["rch daemon start"] },
+    error: {
+      code: "RCH-E500",
+      category: "daemon",
+      message: "Daemon not running",
+      details: "connect /run/user/1000/rch.sock: No such file or directory",
+      remediation: ["rch daemon start"],
+    },
   },
   null,
   2,
@@ -42,46 +48,177 @@ testCollector({
   async check(store) {
     expect(await store.query("SELECT * EXCLUDE (raw_json, remediation_hints_json, source_version) FROM rch_status_snapshots")).toEqual([
       {
-        machine_id: "fake", collected_at: "2026-01-25T03:00:00.000Z", reported_at: "2026-08-20T15:10:20.000Z", success: true, error_code: null, error_message: null,
-        daemon_state: "running", posture: "degraded", posture_description: "Some workers unavailable or pressure-blocked, partial remote capability",
-        rch_schema_version: "1.0.0", daemon_version: "1.14.2", daemon_pid: 2231, daemon_uptime_s: 107467, daemon_started_at: "2026-08-19T09:19:13.000Z",
-        workers_total: 3, workers_healthy: 2, workers_available: 2, slots_total: 60, slots_available: 52, builds_active: 2, queue_depth: 0,
-        issues_count: 1, alerts_active: 2, builds_total: 1284, builds_succeeded: 1177, builds_failed: 107, convergence_status: "degraded",
-        metrics_error: null, source: "rch", schema_version: 1,
+        machine_id: "fake",
+        collected_at: "2026-01-25T03:00:00.000Z",
+        reported_at: "2026-08-20T15:10:20.000Z",
+        success: true,
+        error_code: null,
+        error_message: null,
+        daemon_state: "running",
+        posture: "degraded",
+        posture_description: "Some workers unavailable or pressure-blocked, partial remote capability",
+        rch_schema_version: "1.0.0",
+        daemon_version: "1.14.2",
+        daemon_pid: 2231,
+        daemon_uptime_s: 107467,
+        daemon_started_at: "2026-08-19T09:19:13.000Z",
+        workers_total: 3,
+        workers_healthy: 2,
+        workers_available: 2,
+        slots_total: 60,
+        slots_available: 52,
+        builds_active: 2,
+        queue_depth: 0,
+        issues_count: 1,
+        alerts_active: 2,
+        builds_total: 1284,
+        builds_succeeded: 1177,
+        builds_failed: 107,
+        convergence_status: "degraded",
+        metrics_error: null,
+        source: "rch",
+        schema_version: 1,
       },
     ]);
-    const [hints] = await store.query<{ n: number; first: string }>("SELECT json_array_length(remediation_hints_json)::INTEGER AS n, remediation_hints_json->>'$[1].suggested_action' AS first FROM rch_status_snapshots");
+    const [hints] = await store.query<{ n: number; first: string }>(
+      "SELECT json_array_length(remediation_hints_json)::INTEGER AS n, remediation_hints_json->>'$[1].suggested_action' AS first FROM rch_status_snapshots",
+    );
     expect(hints).toEqual({ n: 7, first: "rch workers probe ovh1 --force" });
-    expect(await store.query("SELECT * EXCLUDE (machine_id, collected_at, raw_json, source, source_version, schema_version) FROM rch_worker_snapshots ORDER BY worker_id")).toEqual([
-      {
-        worker_id: "mmini", host: "192.168.1.40", user_name: "ubuntu", status: "healthy", circuit_state: "closed", used_slots: 6, total_slots: 16, speed_score: 91.4,
-        consecutive_failures: 0, recovery_in_s: null, last_error: null, pressure_state: "ok", pressure_disk_free_gb: 612.4, pressure_disk_free_ratio: 0.3289,
-        pressure_telemetry_fresh: true, drift_state: "ready",
-      },
-      {
-        worker_id: "ovh1", host: "51.75.12.88", user_name: "root", status: "unreachable", circuit_state: "open", used_slots: 0, total_slots: 12, speed_score: 64.8,
-        consecutive_failures: 5, recovery_in_s: 94, last_error: "ssh: connect to host 51.75.12.88 port 22: Connection timed out", pressure_state: "telemetry_gap",
-        pressure_disk_free_gb: null, pressure_disk_free_ratio: null, pressure_telemetry_fresh: false, drift_state: "stale",
-      },
-      {
-        worker_id: "trj", host: "trj.tail4e1f.ts.net", user_name: "ubuntu", status: "healthy", circuit_state: "closed", used_slots: 2, total_slots: 32, speed_score: 100,
-        consecutive_failures: 0, recovery_in_s: null, last_error: null, pressure_state: "warning", pressure_disk_free_gb: 118.9, pressure_disk_free_ratio: 0.1153,
-        pressure_telemetry_fresh: true, drift_state: "drifting",
-      },
-    ]);
+    expect(await store.query("SELECT * EXCLUDE (machine_id, collected_at, raw_json, source, source_version, schema_version) FROM rch_worker_snapshots ORDER BY worker_id")).toEqual(
+      [
+        {
+          worker_id: "mmini",
+          host: "192.168.1.40",
+          user_name: "ubuntu",
+          status: "healthy",
+          circuit_state: "closed",
+          used_slots: 6,
+          total_slots: 16,
+          speed_score: 91.4,
+          consecutive_failures: 0,
+          recovery_in_s: null,
+          last_error: null,
+          pressure_state: "ok",
+          pressure_disk_free_gb: 612.4,
+          pressure_disk_free_ratio: 0.3289,
+          pressure_telemetry_fresh: true,
+          drift_state: "ready",
+        },
+        {
+          worker_id: "ovh1",
+          host: "51.75.12.88",
+          user_name: "root",
+          status: "unreachable",
+          circuit_state: "open",
+          used_slots: 0,
+          total_slots: 12,
+          speed_score: 64.8,
+          consecutive_failures: 5,
+          recovery_in_s: 94,
+          last_error: "ssh: connect to host 51.75.12.88 port 22: Connection timed out",
+          pressure_state: "telemetry_gap",
+          pressure_disk_free_gb: null,
+          pressure_disk_free_ratio: null,
+          pressure_telemetry_fresh: false,
+          drift_state: "stale",
+        },
+        {
+          worker_id: "trj",
+          host: "trj.tail4e1f.ts.net",
+          user_name: "ubuntu",
+          status: "healthy",
+          circuit_state: "closed",
+          used_slots: 2,
+          total_slots: 32,
+          speed_score: 100,
+          consecutive_failures: 0,
+          recovery_in_s: null,
+          last_error: null,
+          pressure_state: "warning",
+          pressure_disk_free_gb: 118.9,
+          pressure_disk_free_ratio: 0.1153,
+          pressure_telemetry_fresh: true,
+          drift_state: "drifting",
+        },
+      ],
+    );
     expect(
       await store.query(`SELECT metric_name, family, metric_type, labels, labels_json::VARCHAR AS lj, value, ts FROM rch_metric_samples
         WHERE metric_name IN ('rch_build_queue_depth', 'rch_builds_total', 'rch_worker_latency_ms_sum', 'rch_worker_status') ORDER BY metric_name, labels`),
     ).toEqual([
       { metric_name: "rch_build_queue_depth", family: "rch_build_queue_depth", metric_type: "gauge", labels: "", lj: "{}", value: 0, ts: "2026-01-25T03:00:00.000Z" },
-      { metric_name: "rch_builds_total", family: "rch_builds_total", metric_type: "counter", labels: '{location="remote",result="failure"}', lj: '{"location":"remote","result":"failure"}', value: 96, ts: "2026-01-25T03:00:00.000Z" },
-      { metric_name: "rch_builds_total", family: "rch_builds_total", metric_type: "counter", labels: '{location="remote",result="success"}', lj: '{"location":"remote","result":"success"}', value: 1105, ts: "2026-01-25T03:00:00.000Z" },
-      { metric_name: "rch_worker_latency_ms_sum", family: "rch_worker_latency_ms", metric_type: "histogram", labels: '{worker="mmini"}', lj: '{"worker":"mmini"}', value: 3138.296992, ts: "2026-01-25T03:00:00.000Z" },
-      { metric_name: "rch_worker_latency_ms_sum", family: "rch_worker_latency_ms", metric_type: "histogram", labels: '{worker="ovh1"}', lj: '{"worker":"ovh1"}', value: 123.388617, ts: "2026-01-25T03:00:00.000Z" },
-      { metric_name: "rch_worker_latency_ms_sum", family: "rch_worker_latency_ms", metric_type: "histogram", labels: '{worker="trj"}', lj: '{"worker":"trj"}', value: 29046.31396, ts: "2026-01-25T03:00:00.000Z" },
-      { metric_name: "rch_worker_status", family: "rch_worker_status", metric_type: "gauge", labels: '{status="current",worker="mmini"}', lj: '{"status":"current","worker":"mmini"}', value: 1, ts: "2026-01-25T03:00:00.000Z" },
-      { metric_name: "rch_worker_status", family: "rch_worker_status", metric_type: "gauge", labels: '{status="current",worker="ovh1"}', lj: '{"status":"current","worker":"ovh1"}', value: 0, ts: "2026-01-25T03:00:00.000Z" },
-      { metric_name: "rch_worker_status", family: "rch_worker_status", metric_type: "gauge", labels: '{status="current",worker="trj"}', lj: '{"status":"current","worker":"trj"}', value: 1, ts: "2026-01-25T03:00:00.000Z" },
+      {
+        metric_name: "rch_builds_total",
+        family: "rch_builds_total",
+        metric_type: "counter",
+        labels: '{location="remote",result="failure"}',
+        lj: '{"location":"remote","result":"failure"}',
+        value: 96,
+        ts: "2026-01-25T03:00:00.000Z",
+      },
+      {
+        metric_name: "rch_builds_total",
+        family: "rch_builds_total",
+        metric_type: "counter",
+        labels: '{location="remote",result="success"}',
+        lj: '{"location":"remote","result":"success"}',
+        value: 1105,
+        ts: "2026-01-25T03:00:00.000Z",
+      },
+      {
+        metric_name: "rch_worker_latency_ms_sum",
+        family: "rch_worker_latency_ms",
+        metric_type: "histogram",
+        labels: '{worker="mmini"}',
+        lj: '{"worker":"mmini"}',
+        value: 3138.296992,
+        ts: "2026-01-25T03:00:00.000Z",
+      },
+      {
+        metric_name: "rch_worker_latency_ms_sum",
+        family: "rch_worker_latency_ms",
+        metric_type: "histogram",
+        labels: '{worker="ovh1"}',
+        lj: '{"worker":"ovh1"}',
+        value: 123.388617,
+        ts: "2026-01-25T03:00:00.000Z",
+      },
+      {
+        metric_name: "rch_worker_latency_ms_sum",
+        family: "rch_worker_latency_ms",
+        metric_type: "histogram",
+        labels: '{worker="trj"}',
+        lj: '{"worker":"trj"}',
+        value: 29046.31396,
+        ts: "2026-01-25T03:00:00.000Z",
+      },
+      {
+        metric_name: "rch_worker_status",
+        family: "rch_worker_status",
+        metric_type: "gauge",
+        labels: '{status="current",worker="mmini"}',
+        lj: '{"status":"current","worker":"mmini"}',
+        value: 1,
+        ts: "2026-01-25T03:00:00.000Z",
+      },
+      {
+        metric_name: "rch_worker_status",
+        family: "rch_worker_status",
+        metric_type: "gauge",
+        labels: '{status="current",worker="ovh1"}',
+        lj: '{"status":"current","worker":"ovh1"}',
+        value: 0,
+        ts: "2026-01-25T03:00:00.000Z",
+      },
+      {
+        metric_name: "rch_worker_status",
+        family: "rch_worker_status",
+        metric_type: "gauge",
+        labels: '{status="current",worker="trj"}',
+        lj: '{"status":"current","worker":"trj"}',
+        value: 1,
+        ts: "2026-01-25T03:00:00.000Z",
+      },
     ]);
     expect(await store.query("SELECT family, count(*)::INTEGER AS n FROM rch_metric_samples GROUP BY family ORDER BY family")).toEqual([
       { family: "rch_build_queue_depth", n: 1 },
@@ -171,7 +308,18 @@ describe("Prometheus text parser", () => {
   });
 
   it("skips the lines it cannot read, says which, and keeps the rest", () => {
-    const text = ["good 1", "bad{a=1} 2", "bad2 notanumber", 'bad3{a="x" 3', "bad4", "bad5 1 2 3", "# TYPE good counter", "# TYPE good gauge", "good2 2", 'dup{a="1",a="2"} 1'].join("\n");
+    const text = [
+      "good 1",
+      "bad{a=1} 2",
+      "bad2 notanumber",
+      'bad3{a="x" 3',
+      "bad4",
+      "bad5 1 2 3",
+      "# TYPE good counter",
+      "# TYPE good gauge",
+      "good2 2",
+      'dup{a="1",a="2"} 1',
+    ].join("\n");
     const { families, errors } = parsePrometheusText(text);
     expect(families.map((f) => f.name)).toEqual(["good", "good2"]);
     expect(errors.map((e) => e.line)).toEqual([2, 3, 4, 5, 6, 8, 10]);
@@ -202,8 +350,13 @@ describe("rch status parser", () => {
     const out = variant((s) => {
       delete s.data.convergence;
       delete s.data.daemon.queued_builds;
-      s.data.daemon.workers = [{ id: "w1", host: "h", user: "u", status: "healthy", circuit_state: "half_open", used_slots: 1, total_slots: 4, speed_score: 50, last_error: null, new_field: { x: 1 } }];
-      s.data.daemon.alerts = [{ id: "a", state: "cleared", cleared_at: "2026-08-20T15:00:00+00:00" }, { id: "b", cleared_at: null }];
+      s.data.daemon.workers = [
+        { id: "w1", host: "h", user: "u", status: "healthy", circuit_state: "half_open", used_slots: 1, total_slots: 4, speed_score: 50, last_error: null, new_field: { x: 1 } },
+      ];
+      s.data.daemon.alerts = [
+        { id: "a", state: "cleared", cleared_at: "2026-08-20T15:00:00+00:00" },
+        { id: "b", cleared_at: null },
+      ];
       s.data.daemon.remediation = { view: "opaque" };
       s.request_id = "req-1";
     });
@@ -221,13 +374,20 @@ describe("rch status parser", () => {
     const { snapshot, workers } = mapStatus(raw, response, () => {});
     expect(workers).toEqual([]);
     expect(snapshot).toEqual({
-      reported_at: new Date("2026-08-20T15:11:40.000Z"), success: false, error_code: "RCH-E500", daemon_state: "unreachable",
-      error_message: "Daemon not running: connect /run/user/1000/rch.sock: No such file or directory", raw_json: raw,
+      reported_at: new Date("2026-08-20T15:11:40.000Z"),
+      success: false,
+      error_code: "RCH-E500",
+      daemon_state: "unreachable",
+      error_message: "Daemon not running: connect /run/user/1000/rch.sock: No such file or directory",
+      raw_json: raw,
     });
   });
 
   it("refuses a response whose data is not a status, and output that is not rch's", () => {
-    const { raw, response } = readResponse(variant((s) => (s.data = { posture: 3 })), "rch status --json");
+    const { raw, response } = readResponse(
+      variant((s) => (s.data = { posture: 3 })),
+      "rch status --json",
+    );
     expect(() => mapStatus(raw, response, () => {})).toThrow(/data is not a status: posture/);
     expect(() => readResponse('{"ok": true}', "rch status --json")).toThrow(/not rch's response: success/);
   });
@@ -254,7 +414,10 @@ describe("rch collector", () => {
   const setup = async (o: Parameters<typeof createFakeMachine>[0], collector: ReturnType<typeof rch> = rch()) => {
     const store = await createTestStore([collector]);
     const machine = createFakeMachine(o);
-    cleanup.push(() => machine.close(), () => store.close());
+    cleanup.push(
+      () => machine.close(),
+      () => store.close(),
+    );
     return { store, machine, collector };
   };
 
@@ -299,7 +462,10 @@ describe("rch collector", () => {
     const dead = `http://127.0.0.1:${closed.port}/metrics`;
     closed.stop(true);
     const plain = rch();
-    const collector2 = { ...plain, collect: (ctx: Parameters<typeof plain.collect>[0]) => plain.collect({ ...ctx, path: (k, f) => (k === "metrics_url" ? dead : ctx.path(k, f)) }) };
+    const collector2 = {
+      ...plain,
+      collect: (ctx: Parameters<typeof plain.collect>[0]) => plain.collect({ ...ctx, path: (k, f) => (k === "metrics_url" ? dead : ctx.path(k, f)) }),
+    };
     const quiet = await setup({ tools: { rch: { "status --json": status } } }, collector2);
     const r2 = await runOnce({ store: quiet.store, collector: collector2, machine: quiet.machine });
     expect(r2.result).toBe("ok");

@@ -24,14 +24,30 @@ testCollector({
   rows: { repos: 115, repo_status_snapshots: 115 },
   junk: { tools: tool('{"generated_at": "x", "data": 5}', "not json") },
   async check(store) {
-    expect(await store.query("SELECT * EXCLUDE (raw_json, source_version) FROM repos WHERE path IN ('/data/projects/midas_edge', '/data/projects/frankentui') ORDER BY path")).toEqual([
+    expect(
+      await store.query("SELECT * EXCLUDE (raw_json, source_version) FROM repos WHERE path IN ('/data/projects/midas_edge', '/data/projects/frankentui') ORDER BY path"),
+    ).toEqual([
       {
-        machine_id: "fake", repo_id: id("github.com/Dicklesworthstone/frankentui"), repo: "Dicklesworthstone/frankentui", path: "/data/projects/frankentui",
-        url: "https://github.com/Dicklesworthstone/frankentui.git", remote: "github.com/Dicklesworthstone/frankentui", collected_at: "2026-01-25T03:00:00.000Z", source: "ru", schema_version: 1,
+        machine_id: "fake",
+        repo_id: id("github.com/Dicklesworthstone/frankentui"),
+        repo: "Dicklesworthstone/frankentui",
+        path: "/data/projects/frankentui",
+        url: "https://github.com/Dicklesworthstone/frankentui.git",
+        remote: "github.com/Dicklesworthstone/frankentui",
+        collected_at: "2026-01-25T03:00:00.000Z",
+        source: "ru",
+        schema_version: 1,
       },
       {
-        machine_id: "fake", repo_id: id("git@github.com:Dicklesworthstone/midas_edge.git"), repo: "Dicklesworthstone/midas_edge", path: "/data/projects/midas_edge",
-        url: "Dicklesworthstone/midas_edge", remote: "github.com/Dicklesworthstone/midas_edge", collected_at: "2026-01-25T03:00:00.000Z", source: "ru", schema_version: 1,
+        machine_id: "fake",
+        repo_id: id("git@github.com:Dicklesworthstone/midas_edge.git"),
+        repo: "Dicklesworthstone/midas_edge",
+        path: "/data/projects/midas_edge",
+        url: "Dicklesworthstone/midas_edge",
+        remote: "github.com/Dicklesworthstone/midas_edge",
+        collected_at: "2026-01-25T03:00:00.000Z",
+        source: "ru",
+        schema_version: 1,
       },
     ]);
     expect(
@@ -54,7 +70,13 @@ testCollector({
 
 describe("ru parser", () => {
   it("gives a repo the same id on every machine when it has a remote, and a per-machine id when not", () => {
-    const env = readEnvelope(envelope("list", [{ repo: "x/y", url: "x/y", path: "/a/y" }, { repo: "local", url: "", path: "/a/local" }]), "ru list");
+    const env = readEnvelope(
+      envelope("list", [
+        { repo: "x/y", url: "x/y", path: "/a/y" },
+        { repo: "local", url: "", path: "/a/local" },
+      ]),
+      "ru list",
+    );
     const a = mapList(env, "orko", () => {});
     const b = mapList(env, "trj", () => {});
     expect(a.rows[0]!.repo_id).toBe(b.rows[0]!.repo_id);
@@ -80,9 +102,31 @@ describe("ru parser", () => {
     const { rows } = mapStatus(readEnvelope(envelope("status", st, { _meta: { duration_seconds: 1 } }), "ru status"), byPath, "m", (w) => warnings.push(w));
     expect(warnings).toEqual([]);
     expect(rows.map(({ raw_json: _r, ...r }) => r)).toEqual([
-      { repo_id: id("o/div"), repo: "o/div", path: "/p/div", status: "diverged", branch: "feature/x", dirty: true, ahead: null, behind: null, mismatch: false, last_commit_at: null },
+      {
+        repo_id: id("o/div"),
+        repo: "o/div",
+        path: "/p/div",
+        status: "diverged",
+        branch: "feature/x",
+        dirty: true,
+        ahead: null,
+        behind: null,
+        mismatch: false,
+        last_commit_at: null,
+      },
       { repo_id: id("o/gone"), repo: "o/gone", path: "/p/gone", status: "missing", branch: null, dirty: null, ahead: null, behind: null, mismatch: false, last_commit_at: null },
-      { repo_id: id("https://gitlab.com/o/new"), repo: "o/new", path: "/p/new", status: "no_upstream", branch: "main", dirty: false, ahead: null, behind: null, mismatch: null, last_commit_at: null },
+      {
+        repo_id: id("https://gitlab.com/o/new"),
+        repo: "o/new",
+        path: "/p/new",
+        status: "no_upstream",
+        branch: "main",
+        dirty: false,
+        ahead: null,
+        behind: null,
+        mismatch: null,
+        last_commit_at: null,
+      },
     ]);
     expect((rows[0]!.raw_json as Record<string, unknown>).stash).toBe(2);
   });
@@ -124,7 +168,17 @@ describe("ru collector", () => {
     const git = (...args: string[]) => {
       const r = Bun.spawnSync(["git", ...args], {
         cwd: repo,
-        env: { ...process.env, HOME: m.home, GIT_CONFIG_NOSYSTEM: "1", GIT_AUTHOR_NAME: "t", GIT_AUTHOR_EMAIL: "t@x", GIT_COMMITTER_NAME: "t", GIT_COMMITTER_EMAIL: "t@x", GIT_AUTHOR_DATE: "2026-02-09T10:11:12+02:00", GIT_COMMITTER_DATE: "2026-02-09T10:11:12+02:00" },
+        env: {
+          ...process.env,
+          HOME: m.home,
+          GIT_CONFIG_NOSYSTEM: "1",
+          GIT_AUTHOR_NAME: "t",
+          GIT_AUTHOR_EMAIL: "t@x",
+          GIT_COMMITTER_NAME: "t",
+          GIT_COMMITTER_EMAIL: "t@x",
+          GIT_AUTHOR_DATE: "2026-02-09T10:11:12+02:00",
+          GIT_COMMITTER_DATE: "2026-02-09T10:11:12+02:00",
+        },
       });
       if (r.exitCode !== 0) throw new Error(r.stderr.toString());
     };
@@ -132,7 +186,10 @@ describe("ru collector", () => {
     git("init", "-q", "-b", "main");
     git("add", ".");
     git("commit", "-q", "-m", "first");
-    const repos = [{ repo: "acme/tool", url: "acme/tool", path: repo }, { repo: "acme/gone", url: "acme/gone", path: join(m.home, "projects/gone") }];
+    const repos = [
+      { repo: "acme/tool", url: "acme/tool", path: repo },
+      { repo: "acme/gone", url: "acme/gone", path: join(m.home, "projects/gone") },
+    ];
     const st = [
       { repo: "acme/tool", path: repo, status: "no_upstream", branch: "main", ahead: 0, behind: 0, dirty: false, mismatch: true },
       { repo: "acme/gone", path: join(m.home, "projects/gone"), status: "missing", branch: "", ahead: 0, behind: 0, dirty: false, mismatch: false },
@@ -166,7 +223,10 @@ describe("ru collector", () => {
     const collector = ru({ lastCommit: false });
     const store = await createTestStore([collector]);
     const m = createFakeMachine({ tools: tool(list, lines.join("\n")) });
-    cleanup.push(() => m.close(), () => store.close());
+    cleanup.push(
+      () => m.close(),
+      () => store.close(),
+    );
     const run = await runOnce({ store, collector, machine: m });
     expect({ result: run.result, warnings: run.warnings, rows: run.rowsByTable }).toEqual({ result: "ok", warnings: [], rows: { repos: 115, repo_status_snapshots: 115 } });
     expect(await store.query("SELECT path, status, branch, dirty, ahead, behind FROM repo_status_snapshots WHERE status NOT IN ('current', 'behind') ORDER BY path")).toEqual([
@@ -182,7 +242,10 @@ describe("ru collector", () => {
     const collector = ru({ lastCommit: false });
     const store = await createTestStore([collector]);
     const m = createFakeMachine({ tools: tool(list, status) });
-    cleanup.push(() => m.close(), () => store.close());
+    cleanup.push(
+      () => m.close(),
+      () => store.close(),
+    );
     const clock = createFixedClock("2026-01-25T03:00:00Z");
     await runOnce({ store, collector, machine: m, clock });
     clock.advance(300_000);
@@ -195,8 +258,14 @@ describe("ru collector", () => {
     const collector = ru();
     const store = await createTestStore([collector]);
     const empty = createFakeMachine({ tools: { ru: { "list --json": { stderr: "ℹ No configuration found. Run: ru init\n" } } } });
-    const broken = createFakeMachine({ tools: { ru: { "list --json": list, "status --no-fetch --json": { stderr: "ru: error: --public and --private are mutually exclusive", exit: 4 } } } });
-    cleanup.push(() => empty.close(), () => broken.close(), () => store.close());
+    const broken = createFakeMachine({
+      tools: { ru: { "list --json": list, "status --no-fetch --json": { stderr: "ru: error: --public and --private are mutually exclusive", exit: 4 } } },
+    });
+    cleanup.push(
+      () => empty.close(),
+      () => broken.close(),
+      () => store.close(),
+    );
     const skipped = await runOnce({ store, collector, machine: empty });
     expect(skipped.result).toBe("skipped");
     expect(skipped.reason).toContain("No configuration found");
@@ -211,7 +280,10 @@ describe("ru collector", () => {
     const collector = ru({ lastCommit: false });
     const store = await createTestStore([collector]);
     const m = createFakeMachine({ id: "trj", tools: tool(envelope("list", l), envelope("status", s)) });
-    cleanup.push(() => m.close(), () => store.close());
+    cleanup.push(
+      () => m.close(),
+      () => store.close(),
+    );
     const run = await runOnce({ store, collector, machine: m });
     expect(run.rowsByTable).toEqual({ repos: 3, repo_status_snapshots: 3 });
     expect(run.warnings).toEqual(["ru status listed 1 repo(s) that ru list did not (config changed between the two?)"]);

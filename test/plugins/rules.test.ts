@@ -1,5 +1,20 @@
 import { afterEach, describe, expect, it } from "bun:test";
-import { VcError, applyFindings, createFixedClock, evaluateRule, finishCycle, resolveConfig, fingerprint, sql, thresholdDefaults, type AlertEvent, type Finding, type Rule, type RuleResult, type Store } from "../../lib/index.ts";
+import {
+  VcError,
+  applyFindings,
+  createFixedClock,
+  evaluateRule,
+  finishCycle,
+  resolveConfig,
+  fingerprint,
+  sql,
+  thresholdDefaults,
+  type AlertEvent,
+  type Finding,
+  type Rule,
+  type RuleResult,
+  type Store,
+} from "../../lib/index.ts";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { createFakeMachine, createTestStore, runOnce } from "../../lib/testkit.ts";
@@ -73,8 +88,21 @@ const sample = (machine_id: string, minutesAgo: number, extra: Record<string, un
 describe("the default pack", () => {
   it("has every MVP rule of plan §8.2, plus machine_unreachable", () => {
     expect(DEFAULT_RULES.map((r) => r.id)).toEqual([
-      "machine_unreachable", "disk_low", "load_high", "swap_rising", "oom_kill", "inotify_high", "dcg_deny_spike", "dcg_new_rule",
-      "rano_unknown_domain", "mail_urgent_backlog", "mail_ack_overdue", "rch_queue_saturated", "cass_index_stale", "dirty_repos", "account_usage_high",
+      "machine_unreachable",
+      "disk_low",
+      "load_high",
+      "swap_rising",
+      "oom_kill",
+      "inotify_high",
+      "dcg_deny_spike",
+      "dcg_new_rule",
+      "rano_unknown_domain",
+      "mail_urgent_backlog",
+      "mail_ack_overdue",
+      "rch_queue_saturated",
+      "cass_index_stale",
+      "dirty_repos",
+      "account_usage_high",
     ]);
     expect(Object.fromEntries(DEFAULT_RULES.map((r) => [r.id, thresholdDefaults(r)]))).toEqual({
       machine_unreachable: { min_failed_polls: 3 },
@@ -164,7 +192,14 @@ describe("the default pack in a config and a poll cycle", () => {
 
 describe("disk_low", () => {
   const fs = (machine_id: string, minutesAgo: number, mount: string, used_pct: number, extra: Record<string, unknown> = {}) => ({
-    machine_id, collected_at: ago(minutesAgo), mount, used_pct, size_bytes: 100 * GiB, avail_bytes: Math.round(((100 - used_pct) / 100) * 100 * GiB), fs_type: "ext4", ...extra,
+    machine_id,
+    collected_at: ago(minutesAgo),
+    mount,
+    used_pct,
+    size_bytes: 100 * GiB,
+    avail_bytes: Math.round(((100 - used_pct) / 100) * 100 * GiB),
+    fs_type: "ext4",
+    ...extra,
   });
 
   async function seed() {
@@ -184,7 +219,13 @@ describe("disk_low", () => {
     await seed();
     const f = await findings(diskLow);
     expect(f.map(brief)).toEqual([
-      { labels: { machine_id: "orko", mount: "/" }, value: 9.99, expected: "free_pct < 10", received: "free_pct = 9.99", message: "/ on orko has 9.99 % free (9.99 GiB of 100 GiB)" },
+      {
+        labels: { machine_id: "orko", mount: "/" },
+        value: 9.99,
+        expected: "free_pct < 10",
+        received: "free_pct = 9.99",
+        message: "/ on orko has 9.99 % free (9.99 GiB of 100 GiB)",
+      },
     ]);
     expect(f[0]!.machine_id).toBe("orko");
     expect(f[0]!.severity).toBe("critical");
@@ -212,16 +253,19 @@ describe("load_high", () => {
       sample("nocores", 1, { load5: 100 }), // no core count: cannot judge
     ]);
     expect(await briefs(loadHigh)).toEqual([
-      { labels: { machine_id: "hot" }, value: 6.01, expected: "load5 > cpu_cores × 1.5", received: "load5 = 6.01, cpu_cores = 4", message: "hot: load5 6.01 on 4 cores (1.5 per core)" },
+      {
+        labels: { machine_id: "hot" },
+        value: 6.01,
+        expected: "load5 > cpu_cores × 1.5",
+        received: "load5 = 6.01, cpu_cores = 4",
+        message: "hot: load5 6.01 on 4 cores (1.5 per core)",
+      },
     ]);
   });
 
   it("uses the newest sample of any source", async () => {
     await fresh();
-    await store.insert("sys_samples", [
-      sample("m", 3, { load5: 20, cpu_cores: 4 }),
-      sample("m", 1, { source: "sysmoni", load5: 2, cpu_cores: 4 }),
-    ]);
+    await store.insert("sys_samples", [sample("m", 3, { load5: 20, cpu_cores: 4 }), sample("m", 1, { source: "sysmoni", load5: 2, cpu_cores: 4 })]);
     expect(await findings(loadHigh)).toEqual([]);
   });
 
@@ -335,9 +379,27 @@ describe("oom_kill", () => {
       sample("later", -1, { oom_kills: 4 }), // after the instant: unseen
     ]);
     expect(await briefs(oomKill)).toEqual([
-      { labels: { machine_id: "killed" }, value: 2, expected: "new_oom_kills > 0", received: "new_oom_kills = 2", message: `killed: the kernel OOM-killed 2 process(es) between ${ago(3)} and ${ago(1)}` },
-      { labels: { machine_id: "outage" }, value: 4, expected: "new_oom_kills > 0", received: "new_oom_kills = 4", message: `outage: the kernel OOM-killed 4 process(es) between ${ago(300)} and ${ago(1)}` },
-      { labels: { machine_id: "rebooted" }, value: 1, expected: "new_oom_kills > 0", received: "new_oom_kills = 1", message: `rebooted: the kernel OOM-killed 1 process(es) between ${ago(3)} and ${ago(1)}` },
+      {
+        labels: { machine_id: "killed" },
+        value: 2,
+        expected: "new_oom_kills > 0",
+        received: "new_oom_kills = 2",
+        message: `killed: the kernel OOM-killed 2 process(es) between ${ago(3)} and ${ago(1)}`,
+      },
+      {
+        labels: { machine_id: "outage" },
+        value: 4,
+        expected: "new_oom_kills > 0",
+        received: "new_oom_kills = 4",
+        message: `outage: the kernel OOM-killed 4 process(es) between ${ago(300)} and ${ago(1)}`,
+      },
+      {
+        labels: { machine_id: "rebooted" },
+        value: 1,
+        expected: "new_oom_kills > 0",
+        received: "new_oom_kills = 1",
+        message: `rebooted: the kernel OOM-killed 1 process(es) between ${ago(3)} and ${ago(1)}`,
+      },
     ]);
   });
 
@@ -373,11 +435,17 @@ describe("inotify_high", () => {
     ]);
     expect(await briefs(inotifyHigh)).toEqual([
       {
-        labels: { machine_id: "instances" }, value: 90.63, expected: "used_pct > 90", received: "used_pct = 90.63",
+        labels: { machine_id: "instances" },
+        value: 90.63,
+        expected: "used_pct > 90",
+        received: "used_pct = 90.63",
         message: "instances: inotify instances at 90.63 % of the per-user limit (watches ?/10000, instances 116/128)",
       },
       {
-        labels: { machine_id: "watched" }, value: 90.01, expected: "used_pct > 90", received: "used_pct = 90.01",
+        labels: { machine_id: "watched" },
+        value: 90.01,
+        expected: "used_pct > 90",
+        received: "used_pct = 90.01",
         message: "watched: inotify watches at 90.01 % of the per-user limit (watches 9001/10000, instances 10/128)",
       },
     ]);
@@ -386,16 +454,19 @@ describe("inotify_high", () => {
 
 describe("machine_unreachable", () => {
   const state = (machine_id: string, collector: string, minutesAgo: number, result: string, error: string | null, failures: number, okMinutesAgo: number | null) => ({
-    machine_id, collector, last_run_at: ago(minutesAgo), last_result: result, last_error: error, consecutive_failures: failures,
+    machine_id,
+    collector,
+    last_run_at: ago(minutesAgo),
+    last_result: result,
+    last_error: error,
+    consecutive_failures: failures,
     last_ok_at: okMinutesAgo === null ? null : ago(okMinutesAgo),
   });
   const unreachable = (id: string) => `machine ${id} unreachable: connect ECONNREFUSED 10.0.0.9:22`;
 
   async function seed() {
     await fresh();
-    await store.insert("machines", [
-      { machine_id: "never", ssh_target: "x", allow_write_commands: false, allow_autopilot: false, first_seen_at: ago(9), last_seen_at: ago(1) },
-    ]);
+    await store.insert("machines", [{ machine_id: "never", ssh_target: "x", allow_write_commands: false, allow_autopilot: false, first_seen_at: ago(9), last_seen_at: ago(1) }]);
     await store.insert("collector_state", [
       // 3 polls in a row could not connect; the last success was 7 min ago
       state("down", "sysprobe", 1, "failed", unreachable("down"), 3, 7),
@@ -421,11 +492,17 @@ describe("machine_unreachable", () => {
     await seed();
     expect(await briefs(machineUnreachable)).toEqual([
       {
-        labels: { machine_id: "down" }, value: 7, expected: "unreachable is true and failed_attempts >= 3", received: "unreachable = true, failed_attempts = 3",
+        labels: { machine_id: "down" },
+        value: 7,
+        expected: "unreachable is true and failed_attempts >= 3",
+        received: "unreachable = true, failed_attempts = 3",
         message: `down unreachable for 3 polls, nothing collected for 7 min: ${unreachable("down")}`,
       },
       {
-        labels: { machine_id: "never" }, value: 9, expected: "unreachable is true and failed_attempts >= 3", received: "unreachable = true, failed_attempts = 4",
+        labels: { machine_id: "never" },
+        value: 9,
+        expected: "unreachable is true and failed_attempts >= 3",
+        received: "unreachable = true, failed_attempts = 4",
         message: `never unreachable for 4 polls, nothing collected for 9 min: ${unreachable("never")}`,
       },
     ]);
@@ -452,13 +529,23 @@ describe("machine_unreachable", () => {
 describe("dcg_deny_spike", () => {
   let n = 0;
   const ev = (machine_id: string, minutesAgo: number, decision: string, rule_id: string | null, extra: Record<string, unknown> = {}) => ({
-    machine_id, collected_at: ago(Math.max(minutesAgo - 0.5, 0)), event_key: `k${n++}`, ts: ago(minutesAgo), decision, rule_id,
-    pack_id: rule_id?.split(":")[0] ?? null, origin: "decision_log", ...extra,
+    machine_id,
+    collected_at: ago(Math.max(minutesAgo - 0.5, 0)),
+    event_key: `k${n++}`,
+    ts: ago(minutesAgo),
+    decision,
+    rule_id,
+    pack_id: rule_id?.split(":")[0] ?? null,
+    origin: "decision_log",
+    ...extra,
   });
 
   it("fires above 10 denies in the hour before, not at 10, counting only denies seen by then", async () => {
     await fresh();
-    const spike = [...Array.from({ length: 7 }, (_, i) => ev("spiky", 59 - i, "deny", "core.git:reset-hard")), ...Array.from({ length: 4 }, (_, i) => ev("spiky", 20 - i, "deny", "core.filesystem:rm-rf-general"))];
+    const spike = [
+      ...Array.from({ length: 7 }, (_, i) => ev("spiky", 59 - i, "deny", "core.git:reset-hard")),
+      ...Array.from({ length: 4 }, (_, i) => ev("spiky", 20 - i, "deny", "core.filesystem:rm-rf-general")),
+    ];
     const edge = [
       ...Array.from({ length: 10 }, (_, i) => ev("edge", 50 - i, "deny", "core.git:reset-hard")),
       ev("edge", 61, "deny", "core.git:reset-hard"), // over an hour ago
@@ -469,7 +556,10 @@ describe("dcg_deny_spike", () => {
     await store.insert("dcg_events", [...spike, ...edge]);
     expect(await briefs(dcgDenySpike)).toEqual([
       {
-        labels: { machine_id: "spiky" }, value: 11, expected: "denies_1h > 10", received: "denies_1h = 11",
+        labels: { machine_id: "spiky" },
+        value: 11,
+        expected: "denies_1h > 10",
+        received: "denies_1h = 11",
         message: "spiky: dcg denied 11 commands in the last hour (2 rules; most: core.git:reset-hard, 7×)",
       },
     ]);
@@ -479,7 +569,14 @@ describe("dcg_deny_spike", () => {
 describe("dcg_new_rule", () => {
   let n = 0;
   const ev = (machine_id: string, minutesAgo: number, decision: string, rule_id: string | null, reason: string | null = null) => ({
-    machine_id, collected_at: ago(Math.max(minutesAgo - 0.5, 0)), event_key: `n${n++}`, ts: ago(minutesAgo), decision, rule_id, origin: "history_db", reason,
+    machine_id,
+    collected_at: ago(Math.max(minutesAgo - 0.5, 0)),
+    event_key: `n${n++}`,
+    ts: ago(minutesAgo),
+    decision,
+    rule_id,
+    origin: "history_db",
+    reason,
   });
 
   it("fires for a rule id denying for the first time on a machine, not for one seen before the hour", async () => {
@@ -501,7 +598,10 @@ describe("dcg_new_rule", () => {
     ]);
     expect(await briefs(dcgNewRule)).toEqual([
       {
-        labels: { machine_id: "a", rule_id: "core.git:reset-hard" }, value: 2, expected: "denies_1h > 0", received: "denies_1h = 2",
+        labels: { machine_id: "a", rule_id: "core.git:reset-hard" },
+        value: 2,
+        expected: "denies_1h > 0",
+        received: "denies_1h = 2",
         message: `a: dcg rule core.git:reset-hard denied for the first time (2× since ${ago(10)}): git reset --hard destroys uncommitted changes.`,
       },
     ]);
@@ -518,7 +618,14 @@ describe("dcg_new_rule", () => {
 describe("rano_unknown_domain", () => {
   let n = 0;
   const ev = (minutesAgo: number, event: string, provider: string | null, domain: string | null, comm = "node") => ({
-    machine_id: "m", collected_at: ago(Math.max(minutesAgo - 0.5, 0)), event_key: `r${n++}`, ts: ago(minutesAgo), event, provider, domain, comm,
+    machine_id: "m",
+    collected_at: ago(Math.max(minutesAgo - 0.5, 0)),
+    event_key: `r${n++}`,
+    ts: ago(minutesAgo),
+    event,
+    provider,
+    domain,
+    comm,
   });
 
   it("fires per domain that rano could not attribute to a provider, in the last hour", async () => {
@@ -535,11 +642,17 @@ describe("rano_unknown_domain", () => {
     ]);
     expect(await briefs(ranoUnknownDomain)).toEqual([
       {
-        labels: { machine_id: "m", domain: "paste.example.net" }, value: 2, expected: "connections > 0", received: "connections = 2",
+        labels: { machine_id: "m", domain: "paste.example.net" },
+        value: 2,
+        expected: "connections > 0",
+        received: "connections = 2",
         message: `m: 2 connection(s) to paste.example.net (no known provider) by curl, node in the last hour, last at ${ago(20)}`,
       },
       {
-        labels: { machine_id: "m", domain: "telemetry.example.org" }, value: 1, expected: "connections > 0", received: "connections = 1",
+        labels: { machine_id: "m", domain: "telemetry.example.org" },
+        value: 1,
+        expected: "connections > 0",
+        received: "connections = 1",
         message: `m: 1 connection(s) to telemetry.example.org (no known provider) by python3 in the last hour, last at ${ago(10)}`,
       },
     ]);
@@ -548,17 +661,36 @@ describe("rano_unknown_domain", () => {
 
 describe("mail rules", () => {
   const msg = (machine_id: string, project_id: string, message_id: number, minutesAgo: number, importance: string, ack_required: boolean) => ({
-    machine_id, collected_at: ago(Math.max(minutesAgo - 1, 0)), project_id, project_key: `/data/projects/${project_id}`, message_id,
-    created_ts: ago(minutesAgo), importance, ack_required, sender: "BlueLake", subject: `m${message_id}`,
+    machine_id,
+    collected_at: ago(Math.max(minutesAgo - 1, 0)),
+    project_id,
+    project_key: `/data/projects/${project_id}`,
+    message_id,
+    created_ts: ago(minutesAgo),
+    importance,
+    ack_required,
+    sender: "BlueLake",
+    subject: `m${message_id}`,
   });
   const rcpt = (machine_id: string, project_id: string, message_id: number, minutesAgo: number, recipient: string, read?: number, ack?: number) => ({
-    machine_id, collected_at: ago(Math.max(Math.min(minutesAgo - 1, read ?? Infinity, ack ?? Infinity), 0)), project_id, message_id,
-    message_created_ts: ago(minutesAgo), recipient, kind: "to",
+    machine_id,
+    collected_at: ago(Math.max(Math.min(minutesAgo - 1, read ?? Infinity, ack ?? Infinity), 0)),
+    project_id,
+    message_id,
+    message_created_ts: ago(minutesAgo),
+    recipient,
+    kind: "to",
     state: `${read === undefined ? "unread" : "read"}${ack === undefined ? "" : "+acked"}`,
-    read_ts: read === undefined ? null : ago(read), ack_ts: ack === undefined ? null : ago(ack),
+    read_ts: read === undefined ? null : ago(read),
+    ack_ts: ack === undefined ? null : ago(ack),
   });
   const fresh30 = (machine_id: string, okMinutesAgo: number) => ({
-    machine_id, collector: "mcp_agent_mail", last_run_at: ago(okMinutesAgo), last_result: "ok", last_ok_at: ago(okMinutesAgo), consecutive_failures: 0,
+    machine_id,
+    collector: "mcp_agent_mail",
+    last_run_at: ago(okMinutesAgo),
+    last_result: "ok",
+    last_ok_at: ago(okMinutesAgo),
+    consecutive_failures: 0,
   });
 
   it("mail_urgent_backlog fires above 5 urgent unread deliveries per project, not at 5", async () => {
@@ -587,7 +719,10 @@ describe("mail rules", () => {
     await store.insert("mail_recipients", recipients);
     expect(await briefs(mailUrgentBacklog)).toEqual([
       {
-        labels: { machine_id: "a", project_id: "p1" }, value: 6, expected: "urgent_unread > 5", received: "urgent_unread = 6",
+        labels: { machine_id: "a", project_id: "p1" },
+        value: 6,
+        expected: "urgent_unread > 5",
+        received: "urgent_unread = 6",
         message: `a: 6 urgent deliveries unread in /data/projects/p1 (2 agents; oldest from ${ago(33)})`,
       },
     ]);
@@ -619,7 +754,10 @@ describe("mail rules", () => {
     await store.insert("mail_recipients", recipients);
     expect(await briefs(mailAckOverdue)).toEqual([
       {
-        labels: { machine_id: "a", project_id: "p1" }, value: 4, expected: "overdue > 3", received: "overdue = 4",
+        labels: { machine_id: "a", project_id: "p1" },
+        value: 4,
+        expected: "overdue > 3",
+        received: "overdue = 4",
         message: "a: 4 ack-required deliveries in /data/projects/p1 unacknowledged for over 1 h (2 agents; oldest 1.1 h)",
       },
     ]);
@@ -633,7 +771,15 @@ describe("rch_queue_saturated", () => {
   it("fires above 10 queued builds with no worker available, not at 10, not with a worker free", async () => {
     await fresh();
     const snap = (machine_id: string, minutesAgo: number, queue_depth: number, workers_available: number) => ({
-      machine_id, collected_at: ago(minutesAgo), success: true, daemon_state: "running", posture: "degraded", queue_depth, workers_available, workers_total: 3, workers_healthy: 1,
+      machine_id,
+      collected_at: ago(minutesAgo),
+      success: true,
+      daemon_state: "running",
+      posture: "degraded",
+      queue_depth,
+      workers_available,
+      workers_total: 3,
+      workers_healthy: 1,
     });
     await store.insert("rch_status_snapshots", [
       snap("jammed", 1, 11, 0),
@@ -645,7 +791,10 @@ describe("rch_queue_saturated", () => {
     ]);
     expect(await briefs(rchQueueSaturated)).toEqual([
       {
-        labels: { machine_id: "jammed" }, value: 11, expected: "queue_depth > 10 and workers_available = 0", received: "queue_depth = 11, workers_available = 0",
+        labels: { machine_id: "jammed" },
+        value: 11,
+        expected: "queue_depth > 10 and workers_available = 0",
+        received: "queue_depth = 11, workers_available = 0",
         message: "jammed: 11 builds queued and no rch worker available (1 of 3 healthy, posture degraded)",
       },
     ]);
@@ -665,11 +814,17 @@ describe("cass_index_stale", () => {
     ]);
     expect(await briefs(cassIndexStale)).toEqual([
       {
-        labels: { machine_id: "aged" }, value: 24.09, expected: "index_age_hours > 24", received: "index_age_hours = 24.09",
+        labels: { machine_id: "aged" },
+        value: 24.09,
+        expected: "index_age_hours > 24",
+        received: "index_age_hours = 24.09",
         message: "aged: cass index last refreshed 24.09 h ago (index stale, cass degraded)",
       },
       {
-        labels: { machine_id: "stale" }, value: 24.01, expected: "index_age_hours > 24", received: "index_age_hours = 24.01",
+        labels: { machine_id: "stale" },
+        value: 24.01,
+        expected: "index_age_hours > 24",
+        received: "index_age_hours = 24.01",
         message: "stale: cass index last refreshed 24.01 h ago (index ready, cass healthy)",
       },
     ]);
@@ -681,7 +836,12 @@ describe("dirty_repos", () => {
     await fresh();
     const repos = (machine_id: string, minutesAgo: number, dirty: number, clean: number) =>
       Array.from({ length: dirty + clean }, (_, i) => ({
-        machine_id, collected_at: ago(minutesAgo), repo_id: `github.com/acme/r${String(i).padStart(2, "0")}`, repo: `acme/r${String(i).padStart(2, "0")}`, dirty: i < dirty, status: "current",
+        machine_id,
+        collected_at: ago(minutesAgo),
+        repo_id: `github.com/acme/r${String(i).padStart(2, "0")}`,
+        repo: `acme/r${String(i).padStart(2, "0")}`,
+        dirty: i < dirty,
+        status: "current",
       }));
     await store.insert("repo_status_snapshots", [
       ...repos("messy", 3, 11, 1),
@@ -692,7 +852,10 @@ describe("dirty_repos", () => {
     ]);
     expect(await briefs(dirtyRepos)).toEqual([
       {
-        labels: { machine_id: "messy" }, value: 11, expected: "dirty_repos > 10", received: "dirty_repos = 11",
+        labels: { machine_id: "messy" },
+        value: 11,
+        expected: "dirty_repos > 10",
+        received: "dirty_repos = 11",
         message: "messy: 11 of 12 repos have uncommitted changes (e.g. acme/r00, acme/r01, acme/r02, acme/r03, acme/r04)",
       },
     ]);
@@ -703,7 +866,14 @@ describe("account_usage_high", () => {
   it("fires at 85 % of a window, per provider, account and window, from caut and caam", async () => {
     await fresh();
     const usage = (machine_id: string, minutesAgo: number, provider: string, account: string, window_name: string, used_percent: number, resetsIn = 120) => ({
-      machine_id, collected_at: ago(minutesAgo), provider, account, window_name, used_percent, window_minutes: window_name === "primary" ? 300 : 10080, resets_at: at(resetsIn),
+      machine_id,
+      collected_at: ago(minutesAgo),
+      provider,
+      account,
+      window_name,
+      used_percent,
+      window_minutes: window_name === "primary" ? 300 : 10080,
+      resets_at: at(resetsIn),
     });
     await store.insert("account_usage_snapshots", [
       usage("a", 2, "claude", "me@example.com", "primary", 85),
@@ -714,21 +884,50 @@ describe("account_usage_high", () => {
       usage("a", 31, "claude", "old@example.com", "primary", 99), // stale
     ]);
     await store.insert("account_limits_snapshot", [
-      { machine_id: "b", collected_at: ago(1), provider: "claude", profile: "work", window_name: "secondary", utilization: 0.912, utilization_pct: 91.2, window_minutes: 10080, resets_at: at(3000) },
+      {
+        machine_id: "b",
+        collected_at: ago(1),
+        provider: "claude",
+        profile: "work",
+        window_name: "secondary",
+        utilization: 0.912,
+        utilization_pct: 91.2,
+        window_minutes: 10080,
+        resets_at: at(3000),
+      },
       // caam gives no length for some windows: the message leaves it out rather than saying "null".
-      { machine_id: "b", collected_at: ago(1), provider: "claude", profile: "work", window_name: "tertiary", utilization: 0.9, utilization_pct: 90, window_minutes: null, resets_at: at(3000) },
+      {
+        machine_id: "b",
+        collected_at: ago(1),
+        provider: "claude",
+        profile: "work",
+        window_name: "tertiary",
+        utilization: 0.9,
+        utilization_pct: 90,
+        window_minutes: null,
+        resets_at: at(3000),
+      },
     ]);
     expect(await briefs(accountUsageHigh)).toEqual([
       {
-        labels: { provider: "claude", account: "me@example.com", window_name: "primary" }, value: 85, expected: "used_pct >= 85", received: "used_pct = 85",
+        labels: { provider: "claude", account: "me@example.com", window_name: "primary" },
+        value: 85,
+        expected: "used_pct >= 85",
+        received: "used_pct = 85",
         message: `claude account me@example.com: 85 % of its primary window (300 min) used, resets ${at(120)} (from caut on a 85 %)`,
       },
       {
-        labels: { provider: "claude", account: "work", window_name: "secondary" }, value: 91.2, expected: "used_pct >= 85", received: "used_pct = 91.2",
+        labels: { provider: "claude", account: "work", window_name: "secondary" },
+        value: 91.2,
+        expected: "used_pct >= 85",
+        received: "used_pct = 91.2",
         message: `claude account work: 91.2 % of its secondary window (10080 min) used, resets ${at(3000)} (from caam profile work on b 91.2 %)`,
       },
       {
-        labels: { provider: "claude", account: "work", window_name: "tertiary" }, value: 90, expected: "used_pct >= 85", received: "used_pct = 90",
+        labels: { provider: "claude", account: "work", window_name: "tertiary" },
+        value: 90,
+        expected: "used_pct >= 85",
+        received: "used_pct = 90",
         message: `claude account work: 90 % of its tertiary window used, resets ${at(3000)} (from caam profile work on b 90 %)`,
       },
     ]);
@@ -774,7 +973,16 @@ describe("account_usage_high", () => {
     );
     expect(found[0]!.row).toMatchObject({ caut_used_pct: 87, caut_machine_id: "orko", caam_profile: "work", caam_used_pct: 87, caam_machine_id: "orko" });
     // Through a poll cycle's alert lifecycle: four alerts fire (six before: each tool its own), two for the Claude account.
-    const config = await resolveConfig({ machines: [{ id: "orko", ssh: "local" }, { id: "trj", ssh: "local" }], rules: [accountUsageHigh] }, { source: "t", env: {} });
+    const config = await resolveConfig(
+      {
+        machines: [
+          { id: "orko", ssh: "local" },
+          { id: "trj", ssh: "local" },
+        ],
+        rules: [accountUsageHigh],
+      },
+      { source: "t", env: {} },
+    );
     const outcome = await finishCycle({ store, config, clock: createFixedClock(when), rules: config.rules, channels: [] });
     expect(outcome.ruleErrors).toEqual([]);
     expect(outcome.ruleWarnings).toEqual([]);

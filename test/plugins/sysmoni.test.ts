@@ -31,20 +31,82 @@ testCollector({
         FROM sys_samples`),
     ).toEqual([
       {
-        machine_id: "fake", collected_at: "2026-01-25T03:00:00.000Z", source: "sysmoni", sampled_at: "2026-08-20T15:11:09.218Z", sample_interval_s: 1,
-        cpu_total: 52.8527582444736, cpu_cores: 32, load1: 14.21, load5: 12.87, load15: 11.03,
-        mem_used_bytes: 94804875662, mem_total_bytes: 134950113280, mem_available_bytes: null, mem_cached_bytes: 27918360576, mem_buffers_bytes: 1372286976,
-        swap_used_bytes: 1288437760, swap_total_bytes: 8589930496,
-        disk_read_mbps: 20.678505008402702, disk_write_mbps: 108.06894373819596, net_rx_mbps: 46.14968108921875, net_tx_mbps: 5.218627392194048,
-        gpu_count: 0, gpu_util_max: null, temp_max_c: 44, throttled_count: 6,
-        inotify_watches: null, inotify_instances: null, inotify_max_user_watches: 524288, inotify_max_user_instances: 512,
+        machine_id: "fake",
+        collected_at: "2026-01-25T03:00:00.000Z",
+        source: "sysmoni",
+        sampled_at: "2026-08-20T15:11:09.218Z",
+        sample_interval_s: 1,
+        cpu_total: 52.8527582444736,
+        cpu_cores: 32,
+        load1: 14.21,
+        load5: 12.87,
+        load15: 11.03,
+        mem_used_bytes: 94804875662,
+        mem_total_bytes: 134950113280,
+        mem_available_bytes: null,
+        mem_cached_bytes: 27918360576,
+        mem_buffers_bytes: 1372286976,
+        swap_used_bytes: 1288437760,
+        swap_total_bytes: 8589930496,
+        disk_read_mbps: 20.678505008402702,
+        disk_write_mbps: 108.06894373819596,
+        net_rx_mbps: 46.14968108921875,
+        net_tx_mbps: 5.218627392194048,
+        gpu_count: 0,
+        gpu_util_max: null,
+        temp_max_c: 44,
+        throttled_count: 6,
+        inotify_watches: null,
+        inotify_instances: null,
+        inotify_max_user_watches: 524288,
+        inotify_max_user_instances: 512,
         raw_ts: "2026-08-20T15:11:09.218004507Z",
       },
     ]);
-    expect(await store.query("SELECT pid, rank, comm, nice, cpu_pct, mem_pct, mem_bytes, fd_count, fd_diff, io_read_kib_s, io_write_kib_s FROM sys_top_processes WHERE rank IN (1, 2, 64) ORDER BY rank")).toEqual([
-      { pid: 365421, rank: 1, comm: "gemini", nice: 0, cpu_pct: 137.8193919197059, mem_pct: 3.5805301666259766, mem_bytes: 4831929516, fd_count: 381, fd_diff: 12, io_read_kib_s: 0, io_write_kib_s: 0 },
-      { pid: 348823, rank: 2, comm: "ld.lld", nice: 5, cpu_pct: 83.57175537077319, mem_pct: 0.609584629535675, mem_bytes: Math.round(0.00609584629535675 * 134950113280), fd_count: 101, fd_diff: 0, io_read_kib_s: 0, io_write_kib_s: 770.0843940394114 },
-      { pid: 363746, rank: 64, comm: "gemini", nice: 0, cpu_pct: 0.06381064916087444, mem_pct: 2.22721791267395, mem_bytes: Math.round(0.0222721791267395 * 134950113280), fd_count: 169, fd_diff: 0, io_read_kib_s: 0, io_write_kib_s: 0 },
+    expect(
+      await store.query(
+        "SELECT pid, rank, comm, nice, cpu_pct, mem_pct, mem_bytes, fd_count, fd_diff, io_read_kib_s, io_write_kib_s FROM sys_top_processes WHERE rank IN (1, 2, 64) ORDER BY rank",
+      ),
+    ).toEqual([
+      {
+        pid: 365421,
+        rank: 1,
+        comm: "gemini",
+        nice: 0,
+        cpu_pct: 137.8193919197059,
+        mem_pct: 3.5805301666259766,
+        mem_bytes: 4831929516,
+        fd_count: 381,
+        fd_diff: 12,
+        io_read_kib_s: 0,
+        io_write_kib_s: 0,
+      },
+      {
+        pid: 348823,
+        rank: 2,
+        comm: "ld.lld",
+        nice: 5,
+        cpu_pct: 83.57175537077319,
+        mem_pct: 0.609584629535675,
+        mem_bytes: Math.round(0.00609584629535675 * 134950113280),
+        fd_count: 101,
+        fd_diff: 0,
+        io_read_kib_s: 0,
+        io_write_kib_s: 770.0843940394114,
+      },
+      {
+        pid: 363746,
+        rank: 64,
+        comm: "gemini",
+        nice: 0,
+        cpu_pct: 0.06381064916087444,
+        mem_pct: 2.22721791267395,
+        mem_bytes: Math.round(0.0222721791267395 * 134950113280),
+        fd_count: 169,
+        fd_diff: 0,
+        io_read_kib_s: 0,
+        io_write_kib_s: 0,
+      },
     ]);
     expect(await store.query("SELECT zone, temp_c FROM sys_temp_samples ORDER BY zone")).toEqual([
       { zone: "thermal_zone0", temp_c: 44 },
@@ -90,8 +152,14 @@ describe("sysmoni parser", () => {
     const rows = mapSample(raw, sample, (m) => warnings.push(m));
     expect(warnings).toEqual([]);
     expect(rows.sample).toMatchObject({
-      sampled_at: new Date("2026-08-20T15:11:09.218Z"), sample_interval_s: 2.5, gpu_count: 2, gpu_util_max: 97, temp_max_c: null,
-      throttled_count: 0, inotify_watches: 60000, inotify_max_user_watches: 65536,
+      sampled_at: new Date("2026-08-20T15:11:09.218Z"),
+      sample_interval_s: 2.5,
+      gpu_count: 2,
+      gpu_util_max: 97,
+      temp_max_c: null,
+      throttled_count: 0,
+      inotify_watches: 60000,
+      inotify_max_user_watches: 65536,
     });
     expect(rows.top).toEqual([]);
     expect(rows.temps).toEqual([]);
@@ -159,7 +227,11 @@ describe("sysmoni collector", () => {
     const store = await createTestStore([collector]);
     const a = createFakeMachine({ id: "orko", tools: { sysmoni: { "--json": real } } });
     const b = createFakeMachine({ id: "trj", tools: { sysmoni: { "--json": variant((s) => (s.Top = s.Top.slice(0, 3))) } } });
-    cleanup.push(() => a.close(), () => b.close(), () => store.close());
+    cleanup.push(
+      () => a.close(),
+      () => b.close(),
+      () => store.close(),
+    );
     const clock = createFixedClock("2026-01-25T03:00:00Z");
     expect((await runOnce({ store, collector, machine: a, clock })).rowsByTable).toEqual({ sys_samples: 1, sys_top_processes: 64, sys_temp_samples: 2 });
     expect((await runOnce({ store, collector, machine: b, clock })).rowsByTable).toEqual({ sys_samples: 1, sys_top_processes: 3, sys_temp_samples: 2 });
@@ -176,7 +248,11 @@ describe("sysmoni collector", () => {
     const store = await createTestStore([collector]);
     const streaming = createFakeMachine({ id: "a", tools: { sysmoni: { "--json-stream": stream } } });
     const oneShot = createFakeMachine({ id: "b", tools: { sysmoni: { "--json": real } } });
-    cleanup.push(() => streaming.close(), () => oneShot.close(), () => store.close());
+    cleanup.push(
+      () => streaming.close(),
+      () => oneShot.close(),
+      () => store.close(),
+    );
     expect((await runOnce({ store, collector, machine: streaming })).result).toBe("ok");
     expect((await runOnce({ store, collector, machine: oneShot })).result).toBe("ok");
     expect(streaming.calls("sysmoni")).toEqual(["--version", "--json-stream"]); // --version: the tool probe
@@ -194,7 +270,10 @@ describe("sysmoni collector", () => {
     chmodSync(join(m.bin, "sysmoni"), 0o755);
     const collector = sysmoni({ inotifyProbe: false });
     const store = await createTestStore([collector]);
-    cleanup.push(() => m.close(), () => store.close());
+    cleanup.push(
+      () => m.close(),
+      () => store.close(),
+    );
     const t0 = performance.now();
     const run = await runOnce({ store, collector, machine: m, limits: { timeoutMs: 10_000 } });
     expect(run.result).toBe("ok");
@@ -206,7 +285,10 @@ describe("sysmoni collector", () => {
     const collector = sysmoni({ inotifyProbe: false });
     const store = await createTestStore([collector]);
     const m = createFakeMachine({ tools: { sysmoni: { "--json": { stderr: "sampler: permission denied", exit: 1 } } } });
-    cleanup.push(() => m.close(), () => store.close());
+    cleanup.push(
+      () => m.close(),
+      () => store.close(),
+    );
     const run = await runOnce({ store, collector, machine: m });
     expect(run.result).toBe("failed");
     expect(run.error).toBe("sysmoni --json exited with 1: sampler: permission denied");
@@ -216,7 +298,10 @@ describe("sysmoni collector", () => {
     // A live watch held by this process: Bun's fs.watch uses inotify on Linux.
     const m = createFakeMachine({ tools: { sysmoni: { "--json": real } } });
     const w = watch(m.home);
-    cleanup.push(() => w.close(), () => m.close());
+    cleanup.push(
+      () => w.close(),
+      () => m.close(),
+    );
     const probe = await m.exec.run({ script: INOTIFY_PROBE });
     const counted = parseInotifyProbe(probe.stdout);
     if (process.platform !== "linux") return expect(counted).toBeNull();

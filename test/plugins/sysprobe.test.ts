@@ -53,12 +53,24 @@ describe("sysprobe parsers on captured outputs", () => {
     const { sample, filesystems } = parseProbe(fx("probe-output.txt"), (m) => warnings.push(m));
     expect(warnings).toEqual([]);
     expect(sample).toMatchObject({
-      load1: 0.25, load5: 0.12, load15: 0.03, procs_running: 1, procs_total: 85, cpu_cores: 2, cpu_total: 0.99,
-      mem_total_bytes: 24683652 * 1024, mem_used_bytes: (24683652 - 24377000) * 1024, swap_used_bytes: 0, uptime_seconds: 593.76,
+      load1: 0.25,
+      load5: 0.12,
+      load15: 0.03,
+      procs_running: 1,
+      procs_total: 85,
+      cpu_cores: 2,
+      cpu_total: 0.99,
+      mem_total_bytes: 24683652 * 1024,
+      mem_used_bytes: (24683652 - 24377000) * 1024,
+      swap_used_bytes: 0,
+      uptime_seconds: 593.76,
     });
     // devtmpfs is a pseudo filesystem: left out; tmpfs (/dev/shm can fill up) stays
     expect(filesystems.map((f) => [f.mount, f.fs_type])).toEqual([
-      ["/dev/shm", "tmpfs"], ["/", "ext4"], ["/mnt/sandboxing/model_tools_env/v1/python", "tmpfs"], ["/sys/fs/cgroup", "tmpfs"],
+      ["/dev/shm", "tmpfs"],
+      ["/", "ext4"],
+      ["/mnt/sandboxing/model_tools_env/v1/python", "tmpfs"],
+      ["/sys/fs/cgroup", "tmpfs"],
     ]);
   });
 

@@ -39,7 +39,7 @@ const fx = (tool: string, name: string) => readFileSync(join(import.meta.dir, ".
 
 /** One input of a collector that a mutation may change. */
 export type Input =
-  | { kind: "tool"; tool: string; /** Arguments as one string; a trailing `*` matches by prefix. */ args: string; text: string; exit?: number }
+  | { kind: "tool"; tool: string /** Arguments as one string; a trailing `*` matches by prefix. */; args: string; text: string; exit?: number }
   | { kind: "file"; path: string; text: string }
   | { kind: "sqlite"; path: string; sql: string }
   | { kind: "http"; route: string; text: string }
@@ -120,7 +120,11 @@ export function targets(): Target[] {
       ],
     },
     { name: "mcp_agent_mail", collector: () => mcpAgentMail(), inputs: [{ kind: "sqlite", path: MAILBOX, sql: fx("mcp_agent_mail", "storage.sqlite3.sql") }] },
-    { name: "mcp_agent_mail(python)", collector: () => mcpAgentMail(), inputs: [{ kind: "sqlite", path: MAILBOX, sql: fx("mcp_agent_mail", "storage.sqlite3.python-legacy.sql") }] },
+    {
+      name: "mcp_agent_mail(python)",
+      collector: () => mcpAgentMail(),
+      inputs: [{ kind: "sqlite", path: MAILBOX, sql: fx("mcp_agent_mail", "storage.sqlite3.python-legacy.sql") }],
+    },
     {
       name: "ntm",
       collector: () => ntm(),
@@ -201,7 +205,7 @@ function concat(...parts: (string | Uint8Array)[]): Uint8Array {
   const bufs = parts.map((p) => (typeof p === "string" ? enc.encode(p) : p));
   const out = new Uint8Array(bufs.reduce((n, b) => n + b.length, 0));
   let at = 0;
-  for (const b of bufs) (out.set(b, at), (at += b.length));
+  for (const b of bufs) out.set(b, at), (at += b.length);
   return out;
 }
 
@@ -215,7 +219,7 @@ export function mutateText(text: string, m: Mutation): Uint8Array {
     case "flip": {
       const bytes = enc.encode(text);
       if (bytes.length === 0) return bytes;
-      for (let i = 0; i <= b % 8; i++) bytes[(a + i * (c + 1)) % bytes.length]! ^= ((c >> i) & 0xff) || 0x80;
+      for (let i = 0; i <= b % 8; i++) bytes[(a + i * (c + 1)) % bytes.length]! ^= (c >> i) & 0xff || 0x80;
       return bytes;
     }
     case "truncate": {
@@ -315,7 +319,11 @@ export async function createSweep(target: Target) {
       return `  ${pattern}) cat ${sh(join(answers, String(i)))}; exit ${input.exit ?? 0} ;;`;
     });
     const file = join(machine.bin, tool);
-    writeFileSync(file, `#!/bin/sh\ncase "$*" in\n${cases.join("\n")}\n  --version) echo '${tool} 0.0.0-fake'; exit 0 ;;\nesac\necho "fake ${tool}: no answer for: $*" >&2\nexit 64\n`, { mode: 0o755 });
+    writeFileSync(
+      file,
+      `#!/bin/sh\ncase "$*" in\n${cases.join("\n")}\n  --version) echo '${tool} 0.0.0-fake'; exit 0 ;;\nesac\necho "fake ${tool}: no answer for: $*" >&2\nexit 64\n`,
+      { mode: 0o755 },
+    );
   }
   // SQLite inputs: built once from their SQL, copied into place for each run.
   target.inputs.forEach((input, i) => {
@@ -406,7 +414,8 @@ export async function createSweep(target: Target) {
         if (rec === "hang") return { outcome: "hang", detail: `no answer in ${HANG_MS / 1000} s` };
         if (rec.result === "ok") return { outcome: "ok" };
         if (rec.result === "skipped") return { outcome: "skipped" };
-        if (isBugError(thrown)) return { outcome: "parser_exception", detail: `${(thrown as Error).name}: ${rec.error}\n${(thrown as Error).stack?.split("\n").slice(1, 4).join("\n")}` };
+        if (isBugError(thrown))
+          return { outcome: "parser_exception", detail: `${(thrown as Error).name}: ${rec.error}\n${(thrown as Error).stack?.split("\n").slice(1, 4).join("\n")}` };
         if (returned > 0 && thrown === undefined) return { outcome: "whole_batch_failure", detail: `${returned} rows lost: ${rec.error}` };
         return { outcome: "clean_failure" };
       } catch (err) {

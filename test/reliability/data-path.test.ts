@@ -32,8 +32,7 @@ async function fresh(collectors: Collector[] = []): Promise<Store> {
   return store;
 }
 
-const run = (store: Store, collector: Collector) =>
-  runCollector({ store, clock, collector, machine, exec: {} as never, limits, tools: {} });
+const run = (store: Store, collector: Collector) => runCollector({ store, clock, collector, machine, exec: {} as never, limits, tools: {} });
 
 const sample = (over: Record<string, unknown> = {}) => ({ collected_at: "2026-01-25T03:00:00Z", load1: 1, ...over });
 const count = async (store: Store, table: string) => (await store.query<{ n: number }>(`SELECT count(*)::INTEGER AS n FROM ${table}`))[0]!.n;
@@ -53,10 +52,7 @@ describe("lone UTF-16 surrogates (D1)", () => {
       store,
       returning({
         rows: {
-          sys_samples: [
-            sample({ raw_json: { cmd: "rm \udc80", "key\ud800": 1 } }),
-            sample({ collected_at: "2026-01-25T03:01:00Z", raw_json: '{"cmd":"ls \\udc80"}' }),
-          ],
+          sys_samples: [sample({ raw_json: { cmd: "rm \udc80", "key\ud800": 1 } }), sample({ collected_at: "2026-01-25T03:01:00Z", raw_json: '{"cmd":"ls \\udc80"}' })],
           dcg_events: [{ event_key: "k\udc80", ts: "2026-01-25T02:00:00Z", decision: "deny", origin: "decision_log", reason: "bad \udc80 byte" }],
         },
       }),
@@ -221,10 +217,20 @@ describe("a bad row costs its row, never the batch", () => {
     expect({ result: over.result, error: over.error, rows: over.rows }).toEqual({ result: "ok", error: undefined, rows: 20 });
     expect(over.warnings).toHaveLength(4);
     expect(over.warnings[0]).toMatch(/^sys_samples\.raw_json: a value of 3000017 bytes in a batch of more than 48 MiB; stored as null \(row \d+ kept\)$/);
-    const [n] = await store.query<{ kept: number; nulled: number }>("SELECT count(raw_json)::INTEGER AS kept, count(*) FILTER (raw_json IS NULL)::INTEGER AS nulled FROM sys_samples");
+    const [n] = await store.query<{ kept: number; nulled: number }>(
+      "SELECT count(raw_json)::INTEGER AS kept, count(*) FILTER (raw_json IS NULL)::INTEGER AS nulled FROM sys_samples",
+    );
     expect(n).toEqual({ kept: 28, nulled: 4 });
     // One value past 4 MiB costs its field (JSON) or is cut (text, between characters).
-    const huge = await run(store, returning({ rows: { sys_samples: [sample({ collected_at: "2026-01-25T04:00:00Z", raw_json: { doc: "y".repeat(5_000_000) } })], dcg_events: [{ event_key: "k", ts: "2026-01-25T02:00:00Z", decision: "deny", origin: "decision_log", reason: "€".repeat(2_000_000) }] } }));
+    const huge = await run(
+      store,
+      returning({
+        rows: {
+          sys_samples: [sample({ collected_at: "2026-01-25T04:00:00Z", raw_json: { doc: "y".repeat(5_000_000) } })],
+          dcg_events: [{ event_key: "k", ts: "2026-01-25T02:00:00Z", decision: "deny", origin: "decision_log", reason: "€".repeat(2_000_000) }],
+        },
+      }),
+    );
     expect({ result: huge.result, rows: huge.rowsByTable }).toEqual({ result: "ok", rows: { sys_samples: 1, dcg_events: 1 } });
     expect(huge.warnings).toEqual([
       "sys_samples.raw_json: a value of 5000010 bytes, more than the 4 MiB a value may hold; stored as null (row 1)",
@@ -297,6 +303,8 @@ export default defineConfig({ db: "~/vc.duckdb", machines: [{ id: "here", ssh: "
     expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 0, stderr: expect.not.stringContaining("Malformed JSON") });
     await using store = await openStore({ path: join(home, "vc.duckdb"), readOnly: true });
     expect(await store.query("SELECT reason FROM dcg_events ORDER BY reason NULLS FIRST")).toEqual([{ reason: null }, { reason: null }, { reason: "bad \ufffd byte" }]);
-    expect(await store.query("SELECT actor, result, warnings_count FROM audit_events WHERE event_type = 'collector_run' AND actor = 'dcg'")).toEqual([{ actor: "dcg", result: "ok", warnings_count: 2 }]);
+    expect(await store.query("SELECT actor, result, warnings_count FROM audit_events WHERE event_type = 'collector_run' AND actor = 'dcg'")).toEqual([
+      { actor: "dcg", result: "ok", warnings_count: 2 },
+    ]);
   });
 });

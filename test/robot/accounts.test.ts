@@ -37,10 +37,21 @@ async function fleet(): Promise<Store> {
   });
   const trjUsage = JSON.parse(fx("caut", "usage.json"));
   trjUsage.generatedAt = "2026-08-20T11:59:58Z";
-  trjUsage.data = [{ provider: "codex", account: "night@flywheel.dev", source: "cli", usage: { primary: { usedPercent: 99, windowMinutes: 300, resetsAt: "2026-08-20T14:00:00Z" }, secondary: null, updatedAt: "2026-08-20T11:59:57Z" } }];
+  trjUsage.data = [
+    {
+      provider: "codex",
+      account: "night@flywheel.dev",
+      source: "cli",
+      usage: { primary: { usedPercent: 99, windowMinutes: 300, resetsAt: "2026-08-20T14:00:00Z" }, secondary: null, updatedAt: "2026-08-20T11:59:57Z" },
+    },
+  ];
   trjUsage.errors = ["claude: 429 Too Many Requests"];
   const trj = createFakeMachine({ id: "trj", tools: { caut: { "usage --json": { stdout: JSON.stringify(trjUsage), exit: 1 } } } });
-  cleanup.push(() => orko.close(), () => trj.close(), () => store.close());
+  cleanup.push(
+    () => orko.close(),
+    () => trj.close(),
+    () => store.close(),
+  );
   for (const c of collectors) {
     const r = await runOnce({ store, collector: c, machine: orko, clock: createFixedClock("2026-08-20T15:10:00Z") });
     expect(r.result).toBe("ok");
@@ -65,8 +76,24 @@ describe("vc robot accounts", () => {
     ]);
     expect(data.accounts[0]!.windows).toEqual([
       { window: "primary", used_percent: 87, remaining_percent: 13, window_minutes: 300, resets_at: "2026-08-20T16:59:59.652Z", resets_in_s: 6480, reset_description: "in 1h 49m" },
-      { window: "secondary", used_percent: 64, remaining_percent: 36, window_minutes: 10080, resets_at: "2026-08-24T06:59:59.652Z", resets_in_s: 316_080, reset_description: "in 3 days" },
-      { window: "tertiary", used_percent: 91, remaining_percent: 9, window_minutes: 10080, resets_at: "2026-08-24T06:59:59.652Z", resets_in_s: 316_080, reset_description: "in 3 days" },
+      {
+        window: "secondary",
+        used_percent: 64,
+        remaining_percent: 36,
+        window_minutes: 10080,
+        resets_at: "2026-08-24T06:59:59.652Z",
+        resets_in_s: 316_080,
+        reset_description: "in 3 days",
+      },
+      {
+        window: "tertiary",
+        used_percent: 91,
+        remaining_percent: 9,
+        window_minutes: 10080,
+        resets_at: "2026-08-24T06:59:59.652Z",
+        resets_in_s: 316_080,
+        reset_description: "in 3 days",
+      },
     ]);
     expect(data.profiles.map((p) => [p.provider, p.profile, p.active, p.max_used_percent, p.error])).toEqual([
       ["claude", "alt", false, 31, null],
@@ -111,7 +138,10 @@ describe("vc robot accounts", () => {
   it("says so when caut and caam are missing, naming what to install", async () => {
     const store = await createTestStore([caut(), caam()]);
     const bare = createFakeMachine({ id: "bare" });
-    cleanup.push(() => bare.close(), () => store.close());
+    cleanup.push(
+      () => bare.close(),
+      () => store.close(),
+    );
     for (const c of [caut(), caam()]) expect((await runOnce({ store, collector: c, machine: bare, clock: createFixedClock("2026-08-20T15:10:00Z") })).result).toBe("skipped");
     const view = await accountsView(store, "2026-08-20T15:12:00.000Z", { collectors: ["sysprobe", "caut", "caam"] });
     expect(view.data).toEqual({ accounts: [], profiles: [], tools: [], events: [] });
@@ -122,7 +152,9 @@ describe("vc robot accounts", () => {
     expect(view.warnings[0]).toContain("coding_agent_account_manager");
     // neither in the config: the warning says to add them
     const none = await accountsView(store, "2026-08-20T15:12:00.000Z", { collectors: ["sysprobe"] });
-    expect(none.warnings[0]).toStartWith("no caut or caam data: caut is not in this config's collectors (add caut() to vc.config.ts); caam is not in this config's collectors (add caam() to vc.config.ts). ");
+    expect(none.warnings[0]).toStartWith(
+      "no caut or caam data: caut is not in this config's collectors (add caut() to vc.config.ts); caam is not in this config's collectors (add caam() to vc.config.ts). ",
+    );
     // a machine's section stays absent, without a warning of its own
     expect(await loadMachineSections(accountSections, { store, machineId: "bare", at: "2026-08-20T15:12:00.000Z" })).toEqual({ agents: null, accounts: null, sessions: null });
   });
@@ -147,7 +179,13 @@ describe("vc robot machine: agents, accounts, sessions", () => {
     expect(Object.keys(s)).toEqual(["agents", "accounts", "sessions"]);
     expect(s.agents.collected_at).toBe("2026-08-20T15:10:00.000Z");
     expect(s.agents.staleness_s).toBe(120);
-    expect(s.agents.activity).toMatchObject({ total_sessions: 3, total_agents: 12, by_type_json: { claude: 7, codex: 4, gemini: 1 }, by_state_json: { active: 8, busy: 1, idle: 3 }, overall_status: "degraded" });
+    expect(s.agents.activity).toMatchObject({
+      total_sessions: 3,
+      total_agents: 12,
+      by_type_json: { claude: 7, codex: 4, gemini: 1 },
+      by_state_json: { active: 8, busy: 1, idle: 3 },
+      overall_status: "degraded",
+    });
     expect(s.agents.sessions.map((x: any) => [x.session_name, x.agent_count, x.health_status, x.work_dir, x.agent_counts_json.total])).toEqual([
       ["frankentui", 4, "warning", "/data/projects/frankentui", 4],
       ["mail-rust", 3, "healthy", "/data/projects/mcp_agent_mail_rust", 3],
@@ -161,7 +199,15 @@ describe("vc robot machine: agents, accounts, sessions", () => {
     expect(s.sessions.stats).toHaveLength(26);
     expect(s.sessions.stats[0]).toEqual({ metric: "conversations", dimensions: null, value: 14822 });
     expect(s.sessions.timeline_24h).toHaveLength(11);
-    expect(s.sessions.timeline_24h[2]).toEqual({ bucket_start: "2026-08-20T06:00:00.000Z", bucket_end: "2026-08-20T07:00:00.000Z", granularity: "hour", conversation_count: 2, message_count: 187, open_sessions: 0, by_agent_json: { claude_code: 1, gemini: 1 } });
+    expect(s.sessions.timeline_24h[2]).toEqual({
+      bucket_start: "2026-08-20T06:00:00.000Z",
+      bucket_end: "2026-08-20T07:00:00.000Z",
+      granularity: "hour",
+      conversation_count: 2,
+      message_count: 187,
+      open_sessions: 0,
+      by_agent_json: { claude_code: 1, gemini: 1 },
+    });
   });
 
   it("reads null sections where a machine has no such data, and the accounts of a caut-only machine", async () => {
@@ -179,7 +225,10 @@ describe("vc robot machine: agents, accounts, sessions", () => {
   it("shows the per-agent rows of the legacy ntm shape", async () => {
     const store = await createTestStore([ntm()]);
     const m = createFakeMachine({ id: "old", tools: { ntm: { "--robot-status": fx("ntm", "robot-status.legacy-2026-02.json"), "list --json": fx("ntm", "list.json") } } });
-    cleanup.push(() => m.close(), () => store.close());
+    cleanup.push(
+      () => m.close(),
+      () => store.close(),
+    );
     await runOnce({ store, collector: ntm(), machine: m, clock: createFixedClock("2026-02-05T17:21:00Z") });
     const s = (await loadMachineSections(accountSections, { store, machineId: "old", at: "2026-02-05T17:22:00Z" })) as Record<string, any>;
     expect(s.agents.agents.map((a: any) => [a.session_name, a.pane_id, a.agent_type, a.context_percent])).toEqual([

@@ -36,7 +36,10 @@ describe("robot machine: dcg, mail and file reservation sections", () => {
       },
     });
     const store = await createTestStore([mail, guard]);
-    cleanup.push(() => machine.close(), () => store.close());
+    cleanup.push(
+      () => machine.close(),
+      () => store.close(),
+    );
     const clock = createFixedClock("2026-08-20T15:10:00Z");
     for (const c of [mail, guard]) expect((await runOnce({ store, collector: c, machine, clock })).result).toBe("ok");
     return { store, machine, mail, clock };
@@ -65,20 +68,55 @@ describe("robot machine: dcg, mail and file reservation sections", () => {
     expect(mail.urgent_unread).toEqual({ count: 0, items: [] });
     expect(mail.ack_required_unacked.count).toBe(6);
     expect(mail.ack_required_unacked.items.map((i) => [i.message_id, i.recipient, i.kind])).toEqual([
-      [3, "BlueLake", "cc"], [6, "GreenCastle", "to"], [6, "RedStone", "cc"], [10, "AmberRiver", "to"], [10, "BlueLake", "to"], [10, "RedStone", "to"],
+      [3, "BlueLake", "cc"],
+      [6, "GreenCastle", "to"],
+      [6, "RedStone", "cc"],
+      [10, "AmberRiver", "to"],
+      [10, "BlueLake", "to"],
+      [10, "RedStone", "to"],
     ]);
     expect(mail.ack_required_unacked.items[0]).toEqual({
-      project_id: "data-projects-vibe-cockpit", message_id: 3, subject: "[vc-9xr] mcp_mail schema differs between Python and Rust", sender: "RedStone",
-      recipient: "BlueLake", kind: "cc", importance: "high", ack_required: true, thread_id: "vc-9xr", created_ts: "2026-08-20T15:07:30.680Z",
-      age_s: 3149, read_ts: null, ack_ts: null,
+      project_id: "data-projects-vibe-cockpit",
+      message_id: 3,
+      subject: "[vc-9xr] mcp_mail schema differs between Python and Rust",
+      sender: "RedStone",
+      recipient: "BlueLake",
+      kind: "cc",
+      importance: "high",
+      ack_required: true,
+      thread_id: "vc-9xr",
+      created_ts: "2026-08-20T15:07:30.680Z",
+      age_s: 3149,
+      read_ts: null,
+      ack_ts: null,
     });
     expect(view.file_reservations).toEqual({
       active_count: 2,
       exclusive_count: 2,
       expired_unreleased_count: 2,
       active: [
-        { project_id: "data-projects-vibe-cockpit", reservation_id: 2, path_pattern: "crates/vc_tui/src/panes/accounts.rs", holder: "BlueLake", exclusive: true, reason: "vc-7ab", created_ts: "2026-08-20T15:08:50.766Z", expires_ts: "2026-08-20T16:07:40.766Z", expires_in_s: 460 },
-        { project_id: "data-projects-vibe-cockpit", reservation_id: 6, path_pattern: "docs/fixtures/**", holder: "GreenCastle", exclusive: true, reason: "vc-4kq", created_ts: "2026-08-20T15:09:45.909Z", expires_ts: "2026-08-20T17:09:30.909Z", expires_in_s: 4170 },
+        {
+          project_id: "data-projects-vibe-cockpit",
+          reservation_id: 2,
+          path_pattern: "crates/vc_tui/src/panes/accounts.rs",
+          holder: "BlueLake",
+          exclusive: true,
+          reason: "vc-7ab",
+          created_ts: "2026-08-20T15:08:50.766Z",
+          expires_ts: "2026-08-20T16:07:40.766Z",
+          expires_in_s: 460,
+        },
+        {
+          project_id: "data-projects-vibe-cockpit",
+          reservation_id: 6,
+          path_pattern: "docs/fixtures/**",
+          holder: "GreenCastle",
+          exclusive: true,
+          reason: "vc-4kq",
+          created_ts: "2026-08-20T15:09:45.909Z",
+          expires_ts: "2026-08-20T17:09:30.909Z",
+          expires_in_s: 4170,
+        },
       ],
     });
   });

@@ -16,7 +16,8 @@ import { pt } from "../../plugins/pt/index.ts";
 import { rch } from "../../plugins/rch/index.ts";
 
 const fx = (tool: string, name: string) => readFileSync(join(import.meta.dir, "../fixtures", tool, name), "utf8");
-const envelope = (command: string, repos: unknown[]) => JSON.stringify({ generated_at: "2026-02-10T08:00:00Z", version: "1.2.1", output_format: "json", command, data: { total: repos.length, repos } });
+const envelope = (command: string, repos: unknown[]) =>
+  JSON.stringify({ generated_at: "2026-02-10T08:00:00Z", version: "1.2.1", output_format: "json", command, data: { total: repos.length, repos } });
 
 const cleanup: (() => unknown)[] = [];
 afterAll(async () => {
@@ -58,7 +59,12 @@ async function fleet(): Promise<{ store: Store; clock: ReturnType<typeof createF
       },
     },
   });
-  cleanup.push(() => metrics.close(), () => orko.close(), () => trj.close(), () => store.close());
+  cleanup.push(
+    () => metrics.close(),
+    () => orko.close(),
+    () => trj.close(),
+    () => store.close(),
+  );
   const clock = createFixedClock("2026-01-25T03:00:00Z");
   for (const machine of [orko, trj]) {
     for (const collector of collectors) await runOnce({ store, collector, machine, clock });
@@ -82,13 +88,62 @@ describe("vc robot repos", () => {
     expect(view.data.machines[1]!.summary).toEqual({ repos: 4, dirty: 1, ahead: 1, behind: 0, diverged: 1, missing: 1, not_git: 1, no_upstream: 0, beads_ready: null });
     expect(view.data.machines[1]!.repos).toEqual([
       {
-        repo_id: repoId({ url: "Dicklesworthstone/beads_rust" }), repo: "Dicklesworthstone/beads_rust", path: "/home/u/beads_rust", url: "https://github.com/Dicklesworthstone/beads_rust.git",
-        status: "ahead", branch: "main", dirty: true, ahead: 3, behind: 0, mismatch: false, last_commit_at: null, beads_ready: null,
+        repo_id: repoId({ url: "Dicklesworthstone/beads_rust" }),
+        repo: "Dicklesworthstone/beads_rust",
+        path: "/home/u/beads_rust",
+        url: "https://github.com/Dicklesworthstone/beads_rust.git",
+        status: "ahead",
+        branch: "main",
+        dirty: true,
+        ahead: 3,
+        behind: 0,
+        mismatch: false,
+        last_commit_at: null,
+        beads_ready: null,
       },
       // ru's -1 (histories it could not compare) and its 0 placeholders (nothing to count against) are unknown: null
-      { repo_id: repoId({ url: "me/fork" }), repo: "me/fork", path: "/home/u/fork", url: "me/fork", status: "diverged", branch: "wip", dirty: false, ahead: null, behind: null, mismatch: false, last_commit_at: null, beads_ready: null },
-      { repo_id: repoId({ url: "me/gone" }), repo: "me/gone", path: "/home/u/gone", url: "me/gone", status: "missing", branch: null, dirty: null, ahead: null, behind: null, mismatch: false, last_commit_at: null, beads_ready: null },
-      { repo_id: repoId({ url: "me/notes" }), repo: "me/notes", path: "/home/u/notes", url: "me/notes", status: "not_git", branch: null, dirty: null, ahead: null, behind: null, mismatch: false, last_commit_at: null, beads_ready: null },
+      {
+        repo_id: repoId({ url: "me/fork" }),
+        repo: "me/fork",
+        path: "/home/u/fork",
+        url: "me/fork",
+        status: "diverged",
+        branch: "wip",
+        dirty: false,
+        ahead: null,
+        behind: null,
+        mismatch: false,
+        last_commit_at: null,
+        beads_ready: null,
+      },
+      {
+        repo_id: repoId({ url: "me/gone" }),
+        repo: "me/gone",
+        path: "/home/u/gone",
+        url: "me/gone",
+        status: "missing",
+        branch: null,
+        dirty: null,
+        ahead: null,
+        behind: null,
+        mismatch: false,
+        last_commit_at: null,
+        beads_ready: null,
+      },
+      {
+        repo_id: repoId({ url: "me/notes" }),
+        repo: "me/notes",
+        path: "/home/u/notes",
+        url: "me/notes",
+        status: "not_git",
+        branch: null,
+        dirty: null,
+        ahead: null,
+        behind: null,
+        mismatch: false,
+        last_commit_at: null,
+        beads_ready: null,
+      },
     ]);
     expect(view.staleness).toEqual({ ru: 60 });
     expect(view.warnings).toEqual(["no beads triage for any of these repos: beads_ready is null"]);
@@ -96,7 +151,8 @@ describe("vc robot repos", () => {
     const before = await reposView(store, "2026-01-25T02:59:59Z");
     expect(before.data.machines).toEqual([]);
     expect(before.warnings).toEqual([
-      "no ru data: ru ran on orko but reported nothing by 2026-01-25T02:59:59Z (last ok 2026-01-25T03:00:00.000Z); ru ran on trj but reported nothing by 2026-01-25T02:59:59Z (last ok 2026-01-25T03:00:00.000Z). " + REPO_TOOLS[0]!.install,
+      "no ru data: ru ran on orko but reported nothing by 2026-01-25T02:59:59Z (last ok 2026-01-25T03:00:00.000Z); ru ran on trj but reported nothing by 2026-01-25T02:59:59Z (last ok 2026-01-25T03:00:00.000Z). " +
+        REPO_TOOLS[0]!.install,
     ]);
   });
 
@@ -104,8 +160,30 @@ describe("vc robot repos", () => {
     const { store } = await fleet();
     // As an older vc stored ru's output: -1 for a diverged repo, 0 and 0 for a repo with no upstream.
     await store.insert("repo_status_snapshots", [
-      { machine_id: "old", collected_at: "2026-01-25T02:00:00Z", repo_id: "r1", repo: "me/fork", path: "/p/fork", status: "diverged", branch: "wip", dirty: false, ahead: -1, behind: -1 },
-      { machine_id: "old", collected_at: "2026-01-25T02:00:00Z", repo_id: "r2", repo: "me/new", path: "/p/new", status: "no_upstream", branch: "main", dirty: true, ahead: 0, behind: 0 },
+      {
+        machine_id: "old",
+        collected_at: "2026-01-25T02:00:00Z",
+        repo_id: "r1",
+        repo: "me/fork",
+        path: "/p/fork",
+        status: "diverged",
+        branch: "wip",
+        dirty: false,
+        ahead: -1,
+        behind: -1,
+      },
+      {
+        machine_id: "old",
+        collected_at: "2026-01-25T02:00:00Z",
+        repo_id: "r2",
+        repo: "me/new",
+        path: "/p/new",
+        status: "no_upstream",
+        branch: "main",
+        dirty: true,
+        ahead: 0,
+        behind: 0,
+      },
       { machine_id: "old", collected_at: "2026-01-25T02:00:00Z", repo_id: "r3", repo: "me/ok", path: "/p/ok", status: "ahead", branch: "main", dirty: false, ahead: 2, behind: 0 },
     ]);
     const old = (await reposView(store, "2026-01-25T03:00:00Z")).data.machines.find((m) => m.id === "old")!;
@@ -120,7 +198,10 @@ describe("vc robot repos", () => {
   it("says why there are no repos when ru is missing, and what to install", async () => {
     const store = await createTestStore([ru()]);
     const bare = createFakeMachine({ id: "bare" });
-    cleanup.push(() => bare.close(), () => store.close());
+    cleanup.push(
+      () => bare.close(),
+      () => store.close(),
+    );
     const r = await runOnce({ store, collector: ru(), machine: bare, clock: createFixedClock("2026-01-25T03:00:00Z") });
     expect(r.result).toBe("skipped");
     const view = await reposView(store, "2026-01-25T03:00:00.000Z", { collectors: ["sysprobe", "ru"] });
@@ -173,7 +254,16 @@ describe("vc robot machine: system, processes and rch sections", () => {
     expect(s.top_processes.collected_at).toBe(at);
     expect(s.top_processes.processes).toHaveLength(15);
     expect(s.top_processes.processes[0]).toEqual({
-      pid: 365421, comm: "gemini", cpu_pct: 137.8193919197059, mem_pct: 3.5805301666259766, mem_bytes: 4831929516, nice: 0, fd_count: 381, fd_diff: 12, io_read_kib_s: 0, io_write_kib_s: 0,
+      pid: 365421,
+      comm: "gemini",
+      cpu_pct: 137.8193919197059,
+      mem_pct: 3.5805301666259766,
+      mem_bytes: 4831929516,
+      nice: 0,
+      fd_count: 381,
+      fd_diff: 12,
+      io_read_kib_s: 0,
+      io_write_kib_s: 0,
     });
     expect(s.process_triage).toMatchObject({ collected_at: at, exit_code: 1, candidates_found: 4, kill_count: 2, review_count: 2 });
     expect(s.process_triage.findings.map((f: any) => [f.pid, f.recommendation, f.recommendation_set])).toEqual([
@@ -182,7 +272,16 @@ describe("vc robot machine: system, processes and rch sections", () => {
       [391002, "THROTTLE", "review"],
       [1774, "REVIEW", "review"],
     ]);
-    expect(s.rch).toMatchObject({ collected_at: at, daemon_state: "running", posture: "degraded", workers_total: 3, workers_available: 2, builds_active: 2, queue_depth: 0, metrics_error: null });
+    expect(s.rch).toMatchObject({
+      collected_at: at,
+      daemon_state: "running",
+      posture: "degraded",
+      workers_total: 3,
+      workers_available: 2,
+      builds_active: 2,
+      queue_depth: 0,
+      metrics_error: null,
+    });
     expect(s.rch.remediation_hints).toHaveLength(7);
     expect(s.rch.workers.map((w: any) => [w.worker_id, w.status, w.circuit_state])).toEqual([
       ["mmini", "healthy", "closed"],

@@ -26,11 +26,12 @@ function probeWith(edits: [RegExp, string][]): string {
 }
 // The held-out machine: memory 95.8 % used (MemAvailable 4.2 % of MemTotal), 8 GiB of swap full
 // (and 90 % full ten minutes before: swap_rising fires).
-const swapped = (freeKb: number) => [
-  [/MemAvailable: +\d+ kB/, "MemAvailable:    1036713 kB"],
-  [/SwapTotal: +0 kB/, "SwapTotal:       8388604 kB"],
-  [/SwapFree: +0 kB/, `SwapFree:        ${freeKb} kB`],
-] as [RegExp, string][];
+const swapped = (freeKb: number) =>
+  [
+    [/MemAvailable: +\d+ kB/, "MemAvailable:    1036713 kB"],
+    [/SwapTotal: +0 kB/, "SwapTotal:       8388604 kB"],
+    [/SwapFree: +0 kB/, `SwapFree:        ${freeKb} kB`],
+  ] as [RegExp, string][];
 // A machine whose root filesystem is 97 % full: disk_low fires, and its disk factor is critical.
 const full: [RegExp, string][] = [[/\/dev\/vda +264212084 +23134212 +83256700 +22% \//, "/dev/vda                  264212084 256285722   7926362      97% /"]];
 
@@ -40,7 +41,14 @@ afterAll(async () => vc?.close());
 
 async function fleet(): Promise<Cockpit> {
   const config = await resolveConfig(
-    { db: join(dir, "vc.duckdb"), data_dir: dir, machines: ["gpu", "orko", "trj"].map((id) => ({ id, ssh: "local" })), collectors: [], plugins: [...toolPlugins], rules: defaultRules() },
+    {
+      db: join(dir, "vc.duckdb"),
+      data_dir: dir,
+      machines: ["gpu", "orko", "trj"].map((id) => ({ id, ssh: "local" })),
+      collectors: [],
+      plugins: [...toolPlugins],
+      rules: defaultRules(),
+    },
     { source: "triage-test", env: {} },
   );
   const clock = createFixedClock(ago(10));
@@ -56,7 +64,10 @@ async function fleet(): Promise<Cockpit> {
       expect(warnings).toEqual([]);
       const stamp = { machine_id, collected_at: ago(min), source: "sysprobe" };
       await vc.store.insert("sys_samples", [{ ...stamp, ...sample }]);
-      await vc.store.insert("filesystems", filesystems.map((f) => ({ ...stamp, ...f })));
+      await vc.store.insert(
+        "filesystems",
+        filesystems.map((f) => ({ ...stamp, ...f })),
+      );
     }
     const outcome = await finishCycle({ store: vc.store, config, clock, rules: config.rules, channels: [] });
     expect(outcome.ruleErrors).toEqual([]);
@@ -103,7 +114,11 @@ describe("vc robot triage", () => {
       warnings: [],
       machines: [
         {
-          id: "gpu", score: 0.21, severity: "critical", top_issue: "memory", last_sample_at: T.toISOString(),
+          id: "gpu",
+          score: 0.21,
+          severity: "critical",
+          top_issue: "memory",
+          last_sample_at: T.toISOString(),
           factors: [
             { id: "memory", score: 0.21, severity: "critical", detail: "memory 95.8 % used", value: 95.8 },
             { id: "swap", score: 0.3, severity: "high", detail: "swap 100 % used", value: 100 },
@@ -112,11 +127,30 @@ describe("vc robot triage", () => {
       ],
     };
     const alert = (rule: string, severity: string, acked: boolean) => ({
-      alert_id: `${rule}:1`, rule, severity, title: rule, state: "firing", machine_id: "gpu", labels: { machine_id: "gpu" }, value: 1, message: rule, expected: null, received: null,
-      first_seen_at: ago(30).toISOString(), last_seen_at: T.toISOString(), fired_at: ago(30).toISOString(), resolved_at: null,
-      acked: acked ? { by: "me", at: T.toISOString(), note: null } : null, flapping: false, silenced_by: null, actions: [],
+      alert_id: `${rule}:1`,
+      rule,
+      severity,
+      title: rule,
+      state: "firing",
+      machine_id: "gpu",
+      labels: { machine_id: "gpu" },
+      value: 1,
+      message: rule,
+      expected: null,
+      received: null,
+      first_seen_at: ago(30).toISOString(),
+      last_seen_at: T.toISOString(),
+      fired_at: ago(30).toISOString(),
+      resolved_at: null,
+      acked: acked ? { by: "me", at: T.toISOString(), note: null } : null,
+      flapping: false,
+      silenced_by: null,
+      actions: [],
     });
-    const rules = [{ id: "oom_kill", factors: ["memory"] }, { id: "swap_rising", factors: ["swap"] }];
+    const rules = [
+      { id: "oom_kill", factors: ["memory"] },
+      { id: "swap_rising", factors: ["swap"] },
+    ];
     const open = triage([alert("oom_kill", "high", false), alert("swap_rising", "medium", false)], health, T, { rules });
     expect(open.items.map((i) => [i.id, i.severity, i.factor, i.score])).toEqual([
       ["oom_kill:1", "critical", "memory", 95],

@@ -1,19 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it, setDefaultTimeout } from "bun:test";
 import { existsSync, lstatSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import {
-  createFixedClock,
-  defineCollector,
-  defineRule,
-  defineSource,
-  gt,
-  openCockpit,
-  resolveConfig,
-  sql,
-  threshold,
-  VcError,
-  type Cockpit,
-} from "../../lib/index.ts";
+import { createFixedClock, defineCollector, defineRule, defineSource, gt, openCockpit, resolveConfig, sql, threshold, VcError, type Cockpit } from "../../lib/index.ts";
 import { createApiServer, type ApiServer, type WatchEvent } from "../../lib/serve/api.ts";
 import { connectDaemon, type RemoteCockpit } from "../../lib/serve/client.ts";
 import { accountsPlugin } from "../../plugins/accounts/index.ts";
@@ -68,8 +56,14 @@ const plain = <T>(x: T): T => JSON.parse(JSON.stringify(x)) as T;
 
 /** Direct and remote calls must fail alike: same class, code, message and hint. */
 async function sameError(direct: () => Promise<unknown>, viaSocket: () => Promise<unknown>, code: string): Promise<VcError> {
-  const a = await direct().then(() => null, (e: unknown) => e);
-  const b = await viaSocket().then(() => null, (e: unknown) => e);
+  const a = await direct().then(
+    () => null,
+    (e: unknown) => e,
+  );
+  const b = await viaSocket().then(
+    () => null,
+    (e: unknown) => e,
+  );
   expect(a).toBeInstanceOf(VcError);
   expect(b).toBeInstanceOf(VcError);
   const [x, y] = [a as VcError, b as VcError];
@@ -170,19 +164,59 @@ describe("the daemon's socket", () => {
   });
 
   it("hands a VcError to the client with its code, message and hint intact", async () => {
-    const unknown = await sameError(() => vc.robotMachine("nope"), () => remote.robotMachine("nope"), "unknown_machine");
+    const unknown = await sameError(
+      () => vc.robotMachine("nope"),
+      () => remote.robotMachine("nope"),
+      "unknown_machine",
+    );
     expect(unknown.hint).toBeTruthy();
-    await sameError(() => vc.query("DELETE FROM sys_samples"), () => remote.query("DELETE FROM sys_samples"), "query_refused");
-    await sameError(() => vc.query("SELECT 1; SELECT 2"), () => remote.query("SELECT 1; SELECT 2"), "query_refused");
-    await sameError(() => vc.query("SELEC nothing"), () => remote.query("SELEC nothing"), "query_failed");
-    await sameError(() => vc.explain("no-such-alert"), () => remote.explain("no-such-alert"), "not_found");
+    await sameError(
+      () => vc.query("DELETE FROM sys_samples"),
+      () => remote.query("DELETE FROM sys_samples"),
+      "query_refused",
+    );
+    await sameError(
+      () => vc.query("SELECT 1; SELECT 2"),
+      () => remote.query("SELECT 1; SELECT 2"),
+      "query_refused",
+    );
+    await sameError(
+      () => vc.query("SELEC nothing"),
+      () => remote.query("SELEC nothing"),
+      "query_failed",
+    );
+    await sameError(
+      () => vc.explain("no-such-alert"),
+      () => remote.explain("no-such-alert"),
+      "not_found",
+    );
     const before = new Date("2020-01-01T00:00:00Z");
-    await sameError(() => vc.robotHealthAt(before), () => remote.robotHealthAt(before), "not_found");
+    await sameError(
+      () => vc.robotHealthAt(before),
+      () => remote.robotHealthAt(before),
+      "not_found",
+    );
     const silence = { matchers: {}, untilResolved: true, by: "x" };
-    await sameError(() => vc.silence(silence), () => remote.silence(silence), "invalid_input");
-    await sameError(() => vc.probeMachines(["nope"]), () => remote.probeMachines(["nope"]), "unknown_machine");
-    await sameError(() => vc.search("  "), () => remote.search("  "), "invalid_input");
-    await sameError(() => vc.search("x", { machines: ["nope"] }), () => remote.search("x", { machines: ["nope"] }), "unknown_machine");
+    await sameError(
+      () => vc.silence(silence),
+      () => remote.silence(silence),
+      "invalid_input",
+    );
+    await sameError(
+      () => vc.probeMachines(["nope"]),
+      () => remote.probeMachines(["nope"]),
+      "unknown_machine",
+    );
+    await sameError(
+      () => vc.search("  "),
+      () => remote.search("  "),
+      "invalid_input",
+    );
+    await sameError(
+      () => vc.search("x", { machines: ["nope"] }),
+      () => remote.search("x", { machines: ["nope"] }),
+      "unknown_machine",
+    );
     // The refused write did nothing.
     expect((await vc.query("SELECT count(*)::INTEGER AS n FROM sys_samples")).rows).toEqual([{ n: 1 }]);
   });
@@ -205,7 +239,12 @@ describe("the daemon's socket", () => {
     const yesterday = await raw("/v1/views/health?at=yesterday");
     expect(yesterday.status).toBe(400);
     expect(await yesterday.json()).toMatchObject({ error: { code: "invalid_argument", message: 'at: "yesterday" is not an ISO 8601 time (like 2026-01-25T03:00:00Z)' } });
-    const badBeat = await remote.watch(() => {}, { heartbeatSeconds: 0 }).then(() => null, (e: unknown) => e);
+    const badBeat = await remote
+      .watch(() => {}, { heartbeatSeconds: 0 })
+      .then(
+        () => null,
+        (e: unknown) => e,
+      );
     expect(badBeat).toBeInstanceOf(VcError);
     expect((badBeat as VcError).code).toBe("invalid_input");
 
@@ -219,7 +258,10 @@ describe("the daemon's socket", () => {
       expect(res.status).toBe(500);
       expect(await res.json()).toEqual({ error: { code: "internal", message: "boom" } });
       const c = (await connectDaemon(buggySock))!;
-      const err = await c.robotHealth().then(() => null, (e: unknown) => e);
+      const err = await c.robotHealth().then(
+        () => null,
+        (e: unknown) => e,
+      );
       expect(err).toBeInstanceOf(Error);
       expect(err).not.toBeInstanceOf(VcError);
       expect((err as Error & { code: string }).code).toBe("internal");
@@ -350,7 +392,10 @@ describe("finding the daemon", () => {
     expect(beats).toBe(1);
     expect(existsSync(path)).toBe(false);
     expect(await connectDaemon(path)).toBeNull();
-    const err = await c.robotHealth().then(() => null, (e: unknown) => e);
+    const err = await c.robotHealth().then(
+      () => null,
+      (e: unknown) => e,
+    );
     expect(err).toBeInstanceOf(VcError);
     expect((err as VcError).code).toBe("store_open_failed");
   });

@@ -70,7 +70,13 @@ describe("while vc up holds the store", () => {
     expect(report.checks.find((c: { check: string }) => c.check === "daemon").detail).toBe(
       `vc (pid ${upA.pid}) serves ${a.db} on ${join(dir, "data", "a.sock")} since ${report.checks.find((c: { check: string }) => c.check === "daemon").detail.split(" since ")[1]}`,
     );
-    for (const args of [["machines", "list", "--json"], ["machines", "probe", "--json"], ["machines", "show", "here", "--json"], ["alerts", "list"], ["robot", "triage"]]) {
+    for (const args of [
+      ["machines", "list", "--json"],
+      ["machines", "probe", "--json"],
+      ["machines", "show", "here", "--json"],
+      ["alerts", "list"],
+      ["robot", "triage"],
+    ]) {
       const r = await run(args);
       expect({ args, code: r.code, stderr: r.stderr }).toEqual({ args, code: 0, stderr: "" });
     }
@@ -200,7 +206,12 @@ describe("streams", () => {
     const api = createApiServer(vc, sock);
     const remote = (await connectDaemon(sock))!;
     await api.close();
-    const err = await remote.watch(() => {}).then(() => null, (e: unknown) => e as { code: string; message: string });
+    const err = await remote
+      .watch(() => {})
+      .then(
+        () => null,
+        (e: unknown) => e as { code: string; message: string },
+      );
     expect(err).toMatchObject({ code: "store_open_failed" });
     expect(err!.message).toContain(`the daemon stopped answering on ${sock}`);
   });
@@ -218,7 +229,10 @@ describe("a daemon that dies mid-request", () => {
     try {
       await until(() => existsSync(sock), "the child's socket");
       const remote = (await until(() => connectDaemon(sock), "connect"))!;
-      const pending = remote.robotHealth().then(() => null, (e: unknown) => e as { code: string; message: string });
+      const pending = remote.robotHealth().then(
+        () => null,
+        (e: unknown) => e as { code: string; message: string },
+      );
       await Bun.sleep(200);
       child.kill("SIGKILL");
       const err = await pending;
@@ -298,7 +312,10 @@ describe("bad requests to the socket", () => {
       "select 1 where 1 in (select count(*) from force_checkpoint())",
       "SELECT * FROM query('SELECT * FROM checkpoint()')",
     ]) {
-      const err = await remote.query(sql).then(() => null, (e: unknown) => e as { code: string });
+      const err = await remote.query(sql).then(
+        () => null,
+        (e: unknown) => e as { code: string },
+      );
       expect({ sql, code: err?.code }).toEqual({ sql, code: "query_refused" });
     }
     expect((await remote.query("EXPLAIN ANALYZE SELECT count(*) FROM sys_samples")).rows.length).toBeGreaterThan(0);

@@ -92,7 +92,11 @@ afterAll(async () => {
 describe("the view registry", () => {
   it("asks every registered view in this test (a new view must be added to ASK)", () => {
     // vc's own views, and the plugins' (accounts, repos) once the config lists them.
-    expect(builtinViews.map((v) => v.name).sort()).toEqual(Object.keys(ASK).filter((v) => v !== "accounts" && v !== "repos").sort());
+    expect(builtinViews.map((v) => v.name).sort()).toEqual(
+      Object.keys(ASK)
+        .filter((v) => v !== "accounts" && v !== "repos")
+        .sort(),
+    );
     expect(vc.views.views.map((v) => v.name).sort()).toEqual(Object.keys(ASK).sort());
   });
 
@@ -129,25 +133,46 @@ describe("the view registry", () => {
 
   it("names a bad argument the same way through the library and the socket, and as a flag on the command line", async () => {
     const cases: [string, Record<string, unknown>, string, string][] = [
-      ["triage", { limit: -5 }, 'limit: -5 is not a whole number from 1 to 1000', '--limit: "-5" is not a whole number from 1 to 1000'],
+      ["triage", { limit: -5 }, "limit: -5 is not a whole number from 1 to 1000", '--limit: "-5" is not a whole number from 1 to 1000'],
       ["triage", { limit: "abc" }, 'limit: "abc" is not a whole number from 1 to 1000', '--limit: "abc" is not a whole number from 1 to 1000'],
-      ["health", { at: "yesterday" }, 'at: "yesterday" is not an ISO 8601 time (like 2026-01-25T03:00:00Z)', '--at: "yesterday" is not an ISO 8601 time (like 2026-01-25T03:00:00Z)'],
+      [
+        "health",
+        { at: "yesterday" },
+        'at: "yesterday" is not an ISO 8601 time (like 2026-01-25T03:00:00Z)',
+        '--at: "yesterday" is not an ISO 8601 time (like 2026-01-25T03:00:00Z)',
+      ],
       ["search", { query: "x", limit: 1e308 }, "limit: 1e+308 is not a whole number from 1 to 200", '--limit: "1e308" is not a whole number from 1 to 200'],
     ];
     for (const [name, args, message, cliMessage] of cases) {
       for (const door of [vc, remote]) {
-        const err = await door.view(name, args).then(() => null, (e: unknown) => e as { code: string; message: string });
-        expect({ door: "remote" in door ? "socket" : "library", code: err?.code, message: err?.message }).toEqual({ door: "remote" in door ? "socket" : "library", code: "invalid_argument", message });
+        const err = await door.view(name, args).then(
+          () => null,
+          (e: unknown) => e as { code: string; message: string },
+        );
+        expect({ door: "remote" in door ? "socket" : "library", code: err?.code, message: err?.message }).toEqual({
+          door: "remote" in door ? "socket" : "library",
+          code: "invalid_argument",
+          message,
+        });
       }
-      const cli = await runVc(["robot", name, ...flags(Object.fromEntries(Object.entries(args).map(([k, v]) => [k, k === "limit" && v === 1e308 ? "1e308" : v]))), "--config", config], { env });
+      const cli = await runVc(
+        ["robot", name, ...flags(Object.fromEntries(Object.entries(args).map(([k, v]) => [k, k === "limit" && v === 1e308 ? "1e308" : v]))), "--config", config],
+        { env },
+      );
       expect(cli.code).toBe(2);
       const out = JSON.parse(cli.stdout);
       expect(out).toMatchObject({ schema_version: "vc.robot.error.v1", error: { code: "invalid_argument", message: cliMessage } });
     }
-    const unknown = await vc.view("helth").then(() => null, (e: unknown) => e as { code: string; hint: string });
+    const unknown = await vc.view("helth").then(
+      () => null,
+      (e: unknown) => e as { code: string; hint: string },
+    );
     expect(unknown).toMatchObject({ code: "not_found" });
     expect(unknown!.hint).toContain("did you mean health?");
-    const extra = await remote.view("alerts", { every: true }).then(() => null, (e: unknown) => e as { code: string; message: string });
+    const extra = await remote.view("alerts", { every: true }).then(
+      () => null,
+      (e: unknown) => e as { code: string; message: string },
+    );
     expect(extra).toMatchObject({ code: "invalid_argument", message: 'alerts: no argument "every"' });
   });
 });

@@ -81,7 +81,14 @@ describe("migrations", () => {
 describe("plugin migrations", () => {
   it("applies a plugin's own tables after vc's, records them under the plugin, and refuses an edited one", async () => {
     const db = join(dir, "plugin.duckdb");
-    const v1 = [{ source: "uptime", migrations: toMigrations([{ name: "001_uptime.sql", sql: "CREATE TABLE uptime_samples(machine_id VARCHAR, collected_at TIMESTAMP, seconds DOUBLE, PRIMARY KEY (machine_id, collected_at));" }]) }];
+    const v1 = [
+      {
+        source: "uptime",
+        migrations: toMigrations([
+          { name: "001_uptime.sql", sql: "CREATE TABLE uptime_samples(machine_id VARCHAR, collected_at TIMESTAMP, seconds DOUBLE, PRIMARY KEY (machine_id, collected_at));" },
+        ]),
+      },
+    ];
     {
       await using store = await openStore({ path: db, pluginMigrations: v1 });
       expect(await store.insert("uptime_samples", [{ machine_id: "m", collected_at: "2026-01-01T00:00:00Z", seconds: 5 }])).toBe(1);

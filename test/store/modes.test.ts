@@ -36,7 +36,8 @@ describe("file modes", () => {
     mkdirSync(data, { mode: 0o755 });
     chmodSync(data, 0o755);
     const db = join(data, "vc.duckdb");
-    for (const f of [db, `${db}.wal`, join(data, "vc.alerts.jsonl"), join(data, "alerts.jsonl"), join(data, "known_hosts"), join(data, "notes.txt")]) writeFileSync(f, "", { mode: 0o644 });
+    for (const f of [db, `${db}.wal`, join(data, "vc.alerts.jsonl"), join(data, "alerts.jsonl"), join(data, "known_hosts"), join(data, "notes.txt")])
+      writeFileSync(f, "", { mode: 0o644 });
     chmodSync(join(data, "known_hosts"), 0o600);
     const loose = looseModes({ db, dataDir: data });
     expect(loose.map((l) => [l.path, l.mode, l.fix])).toEqual([

@@ -20,13 +20,13 @@ const writes: Record<string, string> = {
   "PRAGMA write": "PRAGMA enable_profiling",
   SET: "SET enable_external_access = true",
   "read_csv of /etc/passwd": "SELECT * FROM read_csv('/etc/passwd')",
-  "read_text": "SELECT * FROM read_text('/etc/hostname')",
+  read_text: "SELECT * FROM read_text('/etc/hostname')",
   "multi-statement": "SELECT 1; DROP TABLE machines",
   "multi-statement after a comment": "SELECT 1 -- harmless\n; DELETE FROM machines",
   EXPORT: "EXPORT DATABASE '/tmp/evil'",
   CHECKPOINT: "CHECKPOINT",
   VACUUM: "VACUUM",
-  "CALL": "CALL pragma_version()",
+  CALL: "CALL pragma_version()",
 };
 
 async function expectIntact(store: Store) {

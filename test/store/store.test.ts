@@ -89,7 +89,9 @@ describe("insertJsonLines", () => {
   it("inserts JSON Lines in pipelined batches, skipping and locating bad lines, leaving a partial last line", async () => {
     const { insertJsonLines } = await import("../../lib/index.ts");
     await using store = await openStore({ path: join(dir, "jsonl.duckdb") });
-    const lines = Array.from({ length: 50 }, (_, i) => JSON.stringify({ machine_id: "m", collected_at: new Date(Date.UTC(2026, 0, 1, 0, i)).toISOString(), source: "j", load1: i }));
+    const lines = Array.from({ length: 50 }, (_, i) =>
+      JSON.stringify({ machine_id: "m", collected_at: new Date(Date.UTC(2026, 0, 1, 0, i)).toISOString(), source: "j", load1: i }),
+    );
     lines.splice(10, 0, "{not json");
     const text = `${lines.join("\n")}\n{"machine_id":"m","collected_at":"2026-01-02T00:00:00Z","source":"j"`;
     const bytes = new TextEncoder().encode(text);
@@ -110,7 +112,12 @@ describe("JSON columns", () => {
   it("take objects, and refuse text that is not JSON by naming the column", async () => {
     await using store = await openStore({ path: join(dir, "json.duckdb") });
     const base = { machine_id: "m", source: "t" };
-    expect(await store.insert("sys_samples", [{ ...base, collected_at: "2026-01-01T00:00:00Z", raw_json: { a: [1, 2] } }, { ...base, collected_at: "2026-01-01T00:01:00Z", raw_json: '{"b":true}' }])).toBe(2);
+    expect(
+      await store.insert("sys_samples", [
+        { ...base, collected_at: "2026-01-01T00:00:00Z", raw_json: { a: [1, 2] } },
+        { ...base, collected_at: "2026-01-01T00:01:00Z", raw_json: '{"b":true}' },
+      ]),
+    ).toBe(2);
     const err = await store.insert("sys_samples", [{ ...base, collected_at: "2026-01-01T00:02:00Z", raw_json: "not json {" }]).catch((e) => e);
     expect(err.message).toContain("column raw_json");
     expect(err.message).toContain("is not a JSON");

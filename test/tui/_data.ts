@@ -24,6 +24,15 @@ export async function loadedState(vc: Cockpit, screen: ScreenId, size: { width: 
   const base = initialState({ ...size, now: END, staleAfterSeconds: vc.config.polling.interval_seconds * vc.config.polling.stale_after_intervals, data: emptyData("local") });
   const data = await loadCore(vc, base.data);
   let s: ViewState = { ...base, screen, machineId, data };
-  if (machineId) s = { ...s, selected: { [screen]: Math.max(0, listItems(s).findIndex((i) => i.machineId === machineId)) } };
+  if (machineId)
+    s = {
+      ...s,
+      selected: {
+        [screen]: Math.max(
+          0,
+          listItems(s).findIndex((i) => i.machineId === machineId),
+        ),
+      },
+    };
   return { ...s, data: await loadScreen(vc, s) };
 }

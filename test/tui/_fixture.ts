@@ -34,10 +34,19 @@ export async function createTuiFleet(dir: string, o: { machines?: number; alerts
           'firing', TIMESTAMP '${t0}', TIMESTAMP '${now}', TIMESTAMP '${t0}', TIMESTAMP '${t0}', '${i}', ${esc(planted ? `message ${PLANT}` : `${m} has problem ${i}`)}, '>90', '${90 + (i % 10)}',
           '[{"title":"Look at it","command":"vc robot machine ${m}"}]', false, '[]', TIMESTAMP '${now}')`);
     }
-    await tx.run(`INSERT INTO repo_status_snapshots VALUES ('node-01', TIMESTAMP '${now}', 'r1', ${esc(`repo${PLANT}`)}, '/src/evil', 'ahead', 'main', true, 2, 0, false, TIMESTAMP '${t0}', 'ru', '1', 1, NULL)`);
-    await tx.run(`INSERT INTO repo_status_snapshots VALUES ('node-02', TIMESTAMP '${now}', 'r2', 'clean-repo', '/src/clean', 'current', 'main', false, 0, 0, false, TIMESTAMP '${t0}', 'ru', '1', 1, NULL)`);
+    await tx.run(
+      `INSERT INTO repo_status_snapshots VALUES ('node-01', TIMESTAMP '${now}', 'r1', ${esc(`repo${PLANT}`)}, '/src/evil', 'ahead', 'main', true, 2, 0, false, TIMESTAMP '${t0}', 'ru', '1', 1, NULL)`,
+    );
+    await tx.run(
+      `INSERT INTO repo_status_snapshots VALUES ('node-02', TIMESTAMP '${now}', 'r2', 'clean-repo', '/src/clean', 'current', 'main', false, 0, 0, false, TIMESTAMP '${t0}', 'ru', '1', 1, NULL)`,
+    );
     await tx.run(`INSERT INTO beads_triage_snapshots (machine_id, collected_at, repo_id, ready_count, recommendations_json, blockers_json)
-      VALUES ('node-01', TIMESTAMP '${now}', 'r1', 2, ${esc(JSON.stringify([{ id: "vc-1", title: `Pick ${PLANT}`, score: 0.9 }, { id: "vc-2", title: "Second pick" }]))},
+      VALUES ('node-01', TIMESTAMP '${now}', 'r1', 2, ${esc(
+        JSON.stringify([
+          { id: "vc-1", title: `Pick ${PLANT}`, score: 0.9 },
+          { id: "vc-2", title: "Second pick" },
+        ]),
+      )},
         ${esc(JSON.stringify([{ id: "vc-3", title: "Blocker to clear", unblocks_count: 3 }]))})`);
     await tx.run(`INSERT INTO rano_events (machine_id, collected_at, event_key, ts, event, provider, domain)
       VALUES ('node-01', TIMESTAMP '${now}', 'k1', TIMESTAMP '${t0}', 'connect', NULL, ${esc(`evil${PLANT}.example`)}),

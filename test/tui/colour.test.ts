@@ -36,8 +36,8 @@ function sgrCodes(ansi: string): string[][] {
     const p = m[1] === "" ? ["0"] : m[1]!.split(";");
     const codes: string[] = [];
     for (let i = 0; i < p.length; i++) {
-      if ((p[i] === "38" || p[i] === "48") && p[i + 1] === "2") (codes.push(`${p[i]};2`), (i += 4));
-      else if ((p[i] === "38" || p[i] === "48") && p[i + 1] === "5") (codes.push(`${p[i]};5`), (i += 2));
+      if ((p[i] === "38" || p[i] === "48") && p[i + 1] === "2") codes.push(`${p[i]};2`), (i += 4);
+      else if ((p[i] === "38" || p[i] === "48") && p[i + 1] === "5") codes.push(`${p[i]};5`), (i += 2);
       else codes.push(String(Number(p[i])));
     }
     out.push(codes);

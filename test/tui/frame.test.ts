@@ -46,8 +46,29 @@ const expected: Partial<Record<ScreenId, RegExp[]>> = {
   repos: [/REPOS \(3\)/, /clean-repo/, /dirty/],
   // node-03's accounts come from the real caut/caam outputs.
   // Move work to the claude profile with the most headroom: caam's alt at 31 %.
-  accounts: [/ACCOUNTS \(caut\) \(2\)/, /claude\/jeff@flywheel\.dev 91%/, /codex\/ops@flywheel\.dev 41%/, /PROFILES \(caam\) \(6\)/, /▶ claude\/work 91% active/, /claude\/old-contractor error/, /WINDOWS/, /primary +87% used/, /USE NEXT \(claude\)/, /claude\/alt 31% used/, /\$ caam activate claude alt/],
-  agents: [/AGENTS \(ntm\)/, /12 agents in 3 sessions, 1 attached degraded/, /SESSIONS \(3\)/, /frankentui +4 agents warning: agent idle/, /MAIL: 0 urgent unread, 6 awaiting ack/, /! \[vc-7ab\] Blocked/, /FILE RESERVATIONS: 3 active/, /SilverFox/],
+  accounts: [
+    /ACCOUNTS \(caut\) \(2\)/,
+    /claude\/jeff@flywheel\.dev 91%/,
+    /codex\/ops@flywheel\.dev 41%/,
+    /PROFILES \(caam\) \(6\)/,
+    /▶ claude\/work 91% active/,
+    /claude\/old-contractor error/,
+    /WINDOWS/,
+    /primary +87% used/,
+    /USE NEXT \(claude\)/,
+    /claude\/alt 31% used/,
+    /\$ caam activate claude alt/,
+  ],
+  agents: [
+    /AGENTS \(ntm\)/,
+    /12 agents in 3 sessions, 1 attached degraded/,
+    /SESSIONS \(3\)/,
+    /frankentui +4 agents warning: agent idle/,
+    /MAIL: 0 urgent unread, 6 awaiting ack/,
+    /! \[vc-7ab\] Blocked/,
+    /FILE RESERVATIONS: 3 active/,
+    /SilverFox/,
+  ],
   events: [/ALERTS \(4\)/, /DCG DENIES \(3\)/, /node-03 deny core\.git/, /PT FINDINGS \(4\)/, /KILL pid 41882/, /MAIL \(6\)/],
   beads: [/BEADS/, /NEXT PICKS/],
   oracle: [/ORACLE/, /not available yet/],
@@ -79,7 +100,12 @@ describe("frame", () => {
   });
 
   it("never lets a planted escape sequence through (alert, repo name, mail subject)", async () => {
-    for (const [screen, m] of [["overview", null], ["repos", null], ["agents", "node-07"], ["events", null]] as const) {
+    for (const [screen, m] of [
+      ["overview", null],
+      ["repos", null],
+      ["agents", "node-07"],
+      ["events", null],
+    ] as const) {
       for (const size of SIZES) {
         const s = await loadedState(vc, screen, size, m);
         const all = [s, ...listItems(s).map((_, i) => ({ ...s, selected: { [screen]: i } }))];
@@ -102,7 +128,11 @@ describe("frame", () => {
 
   it("fits a terminal too small for the layout", async () => {
     const s = await loadedState(vc, "overview", SIZES[0]!);
-    for (const [width, height] of [[30, 8], [10, 2], [39, 30]] as const) {
+    for (const [width, height] of [
+      [30, 8],
+      [10, 2],
+      [39, 30],
+    ] as const) {
       const text = check({ ...s, width, height });
       expect(text[0]).toContain(width >= 22 ? "terminal too small" : "vc:");
     }
@@ -242,8 +272,19 @@ describe("keys", () => {
     // What cockpit.search() answered (the cass fixture's hits on node-03, node-05 without an index).
     const hits = JSON.parse(await Bun.file(join(import.meta.dir, "../fixtures/cass/search.json")).text()).hits as Record<string, unknown>[];
     const { searchHits } = await import("../../plugins/cass/search.ts");
-    const found = { query: "flock", machines: ["node-03", "node-05"], hits: searchHits({ hits }).map((h) => ({ ...h, machine_id: "node-03", collector: "cass" })), errors: [{ machine_id: "node-05", collector: "cass", error: "cass has no index on node-05 yet: run `cass index --full` there" }] };
-    s = { ...s, data: { ...s.data, sessions: { query: "flock", pending: false, events: sessionEvents(found), errors: ["node-05: cass has no index on node-05 yet: run `cass index --full` there"] } } };
+    const found = {
+      query: "flock",
+      machines: ["node-03", "node-05"],
+      hits: searchHits({ hits }).map((h) => ({ ...h, machine_id: "node-03", collector: "cass" })),
+      errors: [{ machine_id: "node-05", collector: "cass", error: "cass has no index on node-05 yet: run `cass index --full` there" }],
+    };
+    s = {
+      ...s,
+      data: {
+        ...s.data,
+        sessions: { query: "flock", pending: false, events: sessionEvents(found), errors: ["node-05: cass has no index on node-05 yet: run `cass index --full` there"] },
+      },
+    };
     const t = check(s).join("\n");
     expect(t).toContain("SESSIONS (cass) (3)");
     expect(t).toContain("cass: 3 hits");
@@ -294,7 +335,10 @@ describe("keys", () => {
     expect(t).toMatch(/codex\/main on node-03 \(caam\)/);
     expect(t).toMatch(/USE NEXT \(codex\)\s*\n.*codex\/(ops@flywheel\.dev|team) 41% used/);
     const a = s.data.accounts!;
-    const full = { ...s, data: { ...s.data, accounts: { ...a, accounts: a.accounts.map((x) => ({ ...x, max_used_percent: 90 })), profiles: a.profiles.map((x) => ({ ...x, max_used_percent: 95 })) } } };
+    const full = {
+      ...s,
+      data: { ...s.data, accounts: { ...a, accounts: a.accounts.map((x) => ({ ...x, max_used_percent: 90 })), profiles: a.profiles.map((x) => ({ ...x, max_used_percent: 95 })) } },
+    };
     t = check(full).join("\n");
     expect(t).toContain("every claude account is near its limit (the least used: alt at 95%)");
   });
@@ -302,12 +346,31 @@ describe("keys", () => {
   it("strips escapes from cass content, dcg commands and caam profile names on every level", async () => {
     const { PLANT } = await import("./_fixture.ts");
     const { searchHits } = await import("../../plugins/cass/search.ts");
-    const hit = { title: `t${PLANT}`, snippet: `s${PLANT}`, content: `c${PLANT} `.repeat(40), source_path: `/p${PLANT}.jsonl`, line_number: 3, agent: `a${PLANT}`, workspace: `/w${PLANT}`, score: 1, created_at: END_MS };
-    const found = { query: "q", machines: ["node-03"], hits: searchHits({ hits: [hit] }).map((h) => ({ ...h, machine_id: "node-03", collector: "cass" })), errors: [{ machine_id: "node-05", collector: "cass", error: `e${PLANT}` }] };
+    const hit = {
+      title: `t${PLANT}`,
+      snippet: `s${PLANT}`,
+      content: `c${PLANT} `.repeat(40),
+      source_path: `/p${PLANT}.jsonl`,
+      line_number: 3,
+      agent: `a${PLANT}`,
+      workspace: `/w${PLANT}`,
+      score: 1,
+      created_at: END_MS,
+    };
+    const found = {
+      query: "q",
+      machines: ["node-03"],
+      hits: searchHits({ hits: [hit] }).map((h) => ({ ...h, machine_id: "node-03", collector: "cass" })),
+      errors: [{ machine_id: "node-05", collector: "cass", error: `e${PLANT}` }],
+    };
     let s = await loadedState(vc, "overview", SIZES[0]!);
     s = { ...s, search: "q", data: { ...s.data, sessions: { query: "q", pending: false, events: sessionEvents(found), errors: [`node-05: e${PLANT}`] } } };
     const acc = await loadedState(vc, "accounts", SIZES[0]!);
-    const evil = { ...acc, data: { ...acc.data, accounts: { ...acc.data.accounts!, profiles: acc.data.accounts!.profiles.map((p) => ({ ...p, profile: `${p.profile}${PLANT}`, active: false })) } }, selected: { accounts: 0 } };
+    const evil = {
+      ...acc,
+      data: { ...acc.data, accounts: { ...acc.data.accounts!, profiles: acc.data.accounts!.profiles.map((p) => ({ ...p, profile: `${p.profile}${PLANT}`, active: false })) } },
+      selected: { accounts: 0 },
+    };
     for (const st of [s, reduce(s, "ENTER").state, evil]) {
       for (const size of SIZES) {
         const f = frame({ ...st, ...size });

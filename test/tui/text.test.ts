@@ -26,7 +26,12 @@ function machine(id: string, score: number, top_issue: string | null = null) {
 
 function fleet(ids: [string, number, string?][]): TuiData {
   const machines = ids.map(([id, score, issue]) => machine(id, score, issue ?? null));
-  return { ...emptyData(), loadedAt: NOW.toISOString(), lastCycleAt: NOW.toISOString(), health: { overall: { score: 0.7, severity: "medium" }, machines, staleness: {}, warnings: [] } } as TuiData;
+  return {
+    ...emptyData(),
+    loadedAt: NOW.toISOString(),
+    lastCycleAt: NOW.toISOString(),
+    health: { overall: { score: 0.7, severity: "medium" }, machines, staleness: {}, warnings: [] },
+  } as TuiData;
 }
 
 describe("clean", () => {

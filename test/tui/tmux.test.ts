@@ -61,7 +61,11 @@ afterEach(async () => {
   }
 });
 /** A shell in a new tmux session with `vc tui` started in it; resolves once the overview is drawn. */
-async function start(size: { x: number; y: number } = { x: 80, y: 24 }, extra = "--no-poll", o: { config?: string; prefix?: string; ready?: (t: string) => boolean } = {}): Promise<string> {
+async function start(
+  size: { x: number; y: number } = { x: 80, y: 24 },
+  extra = "--no-poll",
+  o: { config?: string; prefix?: string; ready?: (t: string) => boolean } = {},
+): Promise<string> {
   const session = `t${n++}`;
   live = session;
   tmux("new-session", "-d", "-s", session, "-x", String(size.x), "-y", String(size.y), "bash --norc --noprofile");
@@ -135,7 +139,15 @@ describe("vc tui in tmux", () => {
     t = await waitFor(s, has("node-13 ● 20%"), "the next machine");
     keys(s, "Escape");
     await waitFor(s, has("DO NEXT"), "the overview again");
-    for (const [k, want] of [["a", "USE NEXT"], ["e", "DCG DENIES"], ["b", "BEADS"], ["o", "Predictions, forecasts"], ["G", "Self-healing status"], ["F3", "REPOS (3)"], ["F1", "DO NEXT"]] as const) {
+    for (const [k, want] of [
+      ["a", "USE NEXT"],
+      ["e", "DCG DENIES"],
+      ["b", "BEADS"],
+      ["o", "Predictions, forecasts"],
+      ["G", "Self-healing status"],
+      ["F3", "REPOS (3)"],
+      ["F1", "DO NEXT"],
+    ] as const) {
       keys(s, k);
       await waitFor(s, has(want), `${k} → ${want}`);
     }
@@ -171,7 +183,10 @@ describe("vc tui in tmux", () => {
     await quit(s);
   });
 
-  for (const size of [{ x: 80, y: 24 }, { x: 200, y: 50 }]) {
+  for (const size of [
+    { x: 80, y: 24 },
+    { x: 200, y: 50 },
+  ]) {
     it(`draws every screen at ${size.x}x${size.y} without overflowing, with its data's age`, async () => {
       const s = await start(size);
       const want: Record<string, string> = {
@@ -204,13 +219,21 @@ describe("vc tui in tmux", () => {
     mkdirSync(join(d, "bin"), { recursive: true });
     const out = join(d, "search.json");
     writeFileSync(out, readFileSync(join(import.meta.dir, "../fixtures/cass/search.json")));
-    writeFileSync(join(d, "bin/cass"), `#!/bin/sh\nif [ "$1" = search ]; then echo "$@" >> ${JSON.stringify(join(d, "calls"))}; cat ${JSON.stringify(out)}; exit 0; fi\nexit 64\n`, { mode: 0o755 });
+    writeFileSync(
+      join(d, "bin/cass"),
+      `#!/bin/sh\nif [ "$1" = search ]; then echo "$@" >> ${JSON.stringify(join(d, "calls"))}; cat ${JSON.stringify(out)}; exit 0; fi\nexit 64\n`,
+      { mode: 0o755 },
+    );
     const cfg = join(d, "vc.config.ts");
     writeFileSync(
       cfg,
       `import { defineConfig } from "vibe-cockpit";\nimport { cass } from "vibe-cockpit/plugins";\nexport default defineConfig({ db: ${JSON.stringify(fleet.db)}, machines: [{ id: "${TOOLS_MACHINE}", ssh: "local" }], collectors: [cass()] });\n`,
     );
-    const s = await start({ x: 120, y: 30 }, "--no-poll", { config: cfg, prefix: `PATH=${join(d, "bin")}:$PATH `, ready: (t) => t.includes("1 machines") && t.includes("DO NEXT") });
+    const s = await start({ x: 120, y: 30 }, "--no-poll", {
+      config: cfg,
+      prefix: `PATH=${join(d, "bin")}:$PATH `,
+      ready: (t) => t.includes("1 machines") && t.includes("DO NEXT"),
+    });
     keys(s, "/");
     typed(s, "flock");
     keys(s, "Enter");

@@ -127,9 +127,13 @@ async function tally(paths: { db: string; mailbox: string }, lines: Map<string, 
   }
   for (const [k, s] of stored) if (!seen.has(k)) duplicated += s; // rows for lines never written
   const mail = new Database(paths.mailbox, { readonly: true });
-  const [m] = mail.query<{ messages: number; recipients: number }, []>("SELECT (SELECT count(*) FROM messages) AS messages, (SELECT count(*) FROM message_recipients) AS recipients").all();
+  const [m] = mail
+    .query<{ messages: number; recipients: number }, []>("SELECT (SELECT count(*) FROM messages) AS messages, (SELECT count(*) FROM message_recipients) AS recipients")
+    .all();
   mail.close();
-  const [sm] = await store.query<{ rows: number; distinct: number }>("SELECT count(*)::INTEGER AS rows, count(DISTINCT (project_id, message_id))::INTEGER AS distinct FROM mail_messages");
+  const [sm] = await store.query<{ rows: number; distinct: number }>(
+    "SELECT count(*)::INTEGER AS rows, count(DISTINCT (project_id, message_id))::INTEGER AS distinct FROM mail_messages",
+  );
   const [sr] = await store.query<{ rows: number; distinct: number }>(
     "SELECT count(DISTINCT (project_id, message_id, recipient, state))::INTEGER AS rows, count(DISTINCT (project_id, message_id, recipient))::INTEGER AS distinct FROM mail_recipients",
   );

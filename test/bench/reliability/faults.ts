@@ -124,7 +124,14 @@ async function sshFaults(sshd: Sshd, dir: string): Promise<Figure[]> {
   try {
     const otherEd25519 = join(dir, "changed_known_hosts");
     writeFileSync(otherEd25519, `[127.0.0.1]:${sshd.port} ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBGzh0Gi2kU7mD3YqkPa1t0BHqzH2bVYJ2xQyrB0cJDh\n`);
-    figures.push(...(await sshFault("changed_key", connectMs, () => exec({ knownHosts: [otherEd25519] }).run(["true"]), (e) => /CHANGED/.test(message(e)) && /ssh-keygen -R/.test((e as { hint?: string }).hint ?? ""))));
+    figures.push(
+      ...(await sshFault(
+        "changed_key",
+        connectMs,
+        () => exec({ knownHosts: [otherEd25519] }).run(["true"]),
+        (e) => /CHANGED/.test(message(e)) && /ssh-keygen -R/.test((e as { hint?: string }).hint ?? ""),
+      )),
+    );
 
     const ecdsa = join(dir, "ecdsa");
     Bun.spawnSync(["ssh-keygen", "-q", "-t", "ecdsa", "-N", "", "-f", ecdsa]);
@@ -145,18 +152,37 @@ async function sshFaults(sshd: Sshd, dir: string): Promise<Figure[]> {
     const empty = join(dir, "empty_known_hosts");
     writeFileSync(empty, "");
     figures.push(
-      ...(await sshFault("unknown_host", connectMs, () => exec({ knownHosts: [empty] }).run(["true"]), (e) => /not in known_hosts/.test(message(e)) && /ssh-keyscan -p/.test((e as { hint?: string }).hint ?? ""))),
+      ...(await sshFault(
+        "unknown_host",
+        connectMs,
+        () => exec({ knownHosts: [empty] }).run(["true"]),
+        (e) => /not in known_hosts/.test(message(e)) && /ssh-keyscan -p/.test((e as { hint?: string }).hint ?? ""),
+      )),
     );
 
     const gone = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
     const closedPort = gone.port;
     gone.stop(true);
     const target = (port: number) => ({ spec: "x", host: "127.0.0.1", port, user: sshd.user, identityFiles: [sshd.userKey], jumps: [] });
-    figures.push(...(await sshFault("closed_port", connectMs, () => exec({ target: target(closedPort) }).run(["true"]), (e) => /cannot reach/.test(message(e)))));
+    figures.push(
+      ...(await sshFault(
+        "closed_port",
+        connectMs,
+        () => exec({ target: target(closedPort) }).run(["true"]),
+        (e) => /cannot reach/.test(message(e)),
+      )),
+    );
 
     const silent = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {}, open() {} } });
     try {
-      figures.push(...(await sshFault("silent_listener", connectMs, () => exec({ target: target(silent.port) }).run(["true"]), (e) => /timed out/.test(message(e)))));
+      figures.push(
+        ...(await sshFault(
+          "silent_listener",
+          connectMs,
+          () => exec({ target: target(silent.port) }).run(["true"]),
+          (e) => /timed out/.test(message(e)),
+        )),
+      );
     } finally {
       silent.stop(true);
     }
@@ -170,10 +196,15 @@ async function sshFaults(sshd: Sshd, dir: string): Promise<Figure[]> {
     for (const pid of session) process.kill(pid, "SIGSTOP");
     try {
       figures.push(
-        ...(await sshFault("frozen_connection", TIMEOUT_MS, async () => {
-          const r = await running;
-          if (r.timedOut) throw new Error("timed out");
-        }, (e) => /timed out/.test(message(e)))),
+        ...(await sshFault(
+          "frozen_connection",
+          TIMEOUT_MS,
+          async () => {
+            const r = await running;
+            if (r.timedOut) throw new Error("timed out");
+          },
+          (e) => /timed out/.test(message(e)),
+        )),
       );
     } finally {
       for (const pid of session) process.kill(pid, "SIGCONT");
@@ -183,7 +214,14 @@ async function sshFaults(sshd: Sshd, dir: string): Promise<Figure[]> {
     session = descendants(sshd.pid);
     for (const pid of session) process.kill(pid, "SIGSTOP");
     try {
-      figures.push(...(await sshFault("frozen_connection_new_command", TIMEOUT_MS, () => again.run(["echo", "x"], { timeoutMs: TIMEOUT_MS }), (e) => /no answer to opening a channel/.test(message(e)))));
+      figures.push(
+        ...(await sshFault(
+          "frozen_connection_new_command",
+          TIMEOUT_MS,
+          () => again.run(["echo", "x"], { timeoutMs: TIMEOUT_MS }),
+          (e) => /no answer to opening a channel/.test(message(e)),
+        )),
+      );
     } finally {
       for (const pid of session) process.kill(pid, "SIGCONT");
     }

@@ -75,7 +75,8 @@ export default defineConfig({ db: ${JSON.stringify(db)}, polling: { interval_sec
   const figures: Figure[] = [];
   try {
     if ((await vc(["collect", "--once", "--config", config], { env })).code !== 0) throw new Error("the first cycle failed");
-    const count = async () => JSON.parse((await vc(["query", "select count(*)::INT as n from sys_samples", "--format", "json", "--config", config], { env })).stdout)[0].n as number;
+    const count = async () =>
+      JSON.parse((await vc(["query", "select count(*)::INT as n from sys_samples", "--format", "json", "--config", config], { env })).stdout)[0].n as number;
     const rows = await count();
 
     // Directly: no daemon, `vc query` opens the store read-only.
@@ -97,7 +98,16 @@ export default defineConfig({ db: ${JSON.stringify(db)}, polling: { interval_sec
     const up = vcSpawn(["up", "--config", config], { env });
     const sock = join(dir, "vc.sock");
     try {
-      for (let i = 0; i < 200 && !(await fetch("http://vc/v1/info", { unix: sock } as RequestInit).then((r) => r.ok, () => false)); i++) await Bun.sleep(100);
+      for (
+        let i = 0;
+        i < 200 &&
+        !(await fetch("http://vc/v1/info", { unix: sock } as RequestInit).then(
+          (r) => r.ok,
+          () => false,
+        ));
+        i++
+      )
+        await Bun.sleep(100);
       // A cycle run by the daemon now and waited for: nothing else writes for the next hour.
       await (await fetch("http://vc/v1/collect", { unix: sock, method: "POST", body: JSON.stringify({ force: true }) } as RequestInit)).text();
       const rowsHeld = await count();
@@ -132,10 +142,18 @@ export default defineConfig({ db: ${JSON.stringify(db)}, polling: { interval_sec
           });
         }),
       );
-      const aliveAfterJunk = await fetch("http://vc/v1/info", { unix: sock } as RequestInit).then((r) => r.ok, () => false);
+      const aliveAfterJunk = await fetch("http://vc/v1/info", { unix: sock } as RequestInit).then(
+        (r) => r.ok,
+        () => false,
+      );
       const big = "x".repeat(20 * 1024 * 1024);
       const oversized = await Promise.all(
-        Array.from({ length: 8 }, () => fetch("http://vc/v1/query", { unix: sock, method: "POST", body: JSON.stringify({ sql: big }) } as RequestInit).then((r) => r.status, () => 0)),
+        Array.from({ length: 8 }, () =>
+          fetch("http://vc/v1/query", { unix: sock, method: "POST", body: JSON.stringify({ sql: big }) } as RequestInit).then(
+            (r) => r.status,
+            () => 0,
+          ),
+        ),
       );
       const halfOpen = Array.from({ length: 100 }, () => {
         const s = connect(sock);
@@ -144,15 +162,38 @@ export default defineConfig({ db: ${JSON.stringify(db)}, polling: { interval_sec
         return s;
       });
       await Bun.sleep(500);
-      const aliveWithHalfOpen = await fetch("http://vc/v1/info", { unix: sock } as RequestInit).then((r) => r.ok, () => false);
+      const aliveWithHalfOpen = await fetch("http://vc/v1/info", { unix: sock } as RequestInit).then(
+        (r) => r.ok,
+        () => false,
+      );
       for (const s of halfOpen) s.destroy();
-      const flood = await Promise.all(Array.from({ length: 5000 }, () => fetch("http://vc/v1/views/alerts", { unix: sock } as RequestInit).then((r) => r.status, () => 0)));
+      const flood = await Promise.all(
+        Array.from({ length: 5000 }, () =>
+          fetch("http://vc/v1/views/alerts", { unix: sock } as RequestInit).then(
+            (r) => r.status,
+            () => 0,
+          ),
+        ),
+      );
       const rss1 = rssMb(up.pid);
-      const alive = await fetch("http://vc/v1/views/health", { unix: sock } as RequestInit).then((r) => r.ok, () => false);
+      const alive = await fetch("http://vc/v1/views/health", { unix: sock } as RequestInit).then(
+        (r) => r.ok,
+        () => false,
+      );
       figures.push({ name: "socket: answers after 200 junk connections (0/1)", value: aliveAfterJunk ? 1 : 0, target: "1", ok: aliveAfterJunk });
-      figures.push({ name: "socket: 8 concurrent 20 MB bodies answered 413", value: oversized.filter((s) => s === 413).length, target: "8", ok: oversized.every((s) => s === 413) });
+      figures.push({
+        name: "socket: 8 concurrent 20 MB bodies answered 413",
+        value: oversized.filter((s) => s === 413).length,
+        target: "8",
+        ok: oversized.every((s) => s === 413),
+      });
       figures.push({ name: "socket: answers with 100 half-open connections held (0/1)", value: aliveWithHalfOpen ? 1 : 0, target: "1", ok: aliveWithHalfOpen });
-      figures.push({ name: "socket: flood of 5000 requests answered 200 or 503", value: flood.filter((s) => s === 200 || s === 503).length, target: "5000", ok: flood.every((s) => s === 200 || s === 503) });
+      figures.push({
+        name: "socket: flood of 5000 requests answered 200 or 503",
+        value: flood.filter((s) => s === 200 || s === 503).length,
+        target: "5000",
+        ok: flood.every((s) => s === 200 || s === 503),
+      });
       figures.push({ name: "socket: RSS growth over the abuse, MB", value: Math.round(rss1 - rss0), target: "<= 100", ok: rss1 - rss0 <= 100 });
       figures.push({ name: "socket: daemon answers after the abuse (0/1)", value: alive ? 1 : 0, target: "1", ok: alive });
     } finally {
