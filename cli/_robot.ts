@@ -35,6 +35,12 @@ function cliArg(spec: ArgSpec): ArgsDef[string] {
       };
     case "time":
       return { type: "string", valueHint: spec.hint ?? "TIME", description: `${spec.description} (ISO 8601)` };
+    case "duration":
+      return {
+        type: "string",
+        valueHint: spec.hint ?? "DURATION",
+        description: `${spec.description} (90s, 30m, 6h, 7d${spec.default === undefined ? "" : `; default ${spec.default}s`})`,
+      };
     case "list":
       return { type: "string", valueHint: spec.hint ?? "A,B", description: spec.description };
     case "string":

@@ -5,7 +5,8 @@
 import type { Collector } from "../collect/define.ts";
 import { VcError } from "../errors.ts";
 import type { AreaFactor } from "../health/areas.ts";
-import type { MachineSection } from "../robot/machine.ts";
+import type { EventSource } from "../events.ts";
+import type { MachineColumn, MachineSection } from "../robot/machine.ts";
 import type { Rule } from "../rules/define.ts";
 import type { FactorSuggestions } from "../triage.ts";
 import { toMigrations, type MigrationsInput } from "../store/migrate.ts";
@@ -26,6 +27,10 @@ export interface Plugin {
   readonly views?: readonly AnyView[];
   /** Sections it adds to `vc robot machine <id>`. */
   readonly machineSections?: readonly MachineSection[];
+  /** Columns it adds to the fleet table (`vc robot fleet`, the TUI's machine lists). */
+  readonly machineColumns?: readonly MachineColumn[];
+  /** Its rows as the common event shape (`vc robot events`, the TUI's Events and a repo's history). */
+  readonly events?: readonly EventSource[];
   /** Its tool's commands for a health factor in triage (`{ load: (m) => [{ title, command }] }`), before vc's own. */
   readonly suggestions?: FactorSuggestions;
 }
@@ -58,6 +63,8 @@ const shape = (p: Plugin) =>
     (p.collectors ?? []).map((c) => c.name),
     (p.views ?? []).map((v) => v.name),
     (p.machineSections ?? []).map((s) => s.name),
+    (p.machineColumns ?? []).map((c) => c.name),
+    (p.events ?? []).map((e) => e.name),
     (p.healthFactors ?? []).map((f) => f.id),
     (p.rules ?? []).map((r) => r.id),
   ]);
@@ -79,6 +86,8 @@ export function checkPlugins(plugins: readonly Plugin[], collectors: readonly Co
   for (const p of plugins) {
     for (const v of p.views ?? []) claim("view", v.name, `plugin ${p.name}`);
     for (const s of p.machineSections ?? []) claim("machine section", s.name, `plugin ${p.name}`);
+    for (const c of p.machineColumns ?? []) claim("machine column", c.name, `plugin ${p.name}`);
+    for (const e of p.events ?? []) claim("event source", e.name, `plugin ${p.name}`);
     for (const t of tablesOf(p.migrations)) claim("table", t, `plugin ${p.name}`);
   }
   for (const c of collectors) for (const t of tablesOf(c.migrations)) claim("table", t, c.plugin ? `plugin ${c.plugin.name}` : `collector ${c.name}`);

@@ -15,6 +15,28 @@ export interface MachineSection {
   load(q: MachineQuery): Promise<unknown>;
 }
 
+/** What a column of the fleet table is asked: every machine at once (one query, not one per machine). */
+export interface ColumnQuery {
+  store: Store;
+  machineIds: readonly string[];
+  /** ISO time: rows after it are not seen. */
+  at: string;
+}
+
+/**
+ * A plugin's column in the fleet table (`vc robot fleet`, the TUI's machine lists): a number or
+ * a short text per machine ("agents": 12). Machines it has nothing for are left out of the map.
+ */
+export interface MachineColumn {
+  /** Its key in each row's `columns` ("agents"). */
+  name: string;
+  /** The header a table shows ("AGENTS"). */
+  title: string;
+  /** What the value is: a count, a percent, or free text (how a table aligns and formats it). */
+  unit: "count" | "percent" | "text";
+  load(q: ColumnQuery): Promise<Record<string, number | string | null>>;
+}
+
 const latestSample = (q: MachineQuery) =>
   q.store.query(
     sql`SELECT * EXCLUDE (raw_json) FROM sys_samples WHERE machine_id = ${q.machineId} AND collected_at <= ${q.at}::TIMESTAMP

@@ -12,6 +12,7 @@ export type ArgSpec =
   | { kind: "int"; description: string; min: number; max: number; default?: number; hint?: string }
   | { kind: "flag"; description: string }
   | { kind: "time"; description: string; hint?: string }
+  | { kind: "duration"; description: string; default?: number; min?: number; max?: number; hint?: string }
   | { kind: "list"; description: string; hint?: string };
 
 export type ArgsSpec = Record<string, ArgSpec>;
@@ -25,6 +26,10 @@ type ArgValue<S extends ArgSpec> = S extends { kind: "int"; default: number }
       ? boolean
       : S extends { kind: "time" }
         ? Date | undefined
+        : S extends { kind: "duration"; default: number }
+          ? number
+          : S extends { kind: "duration" }
+            ? number | undefined
         : S extends { kind: "list" }
           ? string[] | undefined
           : S extends { required: true }
@@ -71,8 +76,25 @@ export const arg = {
   int: <const O extends { min: number; max: number; default?: number; hint?: string }>(description: string, o: O) => ({ kind: "int" as const, description, ...o }),
   flag: (description: string) => ({ kind: "flag" as const, description }),
   time: (description: string, o: { hint?: string } = {}) => ({ kind: "time" as const, description, hint: "TIME", ...o }),
+  /** A length of time — `90s`, `30m`, `6h`, `7d`, or seconds as a number — held in seconds. */
+  duration: <const O extends { default?: number; min?: number; max?: number; hint?: string }>(description: string, o: O = {} as O) => ({
+    kind: "duration" as const,
+    description,
+    hint: "DURATION",
+    ...o,
+  }),
   list: (description: string, o: { hint?: string } = {}) => ({ kind: "list" as const, description, ...o }),
 };
+
+const UNIT_SECONDS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86_400, w: 604_800 };
+
+/** `90s`, `30m`, `6h`, `1.5d`, `2w` or a bare number of seconds, in seconds; NaN when it is none of those. */
+export function parseDuration(value: unknown): number {
+  if (typeof value === "number") return Number.isFinite(value) ? value : Number.NaN;
+  if (typeof value !== "string") return Number.NaN;
+  const m = /^\s*(\d+(?:\.\d+)?)\s*(s|m|h|d|w)?\s*$/i.exec(value);
+  return m ? Number(m[1]) * UNIT_SECONDS[(m[2] ?? "s").toLowerCase()]! : Number.NaN;
+}
 
 /** How a failed argument is named: `--limit` on the command line, `limit` elsewhere. */
 export type ArgStyle = "flag" | "field";
@@ -128,6 +150,18 @@ export function parseArgs<A extends ArgsSpec>(view: View<A, unknown>, raw: Recor
         const t = value instanceof Date ? value : typeof value === "string" && /^\d{4}-\d{2}-\d{2}/.test(value) ? new Date(value) : new Date(Number.NaN);
         if (Number.isNaN(t.getTime())) throw bad(k, value, "an ISO 8601 time (like 2026-01-25T03:00:00Z)");
         out[k] = t;
+        break;
+      }
+      case "duration": {
+        if (missing) {
+          out[k] = spec.default;
+          break;
+        }
+        const n = parseDuration(value);
+        const min = spec.min ?? 1;
+        const max = spec.max ?? 366 * 86_400;
+        if (Number.isNaN(n) || n < min || n > max) throw bad(k, value, `a duration from ${min}s to ${max / 86_400}d (like 90s, 30m, 6h, 7d)`);
+        out[k] = n;
         break;
       }
       case "list": {
