@@ -30,11 +30,11 @@ type ArgValue<S extends ArgSpec> = S extends { kind: "int"; default: number }
           ? number
           : S extends { kind: "duration" }
             ? number | undefined
-        : S extends { kind: "list" }
-          ? string[] | undefined
-          : S extends { required: true }
-            ? string
-            : string | undefined;
+            : S extends { kind: "list" }
+              ? string[] | undefined
+              : S extends { required: true }
+                ? string
+                : string | undefined;
 
 export type ArgsOf<A extends ArgsSpec> = { [K in keyof A]: ArgValue<A[K]> };
 
