@@ -24,6 +24,8 @@ export { ruPlugin, reposView, type ReposData, type MachineRepos, type RepoLine }
 export { sysmoniPlugin } from "./sysmoni/plugin.ts";
 export { ptPlugin } from "./pt/plugin.ts";
 export { rchPlugin } from "./rch/plugin.ts";
+export { ranoPlugin } from "./rano/plugin.ts";
+export { beadsPlugin, beadsView, type BeadsData, type BeadsTriage } from "./beads/plugin.ts";
 import type { Plugin } from "vibe-cockpit";
 import { accountsPlugin as accounts } from "./accounts/index.ts";
 import { cassPlugin as cassP } from "./cass/plugin.ts";
@@ -32,6 +34,8 @@ import { mailPlugin as mailP } from "./mcp_agent_mail/plugin.ts";
 import { ntmPlugin as ntmP } from "./ntm/plugin.ts";
 import { ptPlugin as ptP } from "./pt/plugin.ts";
 import { rchPlugin as rchP } from "./rch/plugin.ts";
+import { ranoPlugin as ranoP } from "./rano/plugin.ts";
+import { beadsPlugin as beadsP } from "./beads/plugin.ts";
 import { ruPlugin as ruP } from "./ru/plugin.ts";
 import { sysmoniPlugin as sysmoniP } from "./sysmoni/plugin.ts";
 
@@ -39,6 +43,6 @@ import { sysmoniPlugin as sysmoniP } from "./sysmoni/plugin.ts";
  * The bundled tools' views, machine sections and health factors without their collectors: for a
  * store whose data came from elsewhere (a replayed or pushed fleet), read as the collectors would.
  */
-export const toolPlugins: readonly Plugin[] = [accounts, ntmP, cassP, dcgP, mailP, ruP, sysmoniP, ptP, rchP];
+export const toolPlugins: readonly Plugin[] = [accounts, ntmP, cassP, dcgP, mailP, ruP, sysmoniP, ptP, rchP, ranoP, beadsP];
 export { alertsJsonl, stdoutChannel, webhook, slackPayload } from "./channels/index.ts";
 export { catalog } from "./catalog.ts";

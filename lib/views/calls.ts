@@ -2,6 +2,7 @@
 import type { RobotEnvelope } from "../robot/envelope.ts";
 import type alerts from "./alerts.ts";
 import type { View } from "./define.ts";
+import type events from "./events.ts";
 import type health from "./health.ts";
 import type machine from "./machine.ts";
 import type triage from "./triage.ts";
@@ -21,6 +22,20 @@ export interface ViewCalls {
   robotTriage(options?: { limit?: number }): Promise<ViewEnvelope<typeof triage>>;
   robotMachine(id: string): Promise<ViewEnvelope<typeof machine>>;
   robotAlerts(options?: { all?: boolean }): Promise<ViewEnvelope<typeof alerts>>;
+  /** What happened: every plugin's events in `window` (seconds, or `6h`, `7d`), or one repo's history (`repo`). */
+  robotEvents(options?: EventsOptions): Promise<ViewEnvelope<typeof events>>;
+}
+
+/** The arguments of `robotEvents`. */
+export interface EventsOptions {
+  window?: number | string;
+  /** Only machines whose id contains this. */
+  machine?: string;
+  repo?: { machine_id: string; repo_id: string; path: string | null };
+  /** Only these event sources. */
+  source?: string[];
+  /** Events per source. */
+  limit?: number;
 }
 
 export function viewCalls(view: ViewCall): ViewCalls {
@@ -32,5 +47,17 @@ export function viewCalls(view: ViewCall): ViewCalls {
     robotTriage: (o = {}) => as(view("triage", { limit: o.limit })),
     robotMachine: (id) => as(view("machine", { id })),
     robotAlerts: (o = {}) => as(view("alerts", { all: o.all })),
+    robotEvents: (o = {}) =>
+      as(
+        view("events", {
+          window: o.window,
+          machine: o.machine,
+          repo: o.repo?.repo_id,
+          repo_machine: o.repo?.machine_id,
+          path: o.repo?.path ?? undefined,
+          source: o.source,
+          limit: o.limit,
+        }),
+      ),
   };
 }

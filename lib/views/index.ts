@@ -2,10 +2,11 @@
 import alerts from "./alerts.ts";
 import type { AnyView } from "./define.ts";
 import doctor from "./doctor.ts";
+import events from "./events.ts";
 import health from "./health.ts";
 import machine from "./machine.ts";
 import machines from "./machines.ts";
 import search from "./search.ts";
 import triage from "./triage.ts";
 
-export const builtinViews: readonly AnyView[] = [health, triage, machine, machines, alerts, search, doctor];
+export const builtinViews: readonly AnyView[] = [health, triage, machine, machines, alerts, events, search, doctor];

@@ -1,5 +1,6 @@
 import { cursor, defineCollector, repoId, type CollectContext, type Cursor } from "vibe-cockpit";
 import { excerpt, graphMetricsRow, issueRow, parseJson, parseReady, parseRuList, parseTriage, splitLines, triageRow, type RepoRef, type Triage } from "./parse.ts";
+import { beadsPlugin } from "./plugin.ts";
 
 export interface BeadsOptions {
   /**
@@ -188,6 +189,7 @@ async function readRepo(ctx: CollectContext, repo: RepoRef, have: ReadonlySet<st
 export function beads(options: BeadsOptions = {}) {
   return defineCollector({
     name: "beads",
+    plugin: beadsPlugin,
     version: "1.0.0",
     schemaVersion: 1,
     description: "bv --robot-triage, br ready --json and .beads/issues.jsonl per repository: ready work, triage, graph health",

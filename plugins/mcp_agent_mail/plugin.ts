@@ -1,6 +1,7 @@
 // What mcp_agent_mail adds beyond its collector: the machine view's mail backlog and file
 // reservations, and the urgent-mail factor.
 import { definePlugin, hasRows, ramp, readings, sql, type AreaFactor, type MachineSection } from "vibe-cockpit";
+import { mailEvents } from "./events.ts";
 
 /** Items listed per backlog kind (the counts are exact). */
 const ITEMS = 20;
@@ -109,4 +110,9 @@ export const mailBacklogFactor: AreaFactor = {
   score: ramp(1, 10, 0.5),
 };
 
-export const mailPlugin = definePlugin({ name: "mcp_agent_mail", machineSections: [mailSection, reservationsSection], healthFactors: [mailBacklogFactor] });
+export const mailPlugin = definePlugin({
+  name: "mcp_agent_mail",
+  machineSections: [mailSection, reservationsSection],
+  healthFactors: [mailBacklogFactor],
+  events: [mailEvents],
+});

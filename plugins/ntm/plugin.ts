@@ -1,6 +1,7 @@
 // What ntm adds beyond its collector: the machine view's agents section, and its degraded
 // sources as a health factor (the column they are kept in comes with the plugin's migration).
 import { ageS, definePlugin, minus, ramp, readings, sql, withJson, type AreaFactor, type MachineSection } from "vibe-cockpit";
+import { ntmEvents } from "./events.ts";
 import type { DegradedSource } from "./parse.ts";
 
 /** ntm on this machine: the latest activity totals, its sessions, and agents where ntm gave them. */
@@ -71,6 +72,7 @@ ALTER TABLE ntm_activity_snapshot ADD COLUMN IF NOT EXISTS degraded_sources_json
     },
   ],
   machineSections: [agentsSection],
+  events: [ntmEvents],
   healthFactors: [ntmSourcesFactor],
   suggestions: {
     ntm_sources: (m) => [

@@ -1,5 +1,6 @@
 // What pt adds beyond its collector: the machine view's process triage section.
 import { definePlugin, latestAt, sql, type MachineSection } from "vibe-cockpit";
+import { ptEvents } from "./events.ts";
 
 export const processTriageSection: MachineSection = {
   name: "process_triage",
@@ -18,5 +19,6 @@ export const processTriageSection: MachineSection = {
 export const ptPlugin = definePlugin({
   name: "pt",
   machineSections: [processTriageSection],
+  events: [ptEvents],
   suggestions: { load: () => [{ title: "Find stuck or runaway processes", command: "pt robot plan --format json" }] },
 });

@@ -1,5 +1,6 @@
 import { cursor, defineCollector, parseJsonLines, validate } from "vibe-cockpit";
 import { RanoEventSchema, ranoTime, toRow } from "./parse.ts";
+import { ranoPlugin } from "./plugin.ts";
 
 export interface RanoOptions {
   /** The first window, before any cursor: anything rano's `--since` takes (default "10m"). */
@@ -31,6 +32,7 @@ export function rano(options: RanoOptions = {}) {
     schemaVersion: 1,
     description: "rano export --format jsonl: outbound connections of AI CLIs by provider",
     requires: { commands: ["rano"] },
+    plugin: ranoPlugin,
     async collect(ctx) {
       const prev = ctx.cursor?.kind === "timestamp" ? Date.parse(ctx.cursor.at) : undefined;
       const since = prev === undefined ? initial : ranoTime(prev - overlapMs);

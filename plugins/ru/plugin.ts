@@ -1,6 +1,7 @@
 // What ru adds beyond its collector: the repos view.
 import { definePlugin } from "vibe-cockpit";
+import { ruEvents } from "./events.ts";
 import { reposViewDef } from "./view.ts";
 
 export { reposView, type MachineRepos, type RepoLine, type ReposData } from "./view.ts";
-export const ruPlugin = definePlugin({ name: "ru", views: [reposViewDef] });
+export const ruPlugin = definePlugin({ name: "ru", views: [reposViewDef], events: [ruEvents] });

@@ -13,7 +13,7 @@ const beadsJoin = (at: string): SqlQuery => sql`LEFT JOIN (
 
 // Snapshots stored before vc read ru's placeholders as unknown hold -1 (and 0 where ru could not
 // count): shown as null all the same.
-const UNCOUNTED = sql.raw("'missing', 'not_git', 'no_upstream'");
+export const UNCOUNTED = sql.raw("'missing', 'not_git', 'no_upstream'");
 
 const reposQuery = (at: string, withBeads: boolean): SqlQuery => sql`
   WITH latest AS (SELECT machine_id, max(collected_at) AS t FROM repo_status_snapshots WHERE collected_at <= ${at}::TIMESTAMP GROUP BY machine_id)

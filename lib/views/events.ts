@@ -1,0 +1,88 @@
+// `vc robot events`: what happened, from every plugin's event sources — the fleet's in a window, or
+// one repo's history. A source that fails is reported, never the whole answer.
+import { VcError, errorMessage } from "../errors.ts";
+import type { EventQuery, EventSource, VcEvent } from "../events.ts";
+import type { Plugin } from "../plugin/define.ts";
+import { arg, defineView } from "./define.ts";
+
+/** The `data` of `vc robot events` (vc.robot.events.v1). */
+export interface EventsData {
+  /** Newest first within each source; sources in plugin order. */
+  events: VcEvent[];
+  /** Each source asked, with how many events it gave (0 for one that failed). */
+  sources: { name: string; group: string; count: number }[];
+  /** The sources that failed, and why (also in the envelope's warnings). */
+  errors: { source: string; error: string }[];
+}
+
+/** Every event source of `plugins`, in plugin order. */
+export const eventSources = (plugins: readonly Pick<Plugin, "events">[]): EventSource[] => plugins.flatMap((p) => p.events ?? []);
+
+// A table no collector has created yet in this store: its source has nothing to say, which is no failure.
+const NO_TABLE = /Catalog Error: Table with name \S+ does not exist/i;
+
+/** Newest first; events without a time after those with one; the source's own order otherwise. */
+const byTimeDesc = (a: VcEvent, b: VcEvent) => (a.at === b.at ? 0 : a.at === null ? 1 : b.at === null ? -1 : a.at < b.at ? 1 : -1);
+
+/**
+ * Runs each source in its scope (`fleet`, or `repo` when the query names a repo), all at once. A
+ * source that throws lands in `errors` with its message; one whose table is missing gives nothing.
+ */
+export async function loadEvents(sources: readonly EventSource[], q: EventQuery): Promise<EventsData> {
+  const scope = q.repo ? "repo" : "fleet";
+  const asked = sources.filter((s) => s.scope.includes(scope));
+  const answers = await Promise.all(
+    asked.map((s) =>
+      s.load(q).then(
+        (events): { events: VcEvent[]; error?: string } => ({ events: events.slice(0, q.limit).sort(byTimeDesc) }),
+        (err: unknown) => (NO_TABLE.test(errorMessage(err)) ? { events: [] } : { events: [], error: errorMessage(err) }),
+      ),
+    ),
+  );
+  return {
+    events: answers.flatMap((a) => a.events),
+    sources: asked.map((s, i) => ({ name: s.name, group: s.group, count: answers[i]!.events.length })),
+    errors: asked.flatMap((s, i) => (answers[i]!.error === undefined ? [] : [{ source: s.name, error: answers[i]!.error! }])),
+  };
+}
+
+export default defineView({
+  name: "events",
+  summary: "What happened: every plugin's events (denied commands, process findings, unknown hosts, urgent mail …) in a window, or one repo's history with --repo",
+  args: {
+    window: arg.duration("how far back", { default: 24 * 3600, hint: "DURATION" }),
+    machine: arg.string("only machines whose id contains this", { hint: "TEXT", max: 200 }),
+    repo: arg.string("one repo's history: its repo_id (with --repo_machine, and --path for the sources that match by folder)", { hint: "REPO_ID", max: 500 }),
+    repo_machine: arg.string("the machine the repo is on (with --repo)", { hint: "ID", max: 200 }),
+    path: arg.string("the repo's folder on that machine (with --repo)", { hint: "PATH", max: 4096 }),
+    source: arg.list("only these event sources (comma-separated)", { hint: "NAME[,NAME]" }),
+    limit: arg.int("events per source", { min: 1, max: 10_000, default: 100, hint: "N" }),
+  },
+  async run(vc, args) {
+    const all = eventSources(vc.config.plugins ?? []);
+    const unknown = (args.source ?? []).filter((n) => !all.some((s) => s.name === n));
+    if (unknown.length)
+      throw new VcError("invalid_argument", `source: no event source ${unknown.map((n) => `"${n}"`).join(", ")}`, {
+        hint: all.length ? `the sources are ${all.map((s) => s.name).join(", ")}` : "no plugin of this config has event sources",
+        details: { view: "events", field: "source", unknown },
+      });
+    if (args.repo === undefined && (args.repo_machine !== undefined || args.path !== undefined))
+      throw new VcError("invalid_argument", `${args.repo_machine !== undefined ? "repo_machine" : "path"}: only with repo`, {
+        hint: "name the repo too (its repo_id)",
+        details: { view: "events", field: args.repo_machine !== undefined ? "repo_machine" : "path" },
+      });
+    if (args.repo !== undefined && args.repo_machine === undefined)
+      throw new VcError("invalid_argument", "repo: needs repo_machine, the machine the repo is on", { details: { view: "events", field: "repo_machine" } });
+    const sources = args.source ? all.filter((s) => args.source!.includes(s.name)) : all;
+    const to = vc.clock.now();
+    const data = await loadEvents(sources, {
+      store: vc.store,
+      from: new Date(to.getTime() - args.window * 1000).toISOString(),
+      to: to.toISOString(),
+      limit: args.limit,
+      ...(args.machine ? { machine: args.machine } : {}),
+      ...(args.repo !== undefined ? { repo: { machine_id: args.repo_machine!, repo_id: args.repo, path: args.path ?? null } } : {}),
+    });
+    return { data, warnings: data.errors.map((e) => `event source ${e.source} failed: ${e.error}`) };
+  },
+});

@@ -1,0 +1,8 @@
+// What beads adds beyond its collector: the beads view (each repo's newest triage) and a repo's
+// open beads as events.
+import { definePlugin } from "vibe-cockpit";
+import { beadsEvents } from "./events.ts";
+import { beadsView } from "./view.ts";
+
+export { beadsView, type BeadsData, type BeadsTriage } from "./view.ts";
+export const beadsPlugin = definePlugin({ name: "beads", views: [beadsView], events: [beadsEvents] });
