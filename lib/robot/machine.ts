@@ -1,3 +1,5 @@
+import { errorMessage, VcError } from "../errors.ts";
+import { realFilesystemSql } from "../health/filesystems.ts";
 import { sql } from "../store/sql.ts";
 import type { Store } from "../store/store.ts";
 
@@ -51,6 +53,7 @@ export const coreSections: MachineSection[] = [
     async load(q) {
       return q.store.query(sql`SELECT mount, filesystem, fs_type, size_bytes, used_bytes, avail_bytes, used_pct FROM filesystems
         WHERE machine_id = ${q.machineId} AND collected_at = (SELECT max(collected_at) FROM filesystems WHERE machine_id = ${q.machineId} AND collected_at <= ${q.at}::TIMESTAMP)
+          AND ${realFilesystemSql()}
         ORDER BY mount`);
     },
   },
@@ -66,9 +69,35 @@ export const coreSections: MachineSection[] = [
   },
 ];
 
-/** Every section, by name; a section whose tables are missing (an older store) reads as null. */
-export async function loadMachineSections(sections: readonly MachineSection[], q: MachineQuery): Promise<Record<string, unknown>> {
+/** A section that failed for another reason than a missing table: its data reads null, its error is said. */
+export interface SectionError {
+  section: string;
+  error: string;
+}
+
+/** True when a query failed because its table is not there (an older store, a plugin whose migration has not run). */
+export const isMissingTable = (err: unknown) => /Catalog Error: Table with name .+ does not exist/.test(errorMessage(err));
+
+/**
+ * Every section, by name, and the sections that failed: one whose tables are missing (an older
+ * store) reads as null quietly; any other failure reads as null and is listed in `errors`.
+ */
+export async function loadMachineSectionsReport(sections: readonly MachineSection[], q: MachineQuery): Promise<{ sections: Record<string, unknown>; errors: SectionError[] }> {
   const out: Record<string, unknown> = {};
-  for (const s of sections) out[s.name] = await s.load(q).catch(() => null);
+  const errors: SectionError[] = [];
+  for (const s of sections) {
+    out[s.name] = await s.load(q).catch((err: unknown) => {
+      if (!isMissingTable(err)) errors.push({ section: s.name, error: errorMessage(err) });
+      return null;
+    });
+  }
+  return { sections: out, errors };
+}
+
+/** Every section, by name; a section whose tables are missing (an older store) reads as null, any other failure throws. */
+export async function loadMachineSections(sections: readonly MachineSection[], q: MachineQuery): Promise<Record<string, unknown>> {
+  const { sections: out, errors } = await loadMachineSectionsReport(sections, q);
+  const [first] = errors;
+  if (first) throw new VcError("query_failed", `machine section ${first.section} failed: ${first.error}`, { machine: q.machineId, details: { errors } });
   return out;
 }

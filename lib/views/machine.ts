@@ -1,6 +1,6 @@
 import { selectTargets } from "../collect/scheduler.ts";
 import type { MachineHealth } from "../health/index.ts";
-import { coreSections, loadMachineSections, type MachineSection } from "../robot/machine.ts";
+import { coreSections, loadMachineSectionsReport, type MachineSection, type SectionError } from "../robot/machine.ts";
 import { sql } from "../store/sql.ts";
 import { arg, defineView } from "./define.ts";
 
@@ -8,6 +8,8 @@ import { arg, defineView } from "./define.ts";
 export interface MachineView {
   machine: Record<string, unknown>;
   health: MachineHealth;
+  /** Sections that failed (not a missing table): their data is null, the reason is here and in the warnings. */
+  section_errors: SectionError[];
   [section: string]: unknown;
 }
 
@@ -25,12 +27,13 @@ export default defineView({
     const h = await vc.health();
     const at = vc.clock.now().toISOString();
     const [machine] = await vc.store.query(sql`SELECT * FROM machines WHERE machine_id = ${id}`);
-    const sections = await loadMachineSections(machineSections(vc.config.plugins ?? []), { store: vc.store, machineId: id, at });
+    const { sections, errors } = await loadMachineSectionsReport(machineSections(vc.config.plugins ?? []), { store: vc.store, machineId: id, at });
     const collectors = (sections.collectors ?? []) as Record<string, unknown>[];
     const staleness = Object.fromEntries(collectors.map((c) => [c.collector as string, (c.staleness_s as number | null) ?? null]));
     const warnings = collectors.filter((c) => c.last_result === "failed").map((c) => `${c.collector} failed: ${c.last_error}`);
+    for (const e of errors) warnings.push(`section ${e.section} failed: ${e.error}`);
     const { machine_id: _id, ...rest } = (machine ?? {}) as Record<string, unknown>;
-    const data: MachineView = { machine: { id, ...rest }, health: h.machines.find((m) => m.id === id)!, ...sections };
+    const data: MachineView = { machine: { id, ...rest }, health: h.machines.find((m) => m.id === id)!, ...sections, section_errors: errors };
     return { data, staleness, warnings };
   },
 });
