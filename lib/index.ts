@@ -122,7 +122,20 @@ export {
 } from "./views/define.ts";
 export { builtinViews } from "./views/index.ts";
 export { machineSections, type MachineView } from "./views/machine.ts";
-export { coreSections, loadMachineSections, type MachineQuery, type MachineSection } from "./robot/machine.ts";
+export {
+  coreSections,
+  isMissingTable,
+  loadMachineSections,
+  loadMachineSectionsReport,
+  type ColumnQuery,
+  type MachineColumn,
+  type MachineQuery,
+  type MachineSection,
+  type SectionError,
+} from "./robot/machine.ts";
+export { isPseudoFilesystem, realFilesystemSql, PSEUDO_FS_TYPES, PSEUDO_MOUNT_ROOTS, type FilesystemRow } from "./health/filesystems.ts";
+export type { FleetData, FleetRow, FleetColumn } from "./views/fleet.ts";
+export type { SeriesData, SeriesPoint } from "./views/series.ts";
 export { ageS, untilS, parseJson, withJson, latestPer, latestAt, hasRows } from "./views/read.ts";
 export { definePlugin, collectPlugins, checkPlugins, tablesOf, type Plugin } from "./plugin/define.ts";
 export { defineEventSource, isoTime as eventTime, type VcEvent, type EventQuery, type EventSource } from "./events.ts";

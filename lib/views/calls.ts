@@ -3,6 +3,7 @@ import type { RobotEnvelope } from "../robot/envelope.ts";
 import type alerts from "./alerts.ts";
 import type { View } from "./define.ts";
 import type events from "./events.ts";
+import type fleet from "./fleet.ts";
 import type health from "./health.ts";
 import type machine from "./machine.ts";
 import type triage from "./triage.ts";
@@ -21,6 +22,8 @@ export interface ViewCalls {
   robotHealthAt(at: Date): Promise<ViewEnvelope<typeof health>>;
   robotTriage(options?: { limit?: number }): Promise<ViewEnvelope<typeof triage>>;
   robotMachine(id: string): Promise<ViewEnvelope<typeof machine>>;
+  /** The fleet table: one row per machine (only those whose id contains `machine`). */
+  robotFleet(options?: { machine?: string }): Promise<ViewEnvelope<typeof fleet>>;
   robotAlerts(options?: { all?: boolean }): Promise<ViewEnvelope<typeof alerts>>;
   /** What happened: every plugin's events in `window` (seconds, or `6h`, `7d`), or one repo's history (`repo`). */
   robotEvents(options?: EventsOptions): Promise<ViewEnvelope<typeof events>>;
@@ -46,6 +49,7 @@ export function viewCalls(view: ViewCall): ViewCalls {
     robotHealthAt: (at) => as(view("health", { at })),
     robotTriage: (o = {}) => as(view("triage", { limit: o.limit })),
     robotMachine: (id) => as(view("machine", { id })),
+    robotFleet: (o = {}) => as(view("fleet", { machine: o.machine })),
     robotAlerts: (o = {}) => as(view("alerts", { all: o.all })),
     robotEvents: (o = {}) =>
       as(

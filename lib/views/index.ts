@@ -3,10 +3,12 @@ import alerts from "./alerts.ts";
 import type { AnyView } from "./define.ts";
 import doctor from "./doctor.ts";
 import events from "./events.ts";
+import fleet from "./fleet.ts";
 import health from "./health.ts";
 import machine from "./machine.ts";
 import machines from "./machines.ts";
 import search from "./search.ts";
+import series from "./series.ts";
 import triage from "./triage.ts";
 
-export const builtinViews: readonly AnyView[] = [health, triage, machine, machines, alerts, events, search, doctor];
+export const builtinViews: readonly AnyView[] = [health, triage, machine, machines, fleet, series, alerts, events, search, doctor];

@@ -1,6 +1,6 @@
 // What ntm adds beyond its collector: the machine view's agents section, and its degraded
 // sources as a health factor (the column they are kept in comes with the plugin's migration).
-import { ageS, definePlugin, minus, ramp, readings, sql, withJson, type AreaFactor, type MachineSection } from "vibe-cockpit";
+import { ageS, definePlugin, minus, ramp, readings, sql, withJson, type AreaFactor, type MachineColumn, type MachineSection } from "vibe-cockpit";
 import { ntmEvents } from "./events.ts";
 import type { DegradedSource } from "./parse.ts";
 
@@ -32,6 +32,26 @@ export const agentsSection: MachineSection = {
       sessions: sessions.map((s) => withJson(s, ["agent_counts_json"])),
       agents,
     };
+  },
+};
+
+/**
+ * The fleet table's AGENTS column: the agents each machine's newest ntm status counted (its summary
+ * total; where the summary had none, the agents it listed; null where it said neither).
+ */
+export const agentsColumn: MachineColumn = {
+  name: "agents",
+  title: "AGENTS",
+  unit: "count",
+  async load(q) {
+    const rows = await q.store.query<{ machine_id: string; agents: number | null }>(
+      sql`SELECT a.machine_id, coalesce(a.total_agents, (SELECT nullif(count(*), 0)::INTEGER FROM ntm_agents_snapshot g
+              WHERE g.machine_id = a.machine_id AND g.collected_at = a.collected_at)) AS agents
+          FROM ntm_activity_snapshot a
+          WHERE a.machine_id IN (${sql.join(q.machineIds.map((id) => sql`${id}`))}) AND a.collected_at <= ${q.at}::TIMESTAMP
+          QUALIFY row_number() OVER (PARTITION BY a.machine_id ORDER BY a.collected_at DESC) = 1`,
+    );
+    return Object.fromEntries(rows.map((r) => [r.machine_id, r.agents]));
   },
 };
 
@@ -72,6 +92,7 @@ ALTER TABLE ntm_activity_snapshot ADD COLUMN IF NOT EXISTS degraded_sources_json
     },
   ],
   machineSections: [agentsSection],
+  machineColumns: [agentsColumn],
   events: [ntmEvents],
   healthFactors: [ntmSourcesFactor],
   suggestions: {

@@ -29,14 +29,17 @@ const ASK: Record<string, Record<string, unknown>> = {
   triage: { limit: 3 },
   machine: { id: TOOLS_MACHINE },
   machines: {},
+  fleet: { machine: "node" },
+  series: { machine: TOOLS_MACHINE, window: "1h", points: 20 },
   accounts: {},
   repos: {},
   alerts: { all: true },
   search: { query: "flock", limit: 5 },
   doctor: {},
 };
-const flags = (args: Record<string, unknown>) =>
-  Object.entries(args).flatMap(([k, v]) => (k === "id" || k === "query" ? [String(v)] : v === true ? [`--${k}`] : [`--${k}`, String(v)]));
+const positional = (view: string, k: string) => (vc.views.get(view)?.args[k] as { positional?: boolean } | undefined)?.positional === true;
+const flags = (args: Record<string, unknown>, view: string) =>
+  Object.entries(args).flatMap(([k, v]) => (positional(view, k) ? [String(v)] : v === true ? [`--${k}`] : [`--${k}`, String(v)]));
 
 /** What may differ between two askings of one view: probe latencies and who holds the store. */
 function stable(x: unknown): unknown {
@@ -114,7 +117,7 @@ describe("the view registry", () => {
       expect(direct.generated_at).toBe(END.toISOString());
       const viaSocket = await remote.view(view.name, args);
       expect(stable(viaSocket)).toEqual(stable(direct));
-      const cli = await runVc(["robot", view.name, ...flags(args), "--config", config], { env });
+      const cli = await runVc(["robot", view.name, ...flags(args, view.name), "--config", config], { env });
       expect({ view: view.name, code: cli.code, stderr: cli.stderr }).toEqual({ view: view.name, code: 0, stderr: "" });
       expect(stable(JSON.parse(cli.stdout))).toEqual(stable(direct));
     }
@@ -156,7 +159,7 @@ describe("the view registry", () => {
         });
       }
       const cli = await runVc(
-        ["robot", name, ...flags(Object.fromEntries(Object.entries(args).map(([k, v]) => [k, k === "limit" && v === 1e308 ? "1e308" : v]))), "--config", config],
+        ["robot", name, ...flags(Object.fromEntries(Object.entries(args).map(([k, v]) => [k, k === "limit" && v === 1e308 ? "1e308" : v])), name), "--config", config],
         { env },
       );
       expect(cli.code).toBe(2);
@@ -186,7 +189,7 @@ describe("without a daemon", () => {
     await daemon;
     await vc.close();
     for (const view of vc.views.views) {
-      const cli = await runVc(["robot", view.name, ...flags(ASK[view.name]!), "--config", config], { env });
+      const cli = await runVc(["robot", view.name, ...flags(ASK[view.name]!, view.name), "--config", config], { env });
       expect({ view: view.name, code: cli.code, stderr: cli.stderr }).toEqual({ view: view.name, code: 0, stderr: "" });
       expect(stable(JSON.parse(cli.stdout))).toEqual(expected.get(view.name));
     }
