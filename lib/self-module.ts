@@ -7,7 +7,7 @@
 export type ModuleMap = Record<string, () => Promise<Record<string, unknown>>>;
 
 /** The entry points a config may import without a node_modules beside it. */
-const SELF_ENTRIES = ["vibe-cockpit", "vibe-cockpit/plugins"] as const;
+const SELF_ENTRIES = ["vibe-cockpit", "vibe-cockpit/plugins", "vibe-cockpit/tui"] as const;
 
 let registered = false;
 /** Names already served (Bun's module registry is per process). */

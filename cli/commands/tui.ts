@@ -1,14 +1,14 @@
 import { defineCommand } from "citty";
 import { userInfo } from "node:os";
-import { VcError, connectDaemon, loadConfig, runDaemon, socketPathFor } from "../../lib/index.ts";
-import { runTui } from "../../lib/tui/index.ts";
+import { VcError, collectPlugins, connectDaemon, loadConfig, runDaemon, socketPathFor } from "../../lib/index.ts";
+import { runTui, screensFor } from "../../lib/tui/index.ts";
 import { configArgs, guard, openApiFromArgs, secondsArg, storeArgs } from "../_common.ts";
 
 export default defineCommand({
   meta: {
     name: "tui",
     description:
-      "The terminal cockpit: health, alerts, machines, repos, accounts, agents & mail, events, beads; Enter drills machine → repos → repo → event, / searches (cass for content). Attaches to `vc up` when it runs, else becomes the daemon while it runs (polls and serves the socket, so robot commands keep working). ? for keys, q to quit.",
+      "The terminal cockpit: health, alerts, the machine table, events, and each plugin's pane (repos, accounts, agents, mail, beads …); Enter drills machine → repos → repo → event, / searches (cass for content). Attaches to `vc up` when it runs, else becomes the daemon while it runs (polls and serves the socket, so robot commands keep working). ? for keys, q to quit.",
   },
   args: {
     ...storeArgs,
@@ -25,8 +25,10 @@ export default defineCommand({
       const interval = intervalArg ?? config.polling.interval_seconds;
       const opened = await openApiFromArgs(args, { config });
       const staleAfter = config.polling.interval_seconds * config.polling.stale_after_intervals;
+      // The core's screens and each plugin's (a plugin's pane comes with it, as its views do).
+      const screens = screensFor(collectPlugins(config.plugins ?? [], config.collectors));
       const tui = (api: Parameters<typeof runTui>[0]["api"], inProcess = false) =>
-        runTui({ api, poll: false, inProcess, intervalSeconds: interval, staleAfterSeconds: staleAfter, by: `tui:${process.env.USER ?? safeUser()}` });
+        runTui({ api, poll: false, inProcess, intervalSeconds: interval, staleAfterSeconds: staleAfter, by: `tui:${process.env.USER ?? safeUser()}`, screens });
       if ("remote" in opened) {
         try {
           return await tui(opened);

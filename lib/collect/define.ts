@@ -71,6 +71,8 @@ export interface SearchHit {
   agent?: string;
   workspace?: string;
   score?: number;
+  /** A command that opens the hit in its tool. */
+  command?: string;
   /** Anything else the tool said about the hit, shown as is in details. */
   extra?: Record<string, unknown>;
 }

@@ -11,6 +11,7 @@ import type { Rule } from "../rules/define.ts";
 import type { FactorSuggestions } from "../triage.ts";
 import { toMigrations, type MigrationsInput } from "../store/migrate.ts";
 import type { AnyView } from "../views/define.ts";
+import type { AnyScreen } from "../tui/screen.ts";
 
 export interface Plugin {
   /** The tool's name (unique among a config's plugins). */
@@ -31,6 +32,8 @@ export interface Plugin {
   readonly machineColumns?: readonly MachineColumn[];
   /** Its rows as the common event shape (`vc robot events`, the TUI's Events and a repo's history). */
   readonly events?: readonly EventSource[];
+  /** Its panes in the terminal cockpit (`defineScreen` from "vibe-cockpit/tui"): read through views only. */
+  readonly screens?: readonly AnyScreen[];
   /** Its tool's commands for a health factor in triage (`{ load: (m) => [{ title, command }] }`), before vc's own. */
   readonly suggestions?: FactorSuggestions;
 }
@@ -65,6 +68,7 @@ const shape = (p: Plugin) =>
     (p.machineSections ?? []).map((s) => s.name),
     (p.machineColumns ?? []).map((c) => c.name),
     (p.events ?? []).map((e) => e.name),
+    (p.screens ?? []).map((x) => x.id),
     (p.healthFactors ?? []).map((f) => f.id),
     (p.rules ?? []).map((r) => r.id),
   ]);

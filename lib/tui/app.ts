@@ -1,29 +1,18 @@
 // The cockpit's state machine: keys change the view-state (a pure reducer), actions (refresh,
-// ack, silence, load a machine) go to the library, and each change redraws one frame. Data comes
-// only from the cockpit's API — the daemon's when `vc up` runs, else the store opened here with
-// the poll loop run in-process — and is re-read when a cycle ends, not on a timer.
+// ack, silence, load) go to the library, and each change redraws one frame. Data comes only from
+// the view registry — the daemon's when `vc up` runs, else the store opened here with the poll
+// loop run in-process — and is re-read when a cycle ends, not on a timer.
 import type { Cockpit } from "../cockpit.ts";
 import type { RemoteCockpit } from "../serve/client.ts";
-import {
-  emptyData,
-  focusMachine,
-  formatFilter,
-  frame,
-  listItems,
-  parseFilter,
-  repoKey,
-  screens,
-  selectedAlert,
-  selectedItem,
-  type Crumb,
-  type MachineDetail,
-  type ScreenId,
-  type TuiData,
-  type ViewState,
-} from "./frame.ts";
-import { loadEvents, loadRepoEvents, q, sessionEvents, ts } from "./events.ts";
+import { crumbLabel, emptyData, formatFilter, frame, parseFilter, tabsOf } from "./frame.ts";
+import { focusMachine, listItems, screenOf, selectedAlert, selectedItem } from "./list.ts";
+import type { AnyScreen } from "./screen.ts";
+import { sessionEvents } from "./screens/common.ts";
+import { coreScreens } from "./screens/index.ts";
+import { WINDOWS } from "./screens/machine.ts";
 import { loadTerminal, openScreen, type TermLike } from "./render.ts";
 import type { AlertView } from "../alerts/ops.ts";
+import type { Crumb, FleetData, ListItem, ScreenId, TuiData, ViewState } from "./types.ts";
 
 /** What a key asks the app to do besides changing the view-state. */
 export type TuiAction =
@@ -34,28 +23,8 @@ export type TuiAction =
   | { type: "load" }
   | { type: "search"; query: string };
 
-const JUMP: Record<string, ScreenId> = {
-  a: "accounts",
-  g: "repos",
-  m: "agents",
-  b: "beads",
-  e: "events",
-  o: "oracle",
-  G: "guardian",
-  F1: "overview",
-  F2: "machine",
-  F3: "repos",
-  F4: "accounts",
-  F5: "agents",
-  F6: "events",
-  F7: "beads",
-  F8: "oracle",
-  F9: "guardian",
-};
-for (const s of screens) JUMP[s.key] = s.id;
-
 /** A fresh view-state on the overview. */
-export function initialState(o: { width: number; height: number; now: Date; staleAfterSeconds: number; data?: TuiData }): ViewState {
+export function initialState(o: { width: number; height: number; now: Date; staleAfterSeconds: number; data?: TuiData; screens?: readonly AnyScreen[] }): ViewState {
   return {
     screen: "overview",
     selected: {},
@@ -74,14 +43,33 @@ export function initialState(o: { width: number; height: number; now: Date; stal
     repo: null,
     event: null,
     scroll: 0,
+    screens: o.screens ?? coreScreens,
   };
 }
 
-const crumb = (s: ViewState): Crumb => ({ screen: s.screen, machineId: s.machineId, filter: s.filter, selected: s.selected, repo: s.repo, event: s.event, scroll: s.scroll });
+const crumb = (s: ViewState, item?: ListItem): Crumb => ({
+  screen: s.screen,
+  machineId: s.machineId,
+  filter: s.filter,
+  selected: s.selected,
+  repo: s.repo,
+  event: s.event,
+  scroll: s.scroll,
+  label: crumbLabel(s, item),
+});
 
-/** One level down: what was on screen is kept for Esc. */
-function drill(s: ViewState, to: Partial<ViewState> & { screen: ScreenId }, message: string | null = null): { state: ViewState; action: TuiAction } {
-  return { state: { ...s, back: [...s.back, crumb(s)], message, scroll: 0, ...to }, action: { type: "load" } };
+/** One level down: what was on screen is kept for Esc (labelled by the item entered), what it enters starts empty. */
+function drill(s: ViewState, item: ListItem, to: Partial<ViewState> & { screen: ScreenId }, message: string | null = null): { state: ViewState; action: TuiAction } {
+  const { [to.screen]: _old, ...screens } = s.data.screens;
+  return { state: { ...s, back: [...s.back, crumb(s, item)], message, scroll: 0, data: { ...s.data, screens }, ...to }, action: { type: "load" } };
+}
+
+/** The jump keys: 1–9 and F1–F9 by tab order, and each screen's letter. */
+function jumpTo(s: ViewState, key: string): ScreenId | undefined {
+  const tabs = tabsOf(s);
+  const n = /^F?([1-9])$/.exec(key);
+  if (n) return tabs[Number(n[1]) - 1]?.id;
+  return tabs.find((t) => t.key === key)?.id;
 }
 
 /**
@@ -92,29 +80,36 @@ export function reduce(s: ViewState, key: string): { state: ViewState; action?: 
   if (key === "CTRL_C") return { state: s, action: { type: "quit" } };
   if (s.mode === "help") return { state: { ...s, mode: "normal" } };
   if (s.mode === "search" || s.mode === "filter") {
-    if (key === "ESCAPE") return { state: { ...s, mode: "normal", input: "", ...(s.mode === "search" ? { search: "" } : {}) } };
+    if (key === "ESCAPE") return { state: { ...s, mode: "normal", input: "", message: null, ...(s.mode === "search" ? { search: "" } : {}) } };
     if (key === "ENTER") {
-      const next = s.mode === "search" ? { ...s, search: s.input.trim() } : { ...s, filter: parseFilter(s.input) };
-      const state = { ...next, mode: "normal" as const, input: "", selected: { ...s.selected, [s.screen]: 0 } };
-      // Facts are matched as you type; on Enter the content tools (cass) are asked too.
-      return { state, action: s.mode === "search" && state.search ? { type: "search", query: state.search } : { type: "load" } };
+      if (s.mode === "filter") {
+        const parsed = parseFilter(s.input);
+        // A key the filter does not know is named, and the bar stays open to fix it.
+        if (parsed.error) return { state: { ...s, message: parsed.error } };
+        return { state: { ...s, filter: parsed.filter, mode: "normal", input: "", message: null, selected: { ...s.selected, [s.screen]: 0 } }, action: { type: "load" } };
+      }
+      const state = { ...s, search: s.input.trim(), mode: "normal" as const, input: "", selected: { ...s.selected, [s.screen]: 0 } };
+      // Facts are matched as you type; on Enter the content tools are asked too.
+      return { state, action: state.search ? { type: "search", query: state.search } : { type: "load" } };
     }
-    if (key === "BACKSPACE") return { state: { ...s, input: s.input.slice(0, -1), ...(s.mode === "search" ? { search: s.input.slice(0, -1) } : {}) } };
+    if (key === "BACKSPACE") return { state: { ...s, message: null, input: s.input.slice(0, -1), ...(s.mode === "search" ? { search: s.input.slice(0, -1) } : {}) } };
     if (key.length === 1 && key >= " ") {
       const input = s.input + key;
       // Search narrows the list as you type.
-      return { state: { ...s, input, ...(s.mode === "search" ? { search: input, selected: { ...s.selected, [s.screen]: 0 } } : {}) } };
+      return { state: { ...s, input, message: null, ...(s.mode === "search" ? { search: input, selected: { ...s.selected, [s.screen]: 0 } } : {}) } };
     }
     return { state: s };
   }
+  const screen = screenOf(s);
+  const scrolls = Boolean(screen.noList);
   const n = listItems(s).length;
   const cur = Math.max(0, Math.min(n - 1, s.selected[s.screen] ?? 0));
   const move = (to: number) => ({
     state: { ...s, message: null, selected: { ...s.selected, [s.screen]: Math.max(0, Math.min(n - 1, to)) } },
     action: { type: "load" } as TuiAction,
   });
-  // A tab is a new root: the drill-down trail starts again.
-  const go = (screen: ScreenId) => ({ state: { ...s, screen, message: null, back: [], machineId: focusMachine(s) ?? s.machineId }, action: { type: "load" } as TuiAction });
+  // A tab is a new root: the drill-down trail starts again; the machine in focus comes along.
+  const go = (to: ScreenId) => ({ state: { ...s, screen: to, message: null, back: [], machineId: focusMachine(s) ?? s.machineId }, action: { type: "load" } as TuiAction });
   const scroll = (by: number) => ({ state: { ...s, scroll: Math.max(0, s.scroll + by) } });
   switch (key) {
     case "q":
@@ -125,48 +120,61 @@ export function reduce(s: ViewState, key: string): { state: ViewState; action?: 
       return { state: { ...s, mode: "search", input: s.search } };
     case "f":
       return { state: { ...s, mode: "filter", input: formatFilter(s.filter) } };
+    case "w": {
+      const i = WINDOWS.indexOf((s.filter.windowHours ?? 6) as (typeof WINDOWS)[number]);
+      const next = WINDOWS[(i + 1) % WINDOWS.length]!;
+      return { state: { ...s, filter: { ...s.filter, windowHours: next }, message: `window: last ${next >= 24 ? `${next / 24} d` : `${next} h`}` }, action: { type: "load" } };
+    }
     case "r":
       return { state: { ...s, message: "refreshing…" }, action: { type: "refresh" } };
     case "UP":
     case "k":
-      return s.screen === "event" ? scroll(-1) : move(cur - 1);
+      return scrolls ? scroll(-1) : move(cur - 1);
     case "DOWN":
     case "j":
-      return s.screen === "event" ? scroll(1) : move(cur + 1);
+      return scrolls ? scroll(1) : move(cur + 1);
     case "PAGE_UP":
-      return s.screen === "event" ? scroll(-10) : move(cur - 10);
+      return scrolls ? scroll(-10) : move(cur - 10);
     case "PAGE_DOWN":
-      return s.screen === "event" ? scroll(10) : move(cur + 10);
+      return scrolls ? scroll(10) : move(cur + 10);
     case "HOME":
-      return s.screen === "event" ? { state: { ...s, scroll: 0 } } : move(0);
+      return scrolls ? { state: { ...s, scroll: 0 } } : move(0);
     case "END":
       return move(n - 1);
     case "TAB": {
-      const i = screens.findIndex((x) => x.id === s.screen);
-      return go(screens[(i + 1) % screens.length]!.id);
+      const tabs = tabsOf(s);
+      const i = tabs.findIndex((x) => x.id === s.screen);
+      return go(tabs[(i + 1) % tabs.length]!.id);
     }
     case "ENTER": {
-      // global → machine → its repos → one repo's events → one event
+      // overview → machine → its screens (repos …) → one repo's events → one event
       const item = selectedItem(s);
       if (!item) return { state: s };
-      if (item.event) return drill(s, { screen: "event", event: item.event, machineId: item.event.machineId ?? s.machineId });
-      if (item.repo) return drill(s, { screen: "repo", repo: item.repo, machineId: item.repo.machine_id, selected: { ...s.selected, repo: 0 } });
+      if (item.event) return drill(s, item, { screen: "event", event: item.event, machineId: item.event.machine_id ?? s.machineId });
+      if (item.repo) return drill(s, item, { screen: "repo", repo: item.repo, machineId: item.repo.machine_id, selected: { ...s.selected, repo: 0 } });
       if (!item.machineId) return { state: s };
-      if (s.screen === "machine" || s.screen === "agents") {
+      if (s.screen === "machine") {
+        // Into the first screen that shows one machine's things (repos), for this machine.
+        const next = s.screens.find((x) => x.fromMachine);
+        if (!next) return { state: { ...s, message: "no screen lists one machine's things: Tab to the others" } };
         return drill(
           s,
-          { screen: "repos", machineId: item.machineId, filter: { ...s.filter, machine: item.machineId }, selected: { ...s.selected, repos: 0 } },
-          `repos of ${item.machineId}`,
+          item,
+          { screen: next.id, machineId: item.machineId, filter: { ...s.filter, machine: item.machineId }, selected: { ...s.selected, [next.id]: 0 } },
+          `${next.title.toLowerCase()} of ${item.machineId}`,
         );
       }
       const machines = listItems({ ...s, screen: "machine" });
       const idx = machines.findIndex((m) => m.machineId === item.machineId);
-      return drill(s, { screen: "machine", machineId: item.machineId, selected: { ...s.selected, machine: Math.max(0, idx) } });
+      return drill(s, item, { screen: "machine", machineId: item.machineId, selected: { ...s.selected, machine: Math.max(0, idx) } });
     }
     case "ESCAPE": {
       // Back one level; at the top: clear the search, then the filter, then go to the overview.
       const prev = s.back.at(-1);
-      if (prev) return { state: { ...s, ...prev, back: s.back.slice(0, -1), message: null }, action: { type: "load" } };
+      if (prev) {
+        const { label: _label, ...restore } = prev;
+        return { state: { ...s, ...restore, back: s.back.slice(0, -1), message: null }, action: { type: "load" } };
+      }
       if (s.search) return { state: { ...s, search: "", message: null, data: { ...s.data, sessions: undefined } }, action: { type: "load" } };
       if (formatFilter(s.filter)) return { state: { ...s, filter: {}, message: null }, action: { type: "load" } };
       if (s.screen !== "overview") return { state: { ...s, screen: "overview", message: null }, action: { type: "load" } };
@@ -179,105 +187,45 @@ export function reduce(s: ViewState, key: string): { state: ViewState; action?: 
       return { state: s, action: { type: key === "x" ? "ack" : "silence", alert } };
     }
   }
-  const to = JUMP[key];
+  const to = jumpTo(s, key);
   if (to) return go(to);
   return { state: s };
 }
 
 type Api = Cockpit | RemoteCockpit;
 
-/** Reads the fleet views (health, triage, alerts) into `data`. */
+const why = (err: unknown) => (err instanceof Error ? err.message : String(err));
+
+/** Reads the fleet views (health, triage, alerts, fleet) into `data`; one that fails is named in `failed`, the others still land. */
 export async function loadCore(api: Api, data: TuiData): Promise<TuiData> {
-  const [h, t, a] = await Promise.all([api.robotHealth(), api.robotTriage(), api.robotAlerts()]);
-  return {
-    ...data,
-    loadedAt: h.generated_at,
-    health: { overall: h.data.overall, machines: h.data.machines, staleness: h.staleness ?? {}, warnings: h.warnings ?? [] },
-    triage: { items: t.data.items, suggestions: t.data.suggestions },
-    alerts: a.data.alerts,
-    errors: [],
-  };
+  const [h, t, a, f] = await Promise.allSettled([api.robotHealth(), api.robotTriage(), api.robotAlerts(), api.view("fleet")]);
+  const failed: Record<string, string> = {};
+  const out: TuiData = { ...data, errors: [] };
+  if (h.status === "fulfilled") {
+    out.loadedAt = h.value.generated_at;
+    out.health = { overall: h.value.data.overall, machines: h.value.data.machines, staleness: h.value.staleness ?? {}, warnings: h.value.warnings ?? [] };
+  } else failed.health = why(h.reason);
+  if (t.status === "fulfilled") out.triage = { items: t.value.data.items, suggestions: t.value.data.suggestions };
+  else failed.triage = why(t.reason);
+  if (a.status === "fulfilled") out.alerts = a.value.data.alerts;
+  else failed.alerts = why(a.reason);
+  if (f.status === "fulfilled") out.fleet = f.value.data as FleetData;
+  else failed.fleet = why(f.reason);
+  out.failed = failed;
+  return out;
 }
 
-/** One machine's view and its samples over the last `hours` (for the sparklines). */
-export async function loadMachine(api: Api, id: string, now: Date, hours = 6): Promise<MachineDetail> {
-  const from = new Date(now.getTime() - hours * 3_600_000);
-  const where = `machine_id = ${q(id)} AND collected_at > ${ts(from)} AND collected_at <= ${ts(now)}`;
-  const [view, sys, disk, rano] = await Promise.all([
-    api.robotMachine(id),
-    api.query(
-      `SELECT epoch(collected_at) AS t, cpu_total, load5, 100.0 * mem_used_bytes / nullif(mem_total_bytes, 0) AS mem FROM sys_samples WHERE ${where} ORDER BY collected_at`,
-    ),
-    api
-      .query(`SELECT epoch(collected_at) AS t, max(used_pct) AS disk FROM filesystems WHERE ${where} GROUP BY collected_at ORDER BY collected_at`)
-      .catch(() => ({ rows: [] as Record<string, unknown>[] })),
-    api
-      .query(`SELECT provider, coalesce(domain, remote_ip) AS domain, count(*) AS connects FROM rano_events
-              WHERE machine_id = ${q(id)} AND event = 'connect' AND ts > ${ts(from)} AND ts <= ${ts(now)} GROUP BY ALL ORDER BY connects DESC LIMIT 8`)
-      .catch(() => ({ rows: [] as Record<string, unknown>[] })),
-  ]);
-  const n = (v: unknown) => (v === null || v === undefined ? null : Number(v));
-  return {
-    view: view.data as unknown as Record<string, unknown>,
-    series: {
-      from: from.getTime() / 1000,
-      to: now.getTime() / 1000,
-      cpu: sys.rows.map((r) => [Number(r.t), n(r.cpu_total)] as const),
-      load: sys.rows.map((r) => [Number(r.t), n(r.load5)] as const),
-      mem: sys.rows.map((r) => [Number(r.t), n(r.mem)] as const),
-      disk: disk.rows.map((r) => [Number(r.t), n(r.disk)] as const),
-    },
-    rano: rano.rows,
-    loadedAt: view.generated_at,
-  };
-}
-
-/** The newest bv triage of each repo: its recommendations (next picks) and blockers. */
-export async function loadBeads(api: Api, now: Date): Promise<NonNullable<TuiData["beads"]>> {
-  const r = await api
-    .query(`SELECT repo_id, recommendations_json, blockers_json FROM beads_triage_snapshots WHERE collected_at <= ${ts(now)}
-            QUALIFY row_number() OVER (PARTITION BY repo_id ORDER BY collected_at DESC) = 1`)
-    .catch(() => ({ rows: [] as Record<string, unknown>[] }));
-  const parse = (v: unknown) => {
-    try {
-      const x = typeof v === "string" ? JSON.parse(v) : v;
-      return Array.isArray(x) ? (x as Record<string, unknown>[]) : [];
-    } catch {
-      return [];
-    }
-  };
-  return Object.fromEntries(
-    r.rows.map((row) => [
-      String(row.repo_id),
-      {
-        recommendations: parse(row.recommendations_json).map((x) => ({
-          id: String(x.id ?? ""),
-          title: String(x.title ?? ""),
-          score: typeof x.score === "number" ? x.score : undefined,
-        })),
-        blockers: parse(row.blockers_json).map((x) => ({
-          id: String(x.id ?? ""),
-          title: String(x.title ?? ""),
-          unblocks_count: typeof x.unblocks_count === "number" ? x.unblocks_count : undefined,
-        })),
-      },
-    ]),
-  );
-}
-
-/** Reads what the current screen needs beyond the fleet views. */
+/** Reads what the current screen needs (its `load`, through the views); a failure is kept as the screen's error. */
 export async function loadScreen(api: Api, s: ViewState): Promise<TuiData> {
-  const data = { ...s.data };
-  if (s.screen === "repos" || s.screen === "beads") data.repos = (await api.view("repos")).data as TuiData["repos"];
-  if (s.screen === "beads") data.beads = await loadBeads(api, s.now);
-  if (s.screen === "accounts") data.accounts = (await api.view("accounts")).data as TuiData["accounts"];
-  if (s.screen === "events") data.events = await loadEvents(api, { now: s.now, hours: s.filter.windowHours ?? 24, machine: s.filter.machine });
-  if (s.screen === "repo" && s.repo) data.repoEvents = { key: repoKey(s.repo), events: await loadRepoEvents(api, s.repo, { now: s.now, hours: s.filter.windowHours ?? 168 }) };
-  if (s.screen === "machine" || s.screen === "agents") {
-    const id = focusMachine(s);
-    if (id) data.machines = { ...data.machines, [id]: await loadMachine(api, id, s.now, s.filter.windowHours ?? 6) };
+  const screen = screenOf(s);
+  if (!screen.load) return s.data;
+  const key = screen.dataKey?.(s) ?? "";
+  try {
+    const data = await screen.load({ view: (name, args) => api.view(name, args), state: s });
+    return { ...s.data, screens: { ...s.data.screens, [screen.id]: { key, data, at: new Date().toISOString() } } };
+  } catch (err) {
+    return { ...s.data, screens: { ...s.data.screens, [screen.id]: { key, error: why(err) } } };
   }
-  return data;
 }
 
 export interface RunTuiOptions {
@@ -292,6 +240,8 @@ export interface RunTuiOptions {
   by: string;
   term?: TermLike;
   now?: () => Date;
+  /** The screens (the core's and the plugins': `screensFor(plugins)`); the core's alone by default. */
+  screens?: readonly AnyScreen[];
 }
 
 /** Runs the cockpit until `q` or Ctrl-C; resolves with the exit code. */
@@ -305,6 +255,7 @@ export async function runTui(o: RunTuiOptions): Promise<number> {
     now: now(),
     staleAfterSeconds: o.staleAfterSeconds,
     data: emptyData(remote && !o.inProcess ? "daemon" : "local"),
+    screens: o.screens,
   });
   const screen = openScreen(term);
   const stop = new AbortController();

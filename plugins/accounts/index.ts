@@ -2,6 +2,7 @@
 // per tool) see them: one plugin both collectors belong to, so either brings the accounts view,
 // the machine section and the headroom factor.
 import { definePlugin, minus, ramp, readings, sql, type AreaFactor } from "vibe-cockpit";
+import { accountsScreen } from "./screen.ts";
 import { accountsSection, accountsViewDef } from "./view.ts";
 
 export { accountsView, type AccountsData, type AccountsViewOptions, type AccountUsage, type AccountWindow, type ProfileLimits, type ToolProfile } from "./view.ts";
@@ -25,6 +26,7 @@ export const accountHeadroomFactor: AreaFactor = {
 export const accountsPlugin = definePlugin({
   name: "accounts",
   views: [accountsViewDef],
+  screens: [accountsScreen],
   machineSections: [accountsSection],
   healthFactors: [accountHeadroomFactor],
 });

@@ -2,7 +2,8 @@
 // open beads as events.
 import { definePlugin } from "vibe-cockpit";
 import { beadsEvents } from "./events.ts";
+import { beadsScreen } from "./screen.ts";
 import { beadsView } from "./view.ts";
 
 export { beadsView, type BeadsData, type BeadsTriage } from "./view.ts";
-export const beadsPlugin = definePlugin({ name: "beads", views: [beadsView], events: [beadsEvents] });
+export const beadsPlugin = definePlugin({ name: "beads", views: [beadsView], events: [beadsEvents], screens: [beadsScreen] });

@@ -47,6 +47,7 @@ export function searchHits(raw: unknown): SearchHit[] {
       ...(h.content ? { content: h.content } : {}),
       at,
       ...(h.source_path ? { location: h.line_number ? `${h.source_path}:${h.line_number}` : h.source_path } : {}),
+      ...(h.source_path ? { command: `cass view ${h.source_path}${h.line_number ? ` -n ${h.line_number}` : ""}` } : {}),
       ...(h.agent ? { agent: h.agent } : {}),
       ...(h.workspace ? { workspace: h.workspace } : {}),
       ...(typeof h.score === "number" ? { score: h.score } : {}),

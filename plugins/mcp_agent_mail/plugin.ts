@@ -2,6 +2,7 @@
 // reservations, and the urgent-mail factor.
 import { definePlugin, hasRows, ramp, readings, sql, type AreaFactor, type MachineSection } from "vibe-cockpit";
 import { mailEvents } from "./events.ts";
+import { mailScreen } from "./screen.ts";
 
 /** Items listed per backlog kind (the counts are exact). */
 const ITEMS = 20;
@@ -112,6 +113,7 @@ export const mailBacklogFactor: AreaFactor = {
 
 export const mailPlugin = definePlugin({
   name: "mcp_agent_mail",
+  screens: [mailScreen],
   machineSections: [mailSection, reservationsSection],
   healthFactors: [mailBacklogFactor],
   events: [mailEvents],

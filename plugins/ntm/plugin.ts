@@ -3,6 +3,7 @@
 import { ageS, definePlugin, minus, ramp, readings, sql, withJson, type AreaFactor, type MachineColumn, type MachineSection } from "vibe-cockpit";
 import { ntmEvents } from "./events.ts";
 import type { DegradedSource } from "./parse.ts";
+import { agentsScreen } from "./screen.ts";
 
 /** ntm on this machine: the latest activity totals, its sessions, and agents where ntm gave them. */
 export const agentsSection: MachineSection = {
@@ -81,6 +82,7 @@ export const ntmSourcesFactor: AreaFactor = {
 
 export const ntmPlugin = definePlugin({
   name: "ntm",
+  screens: [agentsScreen],
   // ntm_activity_snapshot is vc's (core migration 010); the plugin adds the column its factor reads.
   migrations: [
     {

@@ -33,6 +33,8 @@ const ASK: Record<string, Record<string, unknown>> = {
   series: { machine: TOOLS_MACHINE, window: "1h", points: 20 },
   accounts: {},
   repos: {},
+  beads: {},
+  events: { window: "24h", machine: "node-03" },
   alerts: { all: true },
   search: { query: "flock", limit: 5 },
   doctor: {},
@@ -94,10 +96,10 @@ afterAll(async () => {
 
 describe("the view registry", () => {
   it("asks every registered view in this test (a new view must be added to ASK)", () => {
-    // vc's own views, and the plugins' (accounts, repos) once the config lists them.
+    // vc's own views, and the plugins' (accounts, repos, beads) once the config lists them.
     expect(builtinViews.map((v) => v.name).sort()).toEqual(
       Object.keys(ASK)
-        .filter((v) => v !== "accounts" && v !== "repos")
+        .filter((v) => !["accounts", "repos", "beads"].includes(v))
         .sort(),
     );
     expect(vc.views.views.map((v) => v.name).sort()).toEqual(Object.keys(ASK).sort());

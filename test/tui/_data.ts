@@ -3,7 +3,8 @@ import { openCockpit, resolveConfig, type Cockpit } from "../../lib/index.ts";
 import { sysprobe, toolPlugins } from "../../plugins/index.ts";
 import { createFixedClock } from "../../lib/clock.ts";
 import { initialState, loadCore, loadScreen } from "../../lib/tui/app.ts";
-import { emptyData, listItems, type ScreenId, type ViewState } from "../../lib/tui/frame.ts";
+import { emptyData, listItems, type ViewState } from "../../lib/tui/frame.ts";
+import { screensFor } from "../../lib/tui/screens/index.ts";
 import { END } from "./_fixture.ts";
 
 /**
@@ -20,8 +21,14 @@ export async function openFixture(fleet: { db: string; machines: string[] }): Pr
 }
 
 /** A view-state on `screen` with everything that screen needs loaded (machine screens: `machineId`). */
-export async function loadedState(vc: Cockpit, screen: ScreenId, size: { width: number; height: number }, machineId: string | null = null): Promise<ViewState> {
-  const base = initialState({ ...size, now: END, staleAfterSeconds: vc.config.polling.interval_seconds * vc.config.polling.stale_after_intervals, data: emptyData("local") });
+export async function loadedState(vc: Cockpit, screen: string, size: { width: number; height: number }, machineId: string | null = null): Promise<ViewState> {
+  const base = initialState({
+    ...size,
+    now: END,
+    staleAfterSeconds: vc.config.polling.interval_seconds * vc.config.polling.stale_after_intervals,
+    data: emptyData("local"),
+    screens: screensFor(vc.config.plugins ?? []),
+  });
   const data = await loadCore(vc, base.data);
   let s: ViewState = { ...base, screen, machineId, data };
   if (machineId)
