@@ -109,7 +109,13 @@ export function reduce(s: ViewState, key: string): { state: ViewState; action?: 
     action: { type: "load" } as TuiAction,
   });
   // A tab is a new root: the drill-down trail starts again; the machine in focus comes along.
-  const go = (to: ScreenId) => ({ state: { ...s, screen: to, message: null, back: [], machineId: focusMachine(s) ?? s.machineId }, action: { type: "load" } as TuiAction });
+  const go = (to: ScreenId) => {
+    const machineId = focusMachine(s) ?? s.machineId;
+    const next: ViewState = { ...s, screen: to, message: null, back: [], machineId };
+    // A machine table selects the machine in focus.
+    const i = machineId ? listItems(next).findIndex((x) => x.key === `machine:${machineId}`) : -1;
+    return { state: i >= 0 ? { ...next, selected: { ...next.selected, [to]: i } } : next, action: { type: "load" } as TuiAction };
+  };
   const scroll = (by: number) => ({ state: { ...s, scroll: Math.max(0, s.scroll + by) } });
   switch (key) {
     case "q":
@@ -287,8 +293,8 @@ export async function runTui(o: RunTuiOptions): Promise<number> {
         try {
           let data = withCore ? await loadCore(o.api, state.data) : state.data;
           data = await loadScreen(o.api, { ...state, data, now: now() });
-          // A cycle seen while this load ran is newer than the one it started with.
-          state = { ...state, data: { ...data, lastCycleAt: state.data.lastCycleAt } };
+          // A cycle seen while this load ran is newer than the one it started with; a search answered meanwhile stays.
+          state = { ...state, data: { ...data, lastCycleAt: state.data.lastCycleAt, sessions: state.data.sessions } };
         } catch (err) {
           state = { ...state, data: { ...state.data, errors: [err instanceof Error ? err.message : String(err)] } };
         }

@@ -4,7 +4,7 @@
 // the status and key rows. What a screen lists and details is the screen's (lib/tui/screens/,
 // and the plugins' screens); no terminal, no I/O — the renderer draws it, the tests read it.
 import { ageBadge, since, wrap } from "./lines.ts";
-import { listItems, screenOf } from "./list.ts";
+import { listItems, screenOf, selectedItem } from "./list.ts";
 import { headerCells, layoutColumns, loadedFor, rowCells, type AnyScreen, type Column } from "./screen.ts";
 import { ageOf, clean, fit, graphemes, textWidth } from "./text.ts";
 import { severityStyle, styles, type Style } from "./theme.ts";
@@ -259,7 +259,6 @@ function topBar(c: Canvas, s: ViewState, w: number): void {
       [`${firing} firing`, firing ? styles.barCritical : styles.barHealthy],
       [pending ? ` ${pending} pending` : "", styles.barWarning],
       [` │ ${s.data.source === "daemon" ? "daemon" : "polled"} ${since(cycleAge)} `, styles.bar],
-      [`│ data ${age === null ? "never read" : since(age)} `, styles.barDim],
       [`│ ${s.data.health?.machines.length ?? 0} machines `, styles.bar],
       [failed.length ? `│ ERR ${failed.join(", ")} ` : "", styles.barCritical],
       [s.data.source === "daemon" ? "│ via vc up" : "│ in-process", styles.barDim],
@@ -276,13 +275,16 @@ function tabsRow(c: Canvas, s: ViewState, w: number): void {
   const long = w >= 110;
   // A drill-down level lights the tab it was entered from.
   const lit = screenOf(s).level ? (s.back.find((b) => !screenOf(s, b.screen).level)?.screen ?? s.screen) : s.screen;
+  // Drilled down on a narrow terminal: the lit tab alone, so the trail has the room.
+  const compact = s.back.length > 0 && !long;
   let x = 0;
   tabs.forEach((sc, i) => {
+    if (compact && sc.id !== lit) return;
     const label = ` ${i < 9 ? i + 1 : (sc.key ?? " ")} ${long ? sc.title : (sc.short ?? sc.title.slice(0, 5))} `;
     x = c.put(x, 1, label, sc.id === lit ? styles.tabActive : styles.tab, w - x);
   });
   if (s.back.length && x + 4 < w) {
-    const trail = [...s.back.map((b) => b.label), crumbLabel(s)].join(" › ");
+    const trail = [...s.back.map((b) => b.label), crumbLabel(s, selectedItem(s))].join(" › ");
     c.put(x + 1, 1, fit(trail, w - x - 2), styles.tab);
   }
 }

@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Cockpit } from "../../lib/index.ts";
-import { emptyData, frame, listItems, screens, type ViewState } from "../../lib/tui/frame.ts";
+import { emptyData, frame, listItems, tabsOf, type ViewState } from "../../lib/tui/frame.ts";
 import { initialState } from "../../lib/tui/app.ts";
 import { frameAnsi, openScreen, type TermLike } from "../../lib/tui/render.ts";
 import { ansi16, ansi256, colorDepth, colors, styles, styleSgr, type ColorDepth } from "../../lib/tui/theme.ts";
@@ -20,7 +20,9 @@ const states: ViewState[] = [];
 beforeAll(async () => {
   const fleet = await createTuiFleet(dir);
   vc = await openFixture(fleet);
-  for (const sc of screens) states.push(await loadedState(vc, sc.id, { width: 80, height: 24 }, sc.id === "machine" ? "node-07" : sc.id === "agents" ? TOOLS_MACHINE : null));
+  const first = await loadedState(vc, "overview", { width: 80, height: 24 });
+  for (const sc of tabsOf(first))
+    states.push(await loadedState(vc, sc.id, { width: 80, height: 24 }, sc.id === "machine" ? "node-07" : sc.id === "agents" || sc.id === "mail" ? TOOLS_MACHINE : null));
   // The overview with its second item selected too (the selection moves).
   states.push({ ...states[0]!, selected: { overview: 1 } });
 });
@@ -101,7 +103,7 @@ describe("frames at each depth", () => {
     // The overview's selected row is the one drawn in reverse video.
     const rows = (i: number) => frameAnsi(frame({ ...states.at(-1)!, selected: { overview: i } }), null, "none").rows;
     const overview = states.find((s) => s.screen === "overview")!;
-    const listRow = 3; // the first item of the list, under the bars and the section title
+    const listRow = 4; // the first item of the list, under the bars, the section title and the column header
     expect(listItems(overview).length).toBeGreaterThan(1);
     expect(rows(0)[listRow]).toMatch(/^\x1b\[0;1;7m/);
     expect(rows(1)[listRow]).not.toContain(";7m");
@@ -115,7 +117,7 @@ describe("frames at each depth", () => {
       for (const codes of sgrCodes(draw(s, "16"))) for (const c of codes) expect(ansi16Codes.has(c) ? c : `not an ANSI 16 code: ${c}`).toBe(c);
     }
     const overview = frameAnsi(frame(states.find((s) => s.screen === "overview")!), null, "16").rows;
-    expect(overview[3]).toMatch(/^\x1b\[0;1;30;47m/);
+    expect(overview[4]).toMatch(/^\x1b\[0;1;30;47m/);
   });
 
   it("256 colours: 38;5 and 48;5 only, no 24-bit code", () => {

@@ -280,13 +280,14 @@ export function machineHeader(s: ViewState, id: string | null): Line[] {
   const score = f?.score ?? m?.score ?? null;
   const severity = f?.severity ?? m?.severity ?? null;
   if (!id || score === null) return [L(id ? `machine ${clean(id)}: no health data` : "no machine selected", styles.dim)];
+  const top = f?.top_issue ?? m?.top_issue;
   const lines: Line[] = [
     [
       [`${clean(id)} `, styles.title],
       [`● health ${pct(score * 100)} ${clean(severity ?? "")}`, severityStyle(severity)],
-      [(f?.top_issue ?? m?.top_issue) ? `  top issue: ${clean(f?.top_issue ?? m?.top_issue)}` : "", styles.text],
     ],
   ];
+  if (top) lines.push(L(`  top issue: ${clean(top)}`));
   if (f)
     lines.push([
       [
