@@ -1,5 +1,5 @@
 import duckdb from "@duckdb/node-bindings";
-import { DuckDBDataChunk, type DuckDBType, type DuckDBValue } from "@duckdb/node-api";
+import { DuckDBDataChunk, DuckDBListValue, type DuckDBType, type DuckDBValue } from "@duckdb/node-api";
 import type { ColumnPlan } from "./_values.ts";
 
 // The appender's hot path. node-api's per-value setters cost a call (and for strings a native
@@ -61,6 +61,22 @@ export function fillChunk(plans: readonly ColumnPlan[], types: readonly DuckDBTy
     if (nulls > 0) writeValidity(vector, values, n);
   }
   return chunk;
+}
+
+/**
+ * The rows as one list per stage column (what `fillChunk` would put in each vector), for a small
+ * batch inserted from parameters: `SELECT unnest($1) AS a, unnest($2) AS b …` zips them back into rows.
+ */
+export function columnLists(plans: readonly ColumnPlan[], rows: readonly Record<string, unknown>[]): DuckDBListValue[] {
+  return plans.map(({ name, convert }) => {
+    const items = new Array<DuckDBValue>(rows.length);
+    for (let r = 0; r < rows.length; r++) {
+      const v = convert(rows[r]![name]);
+      if (v === undefined) throw new BadValue(name, rows[r]![name], r + 1);
+      items[r] = v as DuckDBValue;
+    }
+    return new DuckDBListValue(items);
+  });
 }
 
 function writeValidity(vector: duckdb.Vector, values: readonly unknown[], n: number) {

@@ -1,12 +1,12 @@
 import { closeSync, existsSync, mkdirSync, openSync, readSync, statSync } from "node:fs";
 import { dirname } from "node:path";
-import { DuckDBInstance, DuckDBTypeId, type DuckDBConnection, type DuckDBType, type DuckDBValue } from "@duckdb/node-api";
+import { DuckDBInstance, DuckDBTypeId, LIST, type DuckDBConnection, type DuckDBType, type DuckDBValue } from "@duckdb/node-api";
 import { VcError, errorMessage } from "../errors.ts";
 import { systemClock, type Clock } from "../clock.ts";
 import { migrate, type MigrationSource } from "./migrate.ts";
 import { renderSql, quoteIdentifier, type SqlQuery } from "./sql.ts";
 import { fromDuckDB, isSafeNumber, planColumn, type ColumnPlan } from "./_values.ts";
-import { BadValue, fillChunk } from "./_append.ts";
+import { BadValue, columnLists, fillChunk } from "./_append.ts";
 import { readDaemonLock } from "./_lock.ts";
 import { holdPrivateUmask } from "./_modes.ts";
 
@@ -37,6 +37,9 @@ export interface StoreLimits {
    */
   releaseAfterIdleMs?: number;
 }
+
+/** The memory_limit a store is set to for a moment when it hands memory back: evicts every cached block. */
+const EVICT_ALL = "1MB";
 
 /** The bounds a store gets when the config says nothing (measured with `bun run bench daemon`). */
 export const DEFAULT_STORE_LIMITS: Required<StoreLimits> = { memoryLimit: "128MB", threads: 1, releaseAfterIdleMs: 2000 };
@@ -263,22 +266,46 @@ interface StagePlan {
   stage: string;
   stageTypes: DuckDBType[];
   insertSql: string;
+  /** The same insert from one list parameter per stage column (a small batch), and those parameters' types. */
+  listSql: string;
+  listTypes: DuckDBType[];
   created: boolean;
 }
 
 const CHUNK = 2048;
+/**
+ * Values (rows × columns) an insert takes as list parameters; a larger batch goes through a stage
+ * table and the appender, faster per row but costing DuckDB memory for each table it stages.
+ */
+const MAX_LIST_VALUES = 16_384;
 
 /**
  * Debug: every statement a store runs on its connections, counted by what it is (the SQL's start, or
  * "insert <table>" for the appender's three steps) with the time it took. Off (and free) unless a
  * caller sets `on`, as test/bench/cycle-statements.ts does; never on in vc itself.
  */
-export const statementTrace = { on: false, counts: new Map<string, { n: number; ms: number }>() };
-function traceStatement(label: string, t0: number): void {
+export const statementTrace = {
+  on: false,
+  /** Per kind: calls, milliseconds, and (when `rss` is on) the process's RSS growth over them and its peak after one, in bytes. */
+  counts: new Map<string, { n: number; ms: number; rssGrowth: number; rssPeak: number }>(),
+  /** Also measure RSS before and after each statement (a read of /proc/self/statm each). */
+  rss: false,
+  /** When an array: each statement in order, with RSS before and after it (bytes) when `rss` is on. */
+  timeline: null as { label: string; at: number; rss0: number; rss1: number }[] | null,
+};
+/** RSS before a traced statement, when the trace measures it. */
+const traceRss = () => (statementTrace.on && statementTrace.rss ? process.memoryUsage.rss() : 0);
+function traceStatement(label: string, t0: number, rss0 = 0): void {
   const key = label.replace(/\s+/g, " ").trim().slice(0, 90);
-  const c = statementTrace.counts.get(key) ?? { n: 0, ms: 0 };
+  const c = statementTrace.counts.get(key) ?? { n: 0, ms: 0, rssGrowth: 0, rssPeak: 0 };
   c.n++;
   c.ms += performance.now() - t0;
+  if (statementTrace.rss) {
+    const rss = process.memoryUsage.rss();
+    c.rssGrowth += rss - rss0;
+    c.rssPeak = Math.max(c.rssPeak, rss);
+    statementTrace.timeline?.push({ label: key, at: t0, rss0, rss1: rss });
+  }
   statementTrace.counts.set(key, c);
 }
 
@@ -295,11 +322,17 @@ function createStore(parts: StoreParts): Store {
       else c = readers[Math.floor(Math.random() * readers.length)]!;
     }
     try {
+      // Nothing awaits between here and the query joining inFlight (selectOn), which a release waits for.
+      while (releasing) await releasing;
       return await fn(c);
     } finally {
       if (!idle.includes(c)) idle.push(c);
     }
   }
+  // While the store hands memory back its buffer pool is briefly limited to nothing: reads wait
+  // for that, and it waits for the reads in flight; connections handed out (user queries) skip it.
+  let releasing: Promise<void> | undefined;
+  let lentConnections = 0;
   const tables = new Map<string, TableInfo>();
   let queue: Promise<unknown> = Promise.resolve();
   let closed = false;
@@ -311,12 +344,13 @@ function createStore(parts: StoreParts): Store {
   async function exec(conn: DuckDBConnection, q: SqlQuery | string) {
     const { text, params } = renderSql(q);
     const t0 = performance.now();
+    const r0 = traceRss();
     try {
       return await conn.runAndReadAll(text, params as DuckDBValue[]);
     } catch (err) {
       throw new VcError("query_failed", errorMessage(err), { cause: err, hint: oomHint(err), details: { sql: text, params } });
     } finally {
-      if (statementTrace.on) traceStatement(text, t0);
+      if (statementTrace.on) traceStatement(text, t0, r0);
     }
   }
 
@@ -363,8 +397,17 @@ function createStore(parts: StoreParts): Store {
     const stagePlan = (numeric: boolean): StagePlan => {
       const plans = columns.map((c, i) => planColumn(c, types[i]!, numeric, json.has(c)));
       const stage = `_stage_${numeric ? "n" : "x"}_${table}`;
-      const insertSql = `INSERT INTO main.${quoteIdentifier(table)} SELECT ${plans.map((p) => p.select).join(", ")} FROM temp.main.${quoteIdentifier(stage)} ON CONFLICT DO NOTHING`;
-      return { plans, stage, stageTypes: plans.map((p) => p.stage.type), insertSql, created: false };
+      const insert = (from: string) => `INSERT INTO main.${quoteIdentifier(table)} SELECT ${plans.map((p) => p.select).join(", ")} FROM ${from} ON CONFLICT DO NOTHING`;
+      const lists = `(SELECT ${plans.map((p, i) => `unnest($${i + 1}) AS ${quoteIdentifier(p.stage.name)}`).join(", ")}) AS ${quoteIdentifier(stage)}`;
+      return {
+        plans,
+        stage,
+        stageTypes: plans.map((p) => p.stage.type),
+        insertSql: insert(`temp.main.${quoteIdentifier(stage)}`),
+        listSql: insert(lists),
+        listTypes: plans.map((p) => LIST(p.stage.type)),
+        created: false,
+      };
     };
     const typeNames = columns.map((c, i) => (json.has(c) ? "JSON" : types[i]!.toString()));
     const info = { columns, types, typeNames, fast: stagePlan(true), exact: stagePlan(false) };
@@ -385,12 +428,49 @@ function createStore(parts: StoreParts): Store {
     }
     const bigints = info.columns.filter((_, i) => info.types[i]!.typeId === DuckDBTypeId.BIGINT);
     const plan = bigints.every((c) => rows.every((r) => isSafeNumber(r[c]))) ? info.fast : info.exact;
+    const badValue = (err: unknown) => {
+      if (!(err instanceof BadValue)) return err;
+      const type = info.typeNames[info.columns.indexOf(err.column)]!;
+      return new VcError("invalid_input", `table ${table}, column ${err.column}: ${JSON.stringify(err.value)} is not a ${type} (row ${err.row})`);
+    };
+    const t0 = performance.now();
+    const r0 = traceRss();
+    // The label names the kind of work for the trace whichever way the rows travel.
+    const traced = () => statementTrace.on && traceStatement(`insert ${table} (append, insert, clear stage)`, t0, r0);
+    const insert = async (sql: string, params?: DuckDBValue[], types?: DuckDBType[]) => {
+      try {
+        if (!by) return { added: Number((await writer.run(sql, params, types)).rowsChanged), counts };
+        // The rows DuckDB added (not those it skipped as present), by owner.
+        const added = await writer.runAndReadAll(`${sql} RETURNING ${by.map(quoteIdentifier).join(", ")}`, params, types);
+        for (const row of added.getRows()) {
+          const key = row.map((v) => (v === null ? "" : String(v))).join("\u0000");
+          counts.set(key, (counts.get(key) ?? 0) + 1);
+        }
+        return { added: added.currentRowCount, counts };
+      } catch (err) {
+        throw new VcError("query_failed", `inserting into ${table}: ${errorMessage(err).split("\n")[0]}`, { cause: err, hint: oomHint(err) });
+      }
+    };
+    if (rows.length * plan.plans.length <= MAX_LIST_VALUES) {
+      // A small batch (a poll cycle's usual few rows per table) needs no stage table: a temp table
+      // holds a block per column in memory for as long as it exists, for every table a cycle writes.
+      let lists: DuckDBValue[];
+      try {
+        lists = columnLists(plan.plans, rows);
+      } catch (err) {
+        throw badValue(err);
+      }
+      try {
+        return await insert(plan.listSql, lists, plan.listTypes);
+      } finally {
+        traced();
+      }
+    }
     if (!plan.created) {
       const cols = plan.plans.map((p) => `${quoteIdentifier(p.stage.name)} ${p.stage.sql}`);
       await writer.run(`CREATE OR REPLACE TEMP TABLE ${quoteIdentifier(plan.stage)}(${cols.join(", ")})`);
       plan.created = true;
     }
-    const t0 = performance.now();
     const appender = await writer.createAppender(plan.stage, "main", "temp");
     try {
       for (let start = 0; start < rows.length; start += CHUNK) {
@@ -398,29 +478,16 @@ function createStore(parts: StoreParts): Store {
       }
       appender.flushSync();
     } catch (err) {
-      if (err instanceof BadValue) {
-        const type = info.typeNames[info.columns.indexOf(err.column)]!;
-        throw new VcError("invalid_input", `table ${table}, column ${err.column}: ${JSON.stringify(err.value)} is not a ${type} (row ${err.row})`);
-      }
-      throw err;
+      throw badValue(err);
     } finally {
       appender.closeSync();
     }
     try {
-      if (!by) return { added: Number((await writer.run(plan.insertSql)).rowsChanged), counts };
-      // The rows DuckDB added (not those it skipped as present), by owner.
-      const added = await writer.runAndReadAll(`${plan.insertSql} RETURNING ${by.map(quoteIdentifier).join(", ")}`);
-      for (const row of added.getRows()) {
-        const key = row.map((v) => (v === null ? "" : String(v))).join("\u0000");
-        counts.set(key, (counts.get(key) ?? 0) + 1);
-      }
-      return { added: added.currentRowCount, counts };
-    } catch (err) {
-      throw new VcError("query_failed", `inserting into ${table}: ${errorMessage(err).split("\n")[0]}`, { cause: err, hint: oomHint(err) });
+      return await insert(plan.insertSql);
     } finally {
       // After a failed INSERT the transaction is aborted and this fails too: it must not hide the cause.
       await writer.run(`DELETE FROM temp.main.${quoteIdentifier(plan.stage)}`).catch(() => {});
-      if (statementTrace.on) traceStatement(`insert ${table} (append, insert, clear stage)`, t0);
+      traced();
     }
   }
 
@@ -429,12 +496,13 @@ function createStore(parts: StoreParts): Store {
     run: async (q) => {
       const { text, params } = renderSql(q);
       const t0 = performance.now();
+      const r0 = traceRss();
       try {
         return Number((await writer.run(text, params as DuckDBValue[])).rowsChanged);
       } catch (err) {
         throw new VcError("query_failed", errorMessage(err), { cause: err, hint: oomHint(err), details: { sql: text } });
       } finally {
-        if (statementTrace.on) traceStatement(text, t0);
+        if (statementTrace.on) traceStatement(text, t0, r0);
       }
     },
     insert: async (table, rows) => (await insertOn(table, rows)).added,
@@ -457,13 +525,30 @@ function createStore(parts: StoreParts): Store {
     releaseTimer = setTimeout(() => {
       if (closed) return;
       void serialize(async () => {
-        // Results the cycle read are native DuckDB memory held by JS wrappers: collect them first,
-        // so the purge below hands their memory back too (~30 ms; ~5-10 MB in the daemon bench).
-        globalThis.Bun?.gc(true);
-        // Not while someone else holds a write transaction (DuckDB refuses): the next quiet spell will do.
-        await writer.run("CHECKPOINT").catch(() => {});
-        // Setting the limit evicts cached blocks down to it and purges DuckDB's allocator (jemalloc) back to the system.
-        await writer.run(`SET memory_limit = '${limits.memoryLimit.replace(/\s+/g, "")}'`).catch(() => {});
+        let reopen = () => {};
+        releasing = new Promise<void>((resolve) => (reopen = resolve));
+        try {
+          await Promise.allSettled([...inFlight]);
+          // Results the cycle read are native DuckDB memory held by JS wrappers: collect them first,
+          // so the purge below hands their memory back too (~30 ms; ~5-10 MB in the daemon bench).
+          globalThis.Bun?.gc(true);
+          // Stage tables (large batches only) hold their blocks in memory for as long as they exist.
+          for (const plan of [...tables.values()].flatMap((t) => [t.fast, t.exact])) {
+            if (!plan.created) continue;
+            plan.created = false;
+            await writer.run(`DROP TABLE IF EXISTS temp.main.${quoteIdentifier(plan.stage)}`).catch(() => {});
+          }
+          // Not while someone else holds a write transaction (DuckDB refuses): the next quiet spell will do.
+          await writer.run("CHECKPOINT").catch(() => {});
+          // Setting the limit evicts cached blocks down to it and purges DuckDB's allocator (jemalloc)
+          // back to the system: down to nothing first (the blocks a cycle read, ~10-20 MB in the daemon
+          // bench, are read again from the file when next needed), unless a lent connection may be mid-query.
+          if (lentConnections === 0) await writer.run(`SET memory_limit = '${EVICT_ALL}'`).catch(() => {});
+          await writer.run(`SET memory_limit = '${limits.memoryLimit.replace(/\s+/g, "")}'`).catch(() => {});
+        } finally {
+          releasing = undefined;
+          reopen();
+        }
       });
     }, limits.releaseAfterIdleMs);
     releaseTimer.unref?.();
@@ -500,13 +585,15 @@ function createStore(parts: StoreParts): Store {
       assertWritable();
       return serialize(async () => {
         const t0 = performance.now();
+        const r0 = traceRss();
         await writer.run("BEGIN TRANSACTION");
-        if (statementTrace.on) traceStatement("BEGIN TRANSACTION", t0);
+        if (statementTrace.on) traceStatement("BEGIN TRANSACTION", t0, r0);
         try {
           const out = await fn(tx);
           const t1 = performance.now();
+          const r1 = traceRss();
           await writer.run("COMMIT");
-          if (statementTrace.on) traceStatement("COMMIT", t1);
+          if (statementTrace.on) traceStatement("COMMIT", t1, r1);
           releaseWhenIdle();
           return out;
         } catch (err) {
@@ -517,7 +604,19 @@ function createStore(parts: StoreParts): Store {
         }
       });
     },
-    connect: () => instance.connect(),
+    async connect() {
+      while (releasing) await releasing;
+      const c = await instance.connect();
+      lentConnections++;
+      const close = c.closeSync.bind(c);
+      let open = true;
+      c.closeSync = () => {
+        if (open) lentConnections--;
+        open = false;
+        close();
+      };
+      return c;
+    },
     async close() {
       if (closed) return;
       closed = true;
