@@ -15,6 +15,7 @@ import { finishCycle } from "../../lib/cycle.ts";
 import { createExecutorFactory } from "../../lib/cockpit.ts";
 import { statementTrace } from "../../lib/store/store.ts";
 import { startDaemonFleet } from "./_daemon-fleet.ts";
+import { rssByMapping } from "./_smaps.ts";
 
 const machines = Number(process.env.VC_BENCH_MACHINES ?? 10);
 const top = Number(process.env.VC_BENCH_TOP ?? 25);
@@ -32,30 +33,59 @@ function threadTicks(): Map<string, number> {
   }
   return out;
 }
+const mb = (bytes: number) => (bytes / 2 ** 20).toFixed(1);
 const TICK_MS = 1000 / (Number(Bun.spawnSync(["getconf", "CLK_TCK"]).stdout.toString().trim()) || 100);
 
 /** Runs `fn` with the trace on; returns what it counted, the time it took and the CPU time this process spent (all threads: DuckDB's too). */
 async function traced<T>(fn: () => Promise<T>) {
   statementTrace.counts.clear();
   statementTrace.on = true;
+  statementTrace.rss = true;
+  statementTrace.timeline = [];
   const t0 = performance.now();
   const cpu0 = process.cpuUsage();
   const threads0 = threadTicks();
-  let peak = process.memoryUsage.rss();
+  const rss0 = process.memoryUsage.rss();
+  let peak = rss0;
   const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage.rss())), 50);
   try {
     const out = await fn();
     const cpu = process.cpuUsage(cpu0);
     const byThread = new Map<string, number>();
     for (const [name, t] of threadTicks()) if (t - (threads0.get(name) ?? 0) > 0) byThread.set(name, (t - (threads0.get(name) ?? 0)) * TICK_MS);
-    return { out, ms: performance.now() - t0, cpuMs: (cpu.user + cpu.system) / 1000, byThread, peakMb: peak / 2 ** 20, counts: new Map(statementTrace.counts) };
+    return {
+      out,
+      ms: performance.now() - t0,
+      cpuMs: (cpu.user + cpu.system) / 1000,
+      byThread,
+      peakMb: peak / 2 ** 20,
+      counts: new Map(statementTrace.counts),
+      timeline: { t0, rss0, steps: statementTrace.timeline ?? [] },
+    };
   } finally {
     clearInterval(sampler);
     statementTrace.on = false;
+    statementTrace.rss = false;
+    statementTrace.timeline = null;
   }
 }
 
-function print(title: string, counts: Map<string, { n: number; ms: number }>, wallMs: number, cpuMs: number, byThread: Map<string, number>) {
+/** RSS along a traced part: at its start, then after each group of consecutive statements of one kind (inserts as one group), at the end. */
+function printTimeline(title: string, tl: { t0: number; rss0: number; steps: { label: string; at: number; rss0: number; rss1: number }[] }, endRss: number) {
+  const groups: { label: string; n: number; from: number; to: number; at: number }[] = [];
+  for (const s of tl.steps) {
+    const label = s.label.startsWith("insert ") ? "inserts" : s.label.slice(0, 28);
+    const last = groups.at(-1);
+    if (last && last.label === label) {
+      last.n++;
+      last.to = s.rss1;
+    } else groups.push({ label, n: 1, from: s.rss0, to: s.rss1, at: s.at - tl.t0 });
+  }
+  const parts = groups.map((g) => `${g.label}${g.n > 1 ? ` ×${g.n}` : ""} @${(g.at / 1000).toFixed(1)}s ${mb(g.from)}→${mb(g.to)}`);
+  console.log(`  RSS timeline, ${title} (MB): start ${mb(tl.rss0)} | ${parts.join(" | ")} | end ${mb(endRss)}`);
+}
+
+function print(title: string, counts: typeof statementTrace.counts, wallMs: number, cpuMs: number, byThread: Map<string, number>) {
   const list = [...counts].sort((a, b) => b[1].ms - a[1].ms);
   // An insert is two statements (INSERT … SELECT from the stage, DELETE of the stage) after the appender's rows.
   const n = list.reduce((a, [label, c]) => a + c.n * (label.startsWith("insert ") ? 2 : 1), 0);
@@ -68,8 +98,11 @@ function print(title: string, counts: Map<string, { n: number; ms: number }>, wa
       .map(([n, ms]) => `${n} ${ms.toFixed(0)}`)
       .join(", ")})`,
   );
-  for (const [label, c] of list.slice(0, top)) console.log(`    ${String(c.n).padStart(5)} × ${(c.ms / c.n).toFixed(2).padStart(6)} ms  ${label}`);
+  for (const [label, c] of list.slice(0, top))
+    console.log(`    ${String(c.n).padStart(5)} × ${(c.ms / c.n).toFixed(2).padStart(6)} ms  ${mb(c.rssGrowth).padStart(6)} MB RSS  ${label}`);
   if (list.length > top) console.log(`    … and ${list.length - top} more kinds`);
+  const growth = [...counts].sort((a, b) => b[1].rssGrowth - a[1].rssGrowth).slice(0, 8);
+  console.log(`    RSS grew most over: ${growth.map(([label, c]) => `${label.slice(0, 50)} (${c.n}×) ${mb(c.rssGrowth)} MB, peak ${mb(c.rssPeak)}`).join("; ")}`);
 }
 
 const dir = mkdtempSync(join(tmpdir(), "vc-bench-stmts-"));
@@ -90,6 +123,8 @@ try {
     const finish = await traced(() => finishCycle({ store, config, clock, rules: config.rules, channels: config.channels }));
     console.log(`\n${title}: ${runs.length} runs (${by("ok")} ok, ${by("failed")} failed, ${by("skipped")} skipped), ${finish.out.events.length} alert changes`);
     print("collection (runCycle)", collect.counts, collect.ms, collect.cpuMs, collect.byThread);
+    printTimeline("collection", collect.timeline, finish.timeline.rss0);
+    printTimeline("end of cycle", finish.timeline, process.memoryUsage.rss());
     print("end of cycle (finishCycle)", finish.counts, finish.ms, finish.cpuMs, finish.byThread);
     const mem = process.memoryUsage();
     const duck = await store.query<{ tag: string; mb: number }>(
@@ -98,6 +133,15 @@ try {
     console.log(
       `  memory: peak RSS ${collect.peakMb.toFixed(0)} MB collecting, ${finish.peakMb.toFixed(0)} MB finishing; after: RSS ${(mem.rss / 2 ** 20).toFixed(0)} MB, JS heap ${(mem.heapUsed / 2 ** 20).toFixed(0)} MB; DuckDB: ${duck.map((d) => `${d.tag} ${d.mb} MB`).join(", ")}`,
     );
+    const parts = (m: Record<string, number> | null) =>
+      m
+        ? Object.entries(m)
+            .map(([k, kb]) => `${k} ${(kb / 1024).toFixed(0)}`)
+            .join(", ")
+        : "?";
+    console.log(`  RSS by mapping (MB) right after: ${parts(rssByMapping("self"))}`);
+    await Bun.sleep(3000); // the store checkpoints and hands memory back 2 s after its last write
+    console.log(`  RSS by mapping (MB) 3 s later: ${parts(rssByMapping("self"))}; RSS ${(process.memoryUsage.rss() / 2 ** 20).toFixed(0)} MB`);
     const failed = runs.filter((r) => r.result === "failed");
     for (const r of failed.slice(0, 5)) console.log(`    failed: ${r.machine}/${r.collector}: ${r.error?.slice(0, 160)}`);
   };
