@@ -82,7 +82,7 @@ describe("insert paths", () => {
     expect(counts).toEqual(expected);
     // the small path, counted by k
     expect(await store.insertCounted("t", data.slice(0, 20), ["k"])).toEqual(new Map());
-    const more = data.slice(0, 3).map((r) => ({ ...r, id: Number(r.id) + 10_000 }));
+    const more: Record<string, unknown>[] = data.slice(0, 3).map((r) => ({ ...r, id: Number(r.id) + 10_000 }));
     expect(await store.insertCounted("t", more, ["k"])).toEqual(new Map(more.map((r) => [String(r.k), 1])));
   });
 
