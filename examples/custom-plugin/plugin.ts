@@ -1,7 +1,10 @@
 // The uptime tool as a whole plugin: its collector (./uptime.ts) and table, a rule, a view
-// (`vc robot uptime` through cockpit.view / the socket), a section of `vc robot machine <id>` and a
-// health factor — all from this folder, with no edit anywhere else.
-import { defineRule, defineSource, definePlugin, defineView, gt, ramp, readings, sql, threshold } from "vibe-cockpit";
+// (`vc robot uptime` through cockpit.view / the socket), a section of `vc robot machine <id>`, a
+// health factor, a column of the fleet table, its readings as events (`vc robot events`, the TUI's
+// Events screen) and a pane of its own in the TUI (./screen.ts) — all from this folder, with no
+// edit anywhere else.
+import { defineEventSource, defineRule, defineSource, definePlugin, defineView, eventTime, gt, ramp, readings, sql, threshold } from "vibe-cockpit";
+import { uptimeScreen } from "./screen.ts";
 import { uptime } from "./uptime.ts";
 
 const latest = (at: string) =>
@@ -46,6 +49,48 @@ export function uptimePlugin(o: { maxLoad5?: number } = {}) {
           )[0] ?? null,
       },
     ],
+    machineColumns: [
+      {
+        name: "uptime_load5",
+        title: "UPTIME",
+        unit: "text",
+        async load(q) {
+          const rows = await q.store.query<{ machine_id: string; load5: number }>(latest(q.at));
+          return Object.fromEntries(rows.filter((r) => q.machineIds.includes(r.machine_id)).map((r) => [r.machine_id, `${r.load5}`]));
+        },
+      },
+    ],
+    events: [
+      defineEventSource({
+        name: "uptime",
+        group: "UPTIME READINGS",
+        scope: ["fleet"],
+        async load(q) {
+          const rows = await q.store.query<{ machine_id: string; collected_at: unknown; load1: number; load5: number; load15: number }>(
+            sql`SELECT machine_id, collected_at, load1, load5, load15 FROM uptime_samples
+                WHERE collected_at > ${q.from}::TIMESTAMP AND collected_at <= ${q.to}::TIMESTAMP
+                  AND (${q.machine ?? null}::VARCHAR IS NULL OR contains(lower(machine_id), lower(${q.machine ?? ""})))
+                ORDER BY collected_at DESC LIMIT ${q.limit}`,
+          );
+          return rows.map((r) => ({
+            key: `uptime:${r.machine_id}:${eventTime(r.collected_at)}`,
+            source: "uptime",
+            group: "UPTIME READINGS",
+            machine_id: r.machine_id,
+            at: eventTime(r.collected_at),
+            severity: r.load5 > (o.maxLoad5 ?? 8) ? "medium" : "info",
+            title: `load ${r.load1} / ${r.load5} / ${r.load15}`,
+            fields: [
+              ["load1", r.load1],
+              ["load5", r.load5],
+              ["load15", r.load15],
+            ],
+            command: `vc robot machine ${r.machine_id}`,
+          }));
+        },
+      }),
+    ],
+    screens: [uptimeScreen],
     healthFactors: [
       {
         id: "uptime_load",

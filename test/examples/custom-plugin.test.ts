@@ -34,7 +34,7 @@ describe("the test kit's fake machine", () => {
 });
 
 describe("the example plugin, from a folder of its own outside the repo", () => {
-  it("reaches the store, the machine view, health, the rules and its view with no edit elsewhere", async () => {
+  it("reaches the store, the machine view, health, the rules, its view, events, a fleet column and a TUI pane with no edit elsewhere", async () => {
     const { cpSync, mkdtempSync, rmSync, writeFileSync } = await import("node:fs");
     const { tmpdir } = await import("node:os");
     const { isolatedEnv, repoRoot, vc } = await import("../helpers/cli.ts");
@@ -63,6 +63,35 @@ console.log(JSON.stringify({ schema: v.schema_version, machines: (v.data as { ma
       const p = Bun.spawnSync([process.execPath, join(dir, "ask.ts")], { env, stdout: "pipe", stderr: "pipe" });
       expect(p.stderr.toString()).toBe("");
       expect(JSON.parse(p.stdout.toString())).toEqual({ schema: "vc.robot.uptime.v1", machines: 1, rules: ["uptime_load_high"] });
+      // Its view is a `vc robot` command too, its readings are events, its column is in the fleet table.
+      const robot = await vc(["robot", "uptime", "--config", cfg], { env });
+      expect({ code: robot.code, stderr: robot.stderr }).toEqual({ code: 0, stderr: "" });
+      expect(JSON.parse(robot.stdout).data.machines[0].machine_id).toBe("local");
+      const events = JSON.parse((await vc(["robot", "events", "--source", "uptime", "--config", cfg], { env })).stdout).data;
+      expect(events.sources).toEqual([{ name: "uptime", group: "UPTIME READINGS", count: 1 }]);
+      expect(events.events[0]).toMatchObject({ source: "uptime", machine_id: "local", title: expect.stringMatching(/^load [\d.]+ \/ [\d.]+ \/ [\d.]+$/) });
+      const fleet = JSON.parse((await vc(["robot", "fleet", "--config", cfg], { env })).stdout).data;
+      expect(fleet.columns).toContainEqual({ name: "uptime_load5", title: "UPTIME", unit: "text" });
+      expect(fleet.machines[0].columns.uptime_load5).toMatch(/^[\d.]+$/);
+      // Its pane in the TUI, drawn headless as `vc tui` draws it: read through its view, listed, detailed.
+      writeFileSync(
+        join(dir, "pane.ts"),
+        `import { connectCockpit } from ${JSON.stringify(join(repoRoot, "lib/index.ts"))};
+import { emptyData, frame, frameText, initialState, loadCore, loadScreen, screensFor } from ${JSON.stringify(join(repoRoot, "lib/tui/index.ts"))};
+await using c = await connectCockpit({ file: ${JSON.stringify(cfg)} });
+let s = initialState({ width: 120, height: 30, now: new Date(), staleAfterSeconds: 600, data: emptyData(), screens: screensFor(c.config.plugins ?? []) });
+s = { ...s, screen: "uptime", data: await loadCore(c, s.data) };
+s = { ...s, data: await loadScreen(c, s) };
+console.log(JSON.stringify({ tabs: s.screens.filter((x) => !x.level).map((x) => x.id), text: frameText(frame(s)).join("\\n") }));`,
+      );
+      const pane = Bun.spawnSync([process.execPath, join(dir, "pane.ts")], { env, stdout: "pipe", stderr: "pipe" });
+      expect(pane.stderr.toString()).toBe("");
+      const drawn = JSON.parse(pane.stdout.toString());
+      expect(drawn.tabs).toEqual(["overview", "machine", "uptime", "events"]);
+      expect(drawn.text).toContain("LOAD (uptime) (1)");
+      expect(drawn.text).toMatch(/● local +[\d.]+ [\d.]+ [\d.]+/);
+      expect(drawn.text).toContain("LOAD AVERAGES");
+      expect(drawn.text).toMatch(/3 Uptime/);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
