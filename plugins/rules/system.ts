@@ -1,15 +1,18 @@
 // System rules of plan §8.2: disk, load, swap, OOM kills, inotify, plus the machine that cannot
 // be reached (which inhibits the machine's other alerts).
-import { and, col, defineRule, defineSource, gt, gte, isTrue, lt, mul, sql, threshold } from "vibe-cockpit";
+import { and, col, defineRule, defineSource, gt, gte, isTrue, lt, mul, realFilesystemSql, sql, threshold } from "vibe-cockpit";
 import { COUNTER_LOOKBACK_MS, SAMPLE_FRESH_MS, SNAPSHOT_FRESH_MS, before } from "./_window.ts";
 
 const MiB = 1_048_576;
 const GiB = 1_073_741_824;
 
-// Read-only images are full by design.
+// Read-only images are full by design (most are pseudo filesystems too; iso9660, udf and erofs are not).
 const ALWAYS_FULL_FS = ["squashfs", "iso9660", "udf", "erofs"];
 
-/** Each machine's filesystems from its newest df within 15 min, with the free share as df counts it. */
+/**
+ * Each machine's disks from its newest df within 15 min, with the free share as df counts it:
+ * memory and kernel filesystems (tmpfs on /dev/shm, cgroup …) are no disks (lib/health/filesystems.ts).
+ */
 export const filesystemsLatest = defineSource({
   name: "filesystems_latest",
   description: "per machine and mount: the newest df within 15 min (free_pct = 100 − df's capacity)",
@@ -22,7 +25,7 @@ export const filesystemsLatest = defineSource({
            round(100 - f.used_pct, 2) AS free_pct,
            round(f.avail_bytes / ${GiB}, 2) AS avail_gb, round(f.size_bytes / ${GiB}, 2) AS size_gb
     FROM filesystems f JOIN latest l ON f.machine_id = l.machine_id AND f.collected_at = l.collected_at
-    WHERE f.size_bytes > 0 AND coalesce(f.fs_type, '') NOT IN (${sql.join(ALWAYS_FULL_FS.map((t) => sql`${t}`))})`,
+    WHERE f.size_bytes > 0 AND coalesce(f.fs_type, '') NOT IN (${sql.join(ALWAYS_FULL_FS.map((t) => sql`${t}`))}) AND ${realFilesystemSql("f")}`,
 });
 
 /** Disk nearly full, per filesystem. */

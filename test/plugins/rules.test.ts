@@ -208,6 +208,8 @@ describe("disk_low", () => {
       fs("orko", 2, "/", 90.01), // 9.99 % free: fires
       fs("orko", 2, "/data", 90), // exactly 10 % free: does not
       fs("orko", 2, "/snap/core", 100, { fs_type: "squashfs" }), // read-only image, full by design
+      fs("orko", 2, "/dev/shm", 97, { fs_type: "tmpfs" }), // memory, not a disk
+      fs("orko", 2, "/sys/fs/cgroup", 100, { fs_type: "cgroup2" }), // the kernel's, not a disk
       fs("calm", 10, "/", 99), // an older df…
       fs("calm", 2, "/", 50), // …superseded by the newest
       fs("gone", 16, "/", 99), // newest df older than 15 min: stale
