@@ -16,8 +16,8 @@ export interface Column {
   /** 1 is always shown; higher numbers are dropped first when the list is narrow. */
   priority: number;
   align?: "left" | "right";
-  /** Takes the width left over (names, messages). */
-  flex?: boolean;
+  /** Takes a share of the width left over, by weight (names, messages); `true` is weight 1. */
+  flex?: boolean | number;
 }
 
 /** What a screen's `load` gets: the view registry and the state it loads for. */
@@ -89,11 +89,16 @@ export function layoutColumns(cols: readonly Column[], w: number): { col: Column
     used += need;
   }
   const shown = cols.filter((c) => chosen.has(c));
-  const flex = shown.filter((c) => c.flex);
+  const weight = (c: Column) => (c.flex === true ? 1 : typeof c.flex === "number" ? c.flex : 0);
+  const total = shown.reduce((n, c) => n + weight(c), 0);
   const spare = Math.max(0, w - used);
+  const shares = shown.map((c) => (total ? Math.floor((spare * weight(c)) / total) : 0));
+  // What rounding leaves goes to the heaviest flex column.
+  const heaviest = shown.reduce((best, c, i) => (weight(c) > weight(shown[best]!) ? i : best), 0);
+  if (total) shares[heaviest]! += spare - shares.reduce((a, b) => a + b, 0);
   let x = 0;
   return shown.map((c, i) => {
-    const extra = c.flex ? Math.floor(spare / flex.length) + (c === flex[0] ? spare % flex.length : 0) : 0;
+    const extra = shares[i]!;
     const cw = Math.max(1, Math.min(w - x, c.width + extra));
     const out = { col: c, x, w: cw };
     x += cw + (i < shown.length - 1 ? 1 : 0);

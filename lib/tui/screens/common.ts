@@ -2,7 +2,7 @@
 // events, DO NEXT, an alert's detail. Plugins' machine screens use these too.
 import type { AlertView } from "../../alerts/ops.ts";
 import type { SearchResult } from "../../search.ts";
-import { H, L, absolute, fieldLines, paragraph, pct, since, until } from "../lines.ts";
+import { H, L, absolute, fieldLines, paragraph, pct, since, until, words } from "../lines.ts";
 import { has, type Column } from "../screen.ts";
 import { ageOf, clean, num } from "../text.ts";
 import { severityStyle, styles } from "../theme.ts";
@@ -17,7 +17,8 @@ export function machineColumns(s: ViewState): Column[] {
   );
   return [
     { id: "dot", title: "", width: 1, priority: 1 },
-    { id: "machine", title: "MACHINE", width: 10, priority: 1, flex: true },
+    // The name takes the spare width only where the top issue is not shown.
+    { id: "machine", title: "MACHINE", width: 10, priority: 1, flex: 1 },
     { id: "health", title: "HEALTH", width: 6, priority: 1, align: "right" },
     { id: "load", title: "LOAD/CPU", width: 8, priority: 3, align: "right" },
     { id: "mem", title: "MEM", width: 5, priority: 2, align: "right" },
@@ -25,7 +26,7 @@ export function machineColumns(s: ViewState): Column[] {
     { id: "alerts", title: "ALERTS", width: 6, priority: 3, align: "right" },
     ...plugin,
     { id: "poll", title: "POLLED", width: 10, priority: 3, align: "right" },
-    { id: "issue", title: "TOP ISSUE", width: 14, priority: 5, flex: true },
+    { id: "issue", title: "TOP ISSUE", width: 14, priority: 5, flex: 20 },
   ];
 }
 
@@ -62,12 +63,12 @@ export function machineItems(s: ViewState): ListItem[] {
         dot: ["●", severityStyle(m.severity)],
         machine: [m.id, styles.text],
         health: [m.score === null ? "-" : pct(m.score * 100), severityStyle(m.severity)],
-        load: [m.load_per_core === null ? "-" : num(m.load_per_core, 2), m.load_per_core !== null && m.load_per_core >= 1.5 ? styles.warning : styles.text],
+        load: [m.load_per_core === null ? "-" : m.load_per_core.toFixed(2), m.load_per_core !== null && m.load_per_core >= 1.5 ? styles.warning : styles.text],
         mem: [pct(m.mem_pct), pctStyle(m.mem_pct)],
         disk: [pct(m.disk_pct), pctStyle(m.disk_pct)],
         alerts: [String(m.alerts), m.alerts ? styles.warning : styles.dim],
         poll: [age === null ? "never" : since(age), m.stale ? styles.warning : styles.dim],
-        issue: [m.top_issue ?? "", styles.dim],
+        issue: [m.top_issue ? words(m.top_issue) : "", styles.dim],
       };
       for (const [k, v] of Object.entries(m.columns ?? {})) cells[`col:${k}`] = [v === null || v === undefined ? "-" : typeof v === "number" ? num(v, 1) : String(v), styles.text];
       return { key: `machine:${m.id}`, group: "MACHINES", machineId: m.id, cells, value: m };
@@ -287,7 +288,7 @@ export function machineHeader(s: ViewState, id: string | null): Line[] {
       [`● health ${pct(score * 100)} ${clean(severity ?? "")}`, severityStyle(severity)],
     ],
   ];
-  if (top) lines.push(L(`  top issue: ${clean(top)}`));
+  if (top) lines.push(L(`  top issue: ${words(top)}`));
   if (f)
     lines.push([
       [

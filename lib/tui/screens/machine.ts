@@ -67,12 +67,12 @@ function spark(label: string, xs: readonly Point[], d: Series, w: number, now: s
   const nums = xs.map((x) => x[1]).filter((v): v is number => typeof v === "number");
   const top = max ?? (nums.length ? Math.max(...nums) : 0);
   const scale = max !== undefined ? `0–${num(max, 0)}${unit}` : nums.length ? `${num(Math.min(...nums))}–${num(top)}${unit}` : "no data";
-  const sw = Math.max(4, w - 32);
+  const sw = Math.max(4, w - 40);
   return [
     [label.padEnd(5), styles.dim],
     [sparkline(timeBuckets(xs, d.from, d.to, sw), sw, max), styles.healthy],
-    [` ${fit(scale, 11)}`, styles.dim],
-    [` now ${now}`, styles.text],
+    [` ${fit(now, 20)}`, styles.text],
+    [` ${scale}`, styles.dim],
   ];
 }
 
@@ -91,10 +91,10 @@ function machineLines(s: ViewState, id: string | null, d: MachineData | undefine
   lines.push(H(`LAST ${windowLabel(hours)}  (w: ${WINDOWS.map(windowLabel).join(" · ")})`));
   if (d.series) {
     const x = d.series;
-    lines.push(spark("cpu", x.cpu, x, w, pct(last(x.cpu)), 100, " %"));
-    lines.push(spark("load", x.load, x, w, `${num(last(x.load))} on ${num(sys.cpu_cores ?? x.latest?.cpu_cores, 0)} cores`));
-    lines.push(spark("mem", x.mem, x, w, pct(last(x.mem)), 100, " %"));
-    lines.push(spark("disk", x.disk, x, w, pct(last(x.disk)), 100, " %"));
+    lines.push(spark("cpu", x.cpu, x, w, `now ${pct(last(x.cpu))}`, 100, " %"));
+    lines.push(spark("load", x.load, x, w, `now ${num(last(x.load))} / ${num(sys.cpu_cores ?? x.latest?.cpu_cores, 0)} cores`));
+    lines.push(spark("mem", x.mem, x, w, `now ${pct(last(x.mem))}`, 100, " %"));
+    lines.push(spark("disk", x.disk, x, w, `now ${pct(last(x.disk))}`, 100, " %"));
   } else lines.push(L(`  ERR series: ${clean(d.seriesError ?? "not read")}`, styles.critical));
   const fs = (v.filesystems ?? []) as Record<string, unknown>[];
   lines.push(H("DISKS"));
@@ -116,7 +116,14 @@ function machineLines(s: ViewState, id: string | null, d: MachineData | undefine
       [` ${since(ageOf((c.last_run_at ?? null) as string | null, s.now))} ${clean(c.last_error ?? "")}`, styles.dim],
     ]);
   for (const e of (v.section_errors ?? []) as { section: string; error: string }[]) lines.push(L(`ERR ${clean(e.section)}: ${clean(e.error)}`, styles.critical));
-  for (const [k, value] of Object.entries(v)) if (!OWN.has(k) && !skip.has(k)) lines.push(...valueLines(words(k).toUpperCase(), value, 5));
+  // Every other section (the plugins'), as it comes; those with nothing here are named on one line.
+  const empty: string[] = [];
+  for (const [k, value] of Object.entries(v)) {
+    if (OWN.has(k) || skip.has(k)) continue;
+    if (value === null || value === undefined || (Array.isArray(value) && value.length === 0)) empty.push(words(k));
+    else lines.push(...valueLines(words(k).toUpperCase(), value, 5));
+  }
+  if (empty.length) lines.push(H("NOTHING COLLECTED HERE"), L(`  ${empty.join(", ")}`, styles.dim));
   return lines;
 }
 
