@@ -3,6 +3,7 @@
 import type { AlertView } from "../alerts/ops.ts";
 import type { VcEvent } from "../events.ts";
 import type { TriageItem } from "../triage.ts";
+import type { FleetData, FleetRow } from "../views/fleet.ts";
 import type { AnyScreen } from "./screen.ts";
 import type { Style } from "./theme.ts";
 
@@ -36,31 +37,8 @@ export interface MachineSummary {
   last_sample_at: string | null;
 }
 
-/** One row of the `fleet` view: the machine table's numbers. */
-export interface FleetRow {
-  id: string;
-  score: number | null;
-  severity: string | null;
-  top_issue: string | null;
-  load5: number | null;
-  cpu_cores: number | null;
-  load_per_core: number | null;
-  mem_pct: number | null;
-  swap_pct: number | null;
-  disk_pct: number | null;
-  disk_mount: string | null;
-  alerts: number;
-  last_poll_at: string | null;
-  poll_age_s: number | null;
-  stale: boolean;
-  /** Plugins' columns by name ("agents"). */
-  columns: Record<string, number | string | null>;
-}
-
-export interface FleetData {
-  machines: FleetRow[];
-  columns: { name: string; title: string; unit: "count" | "percent" | "text" }[];
-}
+/** The `fleet` view's answer: the machine table's numbers. */
+export type { FleetData, FleetRow };
 
 /** An event as the TUI lists it: the common shape, and the alert behind it when it is one. */
 export type TuiEvent = VcEvent & { alert?: AlertView };

@@ -39,7 +39,7 @@ export function machineItems(s: ViewState): ListItem[] {
     (s.data.health?.machines ?? []).map((m) => ({
       id: m.id,
       score: m.score,
-      severity: m.severity,
+      severity: m.severity as FleetRow["severity"],
       top_issue: m.top_issue,
       load5: null,
       cpu_cores: null,
@@ -56,13 +56,13 @@ export function machineItems(s: ViewState): ListItem[] {
     }));
   return rows
     .filter((m) => has(m.id, s.filter.machine))
-    .sort((a, b) => (a.score ?? 1) - (b.score ?? 1) || a.id.localeCompare(b.id))
+    .sort((a, b) => a.score - b.score || a.id.localeCompare(b.id))
     .map((m) => {
       const age = ageOf(m.last_poll_at, s.now);
       const cells: Record<string, Cell> = {
         dot: ["●", severityStyle(m.severity)],
         machine: [m.id, styles.text],
-        health: [m.score === null ? "-" : pct(m.score * 100), severityStyle(m.severity)],
+        health: [pct(m.score * 100), severityStyle(m.severity)],
         load: [m.load_per_core === null ? "-" : m.load_per_core.toFixed(2), m.load_per_core !== null && m.load_per_core >= 1.5 ? styles.warning : styles.text],
         mem: [pct(m.mem_pct), pctStyle(m.mem_pct)],
         disk: [pct(m.disk_pct), pctStyle(m.disk_pct)],
