@@ -15,6 +15,8 @@ const COLUMNS: Column[] = [
 interface Data {
   beads: BeadsData;
   repos: ReposData | null;
+  /** Why the repos view (the ready counts) could not be read: an ERR row, the triage still shown. */
+  reposError?: string;
 }
 
 export const beadsScreen = defineScreen<Data>({
