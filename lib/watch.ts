@@ -5,6 +5,8 @@ import type { AlertEvent } from "./alerts/lifecycle.ts";
 import { machineInfo } from "./collect/scheduler.ts";
 import { createLocalExecutor } from "./exec/local.ts";
 import { errorMessage } from "./errors.ts";
+import type { VcEvent } from "./events.ts";
+import { eventFeed } from "./views/events.ts";
 
 /** A heartbeat: the watch is alive (and, from a local watch, how the fleet stands). */
 export interface HeartbeatEvent {
@@ -39,8 +41,28 @@ export interface CycleEvent {
   /** Alert state changes in that cycle. */
   changes: number;
 }
+/** Something a plugin's tool saw, new since the last cycle (a dcg deny, urgent mail, a pt finding …): the common event shape. */
+export interface HappenedEvent {
+  type: "event";
+  at: string;
+  event: VcEvent;
+}
 /** What `vc watch` prints, one JSON object per line. */
-export type WatchEvent = AlertEvent | CycleEvent | HeartbeatEvent | PredictionEvent | OpportunityEvent;
+export type WatchEvent = AlertEvent | HappenedEvent | CycleEvent | HeartbeatEvent | PredictionEvent | OpportunityEvent;
+
+/** A cycle's lines in order: its alert changes, the plugins' new events, then the cycle itself. */
+export async function cycleLines(
+  outcome: { at: string; events: readonly AlertEvent[] },
+  feed: { next(): Promise<VcEvent[]> } | null,
+  onError?: (err: unknown) => void,
+): Promise<WatchEvent[]> {
+  const happened = feed ? await feed.next().catch((err: unknown) => (onError?.(err), [] as VcEvent[])) : [];
+  return [
+    ...outcome.events,
+    ...happened.map((event): HappenedEvent => ({ type: "event", at: event.at ?? outcome.at, event })),
+    { type: "cycle", at: outcome.at, changes: outcome.events.length },
+  ];
+}
 
 export interface WatchOptions {
   /** Poll everything this often. */
@@ -55,7 +77,8 @@ export interface WatchOptions {
 /**
  * The watch loop when no daemon runs: a full cycle every interval, and — for collectors that name
  * local files (`watchPaths`) — a cycle of just that collector as soon as one of them changes, so a
- * new dcg deny or mail message alerts within about a second. Emits alert changes and heartbeats.
+ * new dcg deny or mail message alerts within about a second. Emits alert changes, the plugins' new
+ * events, a line per cycle and heartbeats.
  */
 export async function runWatch(vc: Cockpit, o: WatchOptions): Promise<void> {
   let cycles = 0;
@@ -66,6 +89,8 @@ export async function runWatch(vc: Cockpit, o: WatchOptions): Promise<void> {
     const h = await vc.health().catch(() => null);
     o.emit({ type: "heartbeat", at: vc.clock.now().toISOString(), cycles, firing: alerts.filter((a) => a.state === "firing").length, overall: h?.overall ?? null });
   };
+  const feed = eventFeed(vc);
+  await feed.next().catch((err) => o.onError?.(err)); // what is there already is no news
   const runQueued = async () => {
     while (queued.size > 0 && !o.signal.aborted) {
       const names = queued.has("*") ? ["*"] : [...queued];
@@ -74,8 +99,7 @@ export async function runWatch(vc: Cockpit, o: WatchOptions): Promise<void> {
         for (const name of names) {
           const r = await vc.collect(name === "*" ? { signal: o.signal } : { collector: name, signal: o.signal });
           cycles++;
-          for (const e of r.outcome.events) o.emit(e);
-          o.emit({ type: "cycle", at: r.outcome.at, changes: r.outcome.events.length });
+          for (const e of await cycleLines(r.outcome, feed, o.onError)) o.emit(e);
         }
       } catch (err) {
         o.onError?.(err);

@@ -8,7 +8,8 @@ import type { Cockpit } from "../cockpit.ts";
 import { runView } from "../views/define.ts";
 import { VcError, errorMessage, isVcError, type VcErrorCode } from "../errors.ts";
 
-import type { HeartbeatEvent, WatchEvent } from "../watch.ts";
+import { cycleLines, type HeartbeatEvent, type WatchEvent } from "../watch.ts";
+import { eventFeed } from "../views/events.ts";
 export type { HeartbeatEvent, WatchEvent };
 
 /** What `GET /v1/info` answers: who serves, over which store. */
@@ -222,9 +223,13 @@ export function createApiServer(cockpit: Cockpit, socketPath: string, options: A
           }
         };
         const beat = () => send({ type: "heartbeat", at: now() });
+        // The plugins' new events after each cycle, in cycle order (one cycle's lines before the next's).
+        const feed = eventFeed(cockpit);
+        let lines: Promise<unknown> = feed.next().catch(() => []);
         const unsubscribe = cockpit.subscribe((outcome) => {
-          for (const e of outcome.events) send(e);
-          send({ type: "cycle", at: outcome.at, changes: outcome.events.length });
+          lines = lines.then(async () => {
+            for (const e of await cycleLines(outcome, feed, (err) => options.onError?.(err, "GET /v1/watch"))) send(e);
+          });
         });
         // Never quieter than half the idle timeout, or the server would close the stream.
         const timer = setInterval(beat, Math.min(seconds, idleTimeout / 2) * 1000);

@@ -1,5 +1,6 @@
 // `vc robot events`: what happened, from every plugin's event sources — the fleet's in a window, or
 // one repo's history. A source that fails is reported, never the whole answer.
+import type { Cockpit } from "../cockpit.ts";
 import { VcError, errorMessage } from "../errors.ts";
 import type { EventQuery, EventSource, VcEvent } from "../events.ts";
 import type { Plugin } from "../plugin/define.ts";
@@ -86,3 +87,38 @@ export default defineView({
     return { data, warnings: data.errors.map((e) => `event source ${e.source} failed: ${e.error}`) };
   },
 });
+
+/**
+ * The events that appear between one call and the next — what `vc watch` and the daemon's stream
+ * add after each cycle as `{ type: "event" }` lines. The first call only learns what is already
+ * there (a new watcher gets no flood of history); each later call returns the events whose keys it
+ * has not seen in the last day. A source that fails is skipped for that call (the events view
+ * reports it).
+ */
+export function eventFeed(vc: Pick<Cockpit, "config" | "store" | "clock">, o: { windowMs?: number; limit?: number } = {}): { next(): Promise<VcEvent[]> } {
+  const seen = new Set<string>();
+  let primed = false;
+  return {
+    async next() {
+      const to = vc.clock.now();
+      const data = await loadEvents(eventSources(vc.config.plugins ?? []), {
+        store: vc.store,
+        from: new Date(to.getTime() - (o.windowMs ?? 86_400_000)).toISOString(),
+        to: to.toISOString(),
+        limit: o.limit ?? 100,
+      });
+      // Bounded: past 50 000 keys the feed starts over from what the window holds now.
+      if (seen.size > 50_000) {
+        seen.clear();
+        primed = false;
+      }
+      const fresh = data.events.filter((e) => !seen.has(e.key));
+      for (const e of fresh) seen.add(e.key);
+      if (!primed) {
+        primed = true;
+        return [];
+      }
+      return fresh;
+    },
+  };
+}

@@ -22,9 +22,18 @@ describe("vc watch", () => {
       const alert = JSON.parse(await out.next((l) => l.includes('"type":"alert"')));
       expect(alert).toMatchObject({ type: "alert", event: "firing", rule: "dcg_deny_spike", machine_id: "here", value: 15, suppressed_by: null });
       expect(alert.message).toContain("dcg denied 15 commands in the last hour");
+      // the denies themselves, as the common event shape, each once
+      const event = JSON.parse(await out.next((l) => l.includes('"type":"event"')));
+      expect(event).toMatchObject({ type: "event", event: { source: "dcg", group: "DCG DENIES", machine_id: "here", severity: "high" } });
+      expect(event.event.title).toMatch(/^deny /);
       // and the cycle that produced it says it finished, with its number of changes
       const cycle = JSON.parse(await out.next((l) => l.includes('"type":"cycle"') && l.includes('"changes":1')));
       expect(cycle).toMatchObject({ type: "cycle", changes: 1 });
+      const events = out.lines.filter((l) => l.includes('"type":"event"')).map((l) => JSON.parse(l).event.key);
+      expect(events.length).toBe(15);
+      expect(new Set(events).size).toBe(15);
+      // nothing that was there before the watch began (the feed starts from what is already stored)
+      expect(out.lines.findIndex((l) => l.includes('"type":"event"'))).toBeGreaterThan(out.lines.findIndex((l) => l.includes('"heartbeat"')));
       // every line is one JSON object
       for (const l of out.lines) expect(() => JSON.parse(l)).not.toThrow();
       // Meanwhile this watch holds the store and serves it: an agent's commands still answer.
@@ -56,6 +65,9 @@ describe("vc watch through the daemon", () => {
         denies(12);
         const alert = JSON.parse(await out.next((l) => l.includes('"type":"alert"')));
         expect(alert).toMatchObject({ event: "firing", rule: "dcg_deny_spike", value: 12 });
+        // the daemon's stream carries the denies as events too
+        const event = JSON.parse(await out.next((l) => l.includes('"type":"event"')));
+        expect(event).toMatchObject({ type: "event", event: { source: "dcg", machine_id: "here" } });
       } finally {
         w.kill("SIGINT");
         await w.exited;
