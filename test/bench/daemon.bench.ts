@@ -9,12 +9,17 @@
 // Knobs (environment): VC_BENCH_MACHINES (10), VC_BENCH_INTERVAL (seconds; default: the config's
 // default), VC_BENCH_INTERVALS (2: intervals measured), VC_BENCH_WARMUP (3: warm-up cycles),
 // VC_BENCH_BUN_FLAGS (e.g. "--smol"), VC_BENCH_STORE (JSON for the config's `store`, e.g.
-// '{"memory_limit":"1GB","threads":2}'), VC_BENCH_ENV (JSON: extra environment for `vc up`).
+// '{"memory_limit":"1GB","threads":2}'), VC_BENCH_ENV (JSON: extra environment for `vc up`, e.g.
+// '{"DUCKDB_JE_MALLOC_CONF":"narenas:1,tcache:false,dirty_decay_ms:0,muzzy_decay_ms:0"}': DuckDB's
+// jemalloc reads its options from that variable when the process starts, never from process.env later).
+// VC_BENCH_TRACE=1 prints RSS each second. RSS by mapping (code of bun and libduckdb, anonymous) is
+// printed at the max and at the least.
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { lineWaiter } from "../helpers/dcg-watch.ts";
 import { startDaemonFleet } from "./_daemon-fleet.ts";
+import { rssByMapping } from "./_smaps.ts";
 
 const TARGET_MB = 150;
 const TARGET_CPU = 1;
@@ -62,7 +67,7 @@ function sampleTree(root: number) {
     rssKb += r.rssKb;
     if (pid === root) hwmKb = r.hwmKb;
   }
-  return { t: performance.now(), ticks, rssKb, hwmKb, processes: pids.length };
+  return { t: performance.now(), ticks, rssKb, hwmKb, processes: pids.length, map: rssByMapping(root) };
 }
 
 interface CycleLine {
@@ -172,6 +177,16 @@ try {
   console.log(
     `  between cycles only: max RSS ${(idleRssKb / 1024).toFixed(0)} MB, CPU ${idlePct.toFixed(2)} % over ${idleSeconds.toFixed(0)} s; processes in the tree at the end: ${to.processes}`,
   );
+  // Where the RSS is: code pages (bun, libduckdb, other libraries) and anonymous memory (the JS heap, Bun's and DuckDB's allocators).
+  const parts = (m: Record<string, number> | null) =>
+    m
+      ? Object.entries(m)
+          .map(([k, kb]) => `${k} ${(kb / 1024).toFixed(0)}`)
+          .join(", ")
+      : "?";
+  const top = samples.reduce((a, b) => (b.rssKb > a.rssKb ? b : a));
+  const idleSample = window.filter((x) => x.rssKb > 0).reduce((a, b) => (b.rssKb < a.rssKb ? b : a));
+  console.log(`  RSS by mapping (MB) at the max: ${parts(top.map)}; at the least in the window: ${parts(idleSample.map)}`);
   if (process.env.VC_BENCH_TRACE) console.log(`  RSS MB each second: ${samples.map((x) => Math.round(x.rssKb / 1024)).join(" ")}`);
   if (maxRssMb > TARGET_MB || cpuPct > TARGET_CPU) console.log("  OVER BUDGET");
 } finally {
