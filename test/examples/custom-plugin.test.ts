@@ -82,7 +82,9 @@ await using c = await connectCockpit({ file: ${JSON.stringify(cfg)} });
 let s = initialState({ width: 120, height: 30, now: new Date(), staleAfterSeconds: 600, data: emptyData(), screens: screensFor(c.config.plugins ?? []) });
 s = { ...s, screen: "uptime", data: await loadCore(c, s.data) };
 s = { ...s, data: await loadScreen(c, s) };
-console.log(JSON.stringify({ tabs: s.screens.filter((x) => !x.level).map((x) => x.id), text: frameText(frame(s)).join("\\n") }));`,
+let e = { ...s, screen: "events" };
+e = { ...e, data: await loadScreen(c, e) };
+console.log(JSON.stringify({ tabs: s.screens.filter((x) => !x.level).map((x) => x.id), text: frameText(frame(s)).join("\\n"), events: frameText(frame(e)).join("\\n") }));`,
       );
       const pane = Bun.spawnSync([process.execPath, join(dir, "pane.ts")], { env, stdout: "pipe", stderr: "pipe" });
       expect(pane.stderr.toString()).toBe("");
@@ -92,6 +94,9 @@ console.log(JSON.stringify({ tabs: s.screens.filter((x) => !x.level).map((x) => 
       expect(drawn.text).toMatch(/● local +[\d.]+ [\d.]+ [\d.]+/);
       expect(drawn.text).toContain("LOAD AVERAGES");
       expect(drawn.text).toMatch(/3 Uptime/);
+      // Its readings on the Events screen, beside the other plugins' events.
+      expect(drawn.events).toContain("UPTIME READINGS (1)");
+      expect(drawn.events).toMatch(/load [\d.]+ \/ [\d.]+ \/ [\d.]+/);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
