@@ -5,6 +5,7 @@ import { frame, frameText, listItems, parseFilter, selectedAlert, selectedItem, 
 import { loadScreen } from "../../lib/tui/app.ts";
 import { sessionEvents } from "../../lib/tui/screens/common.ts";
 import { defineScreen } from "../../lib/tui/screen.ts";
+import { screensFor } from "../../lib/tui/screens/index.ts";
 import { frameAnsi } from "../../lib/tui/render.ts";
 import { clean, sparkline } from "../../lib/tui/text.ts";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -567,5 +568,31 @@ describe("machine and beads screens", () => {
     expect(beadsText).toContain("NEXT PICKS (bv)");
     expect(beadsText).toContain("vc-2");
     expect(beadsText).toMatch(/vc-3\s+Blocker to clear\s+unblocks 3/);
+  });
+});
+
+describe("screens from plugins", () => {
+  const pane = (id: string, key?: string) => defineScreen({ id, title: id, key, items: () => [], detail: () => [] });
+  it("puts each plugin's panes between the core's tabs, in plugin order", () => {
+    const ids = screensFor([
+      { name: "a", screens: [pane("one", "1x")] },
+      { name: "b", screens: [pane("two")] },
+    ]).map((s) => s.id);
+    expect(ids).toEqual(["overview", "machine", "one", "two", "events", "repo", "event"]);
+  });
+  it("refuses two screens with one id or one key, naming both owners", () => {
+    expect(() =>
+      screensFor([
+        { name: "a", screens: [pane("x")] },
+        { name: "b", screens: [pane("x")] },
+      ]),
+    ).toThrow('TUI screen id "x" is claimed by both plugin a and plugin b');
+    expect(() =>
+      screensFor([
+        { name: "a", screens: [pane("x", "u")] },
+        { name: "b", screens: [pane("y", "u")] },
+      ]),
+    ).toThrow('TUI screen key "u" is claimed by both plugin a and plugin b');
+    expect(() => screensFor([{ name: "a", screens: [pane("events")] }])).toThrow('TUI screen id "events" is claimed by both vc and plugin a');
   });
 });
