@@ -66,7 +66,9 @@ export function fit(s: string, w: number): string {
 export function breakAt(s: string, w: number, minAt = 0): number {
   const fits = head(s, w).text.length;
   if (fits >= s.length) return s.length;
-  const space = s.lastIndexOf(" ", fits);
+  let space = s.lastIndexOf(" ", fits);
+  // "97 %" stays together: a space before a unit is no place to break.
+  while (space > minAt && s[space + 1] === "%") space = s.lastIndexOf(" ", space - 1);
   if (space > minAt) return space;
   return fits > 0 ? fits : ([...graphemeSegmenter.segment(s)][0]?.segment.length ?? 1);
 }

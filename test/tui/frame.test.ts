@@ -44,7 +44,17 @@ function check(s: ViewState): string[] {
 
 const expected: Record<string, RegExp[]> = {
   overview: [/fleet health 82 % critical/, /ALERTS \(4\)/, /MACHINES \(20\)/, /DO NEXT/, /node-07 +10 %/, /HEALTH/],
-  machine: [/node-07 ● health 10 %/, /cpu  [▁▂▃▄▅▆▇█]+ now \d+ % +0–100 %/, /load [▁▂▃▄▅▆▇█]/, /mem  [▁▂▃▄▅▆▇█]/, /disk [▁▂▃▄▅▆▇█]/, /LAST 6 h/, /DISKS/, /\/data +97 % full/],
+  machine: [
+    /node-07 ● health 10 %/,
+    /cpu  [▁▂▃▄▅▆▇█]+ now \d+ %/,
+    /cpu, mem, disk on 0–100 %; load [\d.]+–[\d.]+/,
+    /load [▁▂▃▄▅▆▇█]/,
+    /mem  [▁▂▃▄▅▆▇█]/,
+    /disk [▁▂▃▄▅▆▇█]/,
+    /LAST 6 h/,
+    /DISKS/,
+    /\/data +97 % full/,
+  ],
   repos: [/REPOS \(3\)/, /clean-repo/, /dirty/],
   // node-03's accounts come from the real caut/caam outputs.
   accounts: [

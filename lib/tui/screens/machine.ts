@@ -62,18 +62,20 @@ async function loadMachine({ view, state }: LoadContext, id: string | null, with
   };
 }
 
-/** One sparkline with its scale: `cpu  ▁▂▃▅ 0–100 %  now 42 %`. */
-function spark(label: string, xs: readonly Point[], d: Series, w: number, now: string, max?: number, unit = ""): Line {
-  const nums = xs.map((x) => x[1]).filter((v): v is number => typeof v === "number");
-  const top = max ?? (nums.length ? Math.max(...nums) : 0);
-  const scale = max !== undefined ? `0–${num(max, 0)}${unit}` : nums.length ? `${num(Math.min(...nums))}–${num(top)}${unit}` : "no data";
-  const sw = Math.max(4, w - 40);
+/** One sparkline and the value now: `cpu  ▁▂▃▅▆ now 42 %` (the scales are in the heading above). */
+function spark(label: string, xs: readonly Point[], d: Series, w: number, now: string, nowW: number, max?: number): Line {
+  const sw = Math.max(4, w - 6 - nowW);
   return [
     [label.padEnd(5), styles.dim],
     [sparkline(timeBuckets(xs, d.from, d.to, sw), sw, max), styles.healthy],
-    [` ${fit(now, 20)}`, styles.text],
-    [` ${scale}`, styles.dim],
+    [` ${now}`, styles.text],
   ];
+}
+
+/** A series' range as a person reads it: `0.7–8.4`. */
+function range(xs: readonly Point[]): string {
+  const nums = xs.map((x) => x[1]).filter((v): v is number => typeof v === "number");
+  return nums.length ? `${num(Math.min(...nums))}–${num(Math.max(...nums))}` : "no data";
 }
 
 const last = (xs: readonly Point[]) => [...xs].reverse().find((x) => typeof x[1] === "number")?.[1] ?? null;
@@ -91,10 +93,17 @@ function machineLines(s: ViewState, id: string | null, d: MachineData | undefine
   lines.push(H(`LAST ${windowLabel(hours)}  (w: ${WINDOWS.map(windowLabel).join(" · ")})`));
   if (d.series) {
     const x = d.series;
-    lines.push(spark("cpu", x.cpu, x, w, `now ${pct(last(x.cpu))}`, 100, " %"));
-    lines.push(spark("load", x.load, x, w, `now ${num(last(x.load))} / ${num(sys.cpu_cores ?? x.latest?.cpu_cores, 0)} cores`));
-    lines.push(spark("mem", x.mem, x, w, `now ${pct(last(x.mem))}`, 100, " %"));
-    lines.push(spark("disk", x.disk, x, w, `now ${pct(last(x.disk))}`, 100, " %"));
+    // The scales: percentages from 0 to 100, load from its least to its most in the window.
+    lines.push(L(`  cpu, mem, disk on 0–100 %; load ${range(x.load)}`, styles.dim));
+    const rows = [
+      ["cpu", x.cpu, `now ${pct(last(x.cpu))}`, 100],
+      ["load", x.load, `now ${num(last(x.load))} / ${num(sys.cpu_cores ?? x.latest?.cpu_cores, 0)} cores`, undefined],
+      ["mem", x.mem, `now ${pct(last(x.mem))}`, 100],
+      ["disk", x.disk, `now ${pct(last(x.disk))}`, 100],
+    ] as const;
+    // One width for the values, so the four sparklines line up.
+    const nowW = Math.max(...rows.map((r) => r[2].length));
+    for (const [label, xs, now, max] of rows) lines.push(spark(label, xs, x, w, now, nowW, max));
   } else lines.push(L(`  ERR series: ${clean(d.seriesError ?? "not read")}`, styles.critical));
   const fs = (v.filesystems ?? []) as Record<string, unknown>[];
   lines.push(H("DISKS"));
