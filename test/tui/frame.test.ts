@@ -137,7 +137,7 @@ describe("frame", () => {
   it("marks stale data STALE", async () => {
     const s = await loadedState(vc, "machine", { width: 100, height: 30 }, "node-19");
     const text = check(s);
-    expect(text.join("\n")).toMatch(/node-19 ● health 10 %[^]*top issue: .*stale/);
+    expect(text.join("\n")).toMatch(/node-19 ● health 10 %[\s\S]*top issue: .*stale/);
     // The whole fleet is stale an hour later.
     const later = check({ ...s, screen: "overview", now: new Date(s.now.getTime() + 3_600_000) });
     expect(later[0]).toContain("STALE");
