@@ -8,10 +8,10 @@ import * as v from "valibot";
 import { checkRecord, isoTime } from "vibe-cockpit";
 
 /** An optional field: absent, null, or of a type this reader does not know all read as null. */
-const opt = <T extends v.GenericSchema>(schema: T) => v.fallback(v.nullish(schema), null);
-const str = opt(v.string());
-const num = opt(v.number());
-const bool = opt(v.boolean());
+export const opt = <T extends v.GenericSchema>(schema: T) => v.fallback(v.nullish(schema), null);
+export const str = opt(v.string());
+export const num = opt(v.number());
+export const bool = opt(v.boolean());
 /** A map of counts; entries that are not numbers are left out. */
 const counts = opt(
   v.pipe(

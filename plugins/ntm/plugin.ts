@@ -4,6 +4,7 @@ import { ageS, definePlugin, minus, ramp, readings, sql, withJson, type AreaFact
 import { ntmEvents } from "./events.ts";
 import type { DegradedSource } from "./parse.ts";
 import { agentsScreen } from "./screen.ts";
+import { ATTENTION_FEED_SQL, attentionView } from "./attention-view.ts";
 
 /** ntm on this machine: the latest activity totals, its sessions, and agents where ntm gave them. */
 export const agentsSection: MachineSection = {
@@ -92,10 +93,12 @@ export const ntmPlugin = definePlugin({
 ALTER TABLE ntm_activity_snapshot ADD COLUMN IF NOT EXISTS degraded_sources_json JSON;
 `,
     },
+    { name: "002_attention_feed.sql", sql: ATTENTION_FEED_SQL },
   ],
   machineSections: [agentsSection],
   machineColumns: [agentsColumn],
   events: [ntmEvents],
+  views: [attentionView],
   healthFactors: [ntmSourcesFactor],
   suggestions: {
     ntm_sources: (m) => [

@@ -415,10 +415,13 @@ describe("ntm collector", () => {
   });
 
   it("brings its column with the plugin's own migration, leaving the core migrations untouched", async () => {
-    expect(ntmPlugin.migrations?.map((m) => m.name)).toEqual(["001_activity_degraded_sources.sql"]);
+    expect(ntmPlugin.migrations?.map((m) => m.name)).toEqual(["001_activity_degraded_sources.sql", "002_attention_feed.sql"]);
     const store = await createTestStore([ntm()]);
     cleanup.push(() => store.close());
-    expect(await store.query("SELECT source, name FROM schema_migrations WHERE source <> 'core'")).toEqual([{ source: "plugin:ntm", name: "001_activity_degraded_sources.sql" }]);
+    expect(await store.query("SELECT source, name FROM schema_migrations WHERE source <> 'core'")).toEqual([
+      { source: "plugin:ntm", name: "001_activity_degraded_sources.sql" },
+      { source: "plugin:ntm", name: "002_attention_feed.sql" },
+    ]);
     expect(ntmPlugin.healthFactors?.map((f) => f.id)).toEqual(["ntm_sources"]);
   });
 
