@@ -8,6 +8,7 @@ export { ru, type RuOptions } from "./ru/index.ts";
 export { rch, DEFAULT_METRICS_URL, TRACKED_METRICS, type RchOptions } from "./rch/index.ts";
 export { pt, type PtOptions } from "./pt/index.ts";
 export { ntm, type NtmOptions } from "./ntm/index.ts";
+export { ntmAttention, type NtmAttentionOptions } from "./ntm/attention.ts";
 export { caut, type CautOptions } from "./caut/index.ts";
 export { caam, type CaamOptions } from "./caam/index.ts";
 export { cass, type CassOptions } from "./cass/index.ts";
