@@ -202,9 +202,17 @@ type Api = Cockpit | RemoteCockpit;
 
 const why = (err: unknown) => (err instanceof Error ? err.message : String(err));
 
-/** Reads the fleet views (health, triage, alerts, fleet) into `data`; one that fails is named in `failed`, the others still land. */
-export async function loadCore(api: Api, data: TuiData): Promise<TuiData> {
-  const [h, t, a, f] = await Promise.allSettled([api.robotHealth(), api.robotTriage(), api.robotAlerts(), api.view("fleet")]);
+/**
+ * Reads the fleet views (health, triage, alerts, fleet) and the screens' Overview strips into
+ * `data`; one that fails is named in `failed` (a strip: in its row), the others still land.
+ */
+export async function loadCore(api: Api, data: TuiData, screens: readonly AnyScreen[] = []): Promise<TuiData> {
+  const withStrip = screens.filter((sc) => sc.strip);
+  const view = (name: string, args?: Record<string, unknown>) => api.view(name, args);
+  const [[h, t, a, f], strips] = await Promise.all([
+    Promise.allSettled([api.robotHealth(), api.robotTriage(), api.robotAlerts(), api.view("fleet")]),
+    Promise.allSettled(withStrip.map((sc) => sc.strip!.load({ view }))),
+  ]);
   const failed: Record<string, string> = {};
   const out: TuiData = { ...data, errors: [] };
   if (h.status === "fulfilled") {
@@ -218,6 +226,13 @@ export async function loadCore(api: Api, data: TuiData): Promise<TuiData> {
   if (f.status === "fulfilled") out.fleet = f.value.data as FleetData;
   else failed.fleet = why(f.reason);
   out.failed = failed;
+  const at = new Date().toISOString();
+  out.strips = Object.fromEntries(
+    withStrip.map((sc, i) => {
+      const r = strips[i]!;
+      return [sc.id, r.status === "fulfilled" ? { key: "", data: r.value, at } : { key: "", error: why(r.reason) }];
+    }),
+  );
   return out;
 }
 
@@ -291,7 +306,7 @@ export async function runTui(o: RunTuiOptions): Promise<number> {
         const withCore = coreWanted;
         coreWanted = false;
         try {
-          let data = withCore ? await loadCore(o.api, state.data) : state.data;
+          let data = withCore ? await loadCore(o.api, state.data, state.screens) : state.data;
           data = await loadScreen(o.api, { ...state, data, now: now() });
           // A cycle seen while this load ran is newer than the one it started with; a search answered meanwhile stays.
           state = { ...state, data: { ...data, lastCycleAt: state.data.lastCycleAt, sessions: state.data.sessions } };

@@ -17,7 +17,7 @@ export { FILTER_KEYS, formatFilter, parseFilter } from "./filter.ts";
 
 /** An empty snapshot (before the first load). */
 export function emptyData(source: TuiData["source"] = "local"): TuiData {
-  return { source, loadedAt: null, lastCycleAt: null, health: null, triage: null, alerts: [], fleet: null, failed: {}, screens: {}, errors: [] };
+  return { source, loadedAt: null, lastCycleAt: null, health: null, triage: null, alerts: [], fleet: null, failed: {}, screens: {}, strips: {}, errors: [] };
 }
 
 /** The tabs: every screen that is not a drill-down level, in order. */
@@ -175,9 +175,15 @@ export function frame(s: ViewState): Frame {
   const screen = screenOf(s);
   topBar(c, s, w);
   tabsRow(c, s, w);
+  // The Overview's strips (who needs you …), one row each, above the body.
+  const strips = screen.id === "overview" ? stripRows(s).slice(0, Math.max(0, h - 12)) : [];
+  strips.forEach((cells, i) => {
+    c.fill(0, 2 + i, w, styles.text);
+    c.cells(0, 2 + i, cells, w);
+  });
   // Body: the list on the left, the detail on the right.
-  const top = 2;
-  const bodyH = h - 4;
+  const top = 2 + strips.length;
+  const bodyH = h - 4 - strips.length;
   const loaded = loadedFor(screen, s);
   const raw = s.data.screens[screen.id];
   const noList = Boolean(screen.noList);
@@ -205,6 +211,26 @@ export function frame(s: ViewState): Frame {
   statusRow(c, s, items, sel, w, h);
   if (s.mode === "help") drawHelp(c, helpLines(s));
   return { width: w, height: h, rows: c.rows() };
+}
+
+/** The strips' rows: each screen's strip that has something to say, or its read's failure. */
+function stripRows(s: ViewState): Cell[][] {
+  const rows: Cell[][] = [];
+  for (const sc of s.screens) {
+    if (!sc.strip) continue;
+    const l = s.data.strips[sc.id];
+    if (!l) continue;
+    if (l.error !== undefined)
+      rows.push([
+        [" ERR ", styles.stale],
+        [` ${clean(sc.title)}: ${clean(l.error)}`, styles.critical],
+      ]);
+    else {
+      const cells = sc.strip.cells(s, l.data);
+      if (cells?.length) rows.push(cells);
+    }
+  }
+  return rows;
 }
 
 function topBar(c: Canvas, s: ViewState, w: number): void {

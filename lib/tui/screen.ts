@@ -54,6 +54,17 @@ export interface Screen<D = unknown> {
   age?(s: ViewState, data: D | undefined): number | null;
   /** Enter on a machine in a machine list opens this screen for it (its `filter.machine` set). */
   readonly fromMachine?: boolean;
+  /**
+   * A row at the top of the Overview, read with the fleet views every cycle whatever screen is
+   * shown (who needs you, what runs out next): its own read through views, and the cells it
+   * draws — null draws nothing. A read that fails shows as ERR in that row.
+   */
+  readonly strip?: Strip;
+}
+
+export interface Strip<S = unknown> {
+  load(ctx: { view: ViewCall }): Promise<S>;
+  cells(s: ViewState, data: S): Cell[] | null;
 }
 
 /** Any screen, whatever its data (registries hold these). */

@@ -80,6 +80,8 @@ export interface TuiData {
   failed: Record<string, string>;
   /** Each screen's own data, by screen id. */
   screens: Record<string, Loaded>;
+  /** The Overview strips' data, by the id of the screen that owns each (read every cycle). */
+  strips: Record<string, Loaded>;
   /** The last content search: its hits as events, machines that could not answer. */
   sessions?: { query: string; pending: boolean; events: TuiEvent[]; errors: string[] };
   errors: string[];

@@ -29,7 +29,7 @@ export async function loadedState(vc: Cockpit, screen: string, size: { width: nu
     data: emptyData("local"),
     screens: screensFor(vc.config.plugins ?? []),
   });
-  const data = await loadCore(vc, base.data);
+  const data = await loadCore(vc, base.data, base.screens);
   let s: ViewState = { ...base, screen, machineId, data };
   if (machineId)
     s = {

@@ -2,9 +2,10 @@ import { afterAll, beforeAll, describe, expect, it, setDefaultTimeout } from "bu
 import type { Cockpit } from "../../lib/index.ts";
 import { reduce } from "../../lib/tui/app.ts";
 import { frame, frameText, listItems, parseFilter, selectedAlert, selectedItem, tabsOf, type ViewState } from "../../lib/tui/frame.ts";
-import { loadScreen } from "../../lib/tui/app.ts";
+import { loadCore, loadScreen } from "../../lib/tui/app.ts";
 import { sessionEvents } from "../../lib/tui/screens/common.ts";
 import { defineScreen } from "../../lib/tui/screen.ts";
+import { styles } from "../../lib/tui/theme.ts";
 import { screensFor } from "../../lib/tui/screens/index.ts";
 import { frameAnsi } from "../../lib/tui/render.ts";
 import { clean, sparkline } from "../../lib/tui/text.ts";
@@ -605,5 +606,39 @@ describe("screens from plugins", () => {
       ]),
     ).toThrow('TUI screen key "u" is claimed by both plugin a and plugin b');
     expect(() => screensFor([{ name: "a", screens: [pane("events")] }])).toThrow('TUI screen id "events" is claimed by both vc and plugin a');
+  });
+});
+
+describe("the Overview's strips", () => {
+  it("draws a screen's strip above the lists, read with the fleet views, and ERR for a strip whose read fails", async () => {
+    const base = await loadedState(vc, "overview", SIZES[0]!);
+    const firing = defineScreen({
+      id: "firing",
+      title: "Firing",
+      key: "z",
+      items: () => [],
+      detail: () => [],
+      strip: {
+        load: async ({ view }) => ((await view("alerts")).data as { alerts: { state: string }[] }).alerts.filter((a) => a.state === "firing").length,
+        cells: (_s, n) => (n ? [[` NEEDS YOU ${n} `, styles.stale]] : null),
+      },
+    });
+    const broken = defineScreen({
+      id: "broken",
+      title: "Broken",
+      items: () => [],
+      detail: () => [],
+      strip: { load: async ({ view }) => view("series", { machine: "nope" }), cells: () => null },
+    });
+    const screens = [...base.screens, firing, broken];
+    const s = { ...base, screens, data: await loadCore(vc, base.data, screens) };
+    const t = check(s);
+    expect(t[2]).toContain("NEEDS YOU 4");
+    expect(t[3]).toMatch(/ERR +Broken: .*nope/);
+    expect(t[4]).toContain("ALERTS (4)"); // the lists start below the strips
+    // Not on other screens; and a strip with nothing to say takes no row.
+    expect(check({ ...s, screen: "events" })[2]).not.toContain("NEEDS YOU");
+    const quiet = { ...s, data: { ...s.data, strips: { firing: { key: "", data: 0 } } } };
+    expect(check(quiet)[2]).toContain("ALERTS (4)");
   });
 });
