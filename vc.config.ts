@@ -4,7 +4,26 @@
 // Each collector is skipped, with the reason, on a machine without its tool or data.
 import { hostname } from "node:os";
 import { defineConfig } from "vibe-cockpit";
-import { afsc, beads, caam, cass, caut, alertsJsonl, cloudBenchmarker, dcg, defaultRules, mcpAgentMail, ntm, pt, rano, rch, ru, sysmoni, sysprobe } from "vibe-cockpit/plugins";
+import {
+  afsc,
+  beads,
+  caam,
+  cass,
+  caut,
+  alertsJsonl,
+  cloudBenchmarker,
+  dcg,
+  defaultRules,
+  mcpAgentMail,
+  ntm,
+  ntmAttention,
+  pt,
+  rano,
+  rch,
+  ru,
+  sysmoni,
+  sysprobe,
+} from "vibe-cockpit/plugins";
 
 const localId =
   hostname()
@@ -18,6 +37,7 @@ export default defineConfig({
     sysprobe(),
     sysmoni(),
     ntm(),
+    ntmAttention(), // who needs you: ntm's per-agent states, events and attention items
     caut(),
     caam(),
     cass(),

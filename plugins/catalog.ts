@@ -12,6 +12,7 @@ import { cloudBenchmarker } from "./cloud_benchmarker/index.ts";
 import { dcg } from "./dcg/index.ts";
 import { mcpAgentMail } from "./mcp_agent_mail/index.ts";
 import { ntm } from "./ntm/index.ts";
+import { ntmAttention } from "./ntm/attention.ts";
 import { pt } from "./pt/index.ts";
 import { rano } from "./rano/index.ts";
 import { rch } from "./rch/index.ts";
@@ -29,6 +30,7 @@ export const catalog: ConfigCatalog = {
     sysprobe,
     sysmoni,
     ntm,
+    ntm_attention: ntmAttention,
     caut,
     caam,
     cass,
