@@ -50,10 +50,12 @@ export interface TriageOptions {
   /** The plugins' commands for their health factors, before vc's own. */
   suggestions?: readonly FactorSuggestions[];
   /** The configured rules: which health factors each is about (`Rule.factors`), so an alert and its factor are one item. */
-  rules?: readonly Pick<Rule, "id" | "factors">[];
+  rules?: readonly Pick<Rule, "id" | "factors" | "waitsForPerson">[];
 }
 
 const WEIGHT: Record<string, number> = { critical: 100, high: 60, medium: 30, low: 10 };
+/** Above any severity's weight plus its bonuses: a waiting agent outranks every other item (an ack or a silence still sinks it). */
+const PERSON_FIRST = 200;
 const ORDER: readonly string[] = ["ok", "low", "medium", "high", "critical"];
 const worse = (a: string, b: string) => (ORDER.indexOf(b) > ORDER.indexOf(a) ? b : a);
 
@@ -91,6 +93,8 @@ export function triage(alerts: readonly AlertView[], health: FleetHealth, now: D
   const limit = options.limit ?? 20;
   const extra = options.suggestions ?? [];
   const factorsOf = new Map((options.rules ?? []).map((r) => [r.id, r.factors ?? []]));
+  // An agent waiting for a person comes first: nothing else moves while it waits.
+  const waiting = new Set((options.rules ?? []).filter((r) => r.waitsForPerson).map((r) => r.id));
   const suggest = (factor: string, m: string) => {
     const all = [...extra.flatMap((x) => x[factor]?.(m) ?? []), ...(HEALTH_SUGGESTIONS[factor]?.(m) ?? [])];
     return all.length ? all : [{ title: "See the machine", command: `vc robot machine ${m}` }];
@@ -106,7 +110,7 @@ export function triage(alerts: readonly AlertView[], health: FleetHealth, now: D
     return {
       rule: a.rule,
       penalty,
-      score: (WEIGHT[a.severity] ?? 0) + (ageMin < 10 ? 20 : ageMin < 60 ? 10 : 0) + Math.min(30, 5 * (blast - 1)) - penalty,
+      score: (waiting.has(a.rule) ? PERSON_FIRST : 0) + (WEIGHT[a.severity] ?? 0) + (ageMin < 10 ? 20 : ageMin < 60 ? 10 : 0) + Math.min(30, 5 * (blast - 1)) - penalty,
       kind: "alert",
       id: a.alert_id,
       severity: a.severity,

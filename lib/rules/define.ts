@@ -92,6 +92,8 @@ export interface Rule {
   readonly actions?: readonly SuggestedAction[];
   /** The health factors this rule is about (`disk`, `load`): triage shows the alert and that factor of its machine as one item. */
   readonly factors?: readonly string[];
+  /** Its findings are agents waiting for a person: triage lists them before everything else. */
+  readonly waitsForPerson?: boolean;
   /** Threshold values overriding the defaults in `when` (set from vc.config.ts). */
   readonly thresholds?: Readonly<Record<string, number>>;
 }

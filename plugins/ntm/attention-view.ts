@@ -96,7 +96,8 @@ CREATE TABLE IF NOT EXISTS ntm_attention_items(
 /** How vc reads an agent's state word: whether it needs a person, works, idles, is done, or is a word vc does not know. */
 export type StateClass = "needs_person" | "working" | "idle" | "done" | "other";
 
-const CLASSES: Record<Exclude<StateClass, "other">, readonly string[]> = {
+/** The state words of each class (what ntm prints, lower case). */
+export const STATE_CLASSES: Record<Exclude<StateClass, "other">, readonly string[]> = {
   needs_person: ["waiting", "error", "blocked", "stalled", "stuck", "crashed", "rate_limited", "limited", "prompt", "prompt_wait", "approval", "needs_input", "input_required"],
   working: ["active", "busy", "working", "thinking", "running", "compacting", "generating"],
   idle: ["idle", "ready"],
@@ -105,7 +106,7 @@ const CLASSES: Record<Exclude<StateClass, "other">, readonly string[]> = {
 
 export function stateClass(state: string | null): StateClass {
   const s = (state ?? "").toLowerCase();
-  for (const [cls, words] of Object.entries(CLASSES)) if (words.includes(s)) return cls as StateClass;
+  for (const [cls, words] of Object.entries(STATE_CLASSES)) if (words.includes(s)) return cls as StateClass;
   return "other";
 }
 

@@ -3,6 +3,9 @@
 import { ageS, definePlugin, minus, ramp, readings, sql, withJson, type AreaFactor, type MachineColumn, type MachineSection } from "vibe-cockpit";
 import { ntmEvents } from "./events.ts";
 import type { DegradedSource } from "./parse.ts";
+import { attentionEvents } from "./attention-events.ts";
+import { needsYouScreen } from "./attention-screen.ts";
+import { agentWaiting, agentWaitingLong } from "./rules.ts";
 import { agentsScreen } from "./screen.ts";
 import { ATTENTION_FEED_SQL, attentionView } from "./attention-view.ts";
 
@@ -83,7 +86,9 @@ export const ntmSourcesFactor: AreaFactor = {
 
 export const ntmPlugin = definePlugin({
   name: "ntm",
-  screens: [agentsScreen],
+  screens: [needsYouScreen, agentsScreen],
+  // Who needs you: waiting agents as alerts that triage lists first.
+  rules: [agentWaiting, agentWaitingLong],
   // ntm_activity_snapshot is vc's (core migration 010); the plugin adds the column its factor reads.
   migrations: [
     {
@@ -97,7 +102,7 @@ ALTER TABLE ntm_activity_snapshot ADD COLUMN IF NOT EXISTS degraded_sources_json
   ],
   machineSections: [agentsSection],
   machineColumns: [agentsColumn],
-  events: [ntmEvents],
+  events: [ntmEvents, attentionEvents],
   views: [attentionView],
   healthFactors: [ntmSourcesFactor],
   suggestions: {

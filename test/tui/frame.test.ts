@@ -72,11 +72,13 @@ const expected: Record<string, RegExp[]> = {
   agents: [/AGENTS \(ntm\)/, /12 agents in 3 sessions, 1 attached/, /SESSIONS \(3\)/],
   mail: [/MAIL: 0 urgent unread, 6 awaiting ack/, /! \[vc-7ab\] Blocked/, /FILE RESERVATIONS: 3 active/],
   events: [/ALERTS \(4\)/, /DCG DENIES \(3\)/, /deny core\.git/, /PT FINDINGS \(4\)/, /MAIL \(6\)/],
+  // The demo fleet has no attention feed: the pane says nobody waits, with the counts.
+  attention: [/NEEDS YOU/, /nobody waits for you: \d+ working/],
   beads: [/REPOS WITH BEADS \(1\)/, /NEXT PICKS \(bv\)/],
 };
 
 /** The tab screens the fixture's config has: the core's and the bundled plugins'. */
-const tabIds = ["overview", "machine", "accounts", "agents", "mail", "repos", "beads", "events"];
+const tabIds = ["overview", "machine", "accounts", "attention", "agents", "mail", "repos", "beads", "events"];
 
 describe("frame", () => {
   it("has a tab per screen, the plugins' between the core's, and no placeholder tabs", async () => {
@@ -262,7 +264,8 @@ describe("keys", () => {
     expect([to("a"), to("g"), to("m"), to("l"), to("b"), to("e")]).toEqual(["accounts", "repos", "agents", "mail", "beads", "events"]);
     const tabs = tabsOf(s).map((t) => t.id);
     expect([to("F1"), to("F2"), to("3"), to("F8")]).toEqual([tabs[0]!, tabs[1]!, tabs[2]!, tabs[7]!]);
-    expect(to("9")).toBe("overview"); // no ninth tab: nothing happens
+    expect(to("9")).toBe(tabs[8]);
+    expect(to("n")).toBe("attention");
   });
 
   it("searches as you type, keeps it on Enter and clears it on Esc", async () => {
