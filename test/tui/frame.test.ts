@@ -264,7 +264,7 @@ describe("keys", () => {
     expect([to("a"), to("g"), to("m"), to("l"), to("b"), to("e")]).toEqual(["accounts", "repos", "agents", "mail", "beads", "events"]);
     const tabs = tabsOf(s).map((t) => t.id);
     expect([to("F1"), to("F2"), to("3"), to("F8")]).toEqual([tabs[0]!, tabs[1]!, tabs[2]!, tabs[7]!]);
-    expect(to("9")).toBe(tabs[8]);
+    expect(to("9")).toBe(tabs[8]!);
     expect(to("n")).toBe("attention");
   });
 
