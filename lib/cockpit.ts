@@ -8,6 +8,8 @@ import { loadConfig, type LoadConfigOptions } from "./config/load.ts";
 import { VcError } from "./errors.ts";
 import { createLocalExecutor, expandHome } from "./exec/local.ts";
 import { createSshExecutor, type SshExecutorOptions } from "./exec/ssh.ts";
+import { followSources } from "./follow.ts";
+import { sql } from "./store/sql.ts";
 import { resolveSshTarget } from "./exec/ssh-target.ts";
 import { homedir, userInfo } from "node:os";
 import { join } from "node:path";
@@ -56,6 +58,11 @@ export interface Cockpit extends ViewCalls {
   }): Promise<CycleReport & { outcome: CycleOutcome }>;
   /** Called with each cycle's outcome (the watch stream); returns an unsubscribe function. */
   subscribe(listener: (outcome: CycleOutcome) => void): () => void;
+  /**
+   * Follows the machines' tools between polls (collectors with `follow`, bounded channels) and
+   * collects a machine's collector as soon as its tool says something changed, until `signal`.
+   */
+  follow(options: { signal: AbortSignal; onError?: (err: unknown) => void; maxChannels?: number; timeoutMs?: number }): Promise<void>;
   /** Active alerts (all: resolved ones too). */
   alerts(options?: { all?: boolean }): Promise<AlertView[]>;
   ack(id: string, options: { by: string; note?: string }): Promise<AlertView>;
@@ -192,6 +199,16 @@ export async function openCockpit(options: OpenCockpitOptions = {}): Promise<Coc
     clock,
     views,
     ...viewCalls(view),
+    follow(o) {
+      return followSources({
+        config,
+        executorFor: execFor,
+        ready: async (machine, collector) =>
+          (await store.query<{ r: string }>(sql`SELECT last_result AS r FROM collector_state WHERE machine_id = ${machine} AND collector = ${collector}`))[0]?.r === "ok",
+        ...o,
+        onChange: (machine, collector) => void cockpit.collect({ machine, collector, signal: o.signal }).catch((err) => o.onError?.(err)),
+      });
+    },
     collect(o = {}) {
       // One cycle at a time: a file-triggered collect waits for the poll in progress, and the other way round.
       const run = cycles.then(async () => {

@@ -112,6 +112,7 @@ export async function runWatch(vc: Cockpit, o: WatchOptions): Promise<void> {
   };
 
   const stopWatching = await watchLocalSources(vc, (name) => request(name), { debounceMs: o.debounceMs, onError: o.onError });
+  const following = vc.follow({ signal: o.signal, onError: o.onError });
   const tick = setInterval(() => request("*"), o.intervalMs);
   const beat = setInterval(() => void heartbeat().catch((err) => o.onError?.(err)), Math.min(o.intervalMs, 15_000));
   request("*");
@@ -120,6 +121,7 @@ export async function runWatch(vc: Cockpit, o: WatchOptions): Promise<void> {
   clearInterval(tick);
   clearInterval(beat);
   stopWatching();
+  await following;
   await running;
 }
 

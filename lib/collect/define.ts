@@ -54,6 +54,9 @@ export interface CollectContext {
 /** What `watchPaths` is given: enough to find the files, nothing to write. */
 export type WatchContext = Pick<CollectContext, "machine" | "exec" | "path" | "warn">;
 
+/** What `follow` is given: the machine, its executor (a channel of the pooled SSH connection for a remote one), its paths, and when to give up. */
+export type FollowContext = Pick<CollectContext, "machine" | "exec" | "path"> & { signal: AbortSignal; timeoutMs: number };
+
 /** What a collector's `search` gets: the machine, its executor, its paths, and a deadline. */
 export type SearchContext = Pick<CollectContext, "machine" | "exec" | "path" | "signal"> & { limit: number; timeoutMs: number };
 
@@ -118,6 +121,13 @@ export interface Collector {
    * SQLite database. Paths may start with `~`.
    */
   watchPaths?: (ctx: WatchContext) => Promise<readonly string[]>;
+  /**
+   * Waits on a machine, up to `ctx.timeoutMs`, for its tool to say something changed (ntm's
+   * blocking attention wait): "changed" has the daemon and `vc watch` run this collector on that
+   * machine at once, so what happened is on the watch stream within seconds, not at the next
+   * poll; "timeout" waits again. Throwing backs off and tries later.
+   */
+  follow?: (ctx: FollowContext) => Promise<"changed" | "timeout">;
   /** Overrides of the configured limits for this collector. */
   limits?: Partial<CollectorLimits>;
   collect(ctx: CollectContext): Promise<CollectResult>;

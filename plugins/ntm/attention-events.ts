@@ -1,9 +1,18 @@
 // Agents that need a person, as events: on `vc watch` (after each cycle, once per wait), the
-// Events screen and incidents. One event per wait: its key is the pane and when its state began.
+// Events screen and incidents. One event per wait: its key is the pane and when vc first saw its state.
 import { defineEventSource, eventTime } from "vibe-cockpit";
 import { agentsWaiting } from "./rules.ts";
 
-type Row = { machine_id: string; session_name: string; pane: string; agent_type: string | null; state: string | null; first_seen: unknown; waited_s: number | bigint };
+type Row = {
+  machine_id: string;
+  session_name: string;
+  pane: string;
+  agent_type: string | null;
+  state: string | null;
+  state_since: unknown;
+  first_seen: unknown;
+  waited_s: number | bigint;
+};
 
 export const attentionEvents = defineEventSource({
   name: "attention",
@@ -17,7 +26,8 @@ export const attentionEvents = defineEventSource({
         const since = eventTime(r.first_seen);
         const waited = Number(r.waited_s);
         return {
-          key: `attention:${r.machine_id}:${r.session_name}:${r.pane}:${since}`,
+          // One wait, one key: the pane and when vc first saw it in this state (a later wait is a new event).
+          key: `attention:${r.machine_id}:${r.session_name}:${r.pane}:${eventTime(r.state_since)}`,
           source: "attention",
           group: "NEEDS YOU",
           machine_id: r.machine_id,

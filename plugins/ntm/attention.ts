@@ -39,6 +39,8 @@ function savedCursor(ctx: CollectContext): number | null {
 export function ntmAttention(options: NtmAttentionOptions = {}) {
   const bin = options.bin ?? "ntm";
   const pageSize = Math.max(1, Math.min(1000, options.pageSize ?? 500));
+  // Per machine, the attention cursor the next wait starts from (the newest ntm has told us of).
+  const followed = new Map<string, number>();
   return defineCollector({
     name: "ntm_attention",
     plugin: ntmPlugin,
@@ -47,6 +49,30 @@ export function ntmAttention(options: NtmAttentionOptions = {}) {
     description: "ntm --robot-snapshot, --robot-events and --robot-attention: agents' states, the event feed and what needs a person",
     // A path (ntm outside a non-login shell's PATH) is required as a file; a name, on the PATH.
     requires: bin.includes("/") ? { files: [bin] } : { commands: [bin] },
+    /**
+     * ntm's blocking attention wait from the newest cursor: it returns when something needs an
+     * operator (or at the timeout), so a waiting agent is collected within seconds.
+     */
+    async follow(ctx) {
+      const run = (args: string[], timeoutMs?: number) => runJson(ctx.exec, [bin, ...args], { signal: ctx.signal, timeoutMs });
+      let from = followed.get(ctx.machine.id);
+      if (from === undefined) {
+        const snap = await run(["--robot-snapshot"]);
+        if (!snap.ok) throw new Error(snap.error);
+        const latest = (snap.raw as { latest_cursor?: unknown }).latest_cursor;
+        from = typeof latest === "number" ? Math.trunc(latest) : 0;
+        followed.set(ctx.machine.id, from);
+      }
+      const seconds = Math.max(1, Math.round(ctx.timeoutMs / 1000));
+      const r = await run(["--robot-attention", `--attention-cursor=${from}`, `--attention-timeout=${seconds}s`, "--attention-poll=250ms"], ctx.timeoutMs + 10_000);
+      if (!r.ok) throw new Error(r.error);
+      const out = r.raw as { wake_reason?: unknown; cursor_info?: { end_cursor?: unknown } };
+      const end = out.cursor_info?.end_cursor;
+      if (typeof end === "number" && end > from) followed.set(ctx.machine.id, Math.trunc(end));
+      // A wake that moved no cursor: read the snapshot's again next time (ntm restarted, say).
+      else if (out.wake_reason !== "timeout") followed.delete(ctx.machine.id);
+      return out.wake_reason === "timeout" ? "timeout" : "changed";
+    },
     async collect(ctx) {
       const run = (args: string[]) => runJson(ctx.exec, [bin, ...args], { signal: ctx.signal });
       const [snapRun, attRun] = await Promise.all([

@@ -34,6 +34,7 @@ const ASK: Record<string, Record<string, unknown>> = {
   accounts: {},
   repos: {},
   beads: {},
+  attention: {},
   events: { window: "24h", machine: "node-03" },
   alerts: { all: true },
   search: { query: "flock", limit: 5 },
@@ -96,10 +97,10 @@ afterAll(async () => {
 
 describe("the view registry", () => {
   it("asks every registered view in this test (a new view must be added to ASK)", () => {
-    // vc's own views, and the plugins' (accounts, repos, beads) once the config lists them.
+    // vc's own views, and the plugins' (accounts, repos, beads, attention) once the config lists them.
     expect(builtinViews.map((v) => v.name).sort()).toEqual(
       Object.keys(ASK)
-        .filter((v) => !["accounts", "repos", "beads"].includes(v))
+        .filter((v) => !["accounts", "repos", "beads", "attention"].includes(v))
         .sort(),
     );
     expect(vc.views.views.map((v) => v.name).sort()).toEqual(Object.keys(ASK).sort());

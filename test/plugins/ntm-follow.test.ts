@@ -1,0 +1,82 @@
+// Within seconds (issue 20.3): `vc up` follows each machine's ntm through its blocking attention
+// wait, so an agent that starts waiting for a person is on `vc watch` as an attention event without
+// waiting for the next poll (the poll interval here is an hour), and leaves the attention view
+// once ntm says it is handled. A fake ntm on PATH changes state when the test says so.
+import { describe, expect, it, setDefaultTimeout } from "bun:test";
+import { existsSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { lineWaiter } from "../helpers/dcg-watch.ts";
+import { isolatedEnv, vc, vcSpawn } from "../helpers/cli.ts";
+import { tempDir } from "../helpers/tmp.ts";
+import { until, writeFollowNtm } from "../helpers/ntm-follow.ts";
+import { SSH_TEST_HOME, startSshd } from "../helpers/sshd.ts";
+
+setDefaultTimeout(90_000); // real processes
+
+/** `vc up` and `vc watch` on one machine running the fake ntm (`ssh`: its target, else local); returns the wake-to-line time. */
+async function followOnce(machine: { ssh: string; identity_file?: string; known_hosts?: string[] }, ntmDir: string, label: string): Promise<number> {
+  const dir = tempDir("vc-follow-");
+  const env = isolatedEnv(dir);
+  const ntm = writeFollowNtm(ntmDir);
+  const cfg = join(dir, "vc.config.ts");
+  writeFileSync(
+    cfg,
+    `import { defineConfig } from "vibe-cockpit";
+import { ntmAttention } from "vibe-cockpit/plugins";
+export default defineConfig({ db: ${JSON.stringify(join(dir, "vc.duckdb"))}, data_dir: ${JSON.stringify(join(dir, "data"))}, polling: { interval_seconds: 3600 }, machines: [${JSON.stringify({ id: "here", ...machine })}], collectors: [ntmAttention({ bin: ${JSON.stringify(join(ntmDir, "ntm"))} })] });
+`,
+  );
+  const up = vcSpawn(["up", "--config", cfg], { env });
+  try {
+    const socket = join(dir, "vc.sock");
+    await until("the daemon's socket", () => existsSync(socket));
+    // The daemon's first cycle ran; then it follows: a wait from ntm's latest cursor is open.
+    await until("the follow's wait", () => ntm.calls().some((c) => c.startsWith("--robot-attention --attention-cursor=117 ")));
+    const w = vcSpawn(["watch", "--config", cfg], { env });
+    try {
+      const out = lineWaiter(w.stdout as ReadableStream<Uint8Array>);
+      await out.next((l) => l.includes('"heartbeat"'));
+      const polls = ntm.calls().filter((c) => c.startsWith("--robot-snapshot")).length;
+      // claude in corpus-session-0 pane 0.1 stops working and waits for a person.
+      const t0 = performance.now();
+      ntm.setState(118, { "corpus-session-0:0.1": "waiting" });
+      const line = await out.next((l) => l.includes('"type":"event"') && l.includes('"source":"attention"') && l.includes("corpus-session-0 pane 0.1"));
+      const ms = performance.now() - t0;
+      console.log(`  attention event on vc watch ${ms.toFixed(0)} ms after ntm's change (${label})`);
+      expect(JSON.parse(line).event).toMatchObject({ source: "attention", machine_id: "here", title: "claude in corpus-session-0 pane 0.1 is waiting" });
+      // It came from the follow, not a poll (an hour away): the triggered run read the snapshot again.
+      expect(ntm.calls().filter((c) => c.startsWith("--robot-snapshot")).length).toBeGreaterThan(polls);
+      // Handled: ntm says it works again; the attention view (through the daemon) no longer lists it.
+      ntm.setState(119, { "corpus-session-0:0.1": "active" });
+      await until("the agent to leave the attention view", async () => {
+        const r = await vc(["robot", "attention", "--config", cfg], { env });
+        const agents = JSON.parse(r.stdout).data.agents as { session: string; pane: string }[];
+        return !agents.some((a) => a.session === "corpus-session-0" && a.pane === "0.1");
+      });
+      return ms;
+    } finally {
+      w.kill("SIGINT");
+      await w.exited;
+    }
+  } finally {
+    up.kill("SIGTERM");
+    await up.exited;
+  }
+}
+
+describe("vc up follows ntm", () => {
+  it("puts an agent that starts waiting on vc watch within seconds, with no poll, and drops it from attention once handled", async () => {
+    await followOnce({ ssh: "local" }, join(tempDir("vc-follow-ntm-"), "ntm"), "local");
+  });
+
+  it("does the same over SSH: the wait is a channel of the machine's pooled connection", async () => {
+    const sshd = await startSshd();
+    const ntmDir = join(SSH_TEST_HOME, `ntm-follow-${process.pid}`);
+    try {
+      await followOnce({ ssh: `${sshd.user}@127.0.0.1:${sshd.port}`, identity_file: sshd.userKey, known_hosts: [sshd.knownHosts] }, ntmDir, "over SSH");
+    } finally {
+      await sshd.stop();
+      rmSync(ntmDir, { recursive: true, force: true });
+    }
+  });
+});
