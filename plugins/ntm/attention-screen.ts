@@ -3,6 +3,7 @@
 // pane's last lines), ntm's next actions and the command that opens the pane.
 import { type Cell, type Column, type Line, type ListItem, H, L, absolute, ageOf, clean, defineScreen, fieldLines, has, paragraph, since, span, styles } from "vibe-cockpit/tui";
 import type { AttentionAgent, AttentionData } from "./attention-view.ts";
+import { agentWaiting, agentWaitingLong } from "./rules.ts";
 
 const COLUMNS: Column[] = [
   { id: "dot", title: "", width: 1, priority: 1 },
@@ -13,6 +14,8 @@ const COLUMNS: Column[] = [
   { id: "waited", title: "WAITED", width: 7, priority: 1, align: "right" },
   { id: "why", title: "WHY", width: 12, priority: 4, flex: true },
 ];
+
+const WAITING_RULES: ReadonlySet<string> = new Set([agentWaiting.id, agentWaitingLong.id]);
 
 const sevStyle = (a: AttentionAgent) => (a.waited_s >= 1800 || a.blocks >= 3 ? styles.critical : styles.warning);
 
@@ -31,6 +34,11 @@ export const needsYouScreen = defineScreen<AttentionData>({
         group: "WAITING FOR YOU",
         machineId: a.machine_id,
         value: a,
+        // Its alert (agent_waiting…), so x and s ack and silence it here too: ntm's code has no
+        // attention ack yet, so acknowledging stays in vc, audited.
+        alert: s.data.alerts.find(
+          (x) => x.state !== "resolved" && WAITING_RULES.has(x.rule) && x.labels.machine_id === a.machine_id && x.labels.session_name === a.session && x.labels.pane === a.pane,
+        ),
         text: `${a.why.summary} ${a.why.pane_tail ?? ""}`,
         cells: {
           dot: ["●", sevStyle(a)],
@@ -94,6 +102,11 @@ export const needsYouScreen = defineScreen<AttentionData>({
       ["open the pane  ", styles.text],
       [`$ ${clean(a.attach)}`, styles.dim],
     ]);
+    const alert = item?.alert;
+    if (alert)
+      lines.push(
+        L(`alert ${clean(alert.alert_id)} ${alert.acked ? `acked by ${clean(alert.acked.by)}` : alert.silenced_by ? "silenced" : "firing"} · x ack · s silence 1h`, styles.dim),
+      );
     lines.push(L(`seen ${since(ageOf(a.collected_at, s.now))} · ${a.feed === "attention" ? "ntm attention feed" : "ntm status (no attention feed on this ntm)"}`, styles.dim));
     return lines;
   },

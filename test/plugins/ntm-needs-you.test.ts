@@ -6,7 +6,7 @@ import { chmodSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { createFixedClock } from "../../lib/clock.ts";
 import { openCockpit } from "../../lib/index.ts";
-import { initialState, loadCore, loadScreen } from "../../lib/tui/app.ts";
+import { initialState, loadCore, loadScreen, reduce } from "../../lib/tui/app.ts";
 import { emptyData, frame, frameText, listItems } from "../../lib/tui/frame.ts";
 import { screensFor } from "../../lib/tui/screens/index.ts";
 import { isolatedEnv, vc } from "../helpers/cli.ts";
@@ -114,5 +114,10 @@ describe("who needs you", () => {
     expect(pane).toContain("WAITING FOR YOU");
     expect(listItems(s).length).toBe(((await c.view("attention")).data as { agents: unknown[] }).agents.length);
     expect(pane).toMatch(/→ open the pane +\$ tmux attach -t corpus-session-1/);
+    // x on a waiting agent acks its alert (in vc, audited: ntm's code has no attention ack).
+    const withAlert = listItems(s).findIndex((i) => i.alert?.rule === "agent_waiting_long");
+    expect(withAlert).toBeGreaterThanOrEqual(0);
+    const r = reduce({ ...s, selected: { attention: withAlert } }, "x");
+    expect(r.action).toMatchObject({ type: "ack", alert: { rule: "agent_waiting_long" } });
   });
 });
