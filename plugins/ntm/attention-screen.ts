@@ -7,12 +7,12 @@ import { agentWaiting, agentWaitingLong } from "./rules.ts";
 
 const COLUMNS: Column[] = [
   { id: "dot", title: "", width: 1, priority: 1 },
-  { id: "machine", title: "MACHINE", width: 10, priority: 1 },
-  { id: "where", title: "SESSION:PANE", width: 14, priority: 2 },
-  { id: "agent", title: "AGENT", width: 7, priority: 3 },
-  { id: "state", title: "STATE", width: 8, priority: 2 },
+  { id: "machine", title: "MACHINE", width: 8, priority: 1 },
+  { id: "where", title: "SESSION:PANE", width: 18, priority: 1, flex: 2 },
+  { id: "agent", title: "AGENT", width: 6, priority: 3 },
+  { id: "state", title: "STATE", width: 7, priority: 2 },
   { id: "waited", title: "WAITED", width: 7, priority: 1, align: "right" },
-  { id: "why", title: "WHY", width: 12, priority: 4, flex: true },
+  { id: "why", title: "WHY", width: 12, priority: 4, flex: 3 },
 ];
 
 const WAITING_RULES: ReadonlySet<string> = new Set([agentWaiting.id, agentWaitingLong.id]);

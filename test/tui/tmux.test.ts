@@ -9,6 +9,7 @@ import type { DemoFleet } from "../../examples/demo-fleet.ts";
 import { createTuiFleet, END, TOOLS_MACHINE } from "./_fixture.ts";
 import { openFixture } from "./_data.ts";
 import { requireSystem } from "../_system.ts";
+import { writeFollowNtm } from "../helpers/ntm-follow.ts";
 
 setDefaultTimeout(60_000);
 
@@ -409,6 +410,32 @@ describe("vc tui in tmux", () => {
     const alerts = await vc.alerts();
     expect(alerts.find((a) => a.alert_id === "rule2:2")?.acked?.by).toMatch(/^tui:/);
     expect(alerts.find((a) => a.alert_id === "rule3:3")?.acked?.by).toMatch(/^tui:/);
+  });
+});
+
+describe("vc tui: who needs you", () => {
+  it("heads the Overview with the Needs you strip and lists the waiting agents on n", async () => {
+    // A store from a fake ntm printing ntm's own outputs (three agents waiting for a person).
+    const d = join(dir, "needs-you");
+    mkdirSync(d, { recursive: true });
+    writeFollowNtm(join(d, "ntm"));
+    const cfg = join(d, "vc.config.ts");
+    writeFileSync(
+      cfg,
+      `import { defineConfig } from "vibe-cockpit";\nimport { ntmAttention } from "vibe-cockpit/plugins";\nexport default defineConfig({ db: ${JSON.stringify(join(d, "vc.duckdb"))}, data_dir: ${JSON.stringify(d)}, machines: [{ id: "here", ssh: "local" }], collectors: [ntmAttention({ bin: ${JSON.stringify(join(d, "ntm", "ntm"))} })] });\n`,
+    );
+    const { VC_NOW: _n, ...plain } = env;
+    const c = await runVc(["collect", "--once", "--config", cfg], { env: plain });
+    expect({ code: c.code, stderr: c.stderr }).toEqual({ code: 0, stderr: "" });
+    const s = await start({ x: 120, y: 30 }, "--no-poll", { config: cfg, prefix: "env -u VC_NOW ", ready: (t) => t.includes("● here") });
+    const t = await waitFor(s, (x) => /NEEDS YOU \d+/.test(x.split("\n")[2] ?? ""), "the Needs you strip");
+    expect(t.split("\n")[2]).toMatch(/NEEDS YOU \d+ +\d+ agents wait; the oldest for \d+ (s|min|h|d): here corpus-session-\d:0\.\d/);
+    keys(s, "n");
+    const pane = await waitFor(s, has("WAITING FOR YOU"), "the Needs you pane");
+    expect(pane).toMatch(/here +corpus-session-1:0\.4 +claude +error/);
+    expect(pane).toMatch(/→ open the pane +\$ tmux attach -t corpus-session-/);
+    for (const l of pane.split("\n")) expect(l.length).toBeLessThanOrEqual(120);
+    await quit(s);
   });
 });
 
