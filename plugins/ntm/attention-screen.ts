@@ -1,7 +1,25 @@
 // The "Needs you" pane and its Overview strip (issue 20.4): every agent waiting for a person, longest
 // and most blocking first, from the `attention` view; the detail shows why (ntm's summary, the
 // pane's last lines), ntm's next actions and the command that opens the pane.
-import { type Cell, type Column, type Line, type ListItem, H, L, absolute, ageOf, clean, defineScreen, fieldLines, has, paragraph, since, span, styles } from "vibe-cockpit/tui";
+import {
+  type Cell,
+  type Column,
+  type Line,
+  type ListItem,
+  type ViewState,
+  H,
+  L,
+  absolute,
+  ageOf,
+  clean,
+  defineScreen,
+  fieldLines,
+  has,
+  paragraph,
+  since,
+  span,
+  styles,
+} from "vibe-cockpit/tui";
 import type { AttentionAgent, AttentionData } from "./attention-view.ts";
 import { agentWaiting, agentWaitingLong } from "./rules.ts";
 
@@ -16,6 +34,12 @@ const COLUMNS: Column[] = [
 ];
 
 const WAITING_RULES: ReadonlySet<string> = new Set([agentWaiting.id, agentWaitingLong.id]);
+
+/** The waiting agent's open agent_waiting alert, if one fired. */
+const alertOf = (s: ViewState, a: AttentionAgent) =>
+  s.data.alerts.find(
+    (x) => x.state !== "resolved" && WAITING_RULES.has(x.rule) && x.labels.machine_id === a.machine_id && x.labels.session_name === a.session && x.labels.pane === a.pane,
+  );
 
 const sevStyle = (a: AttentionAgent) => (a.waited_s >= 1800 || a.blocks >= 3 ? styles.critical : styles.warning);
 
@@ -36,9 +60,28 @@ export const needsYouScreen = defineScreen<AttentionData>({
         value: a,
         // Its alert (agent_waiting…), so x and s ack and silence it here too: ntm's code has no
         // attention ack yet, so acknowledging stays in vc, audited.
-        alert: s.data.alerts.find(
-          (x) => x.state !== "resolved" && WAITING_RULES.has(x.rule) && x.labels.machine_id === a.machine_id && x.labels.session_name === a.session && x.labels.pane === a.pane,
-        ),
+        alert: alertOf(s, a),
+        // Enter: the whole of it on the event level — the pane's tail in full, what to run, how to get there.
+        event: {
+          key: `attention:${a.machine_id}:${a.session}:${a.pane}:${a.since}`,
+          source: "attention",
+          group: "NEEDS YOU",
+          machine_id: a.machine_id,
+          at: a.since,
+          severity: a.waited_s >= 1800 ? "high" : "medium",
+          title: `${a.agent_type ?? "agent"} in ${a.session} pane ${a.pane} is ${a.state ?? "waiting"}: ${a.why.summary}`,
+          fields: [
+            ["state", a.state],
+            ["waited", span(a.waited_s)],
+            ["actionability", a.why.actionability],
+            ["bead", a.why.current_bead],
+            ["unread mail", a.why.pending_mail],
+            ...a.actions.map((x): [string, unknown] => [x.label, `${x.command}${x.reason ? `  (${x.reason})` : ""}`]),
+          ],
+          text: a.why.pane_tail ?? undefined,
+          command: a.attach,
+          alert: alertOf(s, a),
+        },
         text: `${a.why.summary} ${a.why.pane_tail ?? ""}`,
         cells: {
           dot: ["●", sevStyle(a)],

@@ -119,5 +119,12 @@ describe("who needs you", () => {
     expect(withAlert).toBeGreaterThanOrEqual(0);
     const r = reduce({ ...s, selected: { attention: withAlert } }, "x");
     expect(r.action).toMatchObject({ type: "ack", alert: { rule: "agent_waiting_long" } });
+    // Enter: the whole of it on the event level, with the command that opens the pane.
+    const level = reduce({ ...s, selected: { attention: withAlert } }, "ENTER").state;
+    expect(level.screen).toBe("event");
+    const whole = frameText(frame(level)).join("\n");
+    expect(whole).toMatch(/● HIGH \w+ in corpus-session-1 pane 0\.[24] is (waiting|error)/);
+    expect(whole).toMatch(/\$ tmux attach -t corpus-session-1/);
+    expect(reduce(level, "x").action).toMatchObject({ type: "ack", alert: { rule: "agent_waiting_long" } });
   });
 });

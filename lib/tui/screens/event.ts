@@ -14,6 +14,7 @@ export default defineScreen({
     if (!e) return [L("no event selected", styles.dim)];
     // An alert is shown as it is now (acked a moment ago, say), not as it was when drilled into.
     const alert = e.alert && (s.data.alerts.find((a) => a.alert_id === e.alert!.alert_id) ?? e.alert);
-    return eventLines(alert ? alertEvent(alert) : e, s, w, true);
+    // An alert's own event is redrawn from the alert; another event keeps its text, with the alert's state now.
+    return eventLines(alert && e.source === "alerts" ? alertEvent(alert) : { ...e, alert }, s, w, true);
   },
 });
