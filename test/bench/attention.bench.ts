@@ -3,12 +3,12 @@
 // with `vc up` following ntm's attention wait and polling only hourly — locally and over a real
 // sshd on 127.0.0.1. Prints the median of several changes as a ratio of the issue's targets
 // (2 s local, 3 s over SSH) and of the default poll's expected wait (half of 120 s) as a baseline.
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { cliEntry, isolatedEnv } from "../helpers/cli.ts";
 import { lineWaiter } from "../helpers/dcg-watch.ts";
-import { until, writeFollowNtm } from "../helpers/ntm-follow.ts";
+import { until, writeFollowConfig, writeFollowNtm } from "../helpers/ntm-follow.ts";
 import { SSH_TEST_HOME, startSshd } from "../helpers/sshd.ts";
 
 const CHANGES = Number(process.env.VC_BENCH_CHANGES ?? 7);
@@ -19,14 +19,8 @@ async function measure(machine: Record<string, unknown>, ntmDir: string): Promis
   const dir = mkdtempSync(join(tmpdir(), "vc-bench-attention-"));
   const env = isolatedEnv(dir);
   const ntm = writeFollowNtm(ntmDir);
-  const cfg = join(dir, "vc.config.ts");
-  writeFileSync(
-    cfg,
-    `import { defineConfig } from "vibe-cockpit";
-import { ntmAttention } from "vibe-cockpit/plugins";
-export default defineConfig({ db: ${JSON.stringify(join(dir, "vc.duckdb"))}, data_dir: ${JSON.stringify(join(dir, "data"))}, polling: { interval_seconds: 3600 }, machines: [${JSON.stringify({ id: "here", ...machine })}], collectors: [ntmAttention({ bin: ${JSON.stringify(join(ntmDir, "ntm"))} })] });
-`,
-  );
+  const cfg = writeFollowConfig(dir, ntmDir, machine);
+
   const spawn = (args: string[]) => Bun.spawn(["bun", cliEntry, ...args, "--config", cfg], { cwd: env.HOME, env, stdout: "pipe", stderr: "ignore", stdin: "ignore" });
   const up = spawn(["up"]);
   try {

@@ -66,3 +66,19 @@ export async function until<T>(what: string, f: () => T | Promise<T>, ms = 30_00
     await Bun.sleep(50);
   }
 }
+
+/**
+ * A vc.config.ts in `dir` for one machine ("here": `machine`'s ssh, local by default) running the
+ * fake ntm of `ntmDir`, polled hourly so only the follow can be quick. Returns its path.
+ */
+export function writeFollowConfig(dir: string, ntmDir: string, machine: Record<string, unknown> = { ssh: "local" }): string {
+  const cfg = join(dir, "vc.config.ts");
+  writeFileSync(
+    cfg,
+    `import { defineConfig } from "vibe-cockpit";
+import { ntmAttention } from "vibe-cockpit/plugins";
+export default defineConfig({ db: ${JSON.stringify(join(dir, "vc.duckdb"))}, data_dir: ${JSON.stringify(join(dir, "data"))}, polling: { interval_seconds: 3600 }, machines: [${JSON.stringify({ id: "here", ...machine })}], collectors: [ntmAttention({ bin: ${JSON.stringify(join(ntmDir, "ntm"))} })] });
+`,
+  );
+  return cfg;
+}

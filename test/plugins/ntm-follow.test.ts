@@ -3,12 +3,12 @@
 // waiting for the next poll (the poll interval here is an hour), and leaves the attention view
 // once ntm says it is handled. A fake ntm on PATH changes state when the test says so.
 import { describe, expect, it, setDefaultTimeout } from "bun:test";
-import { existsSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { lineWaiter } from "../helpers/dcg-watch.ts";
 import { isolatedEnv, vc, vcSpawn } from "../helpers/cli.ts";
 import { tempDir } from "../helpers/tmp.ts";
-import { until, writeFollowNtm } from "../helpers/ntm-follow.ts";
+import { until, writeFollowConfig, writeFollowNtm } from "../helpers/ntm-follow.ts";
 import { SSH_TEST_HOME, startSshd } from "../helpers/sshd.ts";
 
 setDefaultTimeout(90_000); // real processes
@@ -18,14 +18,8 @@ async function followOnce(machine: { ssh: string; identity_file?: string; known_
   const dir = tempDir("vc-follow-");
   const env = isolatedEnv(dir);
   const ntm = writeFollowNtm(ntmDir);
-  const cfg = join(dir, "vc.config.ts");
-  writeFileSync(
-    cfg,
-    `import { defineConfig } from "vibe-cockpit";
-import { ntmAttention } from "vibe-cockpit/plugins";
-export default defineConfig({ db: ${JSON.stringify(join(dir, "vc.duckdb"))}, data_dir: ${JSON.stringify(join(dir, "data"))}, polling: { interval_seconds: 3600 }, machines: [${JSON.stringify({ id: "here", ...machine })}], collectors: [ntmAttention({ bin: ${JSON.stringify(join(ntmDir, "ntm"))} })] });
-`,
-  );
+  const cfg = writeFollowConfig(dir, ntmDir, machine);
+
   const up = vcSpawn(["up", "--config", cfg], { env });
   try {
     const socket = join(dir, "vc.sock");
