@@ -51,6 +51,11 @@ export interface EventSource {
    * repo's history, or both.
    */
   scope: readonly ("fleet" | "repo")[];
+  /**
+   * Its events are conditions that hold while they are listed (an agent waiting for a person):
+   * when one is no longer listed, `vc watch` says it ended.
+   */
+  ongoing?: boolean;
   load(q: EventQuery): Promise<VcEvent[]>;
 }
 

@@ -143,6 +143,16 @@ export { loadEvents, eventSources, type EventsData } from "./views/events.ts";
 export { readings, ramp, minus, type AreaFactor, type AreaReading } from "./health/areas.ts";
 export type { ViewCalls, ViewCall, ViewEnvelope, EventsOptions } from "./views/calls.ts";
 export type { AccountsData, AccountUsage, AccountWindow, ProfileLimits, ToolProfile, ReposData, MachineRepos, RepoLine, BeadsData, BeadsTriage } from "./views/shapes.ts";
-export { runWatch, type WatchEvent, type WatchOptions, type CycleEvent, type HappenedEvent, type HeartbeatEvent, type PredictionEvent, type OpportunityEvent } from "./watch.ts";
+export {
+  runWatch,
+  type WatchEvent,
+  type WatchOptions,
+  type CycleEvent,
+  type HappenedEvent,
+  type EndedEvent,
+  type HeartbeatEvent,
+  type PredictionEvent,
+  type OpportunityEvent,
+} from "./watch.ts";
 export { connectCockpit } from "./connect.ts";
 export { searchContent, type SearchOptions, type SearchResult } from "./search.ts";

@@ -6,7 +6,7 @@ import { machineInfo } from "./collect/scheduler.ts";
 import { createLocalExecutor } from "./exec/local.ts";
 import { errorMessage } from "./errors.ts";
 import type { VcEvent } from "./events.ts";
-import { eventFeed } from "./views/events.ts";
+import { eventFeed, type FeedNews } from "./views/events.ts";
 
 /** A heartbeat: the watch is alive (and, from a local watch, how the fleet stands). */
 export interface HeartbeatEvent {
@@ -47,19 +47,28 @@ export interface HappenedEvent {
   at: string;
   event: VcEvent;
 }
+/** An ongoing event that no longer holds (the agent that waited was answered): its key, and the event as it was last listed. */
+export interface EndedEvent {
+  type: "event_end";
+  at: string;
+  key: string;
+  event: VcEvent;
+}
 /** What `vc watch` prints, one JSON object per line. */
-export type WatchEvent = AlertEvent | HappenedEvent | CycleEvent | HeartbeatEvent | PredictionEvent | OpportunityEvent;
+export type WatchEvent = AlertEvent | HappenedEvent | EndedEvent | CycleEvent | HeartbeatEvent | PredictionEvent | OpportunityEvent;
 
-/** A cycle's lines in order: its alert changes, the plugins' new events, then the cycle itself. */
+/** A cycle's lines in order: its alert changes, the plugins' new events and ended ones, then the cycle itself. */
 export async function cycleLines(
   outcome: { at: string; events: readonly AlertEvent[] },
-  feed: { next(): Promise<VcEvent[]> } | null,
+  feed: { next(): Promise<FeedNews> } | null,
   onError?: (err: unknown) => void,
 ): Promise<WatchEvent[]> {
-  const happened = feed ? await feed.next().catch((err: unknown) => (onError?.(err), [] as VcEvent[])) : [];
+  const none: FeedNews = { fresh: [], ended: [] };
+  const news = feed ? await feed.next().catch((err: unknown) => (onError?.(err), none)) : none;
   return [
     ...outcome.events,
-    ...happened.map((event): HappenedEvent => ({ type: "event", at: event.at ?? outcome.at, event })),
+    ...news.fresh.map((event): HappenedEvent => ({ type: "event", at: event.at ?? outcome.at, event })),
+    ...news.ended.map((event): EndedEvent => ({ type: "event_end", at: outcome.at, key: event.key, event })),
     { type: "cycle", at: outcome.at, changes: outcome.events.length },
   ];
 }

@@ -225,7 +225,7 @@ export function createApiServer(cockpit: Cockpit, socketPath: string, options: A
         const beat = () => send({ type: "heartbeat", at: now() });
         // The plugins' new events after each cycle, in cycle order (one cycle's lines before the next's).
         const feed = eventFeed(cockpit);
-        let lines: Promise<unknown> = feed.next().catch(() => []);
+        let lines: Promise<unknown> = feed.next().catch(() => null);
         const unsubscribe = cockpit.subscribe((outcome) => {
           lines = lines.then(async () => {
             for (const e of await cycleLines(outcome, feed, (err) => options.onError?.(err, "GET /v1/watch"))) send(e);

@@ -88,20 +88,30 @@ export default defineView({
   },
 });
 
+/** What a feed call found: events new since the last call, and ongoing ones that no longer hold. */
+export interface FeedNews {
+  fresh: VcEvent[];
+  ended: VcEvent[];
+}
+
 /**
  * The events that appear between one call and the next — what `vc watch` and the daemon's stream
- * add after each cycle as `{ type: "event" }` lines. The first call only learns what is already
- * there (a new watcher gets no flood of history); each later call returns the events whose keys it
- * has not seen in the last day. A source that fails is skipped for that call (the events view
- * reports it).
+ * add after each cycle as `{ type: "event" }` lines — and, for ongoing sources (an agent waiting),
+ * the ones that stopped holding (`{ type: "event_end" }`). The first call only learns what is
+ * already there (a new watcher gets no flood of history); each later call returns the events whose
+ * keys it has not seen in the last day. A source that fails is skipped for that call (the events
+ * view reports it), and its ongoing events are not taken for ended.
  */
-export function eventFeed(vc: Pick<Cockpit, "config" | "store" | "clock">, o: { windowMs?: number; limit?: number } = {}): { next(): Promise<VcEvent[]> } {
+export function eventFeed(vc: Pick<Cockpit, "config" | "store" | "clock">, o: { windowMs?: number; limit?: number } = {}): { next(): Promise<FeedNews> } {
   const seen = new Set<string>();
+  let current = new Map<string, VcEvent>(); // the ongoing sources' events listed last time
   let primed = false;
+  const sources = () => eventSources(vc.config.plugins ?? []);
   return {
     async next() {
       const to = vc.clock.now();
-      const data = await loadEvents(eventSources(vc.config.plugins ?? []), {
+      const all = sources();
+      const data = await loadEvents(all, {
         store: vc.store,
         from: new Date(to.getTime() - (o.windowMs ?? 86_400_000)).toISOString(),
         to: to.toISOString(),
@@ -114,11 +124,18 @@ export function eventFeed(vc: Pick<Cockpit, "config" | "store" | "clock">, o: { 
       }
       const fresh = data.events.filter((e) => !seen.has(e.key));
       for (const e of fresh) seen.add(e.key);
+      const ongoing = new Set(all.filter((x) => x.ongoing).map((x) => x.name));
+      const failed = new Set(data.errors.map((x) => x.source));
+      const now = new Map(data.events.filter((e) => ongoing.has(e.source)).map((e) => [e.key, e]));
+      const ended = [...current.values()].filter((e) => !now.has(e.key) && !failed.has(e.source));
+      // A source that failed keeps what it listed before: nothing of it ended for want of an answer.
+      for (const e of current.values()) if (failed.has(e.source)) now.set(e.key, e);
+      current = now;
       if (!primed) {
         primed = true;
-        return [];
+        return { fresh: [], ended: [] };
       }
-      return fresh;
+      return { fresh, ended };
     },
   };
 }

@@ -18,6 +18,8 @@ export const attentionEvents = defineEventSource({
   name: "attention",
   group: "NEEDS YOU",
   scope: ["fleet"],
+  // A wait holds while ntm reports the agent waiting: vc watch says when it ends.
+  ongoing: true,
   async load(q) {
     const rows = await q.store.query<Row>(agentsWaiting.sql(q.to));
     return rows

@@ -42,6 +42,10 @@ async function followOnce(machine: { ssh: string; identity_file?: string; known_
       expect(ntm.calls().filter((c) => c.startsWith("--robot-snapshot")).length).toBeGreaterThan(polls);
       // Handled: ntm says it works again; the attention view (through the daemon) no longer lists it.
       ntm.setState(119, { "corpus-session-0:0.1": "active" });
+      // …and vc watch says the wait ended, with the key of the event that began it.
+      const begun = JSON.parse(line).event.key as string;
+      const ended = JSON.parse(await out.next((l) => l.includes('"type":"event_end"') && l.includes(begun)));
+      expect(ended).toMatchObject({ type: "event_end", key: begun, event: { source: "attention", machine_id: "here" } });
       await until("the agent to leave the attention view", async () => {
         const r = await vc(["robot", "attention", "--config", cfg], { env });
         const agents = JSON.parse(r.stdout).data.agents as { session: string; pane: string }[];
