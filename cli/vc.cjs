@@ -72,18 +72,21 @@ if (!bun) {
   process.exit(127);
 }
 
-const child = spawn(bun, [entry, ...process.argv.slice(2)], { stdio: "inherit" });
-
 // A signal sent to this process goes to vc too (a Ctrl-C on a terminal reaches both; vc treats a
-// repeat within a second as the same one).
+// repeat within a second as the same one). The handlers are in place before vc starts: a signal
+// that came while it was being started would otherwise kill this process and leave vc running.
+// (Node runs signal handlers from its event loop, so by the time one runs, `child` is set.)
+let child = null;
 const signals = process.platform === "win32" ? ["SIGINT", "SIGTERM"] : ["SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT", "SIGUSR2"];
 const forward = {};
 for (const sig of signals) {
   forward[sig] = () => {
-    if (child.exitCode === null && child.signalCode === null) child.kill(sig);
+    if (child && child.exitCode === null && child.signalCode === null) child.kill(sig);
   };
   process.on(sig, forward[sig]);
 }
+
+child = spawn(bun, [entry, ...process.argv.slice(2)], { stdio: "inherit" });
 
 child.on("error", (err) => {
   process.stderr.write(`vc: cannot start ${bun}: ${err.message}\n`);
