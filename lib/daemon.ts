@@ -62,6 +62,8 @@ export async function runDaemon(vc: Cockpit, o: DaemonOptions): Promise<number> 
   let served: ReturnType<typeof serveStore> | undefined;
   let stopWatching = () => {};
   let following: Promise<void> = Promise.resolve();
+  // Ends the follows when the loop ends for another reason than the signal (maxCycles).
+  const stopFollowing = new AbortController();
   let n = 0;
   if (o.socketPath === false) writeDaemonLock(vc.store.path, vc.clock.now());
   try {
@@ -77,7 +79,7 @@ export async function runDaemon(vc: Cockpit, o: DaemonOptions): Promise<number> 
     // New dcg lines or mail are collected within about a second, not at the next poll.
     stopWatching = await watchLocalSources(vc, (name) => void vc.collect({ collector: name, signal: o.signal }).catch((err) => o.onError?.(err)), { onError: o.onError });
     // …and an agent that starts waiting for a person within seconds: the tools that can be followed are.
-    following = vc.follow({ signal: o.signal, onError: o.onError });
+    following = vc.follow({ signal: AbortSignal.any([o.signal, stopFollowing.signal]), onError: o.onError });
     while (!o.signal.aborted) {
       const started = performance.now();
       try {
@@ -93,6 +95,7 @@ export async function runDaemon(vc: Cockpit, o: DaemonOptions): Promise<number> 
     }
   } finally {
     stopWatching();
+    stopFollowing.abort();
     await following;
     if (served) await served.close();
     else removeDaemonLock(vc.store.path);

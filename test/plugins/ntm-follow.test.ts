@@ -5,6 +5,7 @@
 import { describe, expect, it, setDefaultTimeout } from "bun:test";
 import { existsSync, rmSync } from "node:fs";
 import { join } from "node:path";
+import { openCockpit, runDaemon } from "../../lib/index.ts";
 import { lineWaiter } from "../helpers/dcg-watch.ts";
 import { isolatedEnv, vc, vcSpawn } from "../helpers/cli.ts";
 import { tempDir } from "../helpers/tmp.ts";
@@ -76,5 +77,21 @@ describe("vc up follows ntm", () => {
       await sshd.stop();
       rmSync(ntmDir, { recursive: true, force: true });
     }
+  });
+});
+
+describe("the follows end with the daemon's loop", () => {
+  it("returns from runDaemon after maxCycles while a follow waits (no signal needed)", async () => {
+    const dir = tempDir("vc-follow-max-");
+    const ntmDir = join(dir, "ntm");
+    const ntm = writeFollowNtm(ntmDir);
+    const cfg = writeFollowConfig(dir, ntmDir);
+    await using c = await openCockpit({ file: cfg, env: isolatedEnv(dir) });
+    const never = new AbortController().signal;
+    // Two cycles a moment apart: the first makes the collector ready, the follow then opens its wait.
+    c.config.polling.interval_seconds = 6;
+    const n = await runDaemon(c, { signal: never, maxCycles: 2, socketPath: false });
+    expect(n).toBe(2);
+    expect(ntm.calls().some((x) => x.startsWith("--robot-attention --attention-cursor=117 "))).toBe(true);
   });
 });
