@@ -21,6 +21,7 @@ const main = defineCommand({
     alerts: () => import("./commands/alerts.ts").then((m) => m.default),
     watch: () => import("./commands/watch.ts").then((m) => m.default),
     tui: () => import("./commands/tui.ts").then((m) => m.default),
+    oracle: () => import("./commands/oracle.ts").then((m) => m.default),
   },
 });
 
