@@ -142,7 +142,6 @@ export { defineEventSource, isoTime as eventTime, type VcEvent, type EventQuery,
 export { loadEvents, eventSources, type EventsData } from "./views/events.ts";
 export { readings, ramp, minus, type AreaFactor, type AreaReading } from "./health/areas.ts";
 export type { ViewCalls, ViewCall, ViewEnvelope, EventsOptions } from "./views/calls.ts";
-export type { AccountsData, AccountUsage, AccountWindow, ProfileLimits, ToolProfile, ReposData, MachineRepos, RepoLine, BeadsData, BeadsTriage } from "./views/shapes.ts";
 export {
   runWatch,
   type WatchEvent,

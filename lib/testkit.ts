@@ -66,7 +66,7 @@ const shq = (s: string) => `'${s.replaceAll("'", `'\\''`)}'`;
 
 /**
  * Builds a fake machine. Tests of a collector point its PATH and HOME here.
- * @example const m = createFakeMachine({ tools: { caut: { "usage --json": usageJson } } })
+ * @example const m = createFakeMachine({ tools: { uptime: { "": uptimeOutput } } })
  */
 export function createFakeMachine(o: FakeMachineOptions = {}): FakeMachine {
   const dir = mkdtempSync(join(tmpdir(), "vc-fake-"));
@@ -203,7 +203,7 @@ export async function createTestStore(collectors: readonly Collector[] = []): Pr
 /**
  * For a test file: a function that builds a fake machine and a fresh store for a collector, both
  * removed after the file's tests.
- * @example const setup = useFakeSetup(); const { machine, store } = await setup(caut(), { tools: { caut: { "usage --json": json } } })
+ * @example const setup = useFakeSetup(); const { machine, store } = await setup(uptime(), { tools: { uptime: { "": out } } })
  */
 export function useFakeSetup() {
   const cleanup: (() => unknown)[] = [];
@@ -239,7 +239,7 @@ export interface TestCollectorOptions {
  * The collector contract suite: real fixture → parse → insert into a fresh store → the expected
  * rows; run twice → no duplicates; junk → a warning or a readable failure, never a throw; tool
  * or file missing → skipped with the reason.
- * @example testCollector({ collector: caut(), fixtures: { tools: { caut: { "usage --json": json } } }, rows: { account_usage_snapshots: 4 }, junk: { tools: { caut: { "usage --json": "{oops" } } } })
+ * @example testCollector({ collector: uptime(), fixtures: { tools: { uptime: { "": out } } }, rows: { uptime_samples: 1 }, junk: { tools: { uptime: { "": "garbage" } } } })
  */
 /** Each contract test runs real processes and a real store: bun's 5 s default is too short on a loaded machine. */
 const CONTRACT_TIMEOUT_MS = 30_000;

@@ -353,7 +353,7 @@ export interface SanitizeResult {
  * (NOT NULL or key) column is null or unusable is dropped; strings with lone UTF-16 surrogates and
  * JSON values with lone surrogate escapes are repaired to U+FFFD; JSON nested past MAX_JSON_DEPTH is
  * clipped. Each change is reported. Rows are changed in place (the caller's stamped copies).
- * @example const { rows, changes } = sanitizeRows("dcg_events", columns, stamped)
+ * @example const { rows, changes } = sanitizeRows("my_tool_events", columns, stamped)
  */
 export function sanitizeRows(table: string, columns: readonly ColumnInfo[], rows: Record<string, unknown>[]): SanitizeResult {
   const changes: string[] = [];

@@ -22,7 +22,7 @@ export interface InsertJsonLinesResult {
  * Inserts JSON Lines into a table inside the caller's transaction. Batches are pipelined: the
  * next batch is parsed while DuckDB inserts the previous one. Lines that are not JSON are skipped
  * and reported with their byte offsets.
- * @example await store.transaction((tx) => insertJsonLines(tx, "dcg_events", bytes, { map: toEvent }))
+ * @example await store.transaction((tx) => insertJsonLines(tx, "my_tool_events", bytes, { map: toEvent }))
  */
 export async function insertJsonLines(tx: StoreTx, table: string, input: Uint8Array, options: InsertJsonLinesOptions = {}): Promise<InsertJsonLinesResult> {
   const batchBytes = options.batchBytes ?? 8 * 1024 * 1024;

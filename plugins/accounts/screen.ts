@@ -1,6 +1,6 @@
 // The Accounts pane: every provider account (caut) and caam profile, how full its fullest window
 // is and when it resets; the detail shows each window and where to move work next.
-import type { AccountsData, AccountWindow } from "vibe-cockpit";
+import type { AccountsData, AccountWindow } from "./shapes.ts";
 import {
   type Cell,
   type Column,

@@ -4,7 +4,7 @@
 // recent provider errors (account_status_events), ntm's sessions and agents, cass's index.
 // Every answer is the latest snapshot per key at or before `at`, with its age, so stale data
 // reads as stale and never as current.
-import type { AccountsData, AccountUsage, AccountWindow, ProfileLimits, ToolProfile } from "vibe-cockpit";
+import type { AccountsData, AccountUsage, AccountWindow, ProfileLimits, ToolProfile } from "./shapes.ts";
 import { ageS, defineView, latestPer, sql, untilS, type MachineSection, type Store } from "vibe-cockpit";
 import { noDataWarning, type ViewTool } from "../_no-data.ts";
 

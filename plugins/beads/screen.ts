@@ -1,6 +1,7 @@
 // The Beads pane: repos with a bv triage, how many beads are ready; the detail shows bv's next
 // picks and the blockers worth clearing (the `beads` and `repos` views).
-import type { BeadsData, ReposData } from "vibe-cockpit";
+import type { ReposData } from "../ru/shapes.ts";
+import type { BeadsData } from "./shapes.ts";
 import { type Column, type Line, type ListItem, H, L, ageOf, clean, defineScreen, fit, has, since, styles } from "vibe-cockpit/tui";
 
 const COLUMNS: Column[] = [

@@ -1,5 +1,6 @@
 // `vc robot beads`: the newest bv triage of each repo, its next picks and its blockers.
-import { arg, defineView, parseJson, sql, type BeadsData, type BeadsTriage } from "vibe-cockpit";
+import { arg, defineView, parseJson, sql } from "vibe-cockpit";
+import type { BeadsData, BeadsTriage } from "./shapes.ts";
 import { noDataWarning } from "../_no-data.ts";
 
 export type { BeadsData, BeadsTriage };

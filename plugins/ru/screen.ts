@@ -1,6 +1,6 @@
 // The Repos pane: every repo of every machine's latest ru snapshot as a table (state, branch,
 // ahead/behind, last commit); Enter opens one repo's history (the core's repo level).
-import type { RepoLine, ReposData } from "vibe-cockpit";
+import type { RepoLine, ReposData } from "./shapes.ts";
 import { type Column, type Line, type ListItem, type ViewState, H, L, absolute, ageOf, clean, defineScreen, fieldLines, has, since, styles } from "vibe-cockpit/tui";
 
 const COLUMNS: Column[] = [

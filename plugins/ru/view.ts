@@ -1,5 +1,5 @@
 // `vc robot repos`: per machine, the repos of its latest ru snapshot, with ready beads.
-import type { MachineRepos, RepoLine, ReposData } from "vibe-cockpit";
+import type { MachineRepos, RepoLine, ReposData } from "./shapes.ts";
 import { defineView, sql, type SqlQuery, type Store } from "vibe-cockpit";
 import { noDataWarning, type ViewTool } from "../_no-data.ts";
 
