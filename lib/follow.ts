@@ -34,7 +34,7 @@ const sleep = (ms: number, signal: AbortSignal) =>
   });
 
 /** The (machine, collector) pairs to follow: collectors with `follow`, on the machines they run on. */
-export function followPairs(config: VcConfig): { machine: MachineInfo; collector: Collector }[] {
+function followPairs(config: VcConfig): { machine: MachineInfo; collector: Collector }[] {
   return config.machines.flatMap((m) =>
     config.collectors.filter((c) => c.follow && (!m.collectors || m.collectors.includes(c.name))).map((c) => ({ machine: machineInfo(m), collector: c })),
   );

@@ -73,16 +73,6 @@ export function breakAt(s: string, w: number, minAt = 0): number {
   return fits > 0 ? fits : ([...graphemeSegmenter.segment(s)][0]?.segment.length ?? 1);
 }
 
-/** "42s", "5m", "3h", "2d": how long ago, compactly. */
-export function ago(seconds: number | null | undefined): string {
-  if (seconds === null || seconds === undefined || !Number.isFinite(seconds)) return "never";
-  const s = Math.max(0, Math.round(seconds));
-  if (s < 90) return `${s}s`;
-  if (s < 5400) return `${Math.round(s / 60)}m`;
-  if (s < 172800) return `${Math.round(s / 3600)}h`;
-  return `${Math.round(s / 86400)}d`;
-}
-
 /** Seconds from `iso` to `now` (null when absent or unparsable). */
 export function ageOf(iso: string | null | undefined, now: Date): number | null {
   if (!iso) return null;

@@ -6,6 +6,7 @@ import {
   type Column,
   type Line,
   type ListItem,
+  type LoadContext,
   type ViewState,
   H,
   L,
@@ -35,6 +36,9 @@ const COLUMNS: Column[] = [
 
 const WAITING_RULES: ReadonlySet<string> = new Set([agentWaiting.id, agentWaitingLong.id]);
 
+/** The pane and its strip read the same view (the strip every cycle, the pane when shown). */
+const readAttention = async ({ view }: { view: LoadContext["view"] }) => (await view("attention")).data as AttentionData;
+
 /** The waiting agent's open agent_waiting alert, if one fired. */
 const alertOf = (s: ViewState, a: AttentionAgent) =>
   s.data.alerts.find(
@@ -49,7 +53,7 @@ export const needsYouScreen = defineScreen<AttentionData>({
   short: "Needs",
   key: "n",
   columns: () => ({ "*": COLUMNS }),
-  load: async ({ view }) => (await view("attention")).data as AttentionData,
+  load: readAttention,
   items: (s, d): ListItem[] =>
     (d?.agents ?? [])
       .filter((a) => has(a.machine_id, s.filter.machine))
@@ -154,7 +158,7 @@ export const needsYouScreen = defineScreen<AttentionData>({
     return lines;
   },
   strip: {
-    load: async ({ view }) => (await view("attention")).data as AttentionData,
+    load: readAttention,
     cells(_s, d): Cell[] | null {
       const agents = (d as AttentionData).agents;
       if (!agents.length) return null;

@@ -15,11 +15,20 @@ function configFlag(argv: readonly string[]): string | undefined {
   return argv[i]!.includes("=") ? argv[i]!.slice(argv[i]!.indexOf("=") + 1) : argv[i + 1];
 }
 
+/** The word after `robot` on this command line (the view asked for), if any. */
+function askedView(argv: readonly string[]): string | undefined {
+  const i = argv.indexOf("robot");
+  return i < 0 ? undefined : argv.slice(i + 1).find((a) => !a.startsWith("-"));
+}
+
 /**
- * The views of the config's own plugins (a custom plugin's `vc robot <name>`). A config that does
- * not load adds none here: the command run then reports what is wrong with it.
+ * The views of the config's own plugins (a custom plugin's `vc robot <name>`). Read only when the
+ * view asked for is not one vc knows already (the command opens the config itself). A config that
+ * does not load adds none here: the command run then reports what is wrong with it.
  */
 async function configViews(): Promise<AnyView[]> {
+  const asked = askedView(process.argv.slice(2));
+  if (asked !== undefined && known.some((v) => v.name === asked)) return [];
   try {
     const config = await loadConfig(configArgs({ config: configFlag(process.argv.slice(2)) }));
     const names = new Set(known.map((v) => v.name));

@@ -2,7 +2,7 @@
 // events, DO NEXT, an alert's detail. Plugins' machine screens use these too.
 import type { AlertView } from "../../alerts/ops.ts";
 import type { SearchResult } from "../../search.ts";
-import { H, L, absolute, fieldLines, paragraph, pct, since, until, words } from "../lines.ts";
+import { H, L, absolute, fieldLines, paragraph, pct, since, words } from "../lines.ts";
 import { has, type Column } from "../screen.ts";
 import { ageOf, clean, num } from "../text.ts";
 import { severityStyle, styles } from "../theme.ts";
@@ -303,5 +303,3 @@ export function machineHeader(s: ViewState, id: string | null): Line[] {
 export function emptyLines(title: string, why: string): Line[] {
   return [H(title), L(why, styles.dim)];
 }
-
-export { until };

@@ -2,7 +2,7 @@
 // sparklines over a chosen window (the `series` view), disks, collectors, then every other
 // section of the `machine` view (plugins' included). `machineScreen` builds the plugins'
 // machine screens (agents, mail) on the same list and the same read.
-import { H, L, absolute, ageBadge, pct, since, valueLines, words } from "../lines.ts";
+import { H, L, pct, since, valueLines, words } from "../lines.ts";
 import { defineScreen, type LoadContext, type Screen } from "../screen.ts";
 import { ageOf, bytes, clean, fit, num, sparkline, timeBuckets } from "../text.ts";
 import { styles } from "../theme.ts";
@@ -178,5 +178,3 @@ export function machineScreen(o: {
     dataKey: (s) => focusMachine(s) ?? "",
   });
 }
-
-export { absolute, ageBadge };
