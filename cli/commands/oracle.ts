@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { defineCommand } from "citty";
 import { VcError } from "../../lib/index.ts";
-import { backtest, type UsageSnapshot } from "../../plugins/accounts/oracle.ts";
+import { backtest, type UsageSnapshot } from "../../plugins/oracle/model.ts";
 import { guard, yellow } from "../_common.ts";
 
 /**

@@ -5,7 +5,7 @@
 import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { backtest, type OracleForecast, type UsageSnapshot } from "../../plugins/accounts/oracle.ts";
+import { backtest, type OracleForecast, type UsageSnapshot } from "../../plugins/oracle/model.ts";
 
 const fixtures = join(import.meta.dir, "..", "fixtures", "oracle");
 const traces = join(fixtures, "dev-traces.jsonl");

@@ -3,8 +3,9 @@
 //
 // The burn is an exponentially weighted rate (half-life `halfLifeMin`) of usage increments. With
 // the fleet signal (`working_agents`) it is estimated per working agent — usage gained over
-// agent-minutes worked — and multiplied by the agents working now, so starting or stopping agents
-// moves the forecast at once instead of an hour later. Without it (or when a snapshot lacks
+// agent-minutes worked — and multiplied by the agents working over the last interval (the mean of
+// the last two snapshots' counts: one instant's count is noisier than the interval that made the
+// last gain), so starting or stopping agents moves the forecast at once instead of an hour later. Without it (or when a snapshot lacks
 // `working_agents`) it is usage gained over minutes. Intervals at the limit (usage ≥ 100 %, where the
 // burn cannot be seen) and across a reset do not count. The interval widens the burn by ±`spread`.
 
@@ -52,7 +53,7 @@ export interface OracleOptions {
   fleet?: boolean;
 }
 
-export const oracleDefaults = { halfLifeMin: 45, spread: 0.35, fleet: true } as const;
+export const oracleDefaults = { halfLifeMin: 20, spread: 0.35, fleet: true } as const;
 
 /** A gap between snapshots at least this long is worth a warning (and its agents are not seen). */
 const GAP_MIN = 30;
@@ -152,7 +153,9 @@ export class AccountOracle {
 
     const perAgent = this.agentMinutes > 1e-9 ? Math.max(0, this.fleetGain / this.agentMinutes) : null;
     const fleet = this.fleet && agents !== null && perAgent !== null;
-    const burn = fleet ? perAgent! * agents! : this.span > 1e-9 ? Math.max(0, this.gain / this.span) : 0;
+    // Agents working over the last interval: the mean of its two ends, when it was no gap.
+    const working = agents !== null && prev && prev.agents !== null && t - prev.t < GAP_MIN ? (prev.agents + agents) / 2 : agents;
+    const burn = fleet ? perAgent! * working! : this.span > 1e-9 ? Math.max(0, this.gain / this.span) : 0;
     const toReset = Number.isFinite(resetsAt) ? Math.max(0, resetsAt - t) : null;
     const reach = (rate: number) => {
       if (u >= 100) return 0;
