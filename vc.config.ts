@@ -10,6 +10,7 @@ import {
   caam,
   cass,
   caut,
+  cautCost,
   alertsJsonl,
   cloudBenchmarker,
   dcg,
@@ -39,6 +40,7 @@ export default defineConfig({
     ntm(),
     ntmAttention(), // who needs you: ntm's per-agent states, events and attention items
     caut(),
+    cautCost(), // spend per provider per day (caut cost --json), every 15 min: the cost oracle reads it
     caam(),
     cass(),
     mcpAgentMail(),

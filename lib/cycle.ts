@@ -9,6 +9,7 @@ import type { Rule } from "./rules/define.ts";
 import { evaluateRule, type RuleResult } from "./rules/evaluate.ts";
 import { storeFile } from "./store/files.ts";
 import { sql } from "./store/sql.ts";
+import { errorMessage } from "./errors.ts";
 import type { Store } from "./store/store.ts";
 
 /** What the end of a poll cycle did: health, alert changes, deliveries, snapshots. */
@@ -16,6 +17,9 @@ export interface CycleOutcome {
   at: string;
   health: FleetHealth;
   events: AlertEvent[];
+  /** Plugins' derivations (`derive`) that failed, or warned: `plugin/name` and what it said. */
+  deriveErrors: { derivation: string; error: string }[];
+  deriveWarnings: { derivation: string; warning: string }[];
   /** Rules that could not be evaluated (their alerts were left as they were). */
   ruleErrors: { rule: string; error: string }[];
   /** What was wrong with rules' findings without stopping them (a label set repeated: the first finding kept). */
@@ -36,6 +40,19 @@ export async function finishCycle(o: { store: Store; config: VcConfig; clock: Cl
   const { store, config, clock } = o;
   const atDate = clock.now();
   const at = atDate.toISOString();
+  const deriveErrors: CycleOutcome["deriveErrors"] = [];
+  const deriveWarnings: CycleOutcome["deriveWarnings"] = [];
+  if (!store.readOnly)
+    for (const p of config.plugins ?? [])
+      for (const d of p.derive ?? []) {
+        const derivation = `${p.name}/${d.name}`;
+        try {
+          const r = await d.run({ store, at, config });
+          for (const warning of r?.warnings ?? []) deriveWarnings.push({ derivation, warning });
+        } catch (err) {
+          deriveErrors.push({ derivation, error: errorMessage(err) });
+        }
+      }
   const health = await computeHealth(store, config, atDate);
 
   const results: RuleResult[] = [];
@@ -111,7 +128,7 @@ export async function finishCycle(o: { store: Store; config: VcConfig; clock: Cl
   const deliveries = o.channels.length
     ? await deliverEvents({ store, clock, channels: o.channels, events, ctx: { dataDir: config.data_dir, storeFile: (name) => storeFile(store.path, name) } })
     : [];
-  return { at, health, events, ruleErrors, ruleWarnings, deliveries, snapshots };
+  return { at, health, events, deriveErrors, deriveWarnings, ruleErrors, ruleWarnings, deliveries, snapshots };
 }
 
 /** The fleet's state as snapshotted at or before `at` (time travel, plan §5.4). */

@@ -56,7 +56,39 @@ export interface EventSource {
    * when one is no longer listed, `vc watch` says it ended.
    */
   ongoing?: boolean;
+  /**
+   * Its new events are forecasts or opportunities: `vc watch` prints each as that typed line
+   * (`{type:"prediction"}`, `{type:"opportunity"}`) instead of a plain `{type:"event"}` line.
+   */
+  watchLine?(event: VcEvent): PredictionLine | OpportunityLine;
   load(q: EventQuery): Promise<VcEvent[]>;
+}
+
+/** A forecast crossing a threshold or changing its advice, as `vc watch` prints it. */
+export interface PredictionLine {
+  type: "prediction";
+  at: string;
+  /** What is forecast (account_limit, disk_full …). */
+  kind: string;
+  machine_id: string | null;
+  /** Minutes until it happens; null when it no longer comes before its horizon. */
+  horizon_minutes: number | null;
+  /** 0..1, when the forecaster says. */
+  confidence: number | null;
+  message: string;
+  /** The event it was made from. */
+  event: VcEvent;
+}
+
+/** Something worth doing now that frees capacity or saves money, with its commands. */
+export interface OpportunityLine {
+  type: "opportunity";
+  at: string;
+  kind: string;
+  machine_id: string | null;
+  message: string;
+  suggested: { title: string; command?: string }[];
+  event: VcEvent;
 }
 
 /** Declares an event source (an identity function, for the types). */

@@ -136,9 +136,9 @@ export {
 export { isPseudoFilesystem, realFilesystemSql, PSEUDO_FS_TYPES, PSEUDO_MOUNT_ROOTS, type FilesystemRow } from "./health/filesystems.ts";
 export type { FleetData, FleetRow, FleetColumn } from "./views/fleet.ts";
 export type { SeriesData, SeriesPoint } from "./views/series.ts";
-export { ageS, untilS, parseJson, withJson, latestPer, latestAt, hasRows } from "./views/read.ts";
-export { definePlugin, collectPlugins, checkPlugins, tablesOf, type Plugin } from "./plugin/define.ts";
-export { defineEventSource, isoTime as eventTime, type VcEvent, type EventQuery, type EventSource } from "./events.ts";
+export { ageS, untilS, parseJson, withJson, latestPer, latestAt, hasRows, requireMachine } from "./views/read.ts";
+export { definePlugin, collectPlugins, checkPlugins, tablesOf, type Derivation, type Plugin } from "./plugin/define.ts";
+export { defineEventSource, isoTime as eventTime, type VcEvent, type EventQuery, type EventSource, type PredictionLine, type OpportunityLine } from "./events.ts";
 export { loadEvents, eventSources, type EventsData } from "./views/events.ts";
 export { readings, ramp, minus, type AreaFactor, type AreaReading } from "./health/areas.ts";
 export type { ViewCalls, ViewCall, ViewEnvelope, EventsOptions } from "./views/calls.ts";

@@ -5,7 +5,7 @@ import type { AlertEvent } from "./alerts/lifecycle.ts";
 import { machineInfo } from "./collect/scheduler.ts";
 import { createLocalExecutor } from "./exec/local.ts";
 import { errorMessage } from "./errors.ts";
-import type { VcEvent } from "./events.ts";
+import type { OpportunityLine, PredictionLine, VcEvent } from "./events.ts";
 import { eventFeed, type FeedNews } from "./views/events.ts";
 
 /** A heartbeat: the watch is alive (and, from a local watch, how the fleet stands). */
@@ -16,24 +16,9 @@ export interface HeartbeatEvent {
   firing?: number;
   overall?: { score: number; severity: string } | null;
 }
-/** A forecast crossing a threshold (filled by the oracle in a later version). */
-export interface PredictionEvent {
-  type: "prediction";
-  at: string;
-  kind: string;
-  machine_id: string | null;
-  horizon_minutes: number;
-  confidence: number;
-  message: string;
-}
-/** An optimisation hint: a cheaper account, an idle machine (filled by the oracle later). */
-export interface OpportunityEvent {
-  type: "opportunity";
-  at: string;
-  kind: string;
-  message: string;
-  suggested: { title: string; command?: string }[];
-}
+/** A forecast crossing a threshold, and an opportunity: typed lines a plugin's event source makes (`watchLine`). */
+export type PredictionEvent = PredictionLine;
+export type OpportunityEvent = OpportunityLine;
 /** A poll cycle finished (its alert changes, if any, came just before): screens refresh on it. */
 export interface CycleEvent {
   type: "cycle";
@@ -67,7 +52,7 @@ export async function cycleLines(
   const news = feed ? await feed.next().catch((err: unknown) => (onError?.(err), none)) : none;
   return [
     ...outcome.events,
-    ...news.fresh.map((event): HappenedEvent => ({ type: "event", at: event.at ?? outcome.at, event })),
+    ...news.fresh.map((event): HappenedEvent | PredictionLine | OpportunityLine => news.typed?.get(event.key) ?? { type: "event", at: event.at ?? outcome.at, event }),
     ...news.ended.map((event): EndedEvent => ({ type: "event_end", at: outcome.at, key: event.key, event })),
     { type: "cycle", at: outcome.at, changes: outcome.events.length },
   ];

@@ -25,6 +25,8 @@ export interface QuerySourceOptions {
   /** The query for `q`; null when the source has nothing to say about it (a repo without a path …). */
   query(q: EventQuery): SqlQuery | null;
   event(row: EventRow, q: EventQuery): Omit<VcEvent, "source" | "group">;
+  /** Its new events as typed `vc watch` lines (see EventSource.watchLine). */
+  watchLine?: EventSource["watchLine"];
 }
 
 /** Declares an event source made of one query (see QuerySourceOptions). */
@@ -33,6 +35,7 @@ export function queryEventSource(o: QuerySourceOptions): EventSource {
     name: o.name,
     group: o.group,
     scope: o.scope,
+    ...(o.watchLine ? { watchLine: o.watchLine } : {}),
     async load(q) {
       const query = o.query(q);
       if (!query) return [];

@@ -7,6 +7,7 @@ import { beads } from "./beads/index.ts";
 import { caam } from "./caam/index.ts";
 import { cass } from "./cass/index.ts";
 import { caut } from "./caut/index.ts";
+import { cautCost } from "./caut/cost.ts";
 import { alertsJsonl, stdoutChannel, webhook } from "./channels/index.ts";
 import { cloudBenchmarker } from "./cloud_benchmarker/index.ts";
 import { dcg } from "./dcg/index.ts";
@@ -32,6 +33,7 @@ export const catalog: ConfigCatalog = {
     ntm,
     ntm_attention: ntmAttention,
     caut,
+    caut_cost: cautCost,
     caam,
     cass,
     mcp_agent_mail: mcpAgentMail,

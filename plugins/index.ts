@@ -10,6 +10,7 @@ export { pt, type PtOptions } from "./pt/index.ts";
 export { ntm, type NtmOptions } from "./ntm/index.ts";
 export { ntmAttention, type NtmAttentionOptions } from "./ntm/attention.ts";
 export { caut, type CautOptions } from "./caut/index.ts";
+export { cautCost, type CautCostOptions } from "./caut/cost.ts";
 export { caam, type CaamOptions } from "./caam/index.ts";
 export { cass, type CassOptions } from "./cass/index.ts";
 export { mcpAgentMail, type McpAgentMailOptions } from "./mcp_agent_mail/index.ts";

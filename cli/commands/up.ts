@@ -48,6 +48,8 @@ export default defineCommand({
       // Every cycle's alert changes, the file-triggered ones too.
       const unsubscribe = vc.subscribe((outcome) => {
         for (const e of outcome.events) say(e.event === "resolved" ? "info" : e.severity === "critical" || e.severity === "high" ? "warn" : "info", alertLine(e));
+        for (const d of outcome.deriveErrors ?? []) say("warn", `${d.derivation} failed: ${d.error}`);
+        for (const d of outcome.deriveWarnings ?? []) say("warn", `${d.derivation}: ${d.warning}`);
         for (const r of outcome.ruleErrors) say("warn", `rule ${r.rule} could not be evaluated: ${r.error}`);
         for (const w of outcome.ruleWarnings ?? []) say("warn", `rule ${w.rule}: ${w.warning}`);
         // A channel that could not deliver (alerts.jsonl a planted symlink, a webhook down) says so.

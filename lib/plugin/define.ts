@@ -12,6 +12,8 @@ import type { FactorSuggestions } from "../triage.ts";
 import { toMigrations, type MigrationsInput } from "../store/migrate.ts";
 import type { AnyView } from "../views/define.ts";
 import type { AnyScreen } from "../tui/screen.ts";
+import type { Store } from "../store/store.ts";
+import type { VcConfig } from "../config/define.ts";
 
 export interface Plugin {
   /** The tool's name (unique among a config's plugins). */
@@ -36,6 +38,19 @@ export interface Plugin {
   readonly screens?: readonly AnyScreen[];
   /** Its tool's commands for a health factor in triage (`{ load: (m) => [{ title, command }] }`), before vc's own. */
   readonly suggestions?: FactorSuggestions;
+  /** Work on the store after each cycle's collection, before health and rules (forecasts a rule then reads). */
+  readonly derive?: readonly Derivation[];
+}
+
+/**
+ * A plugin's step in every poll cycle: it reads what was collected and writes its own tables
+ * (through `store.transaction`), as of `at`. A failure is reported in the cycle's outcome and the
+ * cycle goes on; warnings are reported the same way.
+ * @example derive: [{ name: "forecasts", run: async ({ store, at }) => ({ warnings: await writeForecasts(store, at) }) }]
+ */
+export interface Derivation {
+  readonly name: string;
+  run(ctx: { store: Store; at: string; config: VcConfig }): Promise<{ warnings?: string[] } | undefined>;
 }
 
 /**
@@ -71,6 +86,7 @@ const shape = (p: Plugin) =>
     (p.screens ?? []).map((x) => x.id),
     (p.healthFactors ?? []).map((f) => f.id),
     (p.rules ?? []).map((r) => r.id),
+    (p.derive ?? []).map((d) => d.name),
   ]);
 
 /**

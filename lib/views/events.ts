@@ -2,7 +2,7 @@
 // one repo's history. A source that fails is reported, never the whole answer.
 import type { Cockpit } from "../cockpit.ts";
 import { VcError, errorMessage } from "../errors.ts";
-import type { EventQuery, EventSource, VcEvent } from "../events.ts";
+import type { EventQuery, EventSource, OpportunityLine, PredictionLine, VcEvent } from "../events.ts";
 import type { Plugin } from "../plugin/define.ts";
 import { arg, defineView } from "./define.ts";
 
@@ -92,6 +92,8 @@ export default defineView({
 export interface FeedNews {
   fresh: VcEvent[];
   ended: VcEvent[];
+  /** The fresh events whose source prints them as typed lines (forecasts, opportunities), by key. */
+  typed?: Map<string, PredictionLine | OpportunityLine>;
 }
 
 /**
@@ -135,7 +137,13 @@ export function eventFeed(vc: Pick<Cockpit, "config" | "store" | "clock">, o: { 
         primed = true;
         return { fresh: [], ended: [] };
       }
-      return { fresh, ended };
+      const typed = new Map<string, PredictionLine | OpportunityLine>();
+      const byName = new Map(all.map((x) => [x.name, x]));
+      for (const e of fresh) {
+        const line = byName.get(e.source)?.watchLine?.(e);
+        if (line) typed.set(e.key, line);
+      }
+      return { fresh, ended, typed };
     },
   };
 }

@@ -2,6 +2,23 @@
 // JSON columns. Tool-agnostic: plugins pass their own table names.
 import { sql, type SqlQuery } from "../store/sql.ts";
 import type { MachineQuery } from "../robot/machine.ts";
+import type { VcConfig } from "../config/define.ts";
+import { VcError } from "../errors.ts";
+import { closest } from "../spell.ts";
+
+/**
+ * A view's `--machine` argument must name a machine of the config: `not_found` otherwise, with the
+ * closest id and the known ones (a typo must not answer "nothing" silently).
+ */
+export function requireMachine(config: Pick<VcConfig, "machines" | "source">, machine: string): void {
+  const known = config.machines.map((m) => m.id);
+  if (known.includes(machine)) return;
+  const near = closest(machine, known);
+  throw new VcError("not_found", `no machine "${machine}" in ${config.source}`, {
+    hint: `${near ? `did you mean ${near}? ` : ""}known machines: ${known.join(", ") || "none"}`,
+    details: { machine, closest: near ?? null },
+  });
+}
 
 /** Seconds from `t` to `at` (never negative). */
 export const ageS = (at: string, t: string) => Math.max(0, Math.round((Date.parse(at) - Date.parse(t)) / 1000));

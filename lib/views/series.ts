@@ -1,11 +1,10 @@
 // `vc robot series <machine>`: a machine's CPU, load, memory, swap and disk over a window,
 // averaged per bucket in SQL — the sparklines of the cockpit's machine screen.
-import { VcError } from "../errors.ts";
 import { realFilesystemSql } from "../health/filesystems.ts";
-import { closest } from "../spell.ts";
 import { sql } from "../store/sql.ts";
 import { arg, defineView, type ViewResult } from "./define.ts";
 import { fullestDisks, latestSamples } from "./fleet.ts";
+import { requireMachine } from "./read.ts";
 
 /** One bucket: its start (epoch seconds) and the average over it, null where nothing was sampled. */
 export type SeriesPoint = [t: number, value: number | null];
@@ -46,14 +45,7 @@ export default defineView({
     points: arg.int("how many buckets at most", { min: 10, max: 1000, default: 120, hint: "N" }),
   },
   async run(vc, { machine, window, points }): Promise<ViewResult<SeriesData>> {
-    const known = vc.config.machines.map((m) => m.id);
-    if (!known.includes(machine)) {
-      const near = closest(machine, known);
-      throw new VcError("not_found", `no machine "${machine}" in ${vc.config.source}`, {
-        hint: `${near ? `did you mean ${near}? ` : ""}known machines: ${known.join(", ") || "none"}`,
-        details: { machine, closest: near ?? null },
-      });
-    }
+    requireMachine(vc.config, machine);
     const now = vc.clock.now();
     const at = now.toISOString();
     // Buckets are aligned to the epoch (a refresh moves the sparkline by whole buckets) and the

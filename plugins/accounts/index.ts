@@ -4,6 +4,10 @@
 import { definePlugin, minus, ramp, readings, sql, type AreaFactor } from "vibe-cockpit";
 import { accountsScreen } from "./screen.ts";
 import { accountsSection, accountsViewDef } from "./view.ts";
+import { opportunityEvents, predictionEvents } from "../oracle/events.ts";
+import { ORACLE_MIGRATIONS, recordForecasts } from "../oracle/predictions.ts";
+import { accountLimitForecast } from "../oracle/rules.ts";
+import { oracleView } from "../oracle/view.ts";
 
 export { accountsView, type AccountsData, type AccountsViewOptions, type AccountUsage, type AccountWindow, type ProfileLimits, type ToolProfile } from "./view.ts";
 
@@ -23,10 +27,19 @@ export const accountHeadroomFactor: AreaFactor = {
   score: ramp(70, 100, 0.3),
 };
 
+/**
+ * Accounts and their oracle (plugins/oracle): each cycle forecasts every account window into
+ * oracle_predictions (scored once the outcome is known), the rule account_limit_forecast reads them,
+ * `vc robot oracle` answers from the same code, and prediction / opportunity events reach `vc watch`.
+ */
 export const accountsPlugin = definePlugin({
   name: "accounts",
-  views: [accountsViewDef],
+  migrations: ORACLE_MIGRATIONS,
+  views: [accountsViewDef, oracleView],
   screens: [accountsScreen],
   machineSections: [accountsSection],
   healthFactors: [accountHeadroomFactor],
+  events: [predictionEvents, opportunityEvents],
+  rules: [accountLimitForecast],
+  derive: [{ name: "oracle", run: async ({ store, at }) => ({ warnings: (await recordForecasts(store, at)).warnings }) }],
 });

@@ -7,7 +7,7 @@ const MiB = 1_048_576;
 const GiB = 1_073_741_824;
 
 // Read-only images are full by design (most are pseudo filesystems too; iso9660, udf and erofs are not).
-const ALWAYS_FULL_FS = ["squashfs", "iso9660", "udf", "erofs"];
+export const ALWAYS_FULL_FS = ["squashfs", "iso9660", "udf", "erofs"];
 
 /**
  * Each machine's disks from its newest df within 15 min, with the free share as df counts it:

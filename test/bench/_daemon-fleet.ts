@@ -31,7 +31,7 @@ function fakeRemote(): FakeMachine {
     tools: {
       sysmoni: { "--json": fx("sysmoni/json.json"), "--json-stream": fx("sysmoni/json-stream.ndjson") },
       ntm: { "--robot-status": fx("ntm/robot-status.json"), "list --json": fx("ntm/list.json") },
-      caut: { "usage --json": fx("caut/usage.json") },
+      caut: { "usage --json": fx("caut/usage.json"), "cost --json": fx("caut/cost.json") },
       caam: { "limits --format json": fx("caam/limits.format-json.json"), "status --json": fx("caam/status.json") },
       cass: { "health --json": fx("cass/health.json"), "stats --json": fx("cass/stats.json"), "timeline --json": fx("cass/timeline.json") },
       rano: { "export --format jsonl --since*": fx("rano/export.jsonl") },

@@ -49,7 +49,7 @@ describe("vc init", () => {
 
     const written = await loadConfig({ file, env });
     const def = await embedded();
-    expect(written.collectors.length).toBe(16);
+    expect(written.collectors.length).toBe(17);
     expect(written.collectors.map(signature)).toEqual(def.collectors.map(signature));
     expect(written.rules.map((x) => x.id)).toEqual(def.rules.map((x) => x.id));
     expect(written.rules.length).toBeGreaterThan(10);
@@ -90,7 +90,7 @@ describe("vc init", () => {
     };
     const fromStarter = await ran(["--config", file], "a.duckdb");
     const fromDefault = await ran([], "b.duckdb"); // no config anywhere in this HOME: the embedded default
-    expect(fromStarter).toHaveLength(16);
+    expect(fromStarter).toHaveLength(17);
     expect(fromStarter).toEqual(fromDefault);
   });
 

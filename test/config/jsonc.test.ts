@@ -131,7 +131,7 @@ describe("vc.config.jsonc mistakes", () => {
   it("names an unknown plugin and every known one, where it stands", async () => {
     const err = await parse(`{\n  "collectors": [\n    "sysprobe",\n    { "name": "sysprob" }\n  ]\n}`);
     expect(err.message).toStartWith(
-      'vc.config.jsonc:4:15: collectors[1]: unknown plugin "sysprob" (known: afsc, beads, caam, cass, caut, cloud_benchmarker, dcg, mcp_agent_mail, ntm, ntm_attention, pt, rano, rch, ru, sysmoni, sysprobe)',
+      'vc.config.jsonc:4:15: collectors[1]: unknown plugin "sysprob" (known: afsc, beads, caam, cass, caut, caut_cost, cloud_benchmarker, dcg, mcp_agent_mail, ntm, ntm_attention, pt, rano, rch, ru, sysmoni, sysprobe)',
     );
     expect((await parse(`{ "channels": ["slack"] }`)).message).toBe('vc.config.jsonc:1:16: channels[0]: unknown channel "slack" (known: alerts.jsonl, stdout, webhook)');
     // Only own names: nothing from Object.prototype.

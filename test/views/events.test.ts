@@ -63,6 +63,8 @@ describe("events view", () => {
     const fleetSources = toolPlugins.flatMap((p) => p.events ?? []).filter((s) => s.scope.includes("fleet"));
     expect(data.sources.map((s) => s.name)).toEqual([...fleetSources.map((s) => s.name), "broken", "absent"]);
     expect(data.sources.map((s) => [s.name, s.count])).toEqual([
+      ["prediction", 0], // the oracle's: no forecasts in this store (its table is absent)
+      ["opportunity", 0],
       ["attention", 0], // ntm's waiting agents: none collected in this store
       ["dcg", 3],
       ["mail", fleet.mail.filter((m) => m.importance === "urgent" || m.importance === "high" || m.ack_required === 1).length],
