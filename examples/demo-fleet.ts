@@ -54,7 +54,8 @@ export async function createDemoFleet(o: DemoFleetOptions): Promise<DemoFleet> {
   const ids = Array.from({ length: machines }, (_, i) => `node-${String(i + 1).padStart(2, "0")}`);
   const [diskFull, overloaded, quiet, swapping] = [ids[6], ids[12], ids[18], ids[3]];
 
-  const store = await openStore({ path: db });
+  // Generating a month of 20 machines' samples in a few statements needs more than vc's 128 MB default.
+  const store = await openStore({ path: db, limits: { memoryLimit: "2GB" } });
   const t0 = `TIMESTAMP '${start.toISOString().replace("T", " ").replace("Z", "")}'`;
   // r(k) is a repeatable number in [0,1) for this machine and sample.
   const r = (k: number) => `((hash(m, i, ${k}) % 1000000) / 1000000.0)`;

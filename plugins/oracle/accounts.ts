@@ -8,8 +8,8 @@
 import { isoTime, sql, type Store } from "vibe-cockpit";
 import { AccountOracle, type OracleForecast, type UsageSnapshot } from "./model.ts";
 
-/** How far back the series are read: a whole 5-hour window and the burn's memory before it. */
-export const HISTORY_MS = 8 * 3_600_000;
+/** How far back the series are read: the burn's memory (half-life 20 min) fades to 0.2 % in 3 hours. */
+export const HISTORY_MS = 3 * 3_600_000;
 /** ntm or caam data older than this (at a snapshot) says nothing about that moment. */
 const FRESH_MS = 15 * 60_000;
 /** Snapshots of one account from two machines closer than this are one observation. */
@@ -318,19 +318,26 @@ export async function accountForecasts(store: Store, at: string, options: Accoun
   const accountsOf = new Map<string, Set<string>>();
   for (const s of series.values()) (accountsOf.get(s.provider) ?? accountsOf.set(s.provider, new Set()).get(s.provider)!).add(s.account);
 
+  // Per provider, the machines ntm or caam said anything about, with their series.
+  const machinesOf = new Map<string, { machine: string; working: { t: number; n: number }[]; active: { t: number; account: string }[] }[]>();
+  for (const k of new Set([...workingBy.keys(), ...activeBy.keys()])) {
+    const [machine, provider] = k.split("\u0000") as [string, string];
+    const list = machinesOf.get(provider) ?? [];
+    list.push({ machine, working: workingBy.get(k) ?? [], active: activeBy.get(k) ?? [] });
+    machinesOf.set(provider, list);
+  }
   /** Agents working on `account` at `t`, or null with why when that cannot be known. */
   const workingOn = (provider: string, account: string, t: number): { n: number | null; reason: string | null; on: string[] } => {
     if (working === null || working.length === 0) return { n: null, reason: "no ntm data in the hours read (add ntm() or ntmAttention() to the collectors)", on: [] };
-    const machines = new Set([...workingBy.keys()].filter((k) => k.endsWith(`\u0000${provider}`)).map((k) => k.split("\u0000")[0]!));
-    for (const k of activeBy.keys()) if (k.endsWith(`\u0000${provider}`)) machines.add(k.split("\u0000")[0]!);
+    const machines = machinesOf.get(provider) ?? [];
     const only = (accountsOf.get(provider)?.size ?? 0) === 1;
     let n = 0;
     let known = false;
     let unattributed = 0;
     const on: string[] = [];
-    for (const m of machines) {
-      const w = latestAt(workingBy.get(`${m}\u0000${provider}`) ?? [], t);
-      const a = latestAt(activeBy.get(`${m}\u0000${provider}`) ?? [], t);
+    for (const { machine: m, working: ws, active: as } of machines) {
+      const w = latestAt(ws, t);
+      const a = latestAt(as, t);
       // Without caam's active profile, a machine's agents belong to the provider's only account, else to none known.
       const uses = a ? a.account === account : only;
       if (a?.account === account) on.push(m);
