@@ -7,6 +7,7 @@ import { accountsSection, accountsViewDef } from "./view.ts";
 import { opportunityEvents, predictionEvents } from "../oracle/events.ts";
 import { ORACLE_MIGRATIONS, recordForecasts } from "../oracle/predictions.ts";
 import { accountLimitForecast } from "../oracle/rules.ts";
+import { oracleScreen } from "../oracle/screen.ts";
 import { oracleView } from "../oracle/view.ts";
 
 export { accountsView, type AccountsData, type AccountsViewOptions, type AccountUsage, type AccountWindow, type ProfileLimits, type ToolProfile } from "./view.ts";
@@ -36,7 +37,7 @@ export const accountsPlugin = definePlugin({
   name: "accounts",
   migrations: ORACLE_MIGRATIONS,
   views: [accountsViewDef, oracleView],
-  screens: [accountsScreen],
+  screens: [accountsScreen, oracleScreen],
   machineSections: [accountsSection],
   healthFactors: [accountHeadroomFactor],
   events: [predictionEvents, opportunityEvents],

@@ -334,6 +334,9 @@ async function readHistory<T>(
   return { rows, window: w, warnings };
 }
 
+/** The df history is read one sample (the newest) per this many minutes: a day of 2-minute samples is 96 points, not 720 (the fit's cost is quadratic). */
+const BUCKET_MIN = 15;
+
 type FsRow = DiskSample & { machine_id: string; mount: string; fs_type: string | null };
 
 /** The df history of each machine's real disks: the mounts of its newest df in the window. */
@@ -347,6 +350,7 @@ const diskHistory = ({ since, until, mine }: HistoryWindow) => sql`
   SELECT h.machine_id, h.mount, d.fs_type, h.collected_at, h.size_bytes, h.used_bytes, h.avail_bytes, h.used_pct
   FROM filesystems h JOIN disks d USING (machine_id, mount)
   WHERE h.collected_at > ${since}::TIMESTAMP AND h.collected_at <= ${until}::TIMESTAMP AND h.used_bytes IS NOT NULL
+  QUALIFY row_number() OVER (PARTITION BY h.machine_id, h.mount, floor(epoch(h.collected_at) / ${sql.raw(String(BUCKET_MIN * 60))}) ORDER BY h.collected_at DESC) = 1
   ORDER BY h.machine_id, h.mount, h.collected_at`;
 
 /**

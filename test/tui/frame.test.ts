@@ -75,10 +75,11 @@ const expected: Record<string, RegExp[]> = {
   // The demo fleet has no attention feed: the pane says nobody waits, with the counts.
   attention: [/NEEDS YOU/, /nobody waits for you: \d+ working/],
   beads: [/REPOS WITH BEADS \(1\)/, /NEXT PICKS \(bv\)/],
+  oracle: [/ACCOUNTS · claude \(\d+\)/, /DISKS FILLING \(\d+\)/, /node-07:\/data +97 %/, /─ ALTERNATIVES/],
 };
 
 /** The tab screens the fixture's config has: the core's and the bundled plugins'. */
-const tabIds = ["overview", "machine", "accounts", "attention", "agents", "mail", "repos", "beads", "events"];
+const tabIds = ["overview", "machine", "accounts", "oracle", "attention", "agents", "mail", "repos", "beads", "events"];
 
 describe("frame", () => {
   it("has a tab per screen, the plugins' between the core's, and no placeholder tabs", async () => {
@@ -90,7 +91,7 @@ describe("frame", () => {
     ).toEqual([...tabIds].sort());
     const tabs = check(s)[1]!;
     for (const t of tabsOf(s)) expect(tabs).toContain(t.title);
-    expect(tabs).not.toMatch(/Oracle|Guardian/);
+    expect(tabs).not.toMatch(/Guardian/);
   });
 
   for (const size of SIZES) {
@@ -103,7 +104,7 @@ describe("frame", () => {
         expect(text).toMatch(/data (\d+ (s|min|h|d) ago|never read)/);
         const i = tabsOf(s).findIndex((t) => t.id === id);
         const sc = tabsOf(s)[i]!;
-        expect(text).toContain(`${i + 1} ${size.width >= 110 ? sc.title : (sc.short ?? sc.title)}`);
+        expect(text).toContain(`${i < 9 ? i + 1 : sc.key} ${size.width >= 110 ? sc.title : (sc.short ?? sc.title)}`);
       });
     }
   }
