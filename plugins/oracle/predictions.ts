@@ -4,7 +4,7 @@
 // as the upstream scorer does) and whether its interval held the truth; `vc robot oracle` reports
 // that accuracy beside each forecast. A forecast crossing 60 / 30 / 10 minutes before a limit, or
 // changing its action, is a `prediction` event; a swap that frees capacity is an `opportunity`.
-import { sql, type Store, type StoreTx } from "vibe-cockpit";
+import { sql, type SqlQuery, type Store, type StoreTx } from "vibe-cockpit";
 import { accountForecasts, type AccountForecast } from "./accounts.ts";
 
 export const ORACLE_MIGRATIONS = [
@@ -179,7 +179,7 @@ export async function scorePredictions(store: StoreTx, at: string): Promise<numb
   );
   const hitOf = new Map(hits.map((h) => [`${h.made_at}\u0000${h.target}`, h.hit_min]));
   const atMs = Date.parse(at);
-  let n = 0;
+  const done: SqlQuery[] = [];
   for (const p of open) {
     const made = Date.parse(`${p.made_at.replace(" ", "T")}Z`);
     const hit = hitOf.get(`${p.made_at}\u0000${p.target}`) ?? null;
@@ -192,13 +192,16 @@ export async function scorePredictions(store: StoreTx, at: string): Promise<numb
     const c = (v: number | null) => (v === null ? capAt : Math.min(capAt, Math.max(0, v)));
     const error = Math.abs(c(p.horizon_min) - real);
     const covered = c(p.low_min) <= real + 1e-9 && real <= c(p.high_min) + 1e-9;
-    await store.run(
-      sql`UPDATE oracle_predictions SET outcome_min = ${real}, reached_limit = ${hit !== null}, error_min = ${error}, covered = ${covered}, scored_at = ${at}::TIMESTAMP
-          WHERE made_at = ${p.made_at}::TIMESTAMP AND kind = 'account_limit' AND target = ${p.target}`,
-    );
-    n++;
+    done.push(sql`(${p.made_at}::TIMESTAMP, ${p.target}, ${real}::DOUBLE, ${hit !== null}, ${error}::DOUBLE, ${covered})`);
   }
-  return n;
+  // One statement for every prediction scored now (a reset scores a window's whole history at once).
+  for (let i = 0; i < done.length; i += 500)
+    await store.run(
+      sql`UPDATE oracle_predictions p SET outcome_min = v.real, reached_limit = v.hit, error_min = v.err, covered = v.cov, scored_at = ${at}::TIMESTAMP
+          FROM (VALUES ${sql.join(done.slice(i, i + 500))}) v(made_at, target, real, hit, err, cov)
+          WHERE p.kind = 'account_limit' AND p.made_at = v.made_at AND p.target = v.target`,
+    );
+  return done.length;
 }
 
 export interface Accuracy {

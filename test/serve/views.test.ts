@@ -35,6 +35,7 @@ const ASK: Record<string, Record<string, unknown>> = {
   repos: {},
   beads: {},
   attention: {},
+  oracle: { machine: TOOLS_MACHINE },
   events: { window: "24h", machine: "node-03" },
   alerts: { all: true },
   search: { query: "flock", limit: 5 },
@@ -97,10 +98,10 @@ afterAll(async () => {
 
 describe("the view registry", () => {
   it("asks every registered view in this test (a new view must be added to ASK)", () => {
-    // vc's own views, and the plugins' (accounts, repos, beads, attention) once the config lists them.
+    // vc's own views, and the plugins' (accounts, oracle, repos, beads, attention) once the config lists them.
     expect(builtinViews.map((v) => v.name).sort()).toEqual(
       Object.keys(ASK)
-        .filter((v) => !["accounts", "repos", "beads", "attention"].includes(v))
+        .filter((v) => !["accounts", "oracle", "repos", "beads", "attention"].includes(v))
         .sort(),
     );
     expect(vc.views.views.map((v) => v.name).sort()).toEqual(Object.keys(ASK).sort());
