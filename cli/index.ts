@@ -22,6 +22,7 @@ const main = defineCommand({
     watch: () => import("./commands/watch.ts").then((m) => m.default),
     tui: () => import("./commands/tui.ts").then((m) => m.default),
     oracle: () => import("./commands/oracle.ts").then((m) => m.default),
+    diff: () => import("./commands/diff.ts").then((m) => m.default),
   },
 });
 

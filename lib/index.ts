@@ -86,6 +86,7 @@ export { appendPrivateFile, defineChannel, deliverEvents, type Channel, type Cha
 export { escapeJsonControls, oneLine, safeJson, stripControl } from "./text.ts";
 export { listAlerts, ackAlert, silenceAlerts, explainAlert, findAlert, alertView, type AlertView, type SilenceInput } from "./alerts/ops.ts";
 export { finishCycle, healthAt, type CycleOutcome } from "./cycle.ts";
+export { defineDiffSource, diffOnMachine, loadDiff, diffSources, type DiffEntry, type DiffQuery, type DiffSource, type DiffData } from "./diff.ts";
 export {
   isoTime,
   isoFromMs,

@@ -47,9 +47,15 @@ export function wantedTools(config: VcConfig, machineId: string): string[] {
 }
 
 /** Every configured machine with what the store knows of it. */
-export async function listMachines(store: Store, config: VcConfig): Promise<MachineListing[]> {
+export async function listMachines(store: Store, config: VcConfig, at?: Date): Promise<MachineListing[]> {
+  // As of a past moment (the time machine): first seen if by then, last seen and last ok as the
+  // newest system sample collected by then says (a successful poll writes one).
   const known = await store.query<{ machine_id: string; first_seen_at: string; last_seen_at: string; last_ok_at: string | null }>(
-    "SELECT machine_id, first_seen_at, last_seen_at, last_ok_at FROM machines",
+    at === undefined
+      ? "SELECT machine_id, first_seen_at, last_seen_at, last_ok_at FROM machines"
+      : sql`SELECT m.machine_id, m.first_seen_at, s.last AS last_seen_at, s.last AS last_ok_at FROM machines m
+            LEFT JOIN (SELECT machine_id, max(collected_at) AS last FROM sys_samples WHERE collected_at <= ${at.toISOString()}::TIMESTAMP GROUP BY machine_id) s USING (machine_id)
+            WHERE m.first_seen_at <= ${at.toISOString()}::TIMESTAMP`,
   );
   const tools = await store.query<{ machine_id: string; found: number; missing: number }>(
     "SELECT machine_id, count(*) FILTER (WHERE available)::INTEGER AS found, count(*) FILTER (WHERE NOT available)::INTEGER AS missing FROM machine_tool_capabilities GROUP BY machine_id",

@@ -73,19 +73,69 @@ export async function findAlert(store: Store, id: string): Promise<AlertRow> {
   );
 }
 
-/** Active alerts (pending and firing), most severe and newest first; `all` adds resolved ones. */
+/** Active alerts (pending and firing), most severe and newest first; `all` adds resolved ones. As they were at `at`. */
 export async function listAlerts(store: Store, o: { all?: boolean; at: string }): Promise<AlertView[]> {
-  const rows = await store.query<AlertRow>(
-    o.all
-      ? "SELECT * FROM alerts ORDER BY updated_at DESC"
-      : "SELECT * FROM alerts WHERE state <> 'resolved' ORDER BY CASE severity WHEN 'critical' THEN 0 WHEN 'high' THEN 1 WHEN 'medium' THEN 2 ELSE 3 END, fired_at DESC NULLS LAST",
-  );
+  const rows = await alertsAt(store, o.at);
+  const rank: Record<string, number> = { critical: 0, high: 1, medium: 2 };
+  const shown = o.all
+    ? rows.sort((a, b) => b.updated_at.localeCompare(a.updated_at))
+    : rows.filter((a) => a.state !== "resolved").sort((a, b) => (rank[a.severity] ?? 3) - (rank[b.severity] ?? 3) || (b.fired_at ?? "").localeCompare(a.fired_at ?? ""));
   const silences = await store.query<{ silence_id: string; matchers_json: string }>(sql`SELECT silence_id, matchers_json FROM silences
-      WHERE expired_at IS NULL AND (ends_at IS NULL OR ends_at > ${o.at}::TIMESTAMP)`);
-  return rows.map((a) => {
+      WHERE created_at <= ${o.at}::TIMESTAMP AND (expired_at IS NULL OR expired_at > ${o.at}::TIMESTAMP) AND (ends_at IS NULL OR ends_at > ${o.at}::TIMESTAMP)`);
+  return shown.map((a) => {
     const s = silences.find((x) => silenceMatches(JSON.parse(x.matchers_json), a.rule_id, parse(a.labels_json, {})));
     return alertView(a, s?.silence_id ?? null);
   });
+}
+
+type Row = AlertRow & { updated_at: string };
+
+/**
+ * Every alert as it was at `at`: one that changed since is rebuilt from its history (its state,
+ * when it fired or resolved, its message and value then, an ack made by then); one first seen
+ * after `at` did not exist yet. At the present this is the alerts table itself.
+ */
+export async function alertsAt(store: Store, at: string): Promise<Row[]> {
+  const rows = await store.query<Row>(sql`SELECT * FROM alerts WHERE first_seen_at <= ${at}::TIMESTAMP`);
+  const t = Date.parse(at);
+  const later = rows.filter((r) => Date.parse(r.updated_at) > t);
+  if (later.length === 0) return rows;
+  const all = await store.query<{ alert_id: string; ts: string; event: string; to_state: string | null; value_json: string | null; message: string | null }>(
+    sql`SELECT alert_id, ts, event, to_state, value_json, message FROM alert_history
+        WHERE alert_id IN (${sql.join(later.map((r) => sql`${r.alert_id}`))}) ORDER BY alert_id, ts, event_id`,
+  );
+  // An alert with no history at all (written by hand, or by an old vc) is taken as it is.
+  const recorded = new Set(all.map((h) => h.alert_id));
+  const history = all.filter((h) => Date.parse(h.ts) <= t);
+  const byAlert = new Map<string, typeof history>();
+  for (const h of history) (byAlert.get(h.alert_id) ?? byAlert.set(h.alert_id, []).get(h.alert_id)!).push(h);
+  const out: Row[] = rows.filter((r) => Date.parse(r.updated_at) <= t || !recorded.has(r.alert_id));
+  for (const r of later) {
+    if (!recorded.has(r.alert_id)) continue;
+    const events = byAlert.get(r.alert_id) ?? [];
+    const states = events.filter((e) => e.to_state === "pending" || e.to_state === "firing" || e.to_state === "resolved");
+    const last = states.at(-1);
+    if (!last) continue;
+    const firing = events.filter((e) => e.event === "firing").at(-1);
+    const acked = events.filter((e) => e.event === "acked" && (!firing || e.ts >= firing.ts)).at(-1);
+    const said = [...events].reverse().find((e) => e.message !== null && e.event !== "acked");
+    const valued = [...events].reverse().find((e) => e.value_json !== null);
+    out.push({
+      ...r,
+      state: last.to_state as Row["state"],
+      fired_at: firing?.ts ?? null,
+      resolved_at: last.to_state === "resolved" ? last.ts : null,
+      pending_since: last.to_state === "pending" ? last.ts : null,
+      last_seen_at: r.last_seen_at > at ? at : r.last_seen_at,
+      message: said?.message ?? r.message,
+      value_json: valued?.value_json ?? r.value_json,
+      acked_by: acked && r.acked_by && r.acked_at && r.acked_at <= at ? r.acked_by : null,
+      acked_at: acked && r.acked_at && r.acked_at <= at ? r.acked_at : null,
+      ack_note: acked && r.acked_at && r.acked_at <= at ? r.ack_note : null,
+      updated_at: events.at(-1)!.ts,
+    });
+  }
+  return out;
 }
 
 /** Acknowledges an alert: who and why; it stays firing but is not re-notified until it resolves. */

@@ -12,6 +12,7 @@ import type { FactorSuggestions } from "../triage.ts";
 import { toMigrations, type MigrationsInput } from "../store/migrate.ts";
 import type { AnyView } from "../views/define.ts";
 import type { AnyScreen } from "../tui/screen.ts";
+import type { DiffSource } from "../diff.ts";
 import type { Store } from "../store/store.ts";
 import type { VcConfig } from "../config/define.ts";
 
@@ -40,6 +41,8 @@ export interface Plugin {
   readonly suggestions?: FactorSuggestions;
   /** Work on the store after each cycle's collection, before health and rules (forecasts a rule then reads). */
   readonly derive?: readonly Derivation[];
+  /** What changed in its tool's data between two moments (`vc robot diff`): repos, accounts, rules … */
+  readonly diffs?: readonly DiffSource[];
 }
 
 /**
@@ -87,6 +90,7 @@ const shape = (p: Plugin) =>
     (p.healthFactors ?? []).map((f) => f.id),
     (p.rules ?? []).map((r) => r.id),
     (p.derive ?? []).map((d) => d.name),
+    (p.diffs ?? []).map((d) => d.name),
   ]);
 
 /**

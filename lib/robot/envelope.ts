@@ -8,6 +8,8 @@ export interface RobotEnvelope<T> {
   /** Seconds since each collector's data was last refreshed (null: never). */
   staleness: Record<string, number | null>;
   warnings: string[];
+  /** Set when the answer is as of a past moment (`--at`): that moment. */
+  at?: string;
 }
 
 export interface RobotErrorEnvelope {
@@ -20,10 +22,11 @@ export interface RobotErrorEnvelope {
  * Wraps data in the robot envelope.
  * @example envelope("health", data, { now, staleness, warnings })
  */
-export function envelope<T>(kind: string, data: T, o: { now: Date; staleness?: Record<string, number | null>; warnings?: string[] }): RobotEnvelope<T> {
+export function envelope<T>(kind: string, data: T, o: { now: Date; staleness?: Record<string, number | null>; warnings?: string[]; at?: Date }): RobotEnvelope<T> {
   return {
     schema_version: `vc.robot.${kind}.v1`,
     generated_at: o.now.toISOString(),
+    ...(o.at ? { at: o.at.toISOString() } : {}),
     data,
     staleness: o.staleness ?? {},
     warnings: o.warnings ?? [],

@@ -5,6 +5,7 @@ import type { Cockpit } from "../cockpit.ts";
 import { VcError } from "../errors.ts";
 import { envelope, type RobotEnvelope } from "../robot/envelope.ts";
 import { closest } from "../spell.ts";
+import { checkAt, cockpitAt } from "./timemachine.ts";
 
 /** One argument of a view: plain data, so the CLI, the socket and a JSON Schema read the same spec. */
 export type ArgSpec =
@@ -51,6 +52,11 @@ export interface View<A extends ArgsSpec = ArgsSpec, T = unknown> {
   /** One line: what it answers (the CLI's description, the API listing). */
   readonly summary: string;
   readonly args: A;
+  /**
+   * Set on a view that asks the machines live instead of reading the store (content search,
+   * doctor's probes): why it has no past. `--at` is refused with this reason.
+   */
+  readonly live?: string;
   run(vc: Cockpit, args: ArgsOf<A>): Promise<ViewResult<T>>;
 }
 
@@ -199,11 +205,39 @@ function shown(value: unknown): string {
   return s.length > 60 ? `${s.slice(0, 57)}…` : s;
 }
 
-/** Runs a view with raw arguments and wraps its answer in the robot envelope. */
+/** Runs a view with raw arguments and wraps its answer in the robot envelope (with `at` when it answered as of then). */
 export async function runView(vc: Cockpit, view: AnyView, raw: Record<string, unknown>, style: ArgStyle = "field"): Promise<RobotEnvelope<unknown>> {
   const args = parseArgs(view, raw, style);
   const r = await view.run(vc, args);
-  return envelope(view.name, r.data, { now: vc.clock.now(), staleness: r.staleness, warnings: r.warnings });
+  const at = args.at instanceof Date ? args.at : undefined;
+  return envelope(view.name, r.data, { now: vc.clock.now(), staleness: r.staleness, warnings: r.warnings, at });
+}
+
+/** The argument every view takes: answer as of then. */
+export const AT_ARG = {
+  kind: "time",
+  description: "answer as the store knew it then, from rows collected at or before it (the time machine)",
+  hint: "TIME",
+} as const satisfies ArgSpec;
+
+/**
+ * The view with the time machine's `at` argument: as of `at` it runs on the cockpit as it was then
+ * (`cockpitAt`), after checking the store can answer for that moment. A view with its own `at`
+ * (health, which prefers its snapshots) is left as it is.
+ */
+export function withTimeMachine(view: AnyView): AnyView {
+  if ("at" in view.args) return view;
+  return {
+    ...view,
+    args: { ...view.args, at: AT_ARG },
+    async run(vc, args) {
+      const { at, ...rest } = args as ArgsOf<ArgsSpec> & { at?: Date };
+      if (!at) return view.run(vc, rest);
+      if (view.live) throw new VcError("invalid_argument", `--at: ${view.name} ${view.live}, so it has no past; drop --at`, { details: { view: view.name, field: "at" } });
+      await checkAt(vc, at, view.name);
+      return view.run(cockpitAt(vc, at), rest);
+    },
+  };
 }
 
 /** Views by name; a second view with a taken name is refused (it names both). */
@@ -219,7 +253,7 @@ export function createViewRegistry(views: readonly AnyView[]): ViewRegistry {
   for (const v of views) {
     if (!/^[a-z][a-z0-9_-]*$/.test(v.name)) throw new VcError("invalid_input", `view name "${v.name}" must be lowercase letters, digits, - or _`);
     if (byName.has(v.name)) throw new VcError("invalid_input", `two views are named "${v.name}"`, { hint: "a view's name is its command and route: rename one" });
-    byName.set(v.name, v);
+    byName.set(v.name, withTimeMachine(v));
   }
   return {
     views: [...byName.values()],

@@ -4,6 +4,7 @@ import { defineView } from "./define.ts";
 export default defineView({
   name: "doctor",
   summary: "Config, store and daemon; each machine probed (reachable, auth, host key, tools); each collector's last run",
+  live: "probes the machines now",
   args: {},
   async run(vc) {
     const report = await vc.doctor();

@@ -108,9 +108,12 @@ export default defineView({
       vc.health(),
       latestSamples(vc.store, ids, at),
       fullestDisks(vc.store, ids, at),
-      vc.store.query<{ machine_id: string; n: number }>(
-        sql`SELECT machine_id, count(*)::INTEGER AS n FROM alerts WHERE ${inMachines(ids)} AND state IN ('pending', 'firing') GROUP BY machine_id`,
-      ),
+      // Open alerts as they stood at the clock's instant (the time machine reads them from their history).
+      vc.alerts().then((list) => {
+        const n = new Map<string, number>();
+        for (const a of list) if (a.machine_id !== null && ids.includes(a.machine_id)) n.set(a.machine_id, (n.get(a.machine_id) ?? 0) + 1);
+        return [...n].map(([machine_id, count]) => ({ machine_id, n: count }));
+      }),
       vc.store.query<{ machine_id: string; last_ok_at: string }>(
         sql`SELECT machine_id, max(last_ok_at) AS last_ok_at FROM collector_state WHERE ${inMachines(ids)} AND last_ok_at <= ${at}::TIMESTAMP GROUP BY machine_id`,
       ),

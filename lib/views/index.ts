@@ -1,6 +1,7 @@
 // The views of vc's own (no tool's): a plugin's views join these in the cockpit's registry.
 import alerts from "./alerts.ts";
 import type { AnyView } from "./define.ts";
+import diff from "./diff.ts";
 import doctor from "./doctor.ts";
 import events from "./events.ts";
 import fleet from "./fleet.ts";
@@ -11,4 +12,4 @@ import search from "./search.ts";
 import series from "./series.ts";
 import triage from "./triage.ts";
 
-export const builtinViews: readonly AnyView[] = [health, triage, machine, machines, fleet, series, alerts, events, search, doctor];
+export const builtinViews: readonly AnyView[] = [health, triage, machine, machines, fleet, series, alerts, events, diff, search, doctor];

@@ -4,6 +4,7 @@ import { arg, defineView } from "./define.ts";
 export default defineView({
   name: "search",
   summary: "Content search through the tools that index agent sessions, on every machine or --machine; a machine that cannot answer is a warning",
+  live: "asks each machine's session index now",
   args: {
     query: arg.string("the words to search for", { positional: true, required: true, max: 1000 }),
     machine: arg.list("only these machines (comma-separated)", { hint: "ID[,ID]" }),

@@ -9,6 +9,7 @@ import { ORACLE_MIGRATIONS, recordForecasts } from "../oracle/predictions.ts";
 import { accountLimitForecast } from "../oracle/rules.ts";
 import { oracleScreen } from "../oracle/screen.ts";
 import { oracleView } from "../oracle/view.ts";
+import { accountsDiff } from "../oracle/diff.ts";
 
 export { accountsView, type AccountsData, type AccountsViewOptions, type AccountUsage, type AccountWindow, type ProfileLimits, type ToolProfile } from "./view.ts";
 
@@ -41,6 +42,7 @@ export const accountsPlugin = definePlugin({
   machineSections: [accountsSection],
   healthFactors: [accountHeadroomFactor],
   events: [predictionEvents, opportunityEvents],
+  diffs: [accountsDiff],
   rules: [accountLimitForecast],
   derive: [{ name: "oracle", run: async ({ store, at }) => ({ warnings: (await recordForecasts(store, at)).warnings }) }],
 });

@@ -1,6 +1,7 @@
 // What dcg adds beyond its collector: the machine view's dcg section and the denies factor.
 import { definePlugin, hasRows, minus, ramp, readings, sql, type AreaFactor, type MachineSection } from "vibe-cockpit";
 import { dcgEvents } from "./events.ts";
+import { dcgDiff } from "./diff.ts";
 
 const DAY_MS = 86_400_000;
 
@@ -39,4 +40,4 @@ export const dcgDeniesFactor: AreaFactor = {
   score: ramp(3, 30, 0.4),
 };
 
-export const dcgPlugin = definePlugin({ name: "dcg", machineSections: [dcgSection], healthFactors: [dcgDeniesFactor], events: [dcgEvents] });
+export const dcgPlugin = definePlugin({ name: "dcg", machineSections: [dcgSection], healthFactors: [dcgDeniesFactor], events: [dcgEvents], diffs: [dcgDiff] });

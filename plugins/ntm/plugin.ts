@@ -2,6 +2,7 @@
 // sources as a health factor (the column they are kept in comes with the plugin's migration).
 import { ageS, definePlugin, minus, ramp, readings, sql, withJson, type AreaFactor, type MachineColumn, type MachineSection } from "vibe-cockpit";
 import { ntmEvents } from "./events.ts";
+import { agentsDiff } from "./diff.ts";
 import type { DegradedSource } from "./parse.ts";
 import { attentionEvents } from "./attention-events.ts";
 import { needsYouScreen } from "./attention-screen.ts";
@@ -86,6 +87,7 @@ export const ntmSourcesFactor: AreaFactor = {
 
 export const ntmPlugin = definePlugin({
   name: "ntm",
+  diffs: [agentsDiff],
   screens: [needsYouScreen, agentsScreen],
   // Who needs you: waiting agents as alerts that triage lists first.
   rules: [agentWaiting, agentWaitingLong],

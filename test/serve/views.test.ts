@@ -6,6 +6,7 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { builtinViews, createFixedClock, openCockpit, runDaemon, type Cockpit, type RemoteCockpit } from "../../lib/index.ts";
 import { connectDaemon } from "../../lib/serve/client.ts";
+import { AT_ARG } from "../../lib/views/define.ts";
 import { socketPathFor } from "../../lib/store/files.ts";
 import { sysprobe } from "../../plugins/index.ts";
 import { isolatedEnv, repoRoot, vc as runVc } from "../helpers/cli.ts";
@@ -38,6 +39,7 @@ const ASK: Record<string, Record<string, unknown>> = {
   oracle: { machine: TOOLS_MACHINE },
   events: { window: "24h", machine: "node-03" },
   alerts: { all: true },
+  diff: { from: new Date(END.getTime() - 3_600_000).toISOString() },
   search: { query: "flock", limit: 5 },
   doctor: {},
 };
@@ -110,7 +112,7 @@ describe("the view registry", () => {
   it("lists the views with their argument specs through the socket", async () => {
     const listed = await remote.listViews();
     expect(listed.map((v) => v.name)).toEqual(vc.views.views.map((v) => v.name));
-    expect(listed.find((v) => v.name === "triage")!.args).toEqual({ limit: { kind: "int", description: "how many items", min: 1, max: 1000, default: 20, hint: "N" } });
+    expect(listed.find((v) => v.name === "triage")!.args).toEqual({ limit: { kind: "int", description: "how many items", min: 1, max: 1000, default: 20, hint: "N" }, at: AT_ARG });
   });
 
   it("answers each view the same from the library, the socket and the CLI (through the daemon)", async () => {

@@ -1,5 +1,6 @@
 import { defineCommand } from "citty";
 import { collectPlugins, loadConfig, type AnyView } from "../../../lib/index.ts";
+import { withTimeMachine } from "../../../lib/views/define.ts";
 import { builtinViews } from "../../../lib/views/index.ts";
 import { toolPlugins } from "../../../plugins/index.ts";
 import { configArgs } from "../../_common.ts";
@@ -43,5 +44,6 @@ async function configViews(): Promise<AnyView[]> {
 /** `vc robot <view>`: one subcommand per registered view — vc's, the bundled plugins', the config's. */
 export default defineCommand({
   meta: { name: "robot", description: "Answers for agents: versioned JSON envelopes on stdout, diagnostics on stderr" },
-  subCommands: async () => Object.fromEntries([...known, ...(await configViews())].map((v) => [v.name, () => viewCommand(v)])),
+  // Each with the time machine's --at, as the registry gives it.
+  subCommands: async () => Object.fromEntries([...known, ...(await configViews())].map((v) => [v.name, () => viewCommand(withTimeMachine(v))])),
 });
