@@ -1,5 +1,6 @@
 import type { VcConfig } from "../config/define.ts";
 import { sql } from "../store/sql.ts";
+import { collectorStatesAt } from "../collect/state.ts";
 import { realFilesystemSql } from "./filesystems.ts";
 import type { Store } from "../store/store.ts";
 
@@ -105,7 +106,8 @@ export async function computeHealth(store: Store, config: VcConfig, now: Date): 
                       WHERE collected_at > ${window}::TIMESTAMP AND collected_at <= ${at}::TIMESTAMP GROUP BY machine_id)
       SELECT f.machine_id, f.mount, f.used_pct, f.collected_at FROM filesystems f JOIN latest l ON f.machine_id = l.machine_id AND f.collected_at = l.at
       WHERE f.collected_at > ${window}::TIMESTAMP AND ${realFilesystemSql("f")}`),
-    store.query<StateRow>(`SELECT machine_id, collector, last_result, last_ok_at, last_error FROM collector_state`),
+    // As the runs stood at `now` (the time machine rebuilds a later run's state from the run records).
+    collectorStatesAt(store, at) as Promise<StateRow[]>,
     areasP,
   ]);
 

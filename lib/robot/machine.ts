@@ -1,5 +1,6 @@
 import { errorMessage, VcError } from "../errors.ts";
 import { realFilesystemSql } from "../health/filesystems.ts";
+import { collectorStatesAt } from "../collect/state.ts";
 import { sql } from "../store/sql.ts";
 import type { Store } from "../store/store.ts";
 
@@ -59,9 +60,10 @@ export const coreSections: MachineSection[] = [
   },
   {
     name: "collectors",
-    load: (q) =>
-      q.store.query(sql`SELECT collector, last_run_at, last_result, last_ok_at, last_error, consecutive_failures,
-          date_diff('second', last_ok_at, ${q.at}::TIMESTAMP) AS staleness_s FROM collector_state WHERE machine_id = ${q.machineId} ORDER BY collector`),
+    load: async (q) =>
+      (await collectorStatesAt(q.store, q.at, q.machineId))
+        .sort((a, b) => a.collector.localeCompare(b.collector))
+        .map(({ machine_id: _m, ...r }) => ({ ...r, staleness_s: r.last_ok_at === null ? null : Math.round((Date.parse(q.at) - Date.parse(r.last_ok_at)) / 1000) })),
   },
   {
     name: "tools",

@@ -6,6 +6,7 @@ import { errorMessage } from "../errors.ts";
 import { realFilesystemSql } from "../health/filesystems.ts";
 import type { Severity } from "../health/index.ts";
 import { isMissingTable, type MachineColumn } from "../robot/machine.ts";
+import { collectorStatesAt } from "../collect/state.ts";
 import { sql } from "../store/sql.ts";
 import type { Store } from "../store/store.ts";
 import { arg, defineView, type ViewResult } from "./define.ts";
@@ -114,9 +115,11 @@ export default defineView({
         for (const a of list) if (a.machine_id !== null && ids.includes(a.machine_id)) n.set(a.machine_id, (n.get(a.machine_id) ?? 0) + 1);
         return [...n].map(([machine_id, count]) => ({ machine_id, n: count }));
       }),
-      vc.store.query<{ machine_id: string; last_ok_at: string }>(
-        sql`SELECT machine_id, max(last_ok_at) AS last_ok_at FROM collector_state WHERE ${inMachines(ids)} AND last_ok_at <= ${at}::TIMESTAMP GROUP BY machine_id`,
-      ),
+      collectorStatesAt(vc.store, at).then((states) => {
+        const last = new Map<string, string>();
+        for (const s of states) if (s.last_ok_at && ids.includes(s.machine_id) && (last.get(s.machine_id) ?? "") < s.last_ok_at) last.set(s.machine_id, s.last_ok_at);
+        return [...last].map(([machine_id, last_ok_at]) => ({ machine_id, last_ok_at }));
+      }),
       Promise.all(
         specs.map((c) =>
           c.load({ store: vc.store, machineIds: ids, at }).then(

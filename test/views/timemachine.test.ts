@@ -83,6 +83,14 @@ async function writeLater(after: Date) {
       VALUES ('node-01', TIMESTAMP '${t}', 'sysprobe', '/', '/dev/sda1', 'ext4', 100000000000, 99900000000, 100000000, 99.9) ON CONFLICT DO NOTHING`);
     await tx.run(`INSERT INTO account_usage_snapshots (machine_id, collected_at, provider, account, window_name, used_percent, window_minutes, resets_at)
       VALUES ('${TOOLS_MACHINE}', TIMESTAMP '${t}', 'claude', 'later@fleet.dev', 'primary', 99, 300, TIMESTAMP '${ts(new Date(after.getTime() + 3_600_000))}') ON CONFLICT DO NOTHING`);
+    // The newest collector run, after every T asked about, failed: collector_state now says so; as of T, the run records said otherwise.
+    const run = ts(new Date(LATER.getTime() - 60_000));
+    await tx.run(`INSERT INTO collector_state (machine_id, collector, last_run_at, last_result, last_ok_at, last_error, consecutive_failures)
+      VALUES ('node-01', 'sysprobe', TIMESTAMP '${run}', 'failed', NULL, 'failed after T', 1)
+      ON CONFLICT (machine_id, collector) DO UPDATE SET last_run_at = excluded.last_run_at, last_result = 'failed', last_error = 'failed after T'`);
+    // …and its run record, as every run writes one.
+    await tx.run(`INSERT INTO audit_events (event_id, ts, event_type, actor, machine_id, action, result, error)
+      VALUES ('tm-run-${after.getTime()}', TIMESTAMP '${run}', 'collector_run', 'sysprobe', 'node-01', 'collect', 'failed', 'failed after T')`);
     await tx.run(`INSERT INTO alerts (alert_id, rule_id, alert_type, machine_id, labels_json, severity, title, state, first_seen_at, last_seen_at, fired_at, message, updated_at)
       VALUES ('late:1', 'late', 'late', 'node-01', '{"machine_id":"node-01"}', 'critical', 'Late', 'firing', TIMESTAMP '${t}', TIMESTAMP '${t}', TIMESTAMP '${t}', 'after T', TIMESTAMP '${t}')
       ON CONFLICT DO NOTHING`);
