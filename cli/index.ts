@@ -22,7 +22,12 @@ const main = defineCommand({
     watch: () => import("./commands/watch.ts").then((m) => m.default),
     tui: () => import("./commands/tui.ts").then((m) => m.default),
     oracle: () => import("./commands/oracle.ts").then((m) => m.default),
+    vacuum: () => import("./commands/vacuum.ts").then((m) => m.default),
+    export: () => import("./commands/export.ts").then((m) => m.default),
+    incident: () => import("./commands/incident.ts").then((m) => m.default),
     diff: () => import("./commands/diff.ts").then((m) => m.default),
+    ask: () => import("./commands/ask.ts").then((m) => m.default),
+    mcp: () => import("./commands/mcp.ts").then((m) => m.default),
   },
 });
 

@@ -56,8 +56,8 @@ export interface Cockpit extends ViewCalls {
     signal?: AbortSignal;
     onRun?: (r: RunRecord) => void;
   }): Promise<CycleReport & { outcome: CycleOutcome }>;
-  /** Called with each cycle's outcome (the watch stream); returns an unsubscribe function. */
-  subscribe(listener: (outcome: CycleOutcome) => void): () => void;
+  /** Called with each cycle's outcome (the watch stream) and its collection report (metrics); returns an unsubscribe function. */
+  subscribe(listener: (outcome: CycleOutcome, report: CycleReport) => void): () => void;
   /**
    * Follows the machines' tools between polls (collectors with `follow`, bounded channels) and
    * collects a machine's collector as soon as its tool says something changed, until `signal`.
@@ -169,7 +169,7 @@ export async function openCockpit(options: OpenCockpitOptions = {}): Promise<Coc
   }
   // A key trusted on first use is written to the audit log as it happens (never silently).
   const audits: Promise<unknown>[] = [];
-  const listeners = new Set<(o: CycleOutcome) => void>();
+  const listeners = new Set<(o: CycleOutcome, r: CycleReport) => void>();
   let cycles: Promise<unknown> = Promise.resolve();
   const onTrust: SshExecutorOptions["onTrust"] = (e) => {
     if (store.readOnly) return;
@@ -215,7 +215,7 @@ export async function openCockpit(options: OpenCockpitOptions = {}): Promise<Coc
         const report = await runCycle({ store, config, clock, executorFor: execFor, ...o });
         await Promise.all(audits.splice(0));
         const outcome = await finishCycle({ store, config, clock, rules: config.rules, channels: config.channels });
-        for (const l of listeners) l(outcome);
+        for (const l of listeners) l(outcome, report);
         return { ...report, outcome };
       });
       cycles = run.catch(() => {});

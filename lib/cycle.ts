@@ -5,6 +5,7 @@ import { deliverEvents, type Channel, type DeliveryReport } from "./alerts/chann
 import { advanceAlerts, type AlertEvent } from "./alerts/lifecycle.ts";
 import type { RuleWarning } from "./alerts/transition.ts";
 import { computeHealth, type FleetHealth } from "./health/index.ts";
+import { advanceIncidents, type IncidentsAdvance } from "./incidents/open.ts";
 import type { Rule } from "./rules/define.ts";
 import { evaluateRule, type RuleResult } from "./rules/evaluate.ts";
 import { storeFile } from "./store/files.ts";
@@ -27,6 +28,8 @@ export interface CycleOutcome {
   deliveries: DeliveryReport[];
   /** Snapshots written (identical consecutive states are not repeated). */
   snapshots: { fleet: boolean; machines: number };
+  /** Incidents this cycle opened, and open ones its alerts joined (ids). */
+  incidents: IncidentsAdvance;
 }
 
 const hash = (v: unknown) => createHash("sha256").update(JSON.stringify(v)).digest("hex").slice(0, 16);
@@ -59,7 +62,7 @@ export async function finishCycle(o: { store: Store; config: VcConfig; clock: Cl
   for (const rule of o.rules) results.push(await evaluateRule(store, rule, at));
   const ruleErrors = results.filter((r) => r.error).map((r) => ({ rule: r.rule.id, error: r.error! }));
 
-  const { events, ruleWarnings, snapshots } = await store.transaction(async (tx) => {
+  const { events, ruleWarnings, snapshots, incidents } = await store.transaction(async (tx) => {
     await tx.insert(
       "health_factors",
       health.machines.flatMap((m) =>
@@ -82,6 +85,7 @@ export async function finishCycle(o: { store: Store; config: VcConfig; clock: Cl
       flapWindowMs: config.alerting.flap_window_minutes * 60_000,
       flapTransitions: config.alerting.flap_transitions,
     });
+    const incidents = await advanceIncidents(tx, { at: atDate, events, config });
 
     // Snapshots: a machine's state is its health and its firing alerts; written when it changed.
     const firing = await tx.query<{ alert_id: string; machine_id: string | null; severity: string; rule_id: string }>(
@@ -122,13 +126,13 @@ export async function finishCycle(o: { store: Store; config: VcConfig; clock: Cl
         VALUES (${at}::TIMESTAMP, ${fh}, ${health.overall.score}, ${health.overall.severity}, ${JSON.stringify({ ...fleet, staleness: health.staleness, warnings: health.warnings })}) ON CONFLICT DO NOTHING`);
       fleetWritten = true;
     }
-    return { events, ruleWarnings, snapshots: { fleet: fleetWritten, machines } };
+    return { events, ruleWarnings, snapshots: { fleet: fleetWritten, machines }, incidents };
   });
 
   const deliveries = o.channels.length
     ? await deliverEvents({ store, clock, channels: o.channels, events, ctx: { dataDir: config.data_dir, storeFile: (name) => storeFile(store.path, name) } })
     : [];
-  return { at, health, events, deriveErrors, deriveWarnings, ruleErrors, ruleWarnings, deliveries, snapshots };
+  return { at, health, events, deriveErrors, deriveWarnings, ruleErrors, ruleWarnings, deliveries, snapshots, incidents };
 }
 
 /** The fleet's state as snapshotted at or before `at` (time travel, plan §5.4). */

@@ -5,6 +5,9 @@ import { errorMessage } from "./errors.ts";
 import { removeDaemonLock, writeDaemonLock } from "./store/_lock.ts";
 import { socketPathFor } from "./store/files.ts";
 import { createApiServer, type ApiServer, type ApiServerOptions } from "./serve/api.ts";
+import type { WebServer, WebServerOptions } from "./web/server.ts";
+import { checkRetention } from "./retention/plan.ts";
+import { vacuumAtQuietHour } from "./retention/schedule.ts";
 import { watchLocalSources } from "./watch.ts";
 
 export interface DaemonOptions {
@@ -23,6 +26,10 @@ export interface DaemonOptions {
   poll?: boolean;
   /** Told once the socket serves (its path). */
   onServing?: (socketPath: string) => void;
+  /** HTTP (lib/web): the server's options beyond the config's `serve` (address, token, bounds); false: none, whatever the config says. */
+  http?: Partial<WebServerOptions> | false;
+  /** Told once HTTP serves (its URL). */
+  onHttp?: (url: string) => void;
 }
 
 /**
@@ -60,6 +67,7 @@ export function serveStore(
  */
 export async function runDaemon(vc: Cockpit, o: DaemonOptions): Promise<number> {
   let served: ReturnType<typeof serveStore> | undefined;
+  let web: WebServer | undefined;
   let stopWatching = () => {};
   let following: Promise<void> = Promise.resolve();
   // Ends the follows when the loop ends for another reason than the signal (maxCycles).
@@ -72,10 +80,27 @@ export async function runDaemon(vc: Cockpit, o: DaemonOptions): Promise<number> 
       served = serveStore(vc, { socketPath: o.socketPath, serve: o.serve, onError: o.onError });
       o.onServing?.(served.socketPath);
     }
+    // HTTP when configured: loaded only then (its server, prom-client and the JSON Schemas).
+    const http = o.http === false ? undefined : { address: vc.config.serve?.http ?? undefined, token: vc.config.serve?.token, ...o.http };
+    if (http?.address) {
+      const [{ createWebServer }, { createDashboard }] = await Promise.all([import("./web/server.ts"), import("./web/ui/index.ts")]);
+      // The dashboard at / (bundled from lib/web/ui on its first request); a test may pass its own `ui`.
+      web = createWebServer(vc, { onError: o.onError, ui: createDashboard({ cockpit: vc }), ...http, address: http.address });
+      // The MCP server over Streamable HTTP at /mcp, behind the same guard as every route.
+      const [{ mcpRoutes }, { ask }, { default: pkg }] = await Promise.all([
+        import("./mcp/http.ts"),
+        import("./ask/ask.ts"),
+        import("../package.json", { with: { type: "json" } }),
+      ]);
+      web.route(...mcpRoutes(vc, pkg.version, (q) => ask(vc, q)));
+      o.onHttp?.(web.url);
+    }
     if (o.poll === false) {
       await sleep(Number.POSITIVE_INFINITY, o.signal);
       return 0;
     }
+    // A retention span naming a table the store does not have stops `vc up` now, not at the quiet hour.
+    await checkRetention(vc);
     // New dcg lines or mail are collected within about a second, not at the next poll.
     stopWatching = await watchLocalSources(vc, (name) => void vc.collect({ collector: name, signal: o.signal }).catch((err) => o.onError?.(err)), { onError: o.onError });
     // …and an agent that starts waiting for a person within seconds: the tools that can be followed are.
@@ -89,6 +114,8 @@ export async function runDaemon(vc: Cockpit, o: DaemonOptions): Promise<number> 
       } catch (err) {
         o.onError?.(err instanceof Error ? err : new Error(errorMessage(err)));
       }
+      // Once a day at retention.quiet_hour: rollups, and exports and deletions when configured (audited).
+      await vacuumAtQuietHour(vc).catch((err) => o.onError?.(err instanceof Error ? err : new Error(errorMessage(err))));
       if (o.maxCycles !== undefined && n >= o.maxCycles) break;
       const wait = vc.config.polling.interval_seconds * 1000 - (performance.now() - started);
       await sleep(Math.max(0, wait), o.signal);
@@ -97,6 +124,7 @@ export async function runDaemon(vc: Cockpit, o: DaemonOptions): Promise<number> 
     stopWatching();
     stopFollowing.abort();
     await following;
+    await web?.close();
     if (served) await served.close();
     else removeDaemonLock(vc.store.path);
   }

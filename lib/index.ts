@@ -46,6 +46,11 @@ export { shellQuote } from "./exec/quote.ts";
 export { recordAudit, type AuditEvent } from "./audit.ts";
 export { openCockpit, createExecutorFactory, pluginMigrations, type Cockpit, type OpenCockpitOptions, type DoctorReport } from "./cockpit.ts";
 export { runDaemon, serveStore, type DaemonOptions } from "./daemon.ts";
+// HTTP: the server itself loads on demand (runDaemon imports it when serve.http is set); its types and the address parser are here.
+export { parseHttpAddress, isLoopbackHost, type HttpAddress } from "./web/address.ts";
+export type { WebServer, WebServerOptions, WebContext, WebRoute } from "./web/server.ts";
+export type { ApiRoute } from "./web/api.ts";
+export type { MetricSource, MetricSample, MetricContext } from "./web/metrics.ts";
 export { starterConfig, writeStarterConfig } from "./config/starter.ts";
 export { parseJsonLines, type JsonLinesResult } from "./collect/jsonl.ts";
 export { insertJsonLines, type InsertJsonLinesOptions, type InsertJsonLinesResult } from "./store/ingest.ts";
@@ -86,6 +91,14 @@ export { appendPrivateFile, defineChannel, deliverEvents, type Channel, type Cha
 export { escapeJsonControls, oneLine, safeJson, stripControl } from "./text.ts";
 export { listAlerts, ackAlert, silenceAlerts, explainAlert, findAlert, alertView, type AlertView, type SilenceInput } from "./alerts/ops.ts";
 export { finishCycle, healthAt, type CycleOutcome } from "./cycle.ts";
+export { advanceIncidents, subjectOf, DEFAULT_INCIDENTS, type AdvanceIncidentsOptions, type AlertSubject, type IncidentsAdvance } from "./incidents/open.ts";
+export { loadIncidents, resolveIncidentId, type Incident, type IncidentAlert, type IncidentNote, type LoadIncidentsOptions } from "./incidents/read.ts";
+export { incidentTimeline, rootCause, DEFAULT_LEAD_MINUTES, type IncidentTimeline, type RootCause, type TimelineEntry, type TimelineOptions } from "./incidents/timeline.ts";
+export { loadIncidentDetail, type IncidentDetail, type IncidentAction } from "./incidents/detail.ts";
+export { replaySteps, type ReplayStep, type ReplayMachine } from "./incidents/replay.ts";
+export { noteIncident, closeIncident, writeIncidentNote, writeIncidentClose } from "./incidents/ops.ts";
+export { postMortem } from "./incidents/postmortem.ts";
+export type { IncidentsData } from "./views/incidents.ts";
 export { defineDiffSource, diffOnMachine, loadDiff, diffSources, type DiffEntry, type DiffQuery, type DiffSource, type DiffData } from "./diff.ts";
 export {
   isoTime,
@@ -156,3 +169,29 @@ export {
 } from "./watch.ts";
 export { connectCockpit } from "./connect.ts";
 export { searchContent, type SearchOptions, type SearchResult } from "./search.ts";
+export { runVacuum, type VacuumOptions, type VacuumReport, type VacuumProgress, type TableOutcome } from "./retention/vacuum.ts";
+export { planVacuum, checkRetention, DEFAULT_RETENTION, type VacuumPlan, type TablePlan, type KeepRange, type Reader as RetentionReader } from "./retention/plan.ts";
+export { exportStore, type ExportOptions, type ExportResult, type ExportProgress } from "./retention/export.ts";
+export { runRollups, planRollups, rollupSources, type RollupSource, type RollupPlan, type RollupDays } from "./retention/rollup.ts";
+export { vacuumAtQuietHour } from "./retention/schedule.ts";
+export type { RetentionConfig } from "./config/schema.ts";
+export { ask, askIntents, canAnswer, renderAnswer, MAX_QUESTION, type AskCockpit, type AskOptions } from "./ask/ask.ts";
+export {
+  defineIntent,
+  defineCatalog,
+  type Intent,
+  type IntentMatch,
+  type IntentAnswer,
+  type MatchContext,
+  type AskContext,
+  type AskResult,
+  type Question,
+  type Fact,
+  type Mention,
+  type Entity,
+  type Entities,
+  type EntityCatalog,
+  type CatalogEntry,
+} from "./ask/define.ts";
+export { normaliseQuestion, capture, mentions, sinceIn, declined, minutesText, TIME_WORDS } from "./ask/match.ts";
+export { whenText, triageFact, coreIntents, MACHINE_WORDS } from "./ask/intents.ts";

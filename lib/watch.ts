@@ -58,6 +58,106 @@ export async function cycleLines(
   ];
 }
 
+/**
+ * The watch stream of a cockpit that runs the cycles (the daemon's socket and HTTP streams): each
+ * cycle's lines sent in cycle order, from the next cycle on (what is there already is no news).
+ * Returns the function that stops it.
+ */
+export function followCycles(vc: Cockpit, send: (e: WatchEvent) => void, onError?: (err: unknown) => void): () => void {
+  const feed = eventFeed(vc);
+  let lines: Promise<unknown> = feed.next().catch(() => null);
+  return vc.subscribe((outcome) => {
+    lines = lines.then(async () => {
+      for (const e of await cycleLines(outcome, feed, onError)) send(e);
+    });
+  });
+}
+
+/** How a watch stream frames its lines on the wire (`vc watch`'s JSON lines, Server-Sent Events) and its bounds. */
+export interface WatchStreamOptions {
+  /** The bytes of one line. */
+  frame(e: WatchEvent): string;
+  /** Sent once, first (an event stream's `retry:`). */
+  preamble?: string;
+  /** Milliseconds between heartbeats: inside the server's idle timeout. */
+  heartbeatMs: number;
+  /** Bytes the client may leave unread before it is dropped (default: no bound). */
+  maxBufferedBytes?: number;
+  /** Told when the client is dropped for falling behind. */
+  onDrop?: () => void;
+  onError?: (err: unknown) => void;
+  /** The server's open streams: this one is added while it lasts (so the server can end them all). */
+  streams: Set<{ end(): void }>;
+}
+
+/** What a stream may hold before Bun takes it: beyond it, what is queued waits for the client. */
+const STREAM_HIGH_WATER = 64 * 1024;
+
+/**
+ * The body of a watch stream for one request (the socket's `GET /v1/watch`, the web's `GET
+ * /api/events`): a heartbeat once subscribed and then every `heartbeatMs`, each cycle's lines after
+ * it, until the client leaves or the server ends it. A client that leaves more than
+ * `maxBufferedBytes` unread is dropped: an errored stream discards what it holds and Bun closes the
+ * connection.
+ */
+export function watchStream(vc: Cockpit, req: Request, o: WatchStreamOptions): ReadableStream<Uint8Array> {
+  const encoder = new TextEncoder();
+  let entry: { end(): void } | undefined;
+  return new ReadableStream<Uint8Array>(
+    {
+      start(controller) {
+        let open = true;
+        const write = (text: string) => {
+          if (!open) return;
+          // Bytes waiting for the client: what Bun could not write because the client reads no more.
+          if (o.maxBufferedBytes !== undefined && STREAM_HIGH_WATER - (controller.desiredSize ?? 0) > o.maxBufferedBytes) return drop();
+          try {
+            controller.enqueue(encoder.encode(text));
+          } catch {
+            stop();
+          }
+        };
+        const send = (e: WatchEvent) => write(o.frame(e));
+        const beat = () => send({ type: "heartbeat", at: vc.clock.now().toISOString() });
+        // The plugins' new events after each cycle, in cycle order (one cycle's lines before the next's).
+        const unsubscribe = followCycles(vc, send, o.onError);
+        const timer = setInterval(beat, o.heartbeatMs);
+        function stop() {
+          if (!open) return;
+          open = false;
+          unsubscribe();
+          clearInterval(timer);
+          req.signal.removeEventListener("abort", stop);
+          o.streams.delete(entry!);
+        }
+        function drop() {
+          stop();
+          o.onDrop?.();
+          controller.error(new Error("the client fell behind the watch stream"));
+        }
+        entry = {
+          end() {
+            stop();
+            try {
+              controller.close();
+            } catch {
+              // already closed by the client
+            }
+          },
+        };
+        o.streams.add(entry);
+        req.signal.addEventListener("abort", stop, { once: true });
+        if (o.preamble) write(o.preamble);
+        beat(); // subscribed: the client knows events from here on reach it
+      },
+      cancel() {
+        entry?.end();
+      },
+    },
+    new ByteLengthQueuingStrategy({ highWaterMark: STREAM_HIGH_WATER }),
+  );
+}
+
 export interface WatchOptions {
   /** Poll everything this often. */
   intervalMs: number;

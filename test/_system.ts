@@ -25,6 +25,9 @@ export const SYSTEM_NEEDS: readonly SystemNeed[] = [
   { tool: "free", pkg: "procps", for: "the live system probe" },
   { tool: "uptime", pkg: "procps", for: "the live system probe" },
   { tool: "git", pkg: "git", for: "ru's repositories" },
+  { tool: "promtool", pkg: "prometheus", for: "checking /metrics, test/web/metrics.test.ts" },
+  { tool: "prometheus", pkg: "prometheus", for: "a real Prometheus scraping vc, test/web/metrics.test.ts" },
+  { tool: "chromium", pkg: "chromium", for: "the web dashboard in a real browser" },
 ];
 
 /** Where sshd and friends live even when a non-root PATH leaves them out. */

@@ -1,6 +1,7 @@
 import { defineCommand } from "citty";
 import { runDaemon, type AlertEvent, type CycleReport, type RunRecord } from "../../lib/index.ts";
 import { oneLine, stripControl } from "../../lib/text.ts";
+import { parseHttpAddress } from "../../lib/web/address.ts";
 import { guard, logger, openFromArgs, secondsArg, storeArgs } from "../_common.ts";
 
 export default defineCommand({
@@ -11,13 +12,20 @@ export default defineCommand({
   args: {
     ...storeArgs,
     interval: { type: "string", description: "seconds between cycles (overrides polling.interval_seconds)", valueHint: "SECONDS" },
+    http: {
+      type: "string",
+      description: "serve the JSON API, events and /metrics over HTTP on ADDR (overrides serve.http; off loopback it needs VC_WEB_TOKEN or serve.token)",
+      valueHint: "ADDR",
+    },
   },
   run: ({ args }) =>
     guard(async () => {
       const interval = secondsArg("interval", args.interval, { integer: true });
+      if (args.http !== undefined) parseHttpAddress(args.http, "--http"); // before the store opens
       const log = await logger();
       const vc = await openFromArgs(args);
       if (interval !== undefined) vc.config.polling.interval_seconds = interval;
+      if (args.http !== undefined) vc.config.serve = { token: vc.config.serve?.token ?? null, http: args.http };
       const tty = Boolean(process.stderr.isTTY);
       // On a terminal: consola, the cycle line redrawn in place. Otherwise (a log file, journald):
       // one line per event with an ISO timestamp.
@@ -59,6 +67,7 @@ export default defineCommand({
         await runDaemon(vc, {
           signal: stop.signal,
           onServing: (socket) => say("info", `serving ${vc.store.path} on ${socket}`),
+          onHttp: (url) => say("info", `serving HTTP on ${url}${vc.config.serve?.token ? " (token required)" : ""}`),
           onRun: (r) => totals[r.result]++,
           onCycle: (report, n) => {
             for (const change of reach.update(report)) say(change.reachable ? "info" : "warn", change.line);

@@ -2,7 +2,7 @@ import type { Collector } from "../collect/define.ts";
 import type { Plugin } from "../plugin/define.ts";
 import type { Channel } from "../alerts/channel.ts";
 import type { Rule } from "../rules/define.ts";
-import type { ConfigInput, MachineConfig, PollingConfig, StoreConfig } from "./schema.ts";
+import type { ConfigInput, IncidentsConfig, MachineConfig, PollingConfig, RetentionConfig, StoreConfig } from "./schema.ts";
 
 type Falsy = false | null | undefined | 0 | "";
 
@@ -44,7 +44,13 @@ export interface VcConfig {
   rules: Rule[];
   channels: Channel[];
   alerting: { flap_window_minutes: number; flap_transitions: number };
+  /** When alerts open an incident and when a later one joins it. */
+  incidents: IncidentsConfig;
   autopilot: { mode: "off" | "suggest" | "execute-safe" | "execute-with-approval"; safe_commands: { allow: string[] } };
+  /** How long raw rows and rollups are kept, export_before_delete resolved to an absolute path (absent: nothing configured). */
+  retention?: RetentionConfig;
+  /** HTTP from `vc up`: where (null: none) and the token ($VC_WEB_TOKEN, else serve.token; null: none). */
+  serve?: { http: string | null; token: string | null };
 }
 
 /**

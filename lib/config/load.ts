@@ -177,7 +177,10 @@ export async function resolveConfig(exported: VcConfigExport, options: { source:
     rules,
     channels: c.channels.filter(Boolean) as unknown as Channel[],
     alerting: c.alerting,
+    incidents: c.incidents,
     autopilot: c.autopilot as VcConfig["autopilot"],
+    retention: { ...c.retention, export_before_delete: c.retention.export_before_delete === null ? null : abs(c.retention.export_before_delete) },
+    serve: { http: c.serve.http ?? null, token: env.VC_WEB_TOKEN || c.serve.token || null },
   };
 }
 

@@ -1,5 +1,6 @@
 import * as v from "valibot";
 import { DEFAULT_STORE_LIMITS, MIN_MEMORY_LIMIT_BYTES, memorySizeBytes } from "../store/store.ts";
+import { isHttpAddress } from "../web/address.ts";
 
 const machineId = v.pipe(v.string(), v.regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/, "a machine id: a letter or digit, then letters, digits, '.', '_' or '-' (63 at most)"));
 const positiveInt = (fallback: number) => v.optional(v.pipe(v.number(), v.integer(), v.minValue(1)), fallback);
@@ -90,6 +91,43 @@ export const AutopilotSchema = v.strictObject({
   safe_commands: v.optional(v.strictObject({ allow: v.optional(v.array(v.string()), []) }), { allow: [] }),
 });
 
+/** When alerts open an incident, and when a later one joins it instead (plan §5.4). */
+export const IncidentsSchema = v.strictObject({
+  /** A critical alert firing opens an incident. */
+  critical_opens: v.optional(v.boolean(), true),
+  /** This many high-or-worse alerts firing on one machine or one account within the window open one. */
+  high_count: positiveInt(3),
+  /** The window of high_count, and how long after an incident's last alert a related one still joins it. */
+  window_minutes: positiveInt(15),
+});
+
+const days = v.pipe(v.number(), v.integer("a whole number of days"), v.minValue(1, "a span of at least 1 day"));
+
+/**
+ * Retention (plan §5.3), opt-in: how long raw rows and rollups are kept, and whether `vc vacuum`
+ * deletes what is older (after writing it out as Parquet, when asked). Nothing is deleted until `delete: true`.
+ */
+export const RetentionSchema = v.strictObject({
+  /** Days of raw rows kept, per table; `default` covers every table of samples or snapshots (keyed by collected_at) not named. */
+  raw_days: v.optional(v.record(v.pipe(v.string(), v.regex(/^[a-z_][a-z0-9_]*$/, "a table name or default")), days), {}),
+  /** Days each rollup tier (min, max, avg, count and last per minute and per hour) is kept; null: for ever. */
+  rollup_days: v.optional(v.strictObject({ "1m": v.optional(v.nullable(days), 30), "1h": v.optional(v.nullable(days), null) }), {}),
+  /** Delete raw rows past their span (and rollups past theirs). */
+  delete: v.optional(v.boolean(), false),
+  /** A folder: rows go there as Parquet before they are deleted (with delete off: once past their span). */
+  export_before_delete: v.optional(v.nullable(v.pipe(v.string(), v.nonEmpty("a folder"))), null),
+  /** The local hour (0-23) at which `vc up` vacuums, once a day; null: only `vc vacuum` does. */
+  quiet_hour: v.optional(v.nullable(v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(23))), null),
+});
+
+/** HTTP from `vc up` (lib/web/server.ts): where, and the token anything but loopback needs. */
+export const ServeSchema = v.strictObject({
+  /** `127.0.0.1:8787`; another address than loopback needs a token. Unset: no HTTP (`vc up --http` sets it too). */
+  http: v.optional(v.pipe(v.string(), v.check(isHttpAddress, 'an address such as "127.0.0.1:8787"'))),
+  /** The bearer token every HTTP request must carry ($VC_WEB_TOKEN wins). */
+  token: v.optional(v.pipe(v.string(), v.minLength(16, "a token of at least 16 characters"), v.maxLength(1024, "a token of at most 1024 characters"))),
+});
+
 /** The whole of vc.config.ts. */
 export const ConfigSchema = v.strictObject({
   /** The DuckDB file (default $XDG_DATA_HOME/vc/vc.duckdb). */
@@ -116,10 +154,19 @@ export const ConfigSchema = v.strictObject({
     }),
     {},
   ),
+  /** When alerts open an incident (lib/incidents/open.ts). */
+  incidents: v.optional(IncidentsSchema, {}),
+  /** How long raw rows and rollups are kept (`vc vacuum`); opt-in. */
+  retention: v.optional(RetentionSchema, {}),
   autopilot: v.optional(AutopilotSchema, {}),
+  /** HTTP from `vc up`: the JSON API, the event stream, /metrics (lib/web); off unless `http` is set. */
+  serve: v.optional(ServeSchema, {}),
 });
 
 export type ConfigInput = v.InferInput<typeof ConfigSchema>;
 export type MachineConfig = v.InferOutput<typeof MachineSchema>;
 export type PollingConfig = v.InferOutput<typeof PollingSchema>;
 export type StoreConfig = v.InferOutput<typeof StoreSchema>;
+export type IncidentsConfig = v.InferOutput<typeof IncidentsSchema>;
+export type RetentionConfig = v.InferOutput<typeof RetentionSchema>;
+export type ServeConfig = v.InferOutput<typeof ServeSchema>;

@@ -15,6 +15,9 @@ import type { AnyScreen } from "../tui/screen.ts";
 import type { DiffSource } from "../diff.ts";
 import type { Store } from "../store/store.ts";
 import type { VcConfig } from "../config/define.ts";
+import type { Intent } from "../ask/define.ts";
+import type { MetricSource } from "../web/metrics.ts";
+import type { ApiRoute } from "../web/api.ts";
 
 export interface Plugin {
   /** The tool's name (unique among a config's plugins). */
@@ -43,6 +46,12 @@ export interface Plugin {
   readonly derive?: readonly Derivation[];
   /** What changed in its tool's data between two moments (`vc robot diff`): repos, accounts, rules … */
   readonly diffs?: readonly DiffSource[];
+  /** Its gauges on `GET /metrics` (`vc_<name>`), read from its tables on each scrape. */
+  readonly metrics?: readonly MetricSource[];
+  /** Named HTTP paths onto its views beyond `GET /api/<view>` (`{ path: "/api/x/:arg", view: "x" }`). */
+  readonly apiRoutes?: readonly ApiRoute[];
+  /** Questions it answers for `vc ask` (an intent named like one of vc's adds its part to that answer), read through views only. */
+  readonly intents?: readonly Intent[];
 }
 
 /**
@@ -91,6 +100,7 @@ const shape = (p: Plugin) =>
     (p.rules ?? []).map((r) => r.id),
     (p.derive ?? []).map((d) => d.name),
     (p.diffs ?? []).map((d) => d.name),
+    (p.intents ?? []).map((i) => i.name),
   ]);
 
 /**

@@ -8,8 +8,9 @@ import type { Cockpit } from "../cockpit.ts";
 import { runView } from "../views/define.ts";
 import { VcError, errorMessage, isVcError, type VcErrorCode } from "../errors.ts";
 
-import { cycleLines, type HeartbeatEvent, type WatchEvent } from "../watch.ts";
-import { eventFeed } from "../views/events.ts";
+import { watchStream, type HeartbeatEvent, type WatchEvent } from "../watch.ts";
+import { closeIncident, noteIncident } from "../incidents/ops.ts";
+import { recordRequest, reportCompletion } from "../mcp/records.ts";
 export type { HeartbeatEvent, WatchEvent };
 
 /** What `GET /v1/info` answers: who serves, over which store. */
@@ -51,7 +52,8 @@ export const DEFAULT_HEARTBEAT_SECONDS = 15;
 /** Most sockets take at most 108 bytes of path (104 on macOS), the terminating NUL included. */
 const MAX_SOCKET_PATH = 103;
 
-const STATUS: Partial<Record<VcErrorCode, number>> = {
+/** The HTTP status of each error code vc answers with (any other: 500); the web API's too. */
+export const STATUS: Partial<Record<VcErrorCode, number>> = {
   invalid_input: 400,
   invalid_argument: 400,
   usage: 400,
@@ -76,6 +78,8 @@ const Silence = v.object({
   comment: v.optional(v.string()),
   by: v.pipe(v.string(), v.nonEmpty()),
 });
+const IncidentNote = v.object({ by: v.pipe(v.string(), v.nonEmpty()), text: v.string() });
+const IncidentClose = v.object({ by: v.pipe(v.string(), v.nonEmpty()), resolution: v.string() });
 const Query = v.object({ sql: v.pipe(v.string(), v.maxLength(100_000)) });
 const Probe = v.object({ ids: v.optional(v.array(v.pipe(v.string(), v.maxLength(200)))) });
 const Search = v.object({
@@ -118,7 +122,7 @@ export function createApiServer(cockpit: Cockpit, socketPath: string, options: A
   // Bun checks idle connections in ticks of about 4 s, and closes one at the next tick after a
   // timeout of one tick even while it writes: two ticks is the shortest that holds.
   const idleTimeout = Math.min(255, Math.max(8, Math.round(options.idleTimeoutSeconds ?? 120)));
-  const read = <S extends v.GenericSchema>(text: string, schema: S) => body(text, schema);
+  const read = <S extends v.GenericSchema>(text: string, schema: S) => parseBody(text, schema);
   const streams = new Set<{ end(): void }>();
   const now = () => cockpit.clock.now().toISOString();
   const flag = (url: URL, name: string) => ["1", "true", "yes"].includes(url.searchParams.get(name) ?? "");
@@ -153,6 +157,19 @@ export function createApiServer(cockpit: Cockpit, socketPath: string, options: A
         return cockpit.silence({ ...rest, ...(endsAt ? { endsAt: new Date(endsAt) } : {}) });
       },
     },
+    {
+      method: "POST",
+      pattern: /^\/v1\/incidents\/([^/]+)\/notes$/,
+      handle: async ({ text, params }) => noteIncident(cockpit.store, params[0]!, { ...(await read(text, IncidentNote)), at: cockpit.clock.now() }),
+    },
+    {
+      method: "POST",
+      pattern: /^\/v1\/incidents\/([^/]+)\/close$/,
+      handle: async ({ text, params }) => closeIncident(cockpit.store, cockpit.config, params[0]!, { ...(await read(text, IncidentClose)), at: cockpit.clock.now() }),
+    },
+    // What agents report through MCP (lib/mcp/records.ts checks the body).
+    { method: "POST", pattern: /^\/v1\/agents\/reports$/, handle: async ({ text }) => reportCompletion(cockpit.store, JSON.parse(text || "{}"), cockpit.clock.now()) },
+    { method: "POST", pattern: /^\/v1\/agents\/requests$/, handle: async ({ text }) => recordRequest(cockpit.store, JSON.parse(text || "{}"), cockpit.clock.now()) },
     { method: "POST", pattern: /^\/v1\/query$/, handle: async ({ text }) => cockpit.query((await read(text, Query)).sql) },
     { method: "GET", pattern: /^\/v1\/machines$/, handle: () => cockpit.machines() },
     { method: "POST", pattern: /^\/v1\/machines\/probe$/, handle: async ({ text }) => cockpit.probeMachines((await read(text, Probe)).ids) },
@@ -209,55 +226,12 @@ export function createApiServer(cockpit: Cockpit, socketPath: string, options: A
       throw new VcError("invalid_input", `heartbeat: "${hb}" is not a number of seconds between 0.05 and 86400`);
     }
     server.timeout(req, 0); // a quiet stream is not an idle connection
-    const encoder = new TextEncoder();
-    let entry: { end(): void } | undefined;
-    const stream = new ReadableStream<Uint8Array>({
-      start(controller) {
-        let open = true;
-        const send = (e: WatchEvent) => {
-          if (!open) return;
-          try {
-            controller.enqueue(encoder.encode(`${JSON.stringify(e)}\n`));
-          } catch {
-            stop();
-          }
-        };
-        const beat = () => send({ type: "heartbeat", at: now() });
-        // The plugins' new events after each cycle, in cycle order (one cycle's lines before the next's).
-        const feed = eventFeed(cockpit);
-        let lines: Promise<unknown> = feed.next().catch(() => null);
-        const unsubscribe = cockpit.subscribe((outcome) => {
-          lines = lines.then(async () => {
-            for (const e of await cycleLines(outcome, feed, (err) => options.onError?.(err, "GET /v1/watch"))) send(e);
-          });
-        });
-        // Never quieter than half the idle timeout, or the server would close the stream.
-        const timer = setInterval(beat, Math.min(seconds, idleTimeout / 2) * 1000);
-        function stop() {
-          if (!open) return;
-          open = false;
-          unsubscribe();
-          clearInterval(timer);
-          req.signal.removeEventListener("abort", stop);
-          streams.delete(entry!);
-        }
-        entry = {
-          end() {
-            stop();
-            try {
-              controller.close();
-            } catch {
-              // already closed by the client
-            }
-          },
-        };
-        streams.add(entry);
-        req.signal.addEventListener("abort", stop, { once: true });
-        beat(); // subscribed: the client knows events from here on reach it
-      },
-      cancel() {
-        entry?.end();
-      },
+    const stream = watchStream(cockpit, req, {
+      frame: (e) => `${JSON.stringify(e)}\n`,
+      // Never quieter than half the idle timeout, or the server would close the stream.
+      heartbeatMs: Math.min(seconds, idleTimeout / 2) * 1000,
+      streams,
+      onError: (err) => options.onError?.(err, "GET /v1/watch"),
     });
     return new Response(stream, { headers: { "content-type": "application/x-ndjson", "cache-control": "no-store" } });
   }
@@ -390,7 +364,8 @@ function json(value: unknown, status: number): Response {
   return new Response(stringify(value), { status, headers: { "content-type": "application/json" } });
 }
 
-function body<S extends v.GenericSchema>(text: string, schema: S): v.InferOutput<S> {
+/** A request's JSON body checked against `schema`: `invalid_input` when it is not JSON, `invalid_argument` naming the field when it does not fit. */
+export function parseBody<S extends v.GenericSchema>(text: string, schema: S): v.InferOutput<S> {
   let value: unknown = {};
   if (text.trim() !== "") {
     try {

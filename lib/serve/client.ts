@@ -9,6 +9,8 @@ import type { RunRecord } from "../collect/run.ts";
 import { viewCalls, type ViewCalls } from "../views/calls.ts";
 import type { ArgsSpec } from "../views/define.ts";
 import type { ApiErrorBody, DaemonInfo, WatchEvent } from "./api.ts";
+import type { Incident, IncidentNote } from "../incidents/read.ts";
+import type { ReportResult } from "../mcp/records.ts";
 
 /** The cockpit's methods that answer the same in-process and through the daemon. */
 export type CockpitApi = Pick<
@@ -62,6 +64,14 @@ export interface RemoteCockpit extends CockpitApi {
   info(): Promise<DaemonInfo>;
   /** The daemon's registered views (its plugins' included). */
   listViews(): Promise<ViewListing[]>;
+  /** A note on an incident, written by the daemon (lib/incidents/ops.ts noteIncident). */
+  noteIncident(id: string, o: { by: string; text: string }): Promise<IncidentNote & { incident_id: string }>;
+  /** An agent's task report, stored by the daemon (lib/mcp/records.ts): once per task id. */
+  reportCompletion(input: unknown): Promise<ReportResult>;
+  /** A resource request and the advice given, recorded by the daemon. */
+  recordRequest(input: unknown): Promise<{ request_id: string }>;
+  /** Closes an incident with its resolution, in the daemon (lib/incidents/ops.ts closeIncident). */
+  closeIncident(id: string, o: { by: string; resolution: string }): Promise<Incident>;
   /**
    * Alert events and heartbeats as the daemon's cycles produce them, one call per line; the
    * first line is a heartbeat sent once subscribed. Resolves when the signal aborts or the
@@ -198,7 +208,11 @@ function createRemoteCockpit(socketPath: string, clock: Clock): RemoteCockpit {
     ack: (id, o) => call("POST", `/v1/alerts/${seg(id)}/ack`, { by: o.by, note: o.note }),
     silence: (input) => call("POST", "/v1/silences", { ...input, endsAt: input.endsAt?.toISOString() }),
     explain: (id) => call("GET", `/v1/alerts/${seg(id)}/explain`),
+    noteIncident: (id, o) => call("POST", `/v1/incidents/${seg(id)}/notes`, { by: o.by, text: o.text }),
+    closeIncident: (id, o) => call("POST", `/v1/incidents/${seg(id)}/close`, { by: o.by, resolution: o.resolution }),
     query: (text) => call("POST", "/v1/query", { sql: text }),
+    reportCompletion: (input) => call("POST", "/v1/agents/reports", input),
+    recordRequest: (input) => call("POST", "/v1/agents/requests", input),
     machines: () => call("GET", "/v1/machines"),
     probeMachines: (ids) => call("POST", "/v1/machines/probe", ids === undefined ? {} : { ids }),
     doctor: () => call("GET", "/v1/doctor"),

@@ -6,10 +6,11 @@ import doctor from "./doctor.ts";
 import events from "./events.ts";
 import fleet from "./fleet.ts";
 import health from "./health.ts";
+import incidents from "./incidents.ts";
 import machine from "./machine.ts";
 import machines from "./machines.ts";
 import search from "./search.ts";
 import series from "./series.ts";
 import triage from "./triage.ts";
 
-export const builtinViews: readonly AnyView[] = [health, triage, machine, machines, fleet, series, alerts, events, diff, search, doctor];
+export const builtinViews: readonly AnyView[] = [health, triage, machine, machines, fleet, series, alerts, incidents, events, diff, search, doctor];

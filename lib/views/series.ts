@@ -1,6 +1,7 @@
 // `vc robot series <machine>`: a machine's CPU, load, memory, swap and disk over a window,
 // averaged per bucket in SQL — the sparklines of the cockpit's machine screen.
 import { realFilesystemSql } from "../health/filesystems.ts";
+import { seriesTier, tieredSeriesSql } from "../retention/tiers.ts";
 import { sql } from "../store/sql.ts";
 import { arg, defineView, type ViewResult } from "./define.ts";
 import { fullestDisks, latestSamples } from "./fleet.ts";
@@ -57,8 +58,13 @@ export default defineView({
     const b = (n: number) => sql.raw(String(n));
     const bucketOf = sql`CAST(floor(epoch(collected_at) / ${b(bucket)}) AS BIGINT) * ${b(bucket)}`;
     const inWindow = sql`machine_id = ${machine} AND collected_at >= ${iso(first)}::TIMESTAMP AND collected_at <= ${at}::TIMESTAMP`;
+    // Past the raw retention (rows deleted by `vc vacuum`), the rollup tier that fits the window.
+    const tier = await seriesTier(vc, { tables: ["sys_samples", "filesystems"], from: first, to, bucket });
     const [rows, [sample], [disk]] = await Promise.all([
-      vc.store.query<BucketRow>(sql`WITH buckets AS (SELECT range AS t FROM range(${b(first)}, ${b(last + 1)}, ${b(bucket)})),
+      vc.store.query<BucketRow>(
+        tier
+          ? tieredSeriesSql({ machine, first, last, bucket, at, tier })
+          : sql`WITH buckets AS (SELECT range AS t FROM range(${b(first)}, ${b(last + 1)}, ${b(bucket)})),
         sys AS (
           SELECT ${bucketOf} AS t, avg(cpu_total) AS cpu, avg(load5) AS load,
                  avg(100.0 * mem_used_bytes / nullif(mem_total_bytes, 0)) AS mem, avg(100.0 * swap_used_bytes / nullif(swap_total_bytes, 0)) AS swap
@@ -66,7 +72,8 @@ export default defineView({
         fullest AS (SELECT collected_at, max(used_pct) AS used_pct FROM filesystems WHERE ${inWindow} AND ${realFilesystemSql()} GROUP BY collected_at),
         disk AS (SELECT ${bucketOf} AS t, avg(used_pct) AS disk FROM fullest GROUP BY 1)
         SELECT t, round(cpu, 2) AS cpu, round(load, 2) AS load, round(mem, 2) AS mem, round(swap, 2) AS swap, round(disk, 2) AS disk
-        FROM buckets LEFT JOIN sys USING (t) LEFT JOIN disk USING (t) ORDER BY t`),
+        FROM buckets LEFT JOIN sys USING (t) LEFT JOIN disk USING (t) ORDER BY t`,
+      ),
       latestSamples(vc.store, [machine], at),
       fullestDisks(vc.store, [machine], at),
     ]);

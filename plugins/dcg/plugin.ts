@@ -2,6 +2,7 @@
 import { definePlugin, hasRows, minus, ramp, readings, sql, type AreaFactor, type MachineSection } from "vibe-cockpit";
 import { dcgEvents } from "./events.ts";
 import { dcgDiff } from "./diff.ts";
+import { dcgIntents } from "./intents.ts";
 
 const DAY_MS = 86_400_000;
 
@@ -40,4 +41,4 @@ export const dcgDeniesFactor: AreaFactor = {
   score: ramp(3, 30, 0.4),
 };
 
-export const dcgPlugin = definePlugin({ name: "dcg", machineSections: [dcgSection], healthFactors: [dcgDeniesFactor], events: [dcgEvents], diffs: [dcgDiff] });
+export const dcgPlugin = definePlugin({ name: "dcg", machineSections: [dcgSection], healthFactors: [dcgDeniesFactor], events: [dcgEvents], diffs: [dcgDiff], intents: dcgIntents });

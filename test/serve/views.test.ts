@@ -11,6 +11,7 @@ import { socketPathFor } from "../../lib/store/files.ts";
 import { sysprobe } from "../../plugins/index.ts";
 import { isolatedEnv, repoRoot, vc as runVc } from "../helpers/cli.ts";
 import { tempDir } from "../helpers/tmp.ts";
+import { VIEW_ASK, stableAnswer } from "../helpers/views.ts";
 import { END, TOOLS_MACHINE, createTuiFleet } from "../tui/_fixture.ts";
 
 setDefaultTimeout(120_000);
@@ -24,38 +25,12 @@ let remote: RemoteCockpit;
 const stop = new AbortController();
 let daemon: Promise<number>;
 
-/** The arguments each view is asked with: every view in the registry must have an entry here. */
-const ASK: Record<string, Record<string, unknown>> = {
-  health: {},
-  triage: { limit: 3 },
-  machine: { id: TOOLS_MACHINE },
-  machines: {},
-  fleet: { machine: "node" },
-  series: { machine: TOOLS_MACHINE, window: "1h", points: 20 },
-  accounts: {},
-  repos: {},
-  beads: {},
-  attention: {},
-  oracle: { machine: TOOLS_MACHINE },
-  events: { window: "24h", machine: "node-03" },
-  alerts: { all: true },
-  diff: { from: new Date(END.getTime() - 3_600_000).toISOString() },
-  search: { query: "flock", limit: 5 },
-  doctor: {},
-};
+const ASK = VIEW_ASK;
 const positional = (view: string, k: string) => (vc.views.get(view)?.args[k] as { positional?: boolean } | undefined)?.positional === true;
 const flags = (args: Record<string, unknown>, view: string) =>
   Object.entries(args).flatMap(([k, v]) => (positional(view, k) ? [String(v)] : v === true ? [`--${k}`] : [`--${k}`, String(v)]));
 
-/** What may differ between two askings of one view: probe latencies and who holds the store. */
-function stable(x: unknown): unknown {
-  return JSON.parse(JSON.stringify(x), (k, v) => {
-    if (k === "latency_ms") return "…";
-    if (k === "detail" && typeof v === "string" && /opened read-only|writable, migrations current|serves .*on|none serves/.test(v)) return "…";
-    if (typeof v === "string") return v.replace(/, \d+ ms\)/, ", … ms)");
-    return v;
-  });
-}
+const stable = stableAnswer;
 
 beforeAll(async () => {
   const fleet = await createTuiFleet(dir, { machines: 3 });

@@ -1,16 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from "bun:test";
-import { writeFileSync } from "node:fs";
-import { join, resolve } from "node:path";
-import { createFixedClock, finishCycle, openCockpit, type Cockpit, type DiffData } from "../../lib/index.ts";
-import { sysprobe } from "../../plugins/index.ts";
-import { vc as runVc, isolatedEnv } from "../helpers/cli.ts";
+import { createFixedClock, finishCycle, type Cockpit, type DiffData } from "../../lib/index.ts";
+import { vc as runVc } from "../helpers/cli.ts";
+import { demoEnv, openDemoCockpit, writeDemoConfig } from "../helpers/demo.ts";
 import { tempDir } from "../helpers/tmp.ts";
 import { END, TOOLS_MACHINE, createTuiFleet } from "../tui/_fixture.ts";
 
 // `vc robot diff` across the demo fleet's last hours: the alerts its rules fired at the end, the
 // repo the tools' machine left behind and dirty, the machine that went quiet (node-19 stops
 // reporting two hours before the end), accounts' usage, each section from rows collected by --to.
-const repoRoot = resolve(import.meta.dir, "../..");
 const dir = tempDir("vc-diff-");
 let vc: Cockpit;
 let config: string;
@@ -20,22 +17,9 @@ const H = 3_600_000;
 
 beforeAll(async () => {
   const fleet = await createTuiFleet(dir, { machines: 20, days: 1 });
-  config = join(dir, "vc.config.ts");
-  writeFileSync(
-    config,
-    `import { defineConfig } from "vibe-cockpit";
-import { defaultRules, toolPlugins } from "vibe-cockpit/plugins";
-export default defineConfig({
-  db: ${JSON.stringify(fleet.db)},
-  machines: ${JSON.stringify(fleet.machines.map((id) => ({ id, ssh: "local" })))},
-  collectors: [],
-  plugins: toolPlugins,
-  rules: defaultRules(),
-});
-`,
-  );
-  env = isolatedEnv(dir, { VC_NOW: END.toISOString(), PATH: `${join(repoRoot, "node_modules/.bin")}:/usr/bin:/bin` });
-  vc = await openCockpit({ file: config, env, clock: createFixedClock(END), alwaysOn: [sysprobe()], modules: { "vibe-cockpit/plugins": () => import("../../plugins/index.ts") } });
+  config = writeDemoConfig(dir, fleet.db, fleet.machines);
+  env = demoEnv(dir, END);
+  vc = await openDemoCockpit(config, env, END);
   // The rules evaluated every 2 minutes of the last half hour, as vc up would have: alerts with their history.
   for (let t = END.getTime() - 30 * 60_000; t <= END.getTime(); t += 120_000)
     await finishCycle({ store: vc.store, config: vc.config, clock: createFixedClock(new Date(t)), rules: vc.config.rules, channels: [] });
@@ -114,13 +98,7 @@ describe("vc robot diff", () => {
       expect(bad.code).toBe(2);
       expect(bad.stderr).toContain("is not before --to");
     } finally {
-      vc = await openCockpit({
-        file: config,
-        env,
-        clock: createFixedClock(END),
-        alwaysOn: [sysprobe()],
-        modules: { "vibe-cockpit/plugins": () => import("../../plugins/index.ts") },
-      });
+      vc = await openDemoCockpit(config, env, END);
     }
   }, 60_000);
 });

@@ -1,9 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "bun:test";
-import { writeFileSync } from "node:fs";
-import { join, resolve } from "node:path";
-import { createFixedClock, finishCycle, openCockpit, type Cockpit } from "../../lib/index.ts";
-import { sysprobe } from "../../plugins/index.ts";
-import { vc as runVc, isolatedEnv } from "../helpers/cli.ts";
+import { createFixedClock, finishCycle, type Cockpit } from "../../lib/index.ts";
+import { vc as runVc } from "../helpers/cli.ts";
+import { demoEnv, openDemoCockpit, writeDemoConfig } from "../helpers/demo.ts";
 import { tempDir } from "../helpers/tmp.ts";
 import { END, TOOLS_MACHINE, createTuiFleet } from "../tui/_fixture.ts";
 
@@ -11,7 +9,6 @@ import { END, TOOLS_MACHINE, createTuiFleet } from "../tui/_fixture.ts";
 // asks each view at moments inside the demo fleet's two days, then writes rows after T (samples,
 // a disk filling, an alert firing and resolving, a dcg deny, account usage) and asks again: the
 // answers as of T must not move. The present moves.
-const repoRoot = resolve(import.meta.dir, "../..");
 const dir = tempDir("vc-timemachine-");
 let vc: Cockpit;
 let config: string;
@@ -33,6 +30,7 @@ const ASK: Record<string, Record<string, unknown>> = {
   repos: {},
   beads: {},
   attention: {},
+  incidents: { state: "all" },
 };
 /** Views whose arguments depend on the moment asked about. */
 const askAt = (name: string, at: Date): Record<string, unknown> => (name === "diff" ? { from: new Date(at.getTime() - 3_600_000).toISOString() } : ASK[name]!);
@@ -43,28 +41,9 @@ const stable = (x: unknown) => JSON.parse(JSON.stringify(x), (k, v) => (k === "g
 
 beforeAll(async () => {
   const fleet = await createTuiFleet(dir, { machines: 3, days: 2 });
-  config = join(dir, "vc.config.ts");
-  writeFileSync(
-    config,
-    `import { defineConfig } from "vibe-cockpit";
-import { defaultRules, toolPlugins } from "vibe-cockpit/plugins";
-export default defineConfig({
-  db: ${JSON.stringify(fleet.db)},
-  machines: ${JSON.stringify(["node-01", "node-02", TOOLS_MACHINE].map((id) => ({ id, ssh: "local" })))},
-  collectors: [],
-  plugins: toolPlugins,
-  rules: defaultRules(),
-});
-`,
-  );
-  env = isolatedEnv(dir, { VC_NOW: LATER.toISOString(), PATH: `${join(repoRoot, "node_modules/.bin")}:/usr/bin:/bin` });
-  vc = await openCockpit({
-    file: config,
-    env,
-    clock: createFixedClock(LATER),
-    alwaysOn: [sysprobe()],
-    modules: { "vibe-cockpit/plugins": () => import("../../plugins/index.ts") },
-  });
+  config = writeDemoConfig(dir, fleet.db, ["node-01", "node-02", TOOLS_MACHINE]);
+  env = demoEnv(dir, LATER);
+  vc = await openDemoCockpit(config, env, LATER);
 });
 afterAll(async () => {
   await vc?.close();
@@ -190,13 +169,7 @@ describe("the time machine", () => {
       expect(bad.code).toBe(2);
       expect(JSON.parse(bad.stdout).error.code).toBe("invalid_argument");
     } finally {
-      vc = await openCockpit({
-        file: config,
-        env,
-        clock: createFixedClock(LATER),
-        alwaysOn: [sysprobe()],
-        modules: { "vibe-cockpit/plugins": () => import("../../plugins/index.ts") },
-      });
+      vc = await openDemoCockpit(config, env, LATER);
     }
   }, 60_000);
 });
