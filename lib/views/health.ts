@@ -21,13 +21,15 @@ export default defineView({
   async run(vc, { at }): Promise<ViewResult<HealthData>> {
     if (at) {
       await checkAt(vc, at, "health");
-      // The snapshot holds the answer when a cycle ran near T (identical states are not repeated,
-      // so the last snapshot before a cycle at T still says how the fleet stood).
-      const near = 2 * vc.config.polling.interval_seconds * 1000;
-      const [cycle] = await vc.store.query<{ n: bigint }>(
-        sql`SELECT count(*) AS n FROM health_summary WHERE collected_at <= ${at.toISOString()}::TIMESTAMP AND collected_at > ${new Date(at.getTime() - near).toISOString()}::TIMESTAMP`,
+      // The snapshot holds the answer when the last cycle at or before T saw every sample collected
+      // by T (identical states are not repeated, so the snapshot before that cycle still says how the
+      // fleet stood); samples that came after the last cycle (or no cycle at all) are read raw.
+      const [last] = await vc.store.query<{ cycle: string | null; sample: string | null }>(
+        sql`SELECT (SELECT max(collected_at) FROM health_summary WHERE collected_at <= ${at.toISOString()}::TIMESTAMP) AS cycle,
+                   (SELECT max(collected_at) FROM sys_samples WHERE collected_at <= ${at.toISOString()}::TIMESTAMP) AS sample`,
       );
-      const snap = Number(cycle?.n ?? 0) > 0 ? await healthAt(vc.store, at) : null;
+      const cycleSawAll = last?.cycle != null && (last.sample == null || Date.parse(last.cycle) >= Date.parse(last.sample));
+      const snap = cycleSawAll ? await healthAt(vc.store, at) : null;
       if (snap) {
         const { overall, machines, firing, staleness, warnings } = snap.summary;
         return { data: { overall, machines: machines as HealthData["machines"], firing, snapshot_at: snap.collected_at }, staleness: staleness ?? {}, warnings: warnings ?? [] };
@@ -39,7 +41,7 @@ export default defineView({
       return {
         data: { overall: h.overall, machines: h.machines.map(({ factors: _f, ...m }) => m), firing, snapshot_at: null },
         staleness: h.staleness,
-        warnings: [`no poll cycle ran near ${at.toISOString()}: computed from the rows collected by then`, ...h.warnings],
+        warnings: [`no poll cycle saw the rows collected by ${at.toISOString()}: health computed from them`, ...h.warnings],
       };
     }
     const h = await vc.health();

@@ -254,6 +254,19 @@ try {
   console.log(
     `\nvc robot series --window 7d, whole process, median of 5: 30-day raw store ${monthMs.toFixed(0)} ms, ${YEAR_DAYS}-day store after the issue's retention ${yearMs.toFixed(0)} ms (${(yearMs / monthMs).toFixed(2)}x, target <= 1.3x)`,
   );
+  // ── 5. vc robot health, whole process, on the same two stores (target <= 300 ms and <= 1.3x) ──
+  const healthOn = async (config: string, db: string) => {
+    const argv = ["bun", cli, "robot", "health", "--config", config, "--db", db];
+    await wall(argv);
+    const runs: number[] = [];
+    for (let i = 0; i < 5; i++) runs.push(await wall(argv));
+    return median(runs);
+  };
+  const monthHealth = await healthOn(month.fleet.config, month.fleet.db);
+  const yearHealth = await healthOn(year.fleet.config, year.variants[0]!.db);
+  console.log(
+    `vc robot health, whole process, median of 5: 30-day raw store ${monthHealth.toFixed(0)} ms, ${YEAR_DAYS}-day store after the issue's retention ${yearHealth.toFixed(0)} ms (${(yearHealth / monthHealth).toFixed(2)}x, target <= 1.3x; ${yearHealth <= 300 ? "within" : "over"} the 300 ms target)`,
+  );
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }

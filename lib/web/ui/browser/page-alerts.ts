@@ -36,8 +36,16 @@ function stateMatches(a: AlertView, s: string | undefined): boolean {
   }
 }
 
+/** Each alert's incident (the `incidents` view), by alert id; none when the view is missing. */
+async function incidentsByAlert(ctx: PageContext): Promise<Map<string, string>> {
+  const r = await view<{ incidents: { incident_id: string; alerts: { alert_id: string }[] }[] }>("incidents", { state: "all" }, ctx.signal).catch(() => null);
+  const out = new Map<string, string>();
+  for (const i of r?.data.incidents ?? []) for (const a of i.alerts) out.set(a.alert_id, i.incident_id);
+  return out;
+}
+
 export async function alertsPage(ctx: PageContext): Promise<Node> {
-  const r = await view<{ alerts: AlertView[] }>("alerts", { all: true }, ctx.signal);
+  const [r, incidentOf] = await Promise.all([view<{ alerts: AlertView[] }>("alerts", { all: true }, ctx.signal), incidentsByAlert(ctx)]);
   const now = r.generated_at;
   const all = r.data.alerts;
   const cols: Column<AlertView>[] = [
@@ -53,6 +61,16 @@ export async function alertsPage(ctx: PageContext): Promise<Node> {
     { key: "fired", title: "Fired", value: (a) => a.fired_at ?? a.first_seen_at, optional: true, cell: (a) => time(a.fired_at ?? a.first_seen_at, now) },
     { key: "resolved", title: "Resolved", value: (a) => a.resolved_at, optional: true, cell: (a) => time(a.resolved_at, now) },
     { key: "rule", title: "Rule", value: (a) => a.rule, optional: true, cell: (a) => h("span", { class: "mono" }, a.rule) },
+    {
+      key: "incident",
+      title: "Incident",
+      value: (a) => incidentOf.get(a.alert_id) ?? null,
+      optional: true,
+      cell: (a) => {
+        const id = incidentOf.get(a.alert_id);
+        return id ? h("a", { href: `${link.view("incidents")}?id=${encodeURIComponent(id)}`, class: "mono" }, id) : "";
+      },
+    },
     { key: "act", title: "", value: () => null, fixed: true, cell: (a) => alertActions(a, ctx) },
   ];
   const rows: { el: HTMLElement; item: AlertView }[] = [];
