@@ -238,7 +238,8 @@ export default defineConfig({ db: ${JSON.stringify(db)}, data_dir: ${JSON.string
     for (const l of t.split("\n")) expect(l.length).toBeLessThanOrEqual(80);
 
     tmux("resize-window", "-t", "oracle", "-x", "160", "-y", "48");
-    t = await waitFor((x) => x.includes("4 Oracle") && x.includes("BETWEEN"), "the wide Oracle pane");
+    // The wide pane redraws in steps: wait until the detail's command line is there too.
+    t = await waitFor((x) => x.includes("4 Oracle") && x.includes("BETWEEN") && new RegExp(`▲ slow down +\\$ ${SWAP}`).test(x), "the wide Oracle pane");
     expect(t).toMatch(new RegExp(`▲ alice@fleet\\.dev +5h +\\[█+░+\\] +${Math.round(alice.used_percent)} % +${min(alice.time_to_limit_min)} +\\d+–\\d+ min slow down`));
     expect(t).toMatch(new RegExp(`▲ slow down +\\$ ${SWAP}`));
     expect(t).toContain(used);
