@@ -8,6 +8,7 @@ import type { Plugin } from "./plugin/define.ts";
 import { sql } from "./store/sql.ts";
 import type { Store } from "./store/store.ts";
 import { errorMessage } from "./errors.ts";
+import { isMissingTable } from "./robot/machine.ts";
 
 /** One change: what, where, from what to what, as a line a person reads. */
 export interface DiffEntry {
@@ -184,9 +185,8 @@ export async function loadDiff(sources: readonly DiffSource[], q: DiffQuery): Pr
       try {
         return { name: s.name, title: s.title, entries: await s.load(q) };
       } catch (err) {
-        const message = errorMessage(err);
         // A tool whose tables this store does not have changed nothing.
-        if (!/does not exist/i.test(message)) errors.push({ source: s.name, error: message });
+        if (!isMissingTable(err)) errors.push({ source: s.name, error: errorMessage(err) });
         return { name: s.name, title: s.title, entries: [] };
       }
     }),

@@ -5,7 +5,7 @@
 // same AccountOracle that `vc oracle backtest` runs. Then what to do: continue, slow down to a
 // target burn, prepare a swap, swap now to a named account (with its `caam activate` command), or
 // pause when no account of the provider has headroom.
-import { isoTime, sql, type Store } from "vibe-cockpit";
+import { errorMessage, isMissingTable, isoTime, sql, type Store } from "vibe-cockpit";
 import { AccountOracle, type OracleForecast, type UsageSnapshot } from "./model.ts";
 
 /** How far back the series are read: the burn's memory (half-life 20 min) fades to 0.2 % in 3 hours. */
@@ -118,8 +118,9 @@ async function tryQuery<T>(store: Store, q: ReturnType<typeof sql>, missing: str
   try {
     return await store.query<T>(q);
   } catch (err) {
-    if (/does not exist|not found/i.test(String(err))) return null;
-    warnings.push(`${missing}: ${String(err instanceof Error ? err.message : err).split("\n")[0]}`);
+    // A tool this store has no table for is no data; any other failure is said.
+    if (isMissingTable(err)) return null;
+    warnings.push(`${missing}: ${errorMessage(err).split("\n")[0]}`);
     return null;
   }
 }
