@@ -7,8 +7,7 @@ import { computeHealth } from "./health/index.ts";
 import type { Plugin } from "./plugin/define.ts";
 import { sql } from "./store/sql.ts";
 import type { Store } from "./store/store.ts";
-import { errorMessage } from "./errors.ts";
-import { isMissingTable } from "./robot/machine.ts";
+import { errorMessage, isMissingTable } from "./errors.ts";
 
 /** One change: what, where, from what to what, as a line a person reads. */
 export interface DiffEntry {

@@ -74,3 +74,6 @@ export function errorMessage(err: unknown): string {
   if (err instanceof Error) return err.message;
   return String(err);
 }
+
+/** True when a query failed because its table is not there (an older store, a plugin whose migration has not run). */
+export const isMissingTable = (err: unknown) => /Catalog Error: Table with name .+ does not exist/i.test(errorMessage(err));

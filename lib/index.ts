@@ -1,5 +1,5 @@
 // The public API of vibe-cockpit: re-exports only.
-export { VcError, isVcError, errorMessage, type VcErrorCode } from "./errors.ts";
+export { VcError, isVcError, errorMessage, isMissingTable, type VcErrorCode } from "./errors.ts";
 export { systemClock, createFixedClock, clockFromEnv, type Clock } from "./clock.ts";
 export { defineConfig, type VcConfig, type VcConfigInput, type VcConfigExport, type ConfigEnv } from "./config/define.ts";
 export { loadConfig, resolveConfig, discoverConfig, xdgConfigHome, xdgDataHome, type LoadConfigOptions } from "./config/load.ts";
@@ -138,7 +138,6 @@ export { builtinViews } from "./views/index.ts";
 export { machineSections, type MachineView } from "./views/machine.ts";
 export {
   coreSections,
-  isMissingTable,
   loadMachineSections,
   loadMachineSectionsReport,
   type ColumnQuery,

@@ -1,4 +1,4 @@
-import { errorMessage, VcError } from "../errors.ts";
+import { errorMessage, isMissingTable, VcError } from "../errors.ts";
 import { realFilesystemSql } from "../health/filesystems.ts";
 import { collectorStatesAt } from "../collect/state.ts";
 import { sql } from "../store/sql.ts";
@@ -76,9 +76,6 @@ export interface SectionError {
   section: string;
   error: string;
 }
-
-/** True when a query failed because its table is not there (an older store, a plugin whose migration has not run). */
-export const isMissingTable = (err: unknown) => /Catalog Error: Table with name .+ does not exist/.test(errorMessage(err));
 
 /**
  * Every section, by name, and the sections that failed: one whose tables are missing (an older

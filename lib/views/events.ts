@@ -1,7 +1,7 @@
 // `vc robot events`: what happened, from every plugin's event sources — the fleet's in a window, or
 // one repo's history. A source that fails is reported, never the whole answer.
 import type { Cockpit } from "../cockpit.ts";
-import { VcError, errorMessage } from "../errors.ts";
+import { VcError, errorMessage, isMissingTable } from "../errors.ts";
 import type { EventQuery, EventSource, OpportunityLine, PredictionLine, VcEvent } from "../events.ts";
 import type { Plugin } from "../plugin/define.ts";
 import { arg, defineView } from "./define.ts";
@@ -20,7 +20,6 @@ export interface EventsData {
 export const eventSources = (plugins: readonly Pick<Plugin, "events">[]): EventSource[] => plugins.flatMap((p) => p.events ?? []);
 
 // A table no collector has created yet in this store: its source has nothing to say, which is no failure.
-const NO_TABLE = /Catalog Error: Table with name \S+ does not exist/i;
 
 /** Newest first; events without a time after those with one; the source's own order otherwise. */
 const byTimeDesc = (a: VcEvent, b: VcEvent) => (a.at === b.at ? 0 : a.at === null ? 1 : b.at === null ? -1 : a.at < b.at ? 1 : -1);
@@ -36,7 +35,7 @@ export async function loadEvents(sources: readonly EventSource[], q: EventQuery)
     asked.map((s) =>
       s.load(q).then(
         (events): { events: VcEvent[]; error?: string } => ({ events: events.slice(0, q.limit).sort(byTimeDesc) }),
-        (err: unknown) => (NO_TABLE.test(errorMessage(err)) ? { events: [] } : { events: [], error: errorMessage(err) }),
+        (err: unknown) => (isMissingTable(err) ? { events: [] } : { events: [], error: errorMessage(err) }),
       ),
     ),
   );

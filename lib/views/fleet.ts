@@ -2,10 +2,10 @@
 // numbers that say what is wrong (load per core, memory, swap, the fullest disk, open alerts, the
 // last poll) and a column from each plugin that has one. Read for all machines at once: a handful
 // of queries, never one per machine.
-import { errorMessage } from "../errors.ts";
+import { errorMessage, isMissingTable } from "../errors.ts";
 import { realFilesystemSql } from "../health/filesystems.ts";
 import type { Severity } from "../health/index.ts";
-import { isMissingTable, type MachineColumn } from "../robot/machine.ts";
+import type { MachineColumn } from "../robot/machine.ts";
 import { collectorStatesAt } from "../collect/state.ts";
 import { sql } from "../store/sql.ts";
 import type { Store } from "../store/store.ts";

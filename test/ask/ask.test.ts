@@ -4,12 +4,12 @@
 // only — in process, through the daemon's socket, and from the CLI (through the daemon).
 import { afterAll, beforeAll, describe, expect, it, setDefaultTimeout } from "bun:test";
 import { join } from "node:path";
-import { ask, canAnswer, askIntents, createFixedClock, openCockpit, runDaemon, type AskResult, type Cockpit, type Fact, type RemoteCockpit } from "../../lib/index.ts";
+import { ask, canAnswer, askIntents, createFixedClock, runDaemon, type AskResult, type Cockpit, type Fact, type RemoteCockpit } from "../../lib/index.ts";
 import { connectDaemon } from "../../lib/serve/client.ts";
 import { socketPathFor } from "../../lib/store/files.ts";
-import { sysprobe } from "../../plugins/index.ts";
 import { isolatedEnv, repoRoot, vc as runVc } from "../helpers/cli.ts";
 import { tempDir } from "../helpers/tmp.ts";
+import { openDemoCockpit } from "../helpers/demo.ts";
 import { END, TOOLS_MACHINE, TOOLS_REPO, createTuiFleet } from "../tui/_fixture.ts";
 
 setDefaultTimeout(120_000);
@@ -30,7 +30,7 @@ beforeAll(async () => {
   const fleet = await createTuiFleet(dir, { machines: 20, days: 1 });
   config = fleet.config;
   env = isolatedEnv(dir, { VC_NOW: END.toISOString(), PATH: `${join(repoRoot, "node_modules/.bin")}:/usr/bin:/bin` });
-  vc = await openCockpit({ file: config, env, clock: createFixedClock(END), alwaysOn: [sysprobe()], modules: { "vibe-cockpit/plugins": () => import("../../plugins/index.ts") } });
+  vc = await openDemoCockpit(config, env, END);
   daemon = runDaemon(vc, { signal: stop.signal, poll: false });
   for (let i = 0; i < 100 && !remote; i++) {
     remote = (await connectDaemon(socketPathFor(fleet.db), { db: fleet.db, clock: createFixedClock(END) }))!;

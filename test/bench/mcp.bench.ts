@@ -6,9 +6,8 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
-import { createFixedClock, openCockpit } from "../../lib/index.ts";
-import { sysprobe } from "../../plugins/index.ts";
 import { END, createTuiFleet } from "../tui/_fixture.ts";
+import { openDemoCockpit } from "../helpers/demo.ts";
 
 const RUNS = 25;
 const root = resolve(import.meta.dir, "../..");
@@ -32,13 +31,7 @@ export default defineConfig({ db: ${JSON.stringify(fleet.db)}, machines: ${JSON.
   ];
   const inProcess: Record<string, number> = {};
   {
-    await using vc = await openCockpit({
-      file: config,
-      env,
-      clock: createFixedClock(END),
-      alwaysOn: [sysprobe()],
-      modules: { "vibe-cockpit/plugins": () => import("../../plugins/index.ts") },
-    });
+    await using vc = await openDemoCockpit(config, env, END);
     for (const [, view, args] of asks) {
       await vc.view(view, args);
       const t: number[] = [];

@@ -3,13 +3,13 @@
 // Target per view: socket <= 1.5 x direct + 5 ms.
 import { rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { createFixedClock, openCockpit, runDaemon } from "../../lib/index.ts";
+import { runDaemon } from "../../lib/index.ts";
 import { connectDaemon } from "../../lib/serve/client.ts";
 import { socketPathFor } from "../../lib/store/files.ts";
-import { sysprobe } from "../../plugins/index.ts";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { END, TOOLS_MACHINE, createTuiFleet } from "../tui/_fixture.ts";
+import { openDemoCockpit } from "../helpers/demo.ts";
 
 const RUNS = 15;
 const dir = mkdtempSync(join(tmpdir(), "vc-bench-views-"));
@@ -24,13 +24,7 @@ export default defineConfig({ db: ${JSON.stringify(fleet.db)}, machines: ${JSON.
 `,
 );
 const env = { HOME: dir, USER: "bench", PATH: "/usr/bin:/bin" };
-const vc = await openCockpit({
-  file: config,
-  env,
-  clock: createFixedClock(END),
-  alwaysOn: [sysprobe()],
-  modules: { "vibe-cockpit/plugins": () => import("../../plugins/index.ts") },
-});
+const vc = await openDemoCockpit(config, env, END);
 const stop = new AbortController();
 const daemon = runDaemon(vc, { signal: stop.signal, poll: false });
 let remote = null;

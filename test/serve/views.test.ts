@@ -4,13 +4,13 @@
 import { afterAll, beforeAll, describe, expect, it, setDefaultTimeout } from "bun:test";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { builtinViews, createFixedClock, openCockpit, runDaemon, type Cockpit, type RemoteCockpit } from "../../lib/index.ts";
+import { builtinViews, runDaemon, type Cockpit, type RemoteCockpit } from "../../lib/index.ts";
 import { connectDaemon } from "../../lib/serve/client.ts";
 import { AT_ARG } from "../../lib/views/define.ts";
 import { socketPathFor } from "../../lib/store/files.ts";
-import { sysprobe } from "../../plugins/index.ts";
 import { isolatedEnv, repoRoot, vc as runVc } from "../helpers/cli.ts";
 import { tempDir } from "../helpers/tmp.ts";
+import { openDemoCockpit } from "../helpers/demo.ts";
 import { VIEW_ASK, stableAnswer } from "../helpers/views.ts";
 import { END, TOOLS_MACHINE, createTuiFleet } from "../tui/_fixture.ts";
 
@@ -52,7 +52,7 @@ export default defineConfig({
   );
   env = isolatedEnv(dir, { VC_NOW: END.toISOString(), PATH: `${join(repoRoot, "node_modules/.bin")}:/usr/bin:/bin` });
   // As the CLI does: the fallback system probe is always on.
-  vc = await openCockpit({ file: config, env, clock: createFixedClock(END), alwaysOn: [sysprobe()], modules: { "vibe-cockpit/plugins": () => import("../../plugins/index.ts") } });
+  vc = await openDemoCockpit(config, env, END);
   daemon = runDaemon(vc, { signal: stop.signal, poll: false });
   remote = (await waitForDaemon())!;
 });

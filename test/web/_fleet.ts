@@ -4,9 +4,9 @@
 import { writeFileSync } from "node:fs";
 import { connect } from "node:net";
 import { join } from "node:path";
-import { createFixedClock, openCockpit, runDaemon, type Cockpit, type DaemonOptions, type WebServerOptions } from "../../lib/index.ts";
-import { sysprobe } from "../../plugins/index.ts";
+import { runDaemon, type Cockpit, type DaemonOptions, type WebServerOptions } from "../../lib/index.ts";
 import { isolatedEnv, repoRoot } from "../helpers/cli.ts";
+import { openDemoCockpit } from "../helpers/demo.ts";
 import { END, TOOLS_MACHINE, createTuiFleet } from "../tui/_fixture.ts";
 
 export { END, TOOLS_MACHINE };
@@ -55,13 +55,7 @@ export default defineConfig({
 `,
   );
   const env = isolatedEnv(dir, { VC_NOW: END.toISOString(), PATH: `${join(repoRoot, "node_modules/.bin")}:/usr/bin:/bin` });
-  const vc = await openCockpit({
-    file: config,
-    env,
-    clock: createFixedClock(END),
-    alwaysOn: [sysprobe()],
-    modules: { "vibe-cockpit/plugins": () => import("../../plugins/index.ts") },
-  });
+  const vc = await openDemoCockpit(config, env, END);
   const stop = new AbortController();
   const cycles: WebDaemon["cycles"] = [];
   // When each cycle starts and ends, as the daemon's loop calls it.
