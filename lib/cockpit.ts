@@ -16,6 +16,9 @@ import { join } from "node:path";
 import type { Executor } from "./exec/types.ts";
 import { computeHealth, type FleetHealth } from "./health/index.ts";
 import { recordAudit } from "./audit.ts";
+import { act, type ActionRequest, type ActionResult } from "./guardian/act.ts";
+import { createGuardian, type CheckReport, type GuardianRun } from "./guardian/engine.ts";
+import { guardianEscalation } from "./guardian/rule.ts";
 import { finishCycle, type CycleOutcome } from "./cycle.ts";
 import { ackAlert, explainAlert, listAlerts, silenceAlerts, type AlertView, type SilenceInput } from "./alerts/ops.ts";
 import { listMachines, probeMachines, type MachineListing, type MachineProbe } from "./machines.ts";
@@ -82,9 +85,23 @@ export interface Cockpit extends ViewCalls {
   probeMachines(ids?: string[]): Promise<MachineProbe[]>;
   /** Content search through the tools that index it (cass): hits per machine, and who could not answer. */
   search(query: string, options?: Omit<SearchOptions, "signal">): Promise<SearchResult>;
+  /**
+   * A person's command on a machine (fleet commands): through the gate (the machine must allow
+   * write commands when it writes), run by the machine's executor, written to the audit log.
+   */
+  act(request: PersonAction): Promise<ActionResult>;
+  /** The guardian now: every protocol's trigger, and per target what the autopilot's mode says (`dryRun`: the plans and the gate's answers, nothing written or run). */
+  guardianCheck(options?: { dryRun?: boolean; protocol?: string }): Promise<CheckReport>;
+  /** Approves a pending guardian run (execute-with-approval): exactly its planned steps run; resolves with the run at its end. */
+  approveRun(id: string, options: { by: string }): Promise<GuardianRun>;
+  /** Denies a pending guardian run: nothing of it runs. */
+  denyRun(id: string, options: { by: string; reason?: string }): Promise<GuardianRun>;
   close(): Promise<void>;
   [Symbol.asyncDispose](): Promise<void>;
 }
+
+/** A person's command: `by` is who ran it. */
+export type PersonAction = Omit<ActionRequest, "actor"> & { by: string };
 
 export interface DoctorCheck {
   check: string;
@@ -146,6 +163,8 @@ export async function openCockpit(options: OpenCockpitOptions = {}): Promise<Coc
   const names = new Set(loaded.collectors.map((c) => c.name));
   const collectors = [...(options.alwaysOn ?? []).filter((c) => !names.has(c.name)), ...loaded.collectors];
   const config: VcConfig = { ...loaded, collectors, plugins: collectPlugins(loaded.plugins ?? [], collectors) };
+  // The guardian's escalations reach a person as an alert (vc's own rule, beside the config's) where the autopilot acts.
+  if (config.autopilot.mode.startsWith("execute") && !config.rules.some((r) => r.id === guardianEscalation.id)) config.rules = [...config.rules, guardianEscalation];
   checkPlugins(config.plugins, config.collectors, { views: builtinViews.map((v) => v.name), sections: coreSections.map((s) => s.name) });
   const store = await openStore({
     path: config.db,
@@ -175,7 +194,15 @@ export async function openCockpit(options: OpenCockpitOptions = {}): Promise<Coc
     if (store.readOnly) return;
     audits.push(
       store.transaction((tx) =>
-        recordAudit(tx, { ts: clock.now(), eventType: "host_key_trusted", actor: "vc", machineId: e.machineId, action: `trust ${e.host}:${e.port}`, result: "ok", details: e }),
+        recordAudit(tx, {
+          ts: clock.now(),
+          eventType: "host_key_trusted",
+          actor: "vc",
+          machineId: e.machineId,
+          action: `trust ${e.host}:${e.port}`,
+          result: "ok",
+          details: { ...e, before: "unknown host key", after: `trusted ${e.type} ${e.fingerprint} in ${e.file}` },
+        }),
       ),
     );
   };
@@ -190,6 +217,18 @@ export async function openCockpit(options: OpenCockpitOptions = {}): Promise<Coc
   async function health() {
     return computeHealth(store, config, clock.now());
   }
+
+  let made: ReturnType<typeof createGuardian> | undefined;
+  const guardian = () =>
+    (made ??= createGuardian({
+      store,
+      config,
+      clock,
+      executorFor: execFor,
+      protocols: config.plugins.flatMap((p) => p.protocols ?? []),
+      // The verification reads what a fresh collection of the machine brings.
+      refresh: async (machine) => void (await cockpit.collect({ machine, force: true })),
+    }));
 
   const views = createViewRegistry([...builtinViews, ...config.plugins.flatMap((p) => p.views ?? []), ...(options.views ?? [])]);
   const view: ViewCall = async (name, args = {}) => runView(cockpit, views.require(name), args);
@@ -280,6 +319,10 @@ export async function openCockpit(options: OpenCockpitOptions = {}): Promise<Coc
       return probeMachines({ store, config, clock, executorFor: execFor, ids });
     },
     search: (query, o = {}) => searchContent({ config, executorFor: execFor, query, ...o }),
+    act: ({ by, ...request }) => act({ store, config, clock, executorFor: execFor }, { ...request, actor: { kind: "person", name: by } }),
+    guardianCheck: (o) => guardian().check(o),
+    approveRun: (id, o) => guardian().approve(id, o),
+    denyRun: (id, o) => guardian().deny(id, o),
     async close() {
       await Promise.all([...executors.values()].map((e) => e.close().catch(() => {})));
       await store.close();

@@ -1,5 +1,6 @@
 import type { Cockpit } from "./cockpit.ts";
 import type { CycleReport } from "./collect/scheduler.ts";
+import type { CheckReport } from "./guardian/engine.ts";
 import type { RunRecord } from "./collect/run.ts";
 import { errorMessage } from "./errors.ts";
 import { removeDaemonLock, writeDaemonLock } from "./store/_lock.ts";
@@ -30,6 +31,8 @@ export interface DaemonOptions {
   http?: Partial<WebServerOptions> | false;
   /** Told once HTTP serves (its URL). */
   onHttp?: (url: string) => void;
+  /** Told what each guardian check after a cycle did. */
+  onGuardian?: (report: CheckReport) => void;
 }
 
 /**
@@ -73,6 +76,7 @@ export async function runDaemon(vc: Cockpit, o: DaemonOptions): Promise<number> 
   // Ends the follows when the loop ends for another reason than the signal (maxCycles).
   const stopFollowing = new AbortController();
   let n = 0;
+  let guarding: Promise<void> | undefined;
   if (o.socketPath === false) writeDaemonLock(vc.store.path, vc.clock.now());
   try {
     // Other commands reach the store through this socket while the daemon holds it.
@@ -111,6 +115,15 @@ export async function runDaemon(vc: Cockpit, o: DaemonOptions): Promise<number> 
         const report = await vc.collect({ signal: o.signal, onRun: o.onRun });
         n++;
         o.onCycle?.(report, n);
+        // The guardian after each cycle, beside the loop (its verification collects again); one check at a time.
+        if (vc.config.autopilot.mode !== "off" && !guarding)
+          guarding = vc
+            .guardianCheck()
+            .then((r) => o.onGuardian?.(r))
+            .catch((err) => o.onError?.(err instanceof Error ? err : new Error(errorMessage(err))))
+            .finally(() => {
+              guarding = undefined;
+            });
       } catch (err) {
         o.onError?.(err instanceof Error ? err : new Error(errorMessage(err)));
       }
@@ -123,6 +136,8 @@ export async function runDaemon(vc: Cockpit, o: DaemonOptions): Promise<number> 
   } finally {
     stopWatching();
     stopFollowing.abort();
+    // A guardian run in flight gets a moment to end; one still running is marked interrupted at the next start.
+    if (guarding) await Promise.race([guarding, Bun.sleep(5000)]);
     await following;
     await web?.close();
     if (served) await served.close();

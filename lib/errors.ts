@@ -29,7 +29,9 @@ export type VcErrorCode =
   | "busy"
   /** A request's body did not arrive in time (408). */
   | "request_timeout"
-  | "not_found";
+  | "not_found"
+  /** The upstream tool has no such operation: the message says what it would need (never a pretend success). */
+  | "not_implemented";
 
 export interface VcErrorOptions {
   /** One line telling the user what to do about it. */

@@ -194,3 +194,53 @@ export {
 } from "./ask/define.ts";
 export { normaliseQuestion, capture, mentions, sinceIn, declined, minutesText, TIME_WORDS } from "./ask/match.ts";
 export { whenText, triageFact, coreIntents, MACHINE_WORDS } from "./ask/intents.ts";
+export {
+  defineProtocol,
+  readStep,
+  commandStep,
+  suggestStep,
+  waitStep,
+  type Protocol,
+  type Step,
+  type ReadStep,
+  type CommandStep,
+  type SuggestStep,
+  type WaitStep,
+  type Facts,
+  type GuardianTarget,
+  type ProtocolContext,
+  type StepContext,
+  type PlannedCommand,
+  type Verification,
+  type Escalation,
+} from "./guardian/define.ts";
+export {
+  gate,
+  parseAllowPattern,
+  matchesPattern,
+  allowedBy,
+  wildcardTakes,
+  type Actor,
+  type GateDecision,
+  type GateInput,
+  type RefusalCode,
+  type AllowPattern,
+} from "./guardian/gate.ts";
+export { act, showArgv, ACTION_MAX_BYTES, type ActDeps, type ActionRequest, type ActionResult } from "./guardian/act.ts";
+export {
+  createGuardian,
+  loadRun,
+  loadRuns,
+  GUARDIAN_DEFAULTS,
+  type Guardian,
+  type GuardianDeps,
+  type GuardianRun,
+  type RunStep,
+  type RunStatus,
+  type PlannedStep,
+  type CheckItem,
+  type CheckReport,
+} from "./guardian/engine.ts";
+export { guardianEscalation } from "./guardian/rule.ts";
+export type { GuardianData, ProtocolListing } from "./views/guardian.ts";
+export type { AuditData, AuditRow } from "./views/audit.ts";

@@ -46,5 +46,5 @@ import { sysmoniPlugin as sysmoniP } from "./sysmoni/plugin.ts";
  * store whose data came from elsewhere (a replayed or pushed fleet), read as the collectors would.
  */
 export const toolPlugins: readonly Plugin[] = [accounts, ntmP, cassP, dcgP, mailP, ruP, sysmoniP, ptP, rchP, ranoP, beadsP];
-export { alertsJsonl, stdoutChannel, webhook, slackPayload } from "./channels/index.ts";
+export { alertsJsonl, stdoutChannel, webhook, slackPayload, agentMail, desktop, type AgentMailOptions, type DesktopOptions } from "./channels/index.ts";
 export { catalog } from "./catalog.ts";

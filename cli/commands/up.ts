@@ -1,5 +1,5 @@
 import { defineCommand } from "citty";
-import { runDaemon, type AlertEvent, type CycleReport, type RunRecord } from "../../lib/index.ts";
+import { runDaemon, type AlertEvent, type CheckItem, type CycleReport, type RunRecord } from "../../lib/index.ts";
 import { oneLine, stripControl } from "../../lib/text.ts";
 import { parseHttpAddress } from "../../lib/web/address.ts";
 import { guard, logger, openFromArgs, secondsArg, storeArgs } from "../_common.ts";
@@ -78,6 +78,12 @@ export default defineCommand({
             for (const r of report.machines.flatMap((m) => m.runs).filter((r) => r.result === "failed")) say("warn", oneLine(`${r.machine}/${r.collector}: ${r.error}`));
           },
           onError: (err) => say("error", stripControl(err instanceof Error ? (err.stack ?? err.message) : String(err))),
+          // What the guardian did: a suggestion, an approval waiting, a run and how it ended.
+          onGuardian: (r) => {
+            for (const i of r.items.filter((x) => x.action !== "skipped"))
+              say(i.status === "escalated" || i.status === "failed" || i.status === "blocked" ? "warn" : "info", guardianLine(i));
+            for (const e of r.errors) say("warn", `guardian: protocol ${e.protocol}'s trigger failed: ${e.error}`);
+          },
         });
       } finally {
         unsubscribe();
@@ -100,6 +106,12 @@ export function cycleLine(report: CycleReport, n: number, totals: Record<RunReco
   const runs = report.machines.flatMap((m) => m.runs);
   const count = (r: RunRecord["result"]) => runs.filter((x) => x.result === r).length;
   return `cycle ${n} · ${runs.length} runs in ${(report.durationMs / 1000).toFixed(1)} s · ${count("ok")} ok ${count("failed")} failed ${count("skipped")} skipped · totals ${totals.ok} ok ${totals.failed} failed ${totals.skipped} skipped · next in ${nextSeconds} s`;
+}
+
+/** `guardian disk_space_recovery on orko:/data (/data on orko is 93 % used): ran → verified (run g-1a2b3c4d)` */
+export function guardianLine(i: CheckItem): string {
+  const what = i.action === "ran" ? `ran → ${i.status}` : i.action === "pending" ? `waits for approval: vc guardian approve ${i.run_id}` : i.action;
+  return `guardian ${i.protocol} on ${i.target} (${i.title}): ${what}${i.run_id && i.action !== "pending" ? ` (run ${i.run_id})` : ""}`;
 }
 
 /** `alert firing [high] load_high on here: load5 11.5 on 2 cores` */

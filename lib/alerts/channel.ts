@@ -23,7 +23,9 @@ export interface Channel {
   attempts?: number;
   /** Wait before the first retry; doubled each time (default 1000 ms). */
   backoffMs?: number;
-  deliver(event: AlertEvent, ctx: ChannelContext): Promise<void>;
+  /** Resolves to `{ skipped: reason }` when the channel cannot apply here (a program it needs is not installed): recorded as skipped, with the reason, not failed. */
+  // biome-ignore lint/suspicious/noConfusingVoidType: a channel that returns nothing is a plain async function (Promise<void>)
+  deliver(event: AlertEvent, ctx: ChannelContext): Promise<void | { skipped: string }>;
 }
 
 /**
@@ -40,6 +42,8 @@ export interface DeliveryReport {
   ok: boolean;
   attempts: number;
   error?: string;
+  /** Why the channel skipped the event (ok stays true). */
+  skipped?: string;
 }
 
 /**
@@ -60,22 +64,24 @@ export async function deliverEvents(o: {
       for (const event of notified) {
         const attempts = Math.max(1, channel.attempts ?? 1);
         let error: string | undefined;
+        let skipped: string | undefined;
         let n = 0;
         for (n = 1; n <= attempts; n++) {
           try {
-            await channel.deliver(event, o.ctx);
+            skipped = (await channel.deliver(event, o.ctx))?.skipped;
             error = undefined;
           } catch (err) {
             error = errorMessage(err);
           }
           if (!o.store.readOnly) {
             await o.store.run(sql`INSERT INTO alert_deliveries(delivery_id, event_id, alert_id, channel, ts, attempt, status, error)
-              VALUES (${newId()}, ${event.event_id}, ${event.alert_id}, ${channel.name}, ${o.clock.now().toISOString()}::TIMESTAMP, ${n}, ${error ? "failed" : "ok"}, ${error ?? null})`);
+              VALUES (${newId()}, ${event.event_id}, ${event.alert_id}, ${channel.name}, ${o.clock.now().toISOString()}::TIMESTAMP, ${n}, ${error ? "failed" : skipped !== undefined ? "skipped" : "ok"}, ${error ?? skipped ?? null})`);
           }
           if (!error) break;
           if (n < attempts) await Bun.sleep((channel.backoffMs ?? 1000) * 2 ** (n - 1));
         }
-        out.push({ channel: channel.name, event_id: event.event_id, ok: !error, attempts: Math.min(n, attempts), ...(error ? { error } : {}) });
+        const why = error ? { error } : skipped === undefined ? {} : { skipped };
+        out.push({ channel: channel.name, event_id: event.event_id, ok: !error, attempts: Math.min(n, attempts), ...why });
       }
     }),
   );

@@ -156,7 +156,7 @@ export async function ackAlert(store: Store, id: string, o: { by: string; note?:
       machineId: a.machine_id,
       action: `alerts ack ${a.alert_id}`,
       result: "ok",
-      details: { note: o.note ?? null },
+      details: { note: o.note ?? null, before: { acked_by: a.acked_by ?? null, ack_note: a.ack_note ?? null }, after: { acked_by: o.by, ack_note: o.note ?? null } },
     });
   });
   return alertView({ ...a, acked_by: o.by, acked_at: at, ack_note: o.note ?? null });
@@ -190,7 +190,13 @@ export async function silenceAlerts(store: Store, o: SilenceInput): Promise<{ si
       actor: o.by,
       action: `alerts silence ${id}`,
       result: "ok",
-      details: { matchers: o.matchers, ends_at: o.endsAt ?? null, comment: o.comment ?? null },
+      details: {
+        matchers: o.matchers,
+        ends_at: o.endsAt ?? null,
+        comment: o.comment ?? null,
+        before: null,
+        after: { silence_id: id, matchers: o.matchers, ends_at: o.endsAt ?? null },
+      },
     });
   });
   const active = await listAlerts(store, { at });

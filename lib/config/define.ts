@@ -2,7 +2,7 @@ import type { Collector } from "../collect/define.ts";
 import type { Plugin } from "../plugin/define.ts";
 import type { Channel } from "../alerts/channel.ts";
 import type { Rule } from "../rules/define.ts";
-import type { ConfigInput, IncidentsConfig, MachineConfig, PollingConfig, RetentionConfig, StoreConfig } from "./schema.ts";
+import type { AutopilotConfig, ConfigInput, IncidentsConfig, MachineConfig, PollingConfig, RetentionConfig, StoreConfig } from "./schema.ts";
 
 type Falsy = false | null | undefined | 0 | "";
 
@@ -46,7 +46,8 @@ export interface VcConfig {
   alerting: { flap_window_minutes: number; flap_transitions: number };
   /** When alerts open an incident and when a later one joins it. */
   incidents: IncidentsConfig;
-  autopilot: { mode: "off" | "suggest" | "execute-safe" | "execute-with-approval"; safe_commands: { allow: string[] } };
+  /** The guardian's gate and caps (lib/guardian). */
+  autopilot: AutopilotConfig;
   /** How long raw rows and rollups are kept, export_before_delete resolved to an absolute path (absent: nothing configured). */
   retention?: RetentionConfig;
   /** HTTP from `vc up`: where (null: none) and the token ($VC_WEB_TOKEN, else serve.token; null: none). */

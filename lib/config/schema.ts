@@ -1,6 +1,7 @@
 import * as v from "valibot";
 import { DEFAULT_STORE_LIMITS, MIN_MEMORY_LIMIT_BYTES, memorySizeBytes } from "../store/store.ts";
 import { isHttpAddress } from "../web/address.ts";
+import { allowPatternProblem } from "../guardian/gate.ts";
 
 const machineId = v.pipe(v.string(), v.regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/, "a machine id: a letter or digit, then letters, digits, '.', '_' or '-' (63 at most)"));
 const positiveInt = (fallback: number) => v.optional(v.pipe(v.number(), v.integer(), v.minValue(1)), fallback);
@@ -88,7 +89,35 @@ const falsy = v.union([v.literal(false), v.null(), v.undefined(), v.literal(0), 
 
 export const AutopilotSchema = v.strictObject({
   mode: v.optional(v.picklist(["off", "suggest", "execute-safe", "execute-with-approval"]), "suggest"),
-  safe_commands: v.optional(v.strictObject({ allow: v.optional(v.array(v.string()), []) }), { allow: [] }),
+  safe_commands: v.optional(
+    v.strictObject({
+      allow: v.optional(
+        v.array(
+          v.pipe(
+            v.string(),
+            v.rawCheck(({ dataset, addIssue }) => {
+              const problem = dataset.typed ? allowPatternProblem(dataset.value) : null;
+              if (problem) addIssue({ message: problem });
+            }),
+          ),
+        ),
+        [],
+      ),
+    }),
+    { allow: [] },
+  ),
+  /** Autopilot commands per machine per hour, at most (protocol steps; a person's commands do not count). */
+  max_actions_per_hour: positiveInt(10),
+  /** Minutes after a failed or blocked run before the same protocol acts on the same target again. */
+  cooldown_minutes: positiveInt(30),
+  /** Minutes a pending approval waits before it expires. */
+  approval_minutes: positiveInt(60),
+  /** Overrides every protocol's verification window (seconds). */
+  verify_within_seconds: v.optional(v.pipe(v.number(), v.minValue(1), v.maxValue(86_400))),
+  /** Overrides every protocol's seconds between verification checks. */
+  verify_every_seconds: v.optional(v.pipe(v.number(), v.minValue(1), v.maxValue(3_600))),
+  /** Caps every wait step of a protocol (seconds). */
+  max_wait_seconds: v.optional(v.pipe(v.number(), v.minValue(0), v.maxValue(3_600))),
 });
 
 /** When alerts open an incident, and when a later one joins it instead (plan §5.4). */
@@ -168,5 +197,6 @@ export type MachineConfig = v.InferOutput<typeof MachineSchema>;
 export type PollingConfig = v.InferOutput<typeof PollingSchema>;
 export type StoreConfig = v.InferOutput<typeof StoreSchema>;
 export type IncidentsConfig = v.InferOutput<typeof IncidentsSchema>;
+export type AutopilotConfig = v.InferOutput<typeof AutopilotSchema>;
 export type RetentionConfig = v.InferOutput<typeof RetentionSchema>;
 export type ServeConfig = v.InferOutput<typeof ServeSchema>;

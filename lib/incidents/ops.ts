@@ -62,7 +62,7 @@ export async function closeIncident(
       machineId: inc.machines[0] ?? null,
       action: `incident close ${incidentId}`,
       result: "ok",
-      details: { resolution, all_alerts_resolved: inc.all_alerts_resolved },
+      details: { resolution, all_alerts_resolved: inc.all_alerts_resolved, before: { state: inc.state }, after: { state: "closed", resolution } },
     });
   });
   const [closed] = await loadIncidents(store, { at, ids: [incidentId] });

@@ -18,6 +18,7 @@ import type { VcConfig } from "../config/define.ts";
 import type { Intent } from "../ask/define.ts";
 import type { MetricSource } from "../web/metrics.ts";
 import type { ApiRoute } from "../web/api.ts";
+import type { Protocol } from "../guardian/define.ts";
 
 export interface Plugin {
   /** The tool's name (unique among a config's plugins). */
@@ -52,6 +53,8 @@ export interface Plugin {
   readonly apiRoutes?: readonly ApiRoute[];
   /** Questions it answers for `vc ask` (an intent named like one of vc's adds its part to that answer), read through views only. */
   readonly intents?: readonly Intent[];
+  /** Its healing protocols (`defineProtocol`): what the guardian may do about its tool's troubles, gated by the autopilot. */
+  readonly protocols?: readonly Protocol[];
 }
 
 /**
@@ -101,6 +104,7 @@ const shape = (p: Plugin) =>
     (p.derive ?? []).map((d) => d.name),
     (p.diffs ?? []).map((d) => d.name),
     (p.intents ?? []).map((i) => i.name),
+    (p.protocols ?? []).map((x) => x.name),
   ]);
 
 /**
@@ -122,6 +126,7 @@ export function checkPlugins(plugins: readonly Plugin[], collectors: readonly Co
     for (const s of p.machineSections ?? []) claim("machine section", s.name, `plugin ${p.name}`);
     for (const c of p.machineColumns ?? []) claim("machine column", c.name, `plugin ${p.name}`);
     for (const e of p.events ?? []) claim("event source", e.name, `plugin ${p.name}`);
+    for (const x of p.protocols ?? []) claim("protocol", x.name, `plugin ${p.name}`);
     for (const t of tablesOf(p.migrations)) claim("table", t, `plugin ${p.name}`);
   }
   for (const c of collectors) for (const t of tablesOf(c.migrations)) claim("table", t, c.plugin ? `plugin ${c.plugin.name}` : `collector ${c.name}`);

@@ -94,6 +94,17 @@ const Collect = v.object({
   force: v.optional(v.boolean()),
 });
 const ViewArgs = v.record(v.string(), v.unknown());
+const GuardianCheck = v.strictObject({ dryRun: v.optional(v.boolean()), protocol: v.optional(v.pipe(v.string(), v.maxLength(200))) });
+const Decide = v.strictObject({ by: v.pipe(v.string(), v.nonEmpty(), v.maxLength(200)), reason: v.optional(v.pipe(v.string(), v.maxLength(2000))) });
+const Act = v.strictObject({
+  machine: v.pipe(v.string(), v.nonEmpty(), v.maxLength(200)),
+  argv: v.pipe(v.array(v.pipe(v.string(), v.maxLength(100_000))), v.minLength(1), v.maxLength(1000)),
+  writes: v.boolean(),
+  purpose: v.pipe(v.string(), v.maxLength(500)),
+  by: v.pipe(v.string(), v.nonEmpty(), v.maxLength(200)),
+  timeoutMs: v.optional(v.pipe(v.number(), v.integer(), v.minValue(100), v.maxValue(3_600_000))),
+  details: v.optional(v.record(v.string(), v.unknown())),
+});
 
 type Route = { method: "GET" | "POST"; pattern: RegExp; handle: (ctx: { req: Request; url: URL; params: string[]; text: string }) => unknown };
 
@@ -170,6 +181,16 @@ export function createApiServer(cockpit: Cockpit, socketPath: string, options: A
     // What agents report through MCP (lib/mcp/records.ts checks the body).
     { method: "POST", pattern: /^\/v1\/agents\/reports$/, handle: async ({ text }) => reportCompletion(cockpit.store, JSON.parse(text || "{}"), cockpit.clock.now()) },
     { method: "POST", pattern: /^\/v1\/agents\/requests$/, handle: async ({ text }) => recordRequest(cockpit.store, JSON.parse(text || "{}"), cockpit.clock.now()) },
+    // A person's command on a machine (fleet commands), through the gate and the audit log.
+    { method: "POST", pattern: /^\/v1\/actions$/, handle: async ({ req, text }) => (server.timeout(req, 0), cockpit.act(await read(text, Act))) },
+    // The guardian: a check now, a pending run approved (it runs to its end: no idle timeout) or denied.
+    { method: "POST", pattern: /^\/v1\/guardian\/check$/, handle: async ({ req, text }) => (server.timeout(req, 0), cockpit.guardianCheck(await read(text, GuardianCheck))) },
+    {
+      method: "POST",
+      pattern: /^\/v1\/guardian\/runs\/([^/]+)\/approve$/,
+      handle: async ({ req, text, params }) => (server.timeout(req, 0), cockpit.approveRun(params[0]!, { by: (await read(text, Decide)).by })),
+    },
+    { method: "POST", pattern: /^\/v1\/guardian\/runs\/([^/]+)\/deny$/, handle: async ({ text, params }) => cockpit.denyRun(params[0]!, await read(text, Decide)) },
     { method: "POST", pattern: /^\/v1\/query$/, handle: async ({ text }) => cockpit.query((await read(text, Query)).sql) },
     { method: "GET", pattern: /^\/v1\/machines$/, handle: () => cockpit.machines() },
     { method: "POST", pattern: /^\/v1\/machines\/probe$/, handle: async ({ text }) => cockpit.probeMachines((await read(text, Probe)).ids) },

@@ -27,6 +27,10 @@ export type CockpitApi = Pick<
   | "probeMachines"
   | "doctor"
   | "search"
+  | "act"
+  | "guardianCheck"
+  | "approveRun"
+  | "denyRun"
   | "clock"
   | "close"
   | typeof Symbol.asyncDispose
@@ -217,6 +221,10 @@ function createRemoteCockpit(socketPath: string, clock: Clock): RemoteCockpit {
     probeMachines: (ids) => call("POST", "/v1/machines/probe", ids === undefined ? {} : { ids }),
     doctor: () => call("GET", "/v1/doctor"),
     search: (query, o = {}) => call("POST", "/v1/search", { query, ...o }),
+    act: (request) => call("POST", "/v1/actions", request),
+    guardianCheck: (o = {}) => call("POST", "/v1/guardian/check", o),
+    approveRun: (id, o) => call("POST", `/v1/guardian/runs/${seg(id)}/approve`, o),
+    denyRun: (id, o) => call("POST", `/v1/guardian/runs/${seg(id)}/deny`, o),
 
     /** A cycle run by the daemon now: each run record as it ends, then the report. */
     async collect(o = {}) {

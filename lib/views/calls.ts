@@ -1,6 +1,8 @@
 // Typed calls onto the registry's views, the same on a cockpit and on the daemon's client.
 import type { RobotEnvelope } from "../robot/envelope.ts";
 import type alerts from "./alerts.ts";
+import type audit from "./audit.ts";
+import type guardian from "./guardian.ts";
 import type { View } from "./define.ts";
 import type events from "./events.ts";
 import type fleet from "./fleet.ts";
@@ -27,6 +29,10 @@ export interface ViewCalls {
   robotAlerts(options?: { all?: boolean }): Promise<ViewEnvelope<typeof alerts>>;
   /** What happened: every plugin's events in `window` (seconds, or `6h`, `7d`), or one repo's history (`repo`). */
   robotEvents(options?: EventsOptions): Promise<ViewEnvelope<typeof events>>;
+  /** The guardian: mode, protocols, pending approvals, recent runs (`id`: one run in full). */
+  robotGuardian(options?: { id?: string; status?: string[]; machine?: string; limit?: number }): Promise<ViewEnvelope<typeof guardian>>;
+  /** The audit log, newest first. */
+  robotAudit(options?: { since?: Date; machine?: string; type?: string[]; actor?: string; all?: boolean; limit?: number }): Promise<ViewEnvelope<typeof audit>>;
 }
 
 /** The arguments of `robotEvents`. */
@@ -51,6 +57,8 @@ export function viewCalls(view: ViewCall): ViewCalls {
     robotMachine: (id) => as(view("machine", { id })),
     robotFleet: (o = {}) => as(view("fleet", { machine: o.machine })),
     robotAlerts: (o = {}) => as(view("alerts", { all: o.all })),
+    robotGuardian: (o = {}) => as(view("guardian", { ...o })),
+    robotAudit: (o = {}) => as(view("audit", { ...o })),
     robotEvents: (o = {}) =>
       as(
         view("events", {

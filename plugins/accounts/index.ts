@@ -12,6 +12,7 @@ import { oracleView } from "../oracle/view.ts";
 import { accountsDiff } from "../oracle/diff.ts";
 import { accountIntents } from "./intents.ts";
 import { accountForecasts } from "../oracle/accounts.ts";
+import { rateLimitRecovery } from "./protocols.ts";
 
 export { accountsView, type AccountsData, type AccountsViewOptions, type AccountUsage, type AccountWindow, type ProfileLimits, type ToolProfile } from "./view.ts";
 
@@ -71,4 +72,5 @@ export const accountsPlugin = definePlugin({
   metrics: [accountMetrics],
   apiRoutes: [{ path: "/api/oracle/forecasts", view: "oracle" }],
   intents: accountIntents,
+  protocols: [rateLimitRecovery],
 });

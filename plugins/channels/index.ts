@@ -54,3 +54,6 @@ export function webhook(options: { url: string; format?: "slack" | "raw"; attemp
     },
   });
 }
+
+export { agentMail, agentMailMessage, alertThreadId, AGENT_MAIL_DEFAULT_URL, DEFAULT_IMPORTANCE, type AgentMailOptions, type MailImportance } from "./agent-mail.ts";
+export { desktop, desktopArgs, DEFAULT_URGENCY, type DesktopOptions, type DesktopUrgency } from "./desktop.ts";

@@ -10,6 +10,7 @@ import { agentWaiting, agentWaitingLong } from "./rules.ts";
 import { agentsScreen } from "./screen.ts";
 import { ATTENTION_FEED_SQL, attentionView } from "./attention-view.ts";
 import { ntmIntents } from "./intents.ts";
+import { stuckAgentRecovery } from "./protocols.ts";
 
 /** ntm on this machine: the latest activity totals, its sessions, and agents where ntm gave them. */
 export const agentsSection: MachineSection = {
@@ -109,6 +110,7 @@ ALTER TABLE ntm_activity_snapshot ADD COLUMN IF NOT EXISTS degraded_sources_json
   views: [attentionView],
   healthFactors: [ntmSourcesFactor],
   intents: ntmIntents,
+  protocols: [stuckAgentRecovery],
   suggestions: {
     ntm_sources: (m) => [
       { title: `On ${m}: ntm's own view of its sources and why they are degraded`, command: "ntm --robot-status" },

@@ -463,7 +463,7 @@ export async function accountForecasts(store: Store, at: string, options: Accoun
   };
   for (const f of forecasts) {
     f.alternatives = alternativesFor(f);
-    const best = f.alternatives.find((a) => a.headroom_percent >= MIN_HEADROOM_PCT && a.command !== null && (a.time_to_limit_min === null || a.time_to_limit_min > 30)) ?? null;
+    const best = bestAlternative(f.alternatives);
     f.action = actionOf(f, best);
     f.best_swap_at = f.action.kind === "swap_now" ? at : f.action.kind === "prepare_swap" || f.action.kind === "slow_down" ? swapAt(at, f, best) : null;
   }
@@ -479,6 +479,10 @@ export async function accountForecasts(store: Store, at: string, options: Accoun
 }
 
 const r1 = (x: number) => Math.round(x * 10) / 10;
+
+/** The account worth moving to (alternatives ranked best first): headroom in every window, a caam profile, and not near its own limit. */
+export const bestAlternative = (alternatives: readonly Alternative[]): Alternative | null =>
+  alternatives.find((a) => a.headroom_percent >= MIN_HEADROOM_PCT && a.command !== null && (a.time_to_limit_min === null || a.time_to_limit_min > 30)) ?? null;
 
 /** The swap before the earliest plausible limit (the interval's low end), less a margin; never in the past. */
 function swapAt(at: string, f: AccountForecast, best: Alternative | null): string | null {

@@ -141,8 +141,10 @@ const DEFAULT_MIN_EPISODES = 20;
 const MAX_EVIDENCE = 5;
 
 const KINDS = ["stuck", "looping", "erroring", "context_exhaustion"] as const satisfies readonly ProphecyKind[];
-const ERROR_STATES = ["error", "crashed", "rate_limited", "limited", "zombie", "dead"];
-const STUCK_STATES = [...STATE_CLASSES.working, "stalled", "stuck"];
+/** ntm's error states (and the legacy status's dead processes). */
+export const ERROR_STATES = ["error", "crashed", "rate_limited", "limited", "zombie", "dead"];
+/** States in which an agent is at work, or ntm itself says it stalled. */
+export const STUCK_STATES = [...STATE_CLASSES.working, "stalled", "stuck"];
 /** States whose re-entry is turn-taking (working ↔ idle ↔ done), an error (erroring), or ntm not knowing: not looping. */
 const NOT_LOOP_STATES = [...STATE_CLASSES.working.filter((w) => w !== "compacting"), ...STATE_CLASSES.idle, ...STATE_CLASSES.done, ...ERROR_STATES, "unknown"];
 /** ntm events that mean the agent failed (the outcome), beside state changes into an error state. */

@@ -1,4 +1,4 @@
-import { mkdirSync } from "node:fs";
+import { existsSync, mkdirSync } from "node:fs";
 import { join, resolve } from "node:path";
 
 export const repoRoot = resolve(import.meta.dir, "../..");
@@ -44,4 +44,18 @@ export async function vc(args: string[], o: { env: Record<string, string>; cwd?:
 /** Starts the CLI without waiting (for `vc up`). */
 export function vcSpawn(args: string[], o: { env: Record<string, string>; cwd?: string }) {
   return Bun.spawn(["bun", cliEntry, ...args], { cwd: o.cwd ?? o.env.HOME, env: o.env, stdout: "pipe", stderr: "pipe", stdin: "ignore" });
+}
+
+/** Starts `vc up` with these args and waits until its socket exists (30 s at most); kill it with SIGTERM and await `exited`. */
+export async function startUp(args: string[], o: { env: Record<string, string>; socket: string }) {
+  const up = vcSpawn(["up", ...args], { env: o.env });
+  const end = Date.now() + 30_000;
+  while (!existsSync(o.socket)) {
+    if (Date.now() > end) {
+      up.kill("SIGKILL");
+      throw new Error(`vc up did not open ${o.socket} within 30 s: ${await new Response(up.stderr).text()}`);
+    }
+    await Bun.sleep(50);
+  }
+  return up;
 }
