@@ -19,6 +19,7 @@ import { recordAudit } from "./audit.ts";
 import { act, type ActionRequest, type ActionResult } from "./guardian/act.ts";
 import { createGuardian, type CheckReport, type GuardianRun } from "./guardian/engine.ts";
 import { guardianEscalation } from "./guardian/rule.ts";
+import type { Protocol } from "./guardian/define.ts";
 import { finishCycle, type CycleOutcome } from "./cycle.ts";
 import { ackAlert, explainAlert, listAlerts, silenceAlerts, type AlertView, type SilenceInput } from "./alerts/ops.ts";
 import { listMachines, probeMachines, type MachineListing, type MachineProbe } from "./machines.ts";
@@ -100,6 +101,26 @@ export interface Cockpit extends ViewCalls {
   [Symbol.asyncDispose](): Promise<void>;
 }
 
+/**
+ * The plugins' protocols as the autopilot's config shapes them: those turned off left out, an
+ * escalation count overridden. A name the config gives that no plugin contributes is refused.
+ */
+export function configuredProtocols(config: VcConfig): Protocol[] {
+  const all = config.plugins.flatMap((p) => p.protocols ?? []);
+  const settings = config.autopilot.protocols ?? {};
+  for (const name of Object.keys(settings))
+    if (!all.some((p) => p.name === name))
+      throw new VcError("config_invalid", `${config.source}: autopilot.protocols.${name}: no plugin contributes a protocol "${name}"`, {
+        hint: `protocols: ${all.map((p) => p.name).join(", ") || "(none)"}`,
+      });
+  return all
+    .filter((p) => settings[p.name]?.enabled !== false)
+    .map((p) => {
+      const after = settings[p.name]?.escalate_after_failures;
+      return after ? { ...p, escalation: { ...p.escalation, afterFailures: after } } : p;
+    });
+}
+
 /** A person's command: `by` is who ran it. */
 export type PersonAction = Omit<ActionRequest, "actor"> & { by: string };
 
@@ -166,6 +187,7 @@ export async function openCockpit(options: OpenCockpitOptions = {}): Promise<Coc
   // The guardian's escalations reach a person as an alert (vc's own rule, beside the config's) where the autopilot acts.
   if (config.autopilot.mode.startsWith("execute") && !config.rules.some((r) => r.id === guardianEscalation.id)) config.rules = [...config.rules, guardianEscalation];
   checkPlugins(config.plugins, config.collectors, { views: builtinViews.map((v) => v.name), sections: coreSections.map((s) => s.name) });
+  const protocols = configuredProtocols(config);
   const store = await openStore({
     path: config.db,
     readOnly: options.readOnly,
@@ -225,7 +247,7 @@ export async function openCockpit(options: OpenCockpitOptions = {}): Promise<Coc
       config,
       clock,
       executorFor: execFor,
-      protocols: config.plugins.flatMap((p) => p.protocols ?? []),
+      protocols,
       // The verification reads what a fresh collection of the machine brings.
       refresh: async (machine) => void (await cockpit.collect({ machine, force: true })),
     }));

@@ -24,6 +24,7 @@ export { dcgPlugin } from "./dcg/plugin.ts";
 export { mailPlugin } from "./mcp_agent_mail/plugin.ts";
 export { ruPlugin, reposView, type ReposData, type MachineRepos, type RepoLine } from "./ru/plugin.ts";
 export { sysmoniPlugin } from "./sysmoni/plugin.ts";
+export { sysprobePlugin } from "./sysprobe/plugin.ts";
 export { ptPlugin } from "./pt/plugin.ts";
 export { rchPlugin } from "./rch/plugin.ts";
 export { ranoPlugin } from "./rano/plugin.ts";
@@ -40,11 +41,12 @@ import { ranoPlugin as ranoP } from "./rano/plugin.ts";
 import { beadsPlugin as beadsP } from "./beads/plugin.ts";
 import { ruPlugin as ruP } from "./ru/plugin.ts";
 import { sysmoniPlugin as sysmoniP } from "./sysmoni/plugin.ts";
+import { sysprobePlugin as sysprobeP } from "./sysprobe/plugin.ts";
 
 /**
  * The bundled tools' views, machine sections and health factors without their collectors: for a
  * store whose data came from elsewhere (a replayed or pushed fleet), read as the collectors would.
  */
-export const toolPlugins: readonly Plugin[] = [accounts, ntmP, cassP, dcgP, mailP, ruP, sysmoniP, ptP, rchP, ranoP, beadsP];
+export const toolPlugins: readonly Plugin[] = [accounts, ntmP, cassP, dcgP, mailP, ruP, sysmoniP, sysprobeP, ptP, rchP, ranoP, beadsP];
 export { alertsJsonl, stdoutChannel, webhook, slackPayload, agentMail, desktop, type AgentMailOptions, type DesktopOptions } from "./channels/index.ts";
 export { catalog } from "./catalog.ts";

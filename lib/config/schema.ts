@@ -118,6 +118,14 @@ export const AutopilotSchema = v.strictObject({
   verify_every_seconds: v.optional(v.pipe(v.number(), v.minValue(1), v.maxValue(3_600))),
   /** Caps every wait step of a protocol (seconds). */
   max_wait_seconds: v.optional(v.pipe(v.number(), v.minValue(0), v.maxValue(3_600))),
+  /** Per protocol (by name): turn it off, or escalate at another failed run than its own default. */
+  protocols: v.optional(
+    v.record(
+      v.pipe(v.string(), v.regex(/^[a-z][a-z0-9_]*$/, "a protocol name")),
+      v.strictObject({ enabled: v.optional(v.boolean(), true), escalate_after_failures: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1))) }),
+    ),
+    {},
+  ),
 });
 
 /** When alerts open an incident, and when a later one joins it instead (plan §5.4). */

@@ -29,6 +29,8 @@ export interface ActionRequest {
   purpose: string;
   /** Kill it after this long (default 60 s). */
   timeoutMs?: number;
+  /** Exit codes that mean success (default: 0). */
+  okExitCodes?: readonly number[];
   /** Further details for the audit log (a run's id, the state before). */
   details?: Record<string, unknown>;
 }
@@ -108,7 +110,7 @@ export async function act(deps: ActDeps, req: ActionRequest): Promise<ActionResu
     duration_ms = r.durationMs;
     if (r.timedOut) error = `timed out after ${Math.round((req.timeoutMs ?? 60_000) / 1000)} s`;
     else if (r.exitCode === 127) error = `${req.argv[0]} is not installed on ${req.machine} (exit 127)`;
-    else if (r.exitCode !== 0) error = `exit ${r.exitCode}${r.stderr.trim() ? `: ${stripControl(r.stderr.trim()).slice(0, 300)}` : ""}`;
+    else if (!(req.okExitCodes ?? [0]).includes(r.exitCode ?? -1)) error = `exit ${r.exitCode}${r.stderr.trim() ? `: ${stripControl(r.stderr.trim()).slice(0, 300)}` : ""}`;
   } catch (err) {
     // Run here, a missing program is an exception of the spawn (over SSH, the shell's exit 127).
     const missing = machine.ssh === "local" && /Executable not found|ENOENT/.test(errorMessage(err));

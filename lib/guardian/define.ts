@@ -63,9 +63,11 @@ export interface CommandStep {
   parse?(stdout: string, ctx: StepContext): Facts | undefined;
   /** Kill it after this long (default 60 s). */
   readonly timeoutMs?: number;
+  /** Exit codes that mean success (default 0 only): `pt robot plan` exits 1 when its plan has candidates. */
+  readonly okExitCodes?: readonly number[];
 }
 
-/** Advice for a person: shown in the run record and the suggestion, never run. */
+/** Advice for a person: shown in the run record and the suggestion, never run (written again, with every fact known by then, when a run reaches it). */
 export interface SuggestStep {
   readonly kind: "suggest";
   readonly name: string;

@@ -125,7 +125,14 @@ const FAILED: RunStatus[] = ["failed", "rolled_back", "escalated"];
 export function createGuardian(deps: GuardianDeps) {
   const { store, config, clock } = deps;
   const auto = { ...GUARDIAN_DEFAULTS, ...config.autopilot };
-  const sleep = deps.sleep ?? ((ms: number) => Bun.sleep(ms));
+  // On a pinned clock (a replay, $VC_NOW) nothing waits: a pause moves the clock instead.
+  const sleep =
+    deps.sleep ??
+    ((ms: number) => {
+      const c = clock as typeof clock & { advance?: (ms: number) => void };
+      if (clock.fixed && c.advance) return void c.advance(ms);
+      return Bun.sleep(ms);
+    });
   let chain: Promise<unknown> = Promise.resolve();
   // A run left `running` by a process that stopped mid-run (this process holds the store now):
   // it ends as failed, saying so, and frees its target — never a half-state hidden.
@@ -365,8 +372,15 @@ export function createGuardian(deps: GuardianDeps) {
     const runSteps = async (phase: PlannedStep["phase"]): Promise<{ ok: true } | { ok: false; status: "blocked" | "failed"; reason: string }> => {
       for (const s of plan.filter((x) => x.phase === phase)) {
         const at = iso();
-        if (s.kind === "read" || s.kind === "suggest") {
-          await recordSteps(id, [stepRow(id, s, s.kind === "suggest" ? "suggested" : "ok", at, { detail: s.advice ?? null })]);
+        if (s.kind === "read") {
+          await recordSteps(id, [stepRow(id, s, "ok", at)]);
+          continue;
+        }
+        if (s.kind === "suggest") {
+          // The advice again, with what the commands before it found.
+          const def = defs.get(`${phase}\u0000${s.step}`);
+          const advice = (def?.kind === "suggest" ? def.suggest(ctx()) : null) ?? s.advice ?? null;
+          await recordSteps(id, [stepRow(id, s, "suggested", at, { detail: advice })]);
           continue;
         }
         if (s.kind === "wait") {
@@ -393,6 +407,7 @@ export function createGuardian(deps: GuardianDeps) {
           actor,
           purpose: `guardian ${p.name}/${s.step}`,
           timeoutMs: def?.timeoutMs,
+          okExitCodes: def?.okExitCodes,
           details: { run_id: id, protocol: p.name, target: t.key, phase, seq: s.seq, before: t.facts },
         });
         if (!r.ran) {

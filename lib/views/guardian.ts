@@ -12,6 +12,8 @@ import { requireMachine } from "./read.ts";
 export interface ProtocolListing {
   name: string;
   plugin: string;
+  /** false: autopilot.protocols turned it off. */
+  enabled: boolean;
   summary: string;
   trigger: string;
   verification: string;
@@ -86,10 +88,13 @@ async function listProtocols(vc: Cockpit, now: string): Promise<ProtocolListing[
       return {
         name: p.name,
         plugin: plugin.name,
+        enabled: vc.config.autopilot.protocols?.[p.name]?.enabled !== false,
         summary: p.summary,
         trigger: p.trigger.describe,
         verification: `${p.verification.describe} within ${p.verification.withinSeconds} s`,
-        escalation: p.escalation.describe,
+        escalation: vc.config.autopilot.protocols?.[p.name]?.escalate_after_failures
+          ? `at failed run ${vc.config.autopilot.protocols[p.name]!.escalate_after_failures} (autopilot.protocols)`
+          : p.escalation.describe,
         can_roll_back: (p.rollback?.length ?? 0) > 0,
         steps: (
           [

@@ -3,6 +3,7 @@ import { definePlugin, hasRows, minus, ramp, readings, sql, type AreaFactor, typ
 import { dcgEvents } from "./events.ts";
 import { dcgDiff } from "./diff.ts";
 import { dcgIntents } from "./intents.ts";
+import { dcgSpike } from "./protocols.ts";
 
 const DAY_MS = 86_400_000;
 
@@ -41,4 +42,12 @@ export const dcgDeniesFactor: AreaFactor = {
   score: ramp(3, 30, 0.4),
 };
 
-export const dcgPlugin = definePlugin({ name: "dcg", machineSections: [dcgSection], healthFactors: [dcgDeniesFactor], events: [dcgEvents], diffs: [dcgDiff], intents: dcgIntents });
+export const dcgPlugin = definePlugin({
+  name: "dcg",
+  machineSections: [dcgSection],
+  healthFactors: [dcgDeniesFactor],
+  events: [dcgEvents],
+  diffs: [dcgDiff],
+  intents: dcgIntents,
+  protocols: [dcgSpike],
+});

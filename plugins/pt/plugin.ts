@@ -1,6 +1,7 @@
 // What pt adds beyond its collector: the machine view's process triage section.
 import { definePlugin, latestAt, sql, type MachineSection } from "vibe-cockpit";
 import { ptEvents } from "./events.ts";
+import { machineLoadHigh } from "./protocols.ts";
 
 export const processTriageSection: MachineSection = {
   name: "process_triage",
@@ -20,5 +21,6 @@ export const ptPlugin = definePlugin({
   name: "pt",
   machineSections: [processTriageSection],
   events: [ptEvents],
+  protocols: [machineLoadHigh],
   suggestions: { load: () => [{ title: "Find stuck or runaway processes", command: "pt robot plan --format json" }] },
 });

@@ -1,5 +1,6 @@
 // What rch adds beyond its collector: the machine view's rch section and the queue factor.
 import { definePlugin, latestAt, minus, parseJson, ramp, readings, sql, type AreaFactor, type MachineSection } from "vibe-cockpit";
+import { rchBottleneck } from "./protocols.ts";
 
 export const rchSection: MachineSection = {
   name: "rch",
@@ -29,4 +30,4 @@ export const rchQueueFactor: AreaFactor = {
   score: ramp(0, 20, 0.3),
 };
 
-export const rchPlugin = definePlugin({ name: "rch", machineSections: [rchSection], healthFactors: [rchQueueFactor] });
+export const rchPlugin = definePlugin({ name: "rch", machineSections: [rchSection], healthFactors: [rchQueueFactor], protocols: [rchBottleneck] });

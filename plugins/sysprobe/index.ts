@@ -1,6 +1,8 @@
 import { defineCollector } from "vibe-cockpit";
 import { cpuBusyPct, memoryFromMeminfo, parseCpuLine, parseDf, parseFree, parseLoadavg, parseMeminfo, parseMounts, parseUptime, splitSections } from "./parse.ts";
 import { oomKillsFromVmstat } from "./vmstat.ts";
+import { sysprobePlugin } from "./plugin.ts";
+import { KNOWN_CACHES } from "./protocols.ts";
 
 export interface SysprobeOptions {
   /** How long to wait between the two /proc/stat readings that give CPU busy (default 500 ms). */
@@ -17,6 +19,8 @@ s df; df -P 2>/dev/null
 s mounts; cat /proc/mounts 2>/dev/null
 s uptime_seconds; cat /proc/uptime 2>/dev/null
 s cores; getconf _NPROCESSORS_ONLN 2>/dev/null || nproc 2>/dev/null
+s home; printf '%s\\n' "$HOME"
+s caches; for d in ${KNOWN_CACHES.map((c) => c.path).join(" ")}; do [ -d "$HOME/$d" ] && printf '%s\\n' "$d"; done
 s vmstat; cat /proc/vmstat 2>/dev/null
 s stat1; head -n 1 /proc/stat 2>/dev/null
 sleep ${(cpuSampleMs / 1000).toFixed(3)}
@@ -81,7 +85,9 @@ export function parseProbe(output: string, warn: (m: string) => void) {
     oom_kills: oomKillsFromVmstat(sec.vmstat ?? ""),
   };
   const filesystems = df.filter((f) => !PSEUDO.has(types.get(f.mount) ?? "")).map((f) => ({ ...f, fs_type: types.get(f.mount) ?? null }));
-  return { sample: { ...sample, raw_json: sample }, filesystems };
+  // The collecting user's HOME and which tools' caches it holds (raw_json only): the disk protocol measures and empties them.
+  const caches = sec.caches === undefined ? null : sec.caches.split("\n").filter((d) => d.trim() !== "");
+  return { sample: { ...sample, raw_json: { ...sample, home: (sec.home ?? "").trim() || null, caches } }, filesystems };
 }
 
 /**
@@ -93,6 +99,7 @@ export function sysprobe(options: SysprobeOptions = {}) {
   const cpuSampleMs = options.cpuSampleMs ?? 500;
   return defineCollector({
     name: "sysprobe",
+    plugin: sysprobePlugin,
     version: "1.1.0",
     schemaVersion: 1,
     description: "uptime, df -P, free -b, /proc/loadavg, /proc/meminfo, /proc/vmstat (OOM kills): baseline health with nothing installed",

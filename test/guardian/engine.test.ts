@@ -212,6 +212,26 @@ describe("approval", () => {
   });
 });
 
+describe("config", () => {
+  test("autopilot.protocols turns a protocol off or escalates it sooner; a name no plugin has is refused", async () => {
+    const off = await setup({ auto: { mode: "execute-safe", allow: (bin) => [`${bin} **`], protocols: { tank_drain: { enabled: false } } } });
+    expect((await off.vc.guardianCheck()).items).toEqual([]);
+    expect(tankLog(off.tool)).toEqual([]);
+    expect((await off.vc.robotGuardian()).data.protocols).toContainEqual(expect.objectContaining({ name: "tank_drain", enabled: false }));
+
+    const sooner = await setup({
+      auto: { mode: "execute-safe", allow: (bin) => [`${bin} **`], protocols: { tank_drain: { enabled: true, escalate_after_failures: 1 } } },
+      plugin: { withinSeconds: 1 },
+    });
+    jamValve(sooner.tool);
+    expect((await sooner.vc.guardianCheck()).items[0]!.status).toBe("escalated");
+
+    await expect(setup({ auto: { mode: "suggest", protocols: { tank_drian: { enabled: false } } } })).rejects.toThrow(
+      'autopilot.protocols.tank_drian: no plugin contributes a protocol "tank_drian"',
+    );
+  });
+});
+
 describe("races", () => {
   test("two guardians on one store racing for one target: one runs", async () => {
     const { vc, tool } = await setup({ auto: { mode: "execute-safe", allow: (bin) => [`${bin} **`] } });
