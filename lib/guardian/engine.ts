@@ -423,15 +423,19 @@ export function createGuardian(deps: GuardianDeps) {
       return { ok: true };
     };
 
+    let stopped = "";
     for (const phase of ["diagnosis", "treatment"] as const) {
       const r = await runSteps(phase);
       if (!r.ok) {
-        // Nothing written yet: the run stops as it is. Something written: it is a failure to undo.
+        // Nothing written yet: the run stops as it is. A step refused after a write: what ran may
+        // have healed it, so the verification decides. A step failed after a write: undo.
         if (!wrote) {
           await setStatus(id, r.status, { reason: r.reason });
           return r.status;
         }
-        return fail(id, p, t, facts, r.reason, runSteps);
+        if (r.status === "failed") return fail(id, p, t, facts, r.reason, runSteps);
+        stopped = ` (the treatment stopped early: ${r.reason})`;
+        break;
       }
     }
 
@@ -458,14 +462,14 @@ export function createGuardian(deps: GuardianDeps) {
       }
       checks.push({ at: iso(), ...c });
       if (c.ok) {
-        await setStatus(id, "verified", { reason: `verified: ${c.detail}`, verification: checks });
+        await setStatus(id, "verified", { reason: `verified: ${c.detail}${stopped}`, verification: checks });
         return "verified";
       }
       if (now().getTime() + every > deadline || checks.length >= most) break;
       await sleep(every);
     }
     await setStatus(id, "running", { verification: checks, final: false });
-    return fail(id, p, t, facts, `not verified within ${Math.round(within / 1000)} s (${p.verification.describe}): ${checks.at(-1)?.detail ?? "no check"}`, runSteps);
+    return fail(id, p, t, facts, `not verified within ${Math.round(within / 1000)} s (${p.verification.describe}): ${checks.at(-1)?.detail ?? "no check"}${stopped}`, runSteps);
   }
 
   /** A failed run: its rollback (when it has one), then escalation when failures add up or the protocol says at once. */

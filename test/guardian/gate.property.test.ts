@@ -21,6 +21,7 @@ import {
 } from "../../lib/index.ts";
 import { createTestStore } from "../../lib/testkit.ts";
 import { tempDir } from "../helpers/tmp.ts";
+import { covered } from "./_allow.ts";
 
 const dir = tempDir("vc-gate-prop-");
 const LOG = join(dir, "reached.log");
@@ -30,19 +31,6 @@ for (const tool of ["fix", "probe"]) {
 }
 const env = { ...process.env, PATH: `${dir}:${process.env.PATH}` };
 afterAll(() => {});
-
-// What a wildcard may take, said again here (not imported): a plain word, no option, no `..`.
-const plain = (a: string) => /^[A-Za-z0-9_@%+=:,./-]+$/.test(a) && !a.startsWith("-") && !a.split("/").includes("..");
-/** The allowlist's meaning, written independently of lib/guardian/gate.ts. */
-function covered(allow: readonly string[], argv: readonly string[]): boolean {
-  return allow.some((entry) => {
-    const words = entry.split(/\s+/);
-    const rest = words.at(-1) === "**";
-    const fixed = rest ? words.slice(0, -1) : words;
-    if (argv.length < fixed.length || (!rest && argv.length !== fixed.length)) return false;
-    return argv.every((a, i) => (i < fixed.length && fixed[i] !== "*" ? fixed[i] === a : plain(a)));
-  });
-}
 
 const ARGS = ["a", "b", "x/y", "-rf", "../..", "a;b", "$(id)", "`id`", "a b", "ok=1", "~", "*", "p|q", "'", ""];
 const PATTERNS = ["fix a *", "fix *", "fix b **", "probe **", "probe a", "fix * *", "probe * b", "fix"];

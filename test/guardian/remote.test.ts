@@ -45,7 +45,9 @@ beforeAll(async () => {
     { source: "guardian-ssh-test", env: {} },
   );
   vc = await openCockpit({ config, env: { HOME: join(root, "home") } });
-  await vc.collect();
+  const report = await vc.collect();
+  const tank = report.machines.flatMap((m) => m.runs).find((r) => r.collector === "tank");
+  if (tank?.result !== "ok") throw new Error(`the first collection over SSH failed: ${JSON.stringify(tank)}`);
 });
 afterAll(async () => {
   await vc?.close();
