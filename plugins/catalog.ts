@@ -8,7 +8,7 @@ import { caam } from "./caam/index.ts";
 import { cass } from "./cass/index.ts";
 import { caut } from "./caut/index.ts";
 import { cautCost } from "./caut/cost.ts";
-import { alertsJsonl, stdoutChannel, webhook } from "./channels/index.ts";
+import { agentMail, alertsJsonl, desktop, stdoutChannel, webhook } from "./channels/index.ts";
 import { cloudBenchmarker } from "./cloud_benchmarker/index.ts";
 import { dcg } from "./dcg/index.ts";
 import { mcpAgentMail } from "./mcp_agent_mail/index.ts";
@@ -46,6 +46,6 @@ export const catalog: ConfigCatalog = {
     afsc,
     cloud_benchmarker: cloudBenchmarker,
   },
-  channels: { "alerts.jsonl": alertsJsonl, stdout: stdoutChannel, webhook },
+  channels: { "alerts.jsonl": alertsJsonl, stdout: stdoutChannel, webhook, "agent-mail": agentMail, desktop },
   rules: defaultRules,
 };

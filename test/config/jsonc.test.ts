@@ -46,7 +46,8 @@ describe("vc.config.jsonc", () => {
   /* plugins by name, one with options */
   "collectors": ["sysprobe", { "name": "beads", "options": { "intervalSeconds": 300 } }, { "name": "dcg" }],
   "rules": { "disk_low": { "min_free_pct": 15 }, "dirty_repos": false },
-  "channels": ["alerts.jsonl", { "name": "webhook", "options": { "url": "http://127.0.0.1:9/hook" } }],
+  "channels": ["alerts.jsonl", { "name": "webhook", "options": { "url": "http://127.0.0.1:9/hook" } }, "desktop",
+    { "name": "agent-mail", "options": { "project": "/srv/fleet", "to": ["BlueLake"] } }],
 }
 `);
     const config = await load(file);
@@ -64,7 +65,7 @@ describe("vc.config.jsonc", () => {
     const disk = config.rules.find((r) => r.id === "disk_low")!;
     expect(thresholdDefaults(disk).min_free_pct).toBe(10);
     expect(disk.thresholds?.min_free_pct).toBe(15);
-    expect(config.channels.map((c) => c.name)).toEqual(["alerts.jsonl", "webhook 127.0.0.1:9"]);
+    expect(config.channels.map((c) => c.name)).toEqual(["alerts.jsonl", "webhook 127.0.0.1:9", "desktop", "agent-mail 127.0.0.1:8765"]);
   });
 
   it('takes the default rules as they are without "rules", and none with "rules": false', async () => {
@@ -133,7 +134,9 @@ describe("vc.config.jsonc mistakes", () => {
     expect(err.message).toStartWith(
       'vc.config.jsonc:4:15: collectors[1]: unknown plugin "sysprob" (known: afsc, beads, caam, cass, caut, caut_cost, cloud_benchmarker, dcg, mcp_agent_mail, ntm, ntm_attention, pt, rano, rch, ru, sysmoni, sysprobe)',
     );
-    expect((await parse(`{ "channels": ["slack"] }`)).message).toBe('vc.config.jsonc:1:16: channels[0]: unknown channel "slack" (known: alerts.jsonl, stdout, webhook)');
+    expect((await parse(`{ "channels": ["slack"] }`)).message).toBe(
+      'vc.config.jsonc:1:16: channels[0]: unknown channel "slack" (known: agent-mail, alerts.jsonl, desktop, stdout, webhook)',
+    );
     // Only own names: nothing from Object.prototype.
     expect((await parse(`{ "collectors": ["constructor"] }`)).message).toContain('unknown plugin "constructor"');
   });
