@@ -125,6 +125,15 @@ describe("modes", () => {
     expect((await vc.robotGuardian({ id: r.items[0]!.run_id! })).data.runs[0]!.reason).toContain("does not allow write commands");
   });
 
+  test("a machine's cap of commands per hour: past it, the next command is refused and the run blocked", async () => {
+    const { vc, tool } = await setup({ auto: { mode: "execute-safe", allow: (bin) => [`${bin} **`], max_actions_per_hour: 1 } });
+    const r = await vc.guardianCheck();
+    expect(r.items[0]!.status).toBe("blocked");
+    expect(tankLog(tool)).toEqual(["inspect"]);
+    const run = (await vc.robotGuardian({ id: r.items[0]!.run_id! })).data.runs[0]!;
+    expect(run.reason).toBe("drain: here had 1 autopilot commands in the last hour (max_actions_per_hour: 1)");
+  });
+
   test("a machine without allow_autopilot: nothing runs at all", async () => {
     const { vc, tool } = await setup({ auto: { mode: "execute-safe", allow: (bin) => [`${bin} **`] }, machine: { allow_autopilot: false } });
     const r = await vc.guardianCheck();
