@@ -63,7 +63,7 @@ export interface CommandStep {
   parse?(stdout: string, ctx: StepContext): Facts | undefined;
   /** Kill it after this long (default 60 s). */
   readonly timeoutMs?: number;
-  /** Exit codes that mean success (default 0 only): `pt robot plan` exits 1 when its plan has candidates. */
+  /** Exit codes that mean success (default 0 only): a tool whose exit code is an outcome (1: "found something") lists it here. */
   readonly okExitCodes?: readonly number[];
 }
 

@@ -38,12 +38,12 @@ export interface AllowPattern {
 }
 
 /**
- * Parses an allowlist entry such as `caam activate * *` or `pt robot plan **`. Refuses one that
+ * Parses an allowlist entry such as `mytool restart *` or `mytool plan **`. Refuses one that
  * holds a shell metacharacter (a `;`, a quote, a `$` …): entries are argv patterns, not shell strings.
  */
 export function parseAllowPattern(source: string, where = "autopilot.safe_commands.allow"): AllowPattern {
   const words = source.trim().split(/\s+/).filter(Boolean);
-  if (words.length === 0) throw new VcError("config_invalid", `${where ? `${where}: ` : ""}an empty entry`, { hint: 'an argv pattern such as "caam activate * *"' });
+  if (words.length === 0) throw new VcError("config_invalid", `${where ? `${where}: ` : ""}an empty entry`, { hint: 'an argv pattern such as "mytool restart *"' });
   words.forEach((w, i) => {
     if (w === "*" || (w === "**" && i === words.length - 1)) return;
     if (w === "**") throw new VcError("config_invalid", `${where ? `${where}: ` : ""}"${source}": ** may only end a pattern`);

@@ -6,7 +6,7 @@ import type { Cockpit } from "../cockpit.ts";
 import type { RemoteCockpit } from "../serve/client.ts";
 import { crumbLabel, emptyData, formatFilter, frame, parseFilter, tabsOf } from "./frame.ts";
 import { focusMachine, listItems, screenOf, selectedAlert, selectedItem } from "./list.ts";
-import type { AnyScreen } from "./screen.ts";
+import type { AnyScreen, ScreenAction } from "./screen.ts";
 import { sessionEvents } from "./screens/common.ts";
 import { coreScreens } from "./screens/index.ts";
 import { WINDOWS } from "./screens/machine.ts";
@@ -20,6 +20,7 @@ export type TuiAction =
   | { type: "refresh" }
   | { type: "ack"; alert: AlertView }
   | { type: "silence"; alert: AlertView }
+  | { type: "screen"; action: ScreenAction }
   | { type: "load" }
   | { type: "search"; query: string };
 
@@ -79,6 +80,12 @@ function jumpTo(s: ViewState, key: string): ScreenId | undefined {
 export function reduce(s: ViewState, key: string): { state: ViewState; action?: TuiAction } {
   if (key === "CTRL_C") return { state: s, action: { type: "quit" } };
   if (s.mode === "help") return { state: { ...s, mode: "normal" } };
+  if (s.mode === "confirm") {
+    // y runs the screen's action; any other key leaves it.
+    const { confirm: action, ...rest } = s;
+    if (key === "y" && action) return { state: { ...rest, mode: "normal", message: action.working ?? "working…" }, action: { type: "screen", action } };
+    return { state: { ...rest, mode: "normal", message: "cancelled" } };
+  }
   if (s.mode === "search" || s.mode === "filter") {
     if (key === "ESCAPE") return { state: { ...s, mode: "normal", input: "", message: null, ...(s.mode === "search" ? { search: "" } : {}) } };
     if (key === "ENTER") {
@@ -156,7 +163,7 @@ export function reduce(s: ViewState, key: string): { state: ViewState; action?: 
       // overview → machine → its screens (repos …) → one repo's events → one event
       const item = selectedItem(s);
       if (!item) return { state: s };
-      if (item.event) return drill(s, item, { screen: "event", event: item.event, machineId: item.event.machine_id ?? s.machineId });
+      if (item.event) return drill(s, item, { screen: item.opens ?? "event", event: item.event, machineId: item.event.machine_id ?? s.machineId });
       if (item.repo) return drill(s, item, { screen: "repo", repo: item.repo, machineId: item.repo.machine_id, selected: { ...s.selected, repo: 0 } });
       if (!item.machineId) return { state: s };
       if (s.screen === "machine") {
@@ -192,6 +199,12 @@ export function reduce(s: ViewState, key: string): { state: ViewState; action?: 
       if (!alert) return { state: { ...s, message: "select an alert first (Overview or Events)" } };
       return { state: s, action: { type: key === "x" ? "ack" : "silence", alert } };
     }
+  }
+  // The screen's own keys (approve, deny …) before the jump letters.
+  const own = screen.keys?.[key];
+  if (own) {
+    const r = own.on(s, selectedItem(s), s.data.screens[screen.id]?.data);
+    return typeof r === "string" ? { state: { ...s, message: r } } : { state: { ...s, mode: "confirm", confirm: r, message: null } };
   }
   const to = jumpTo(s, key);
   if (to) return go(to);
@@ -414,6 +427,11 @@ export async function runTui(o: RunTuiOptions): Promise<number> {
         const labels = { rule: action.alert.rule, ...(action.alert.machine_id ? { machine_id: action.alert.machine_id } : {}) };
         const r = await o.api.silence({ matchers: labels, endsAt: new Date(now().getTime() + 3_600_000), comment: `silenced 1h in vc tui (${action.alert.alert_id})`, by: o.by });
         state = { ...state, message: `silenced ${action.alert.rule}${action.alert.machine_id ? ` on ${action.alert.machine_id}` : ""} for 1h (${r.silence_id})` };
+        return load(true);
+      }
+      case "screen": {
+        const said = await action.action.run({ api: o.api, by: o.by });
+        state = { ...state, message: said };
         return load(true);
       }
     }

@@ -149,6 +149,8 @@ export function helpLines(s: ViewState): [string, string][] {
     ],
     ["x", "ack the selected alert (any list, event)"],
     ["s", "silence the selected alert for 1h"],
+    // This screen's own keys (they win over a jump letter here).
+    ...Object.entries(screenOf(s).keys ?? {}).map(([k, x]): [string, string] => [k, x.label]),
     ["q  Ctrl-C", "quit"],
   ];
 }
@@ -270,11 +272,15 @@ function tabsRow(c: Canvas, s: ViewState, w: number): void {
   const lit = screenOf(s).level ? (s.back.find((b) => !screenOf(s, b.screen).level)?.screen ?? s.screen) : s.screen;
   // Drilled down on a narrow terminal: the lit tab alone, so the trail has the room.
   const compact = s.back.length > 0 && !long;
+  const labels = tabs.map((sc, i) => ` ${i < 9 ? i + 1 : (sc.key ?? " ")} ${long ? sc.title : (sc.short ?? sc.title.slice(0, 5))} `);
+  // More tabs than the row holds: the first ones give way until the lit tab shows.
+  const at = tabs.findIndex((sc) => sc.id === lit);
+  let from = 0;
+  while (from < at && labels.slice(from, at + 1).reduce((n, l) => n + textWidth(l), 0) > w) from++;
   let x = 0;
   tabs.forEach((sc, i) => {
-    if (compact && sc.id !== lit) return;
-    const label = ` ${i < 9 ? i + 1 : (sc.key ?? " ")} ${long ? sc.title : (sc.short ?? sc.title.slice(0, 5))} `;
-    x = c.put(x, 1, label, sc.id === lit ? styles.tabActive : styles.tab, w - x);
+    if (compact ? sc.id !== lit : i < from) return;
+    x = c.put(x, 1, labels[i]!, sc.id === lit ? styles.tabActive : styles.tab, w - x);
   });
   if (s.back.length && x + 4 < w) {
     const trail = [...s.back.map((b) => b.label), crumbLabel(s, selectedItem(s))].join(" › ");
@@ -363,6 +369,17 @@ function statusRow(c: Canvas, s: ViewState, items: ListItem[], sel: number, w: n
       [
         [" / ", styles.barBold],
         [`${clean(s.input)}▏`, styles.bar],
+      ],
+      w,
+    );
+  else if (s.mode === "confirm")
+    c.cells(
+      0,
+      py,
+      [
+        [" ? ", styles.barBold],
+        [`${clean(s.confirm?.confirm ?? "")} `, styles.barWarning],
+        [" y yes · any other key: no", styles.barDim],
       ],
       w,
     );

@@ -6,6 +6,7 @@ export { runTui, reduce, initialState, loadCore, loadScreen, type RunTuiOptions,
 export { frame, frameText, emptyData, parseFilter, formatFilter, tabsOf, listWidth } from "./frame.ts";
 export { listItems, selectedItem, selectedAlert, focusMachine, screenOf } from "./list.ts";
 export { defineScreen, layoutColumns, has, loadedFor, type Screen, type AnyScreen, type Column, type LoadContext } from "./screen.ts";
+export type { ScreenKey, ScreenAction, ActionContext } from "./screen.ts";
 export { coreScreens, screensFor } from "./screens/index.ts";
 export { machineScreen, shownMachine, type MachineData } from "./screens/machine.ts";
 export { machineColumns, machineItems, machineHeader, alertItems, eventItem, doNext } from "./screens/common.ts";

@@ -1,6 +1,8 @@
 // A screen of the cockpit, declared once: its tab, what it reads (views only, through the
 // registry), its list as a table and its detail pane. The core's screens and the plugins' are the
 // same kind of object; frame.ts lays them out and names none.
+import type { Cockpit } from "../cockpit.ts";
+import type { RemoteCockpit } from "../serve/client.ts";
 import type { ViewCall } from "../views/calls.ts";
 import { clean, fit, textWidth } from "./text.ts";
 import { styles } from "./theme.ts";
@@ -55,11 +57,39 @@ export interface Screen<D = unknown> {
   /** Enter on a machine in a machine list opens this screen for it (its `filter.machine` set). */
   readonly fromMachine?: boolean;
   /**
+   * Keys of its own, on the selected item (on a level: on its data). They win over the jump
+   * letters on this screen, never over the app's keys (q ? / f w r j k x s). Each answers an
+   * action a person confirms with y, or a line saying why not.
+   */
+  readonly keys?: Readonly<Record<string, ScreenKey<D>>>;
+  /**
    * A row at the top of the Overview, read with the fleet views every cycle whatever screen is
    * shown (who needs you, what runs out next): its own read through views, and the cells it
    * draws — null draws nothing. A read that fails shows as ERR in that row.
    */
   readonly strip?: Strip;
+}
+
+/** A key of a screen's own: what the help says of it, and what it asks for. */
+export interface ScreenKey<D = unknown> {
+  label: string;
+  on(s: ViewState, item: ListItem | undefined, data: D | undefined): ScreenAction | string;
+}
+
+/** What an action is given: the cockpit the TUI reads (the daemon's, or this process's) and who acts. */
+export interface ActionContext {
+  api: Cockpit | RemoteCockpit;
+  by: string;
+}
+
+/** An action a screen's key asks for: a question in the status row, answered y (runs) or any other key (does not). */
+export interface ScreenAction {
+  /** The question ("approve g-1a2b3c4d: its 2 commands run now? y/n"). */
+  confirm: string;
+  /** The status row while it runs. */
+  working?: string;
+  /** Does it through the cockpit; resolves with what the status row says after (a failure is shown as an error). */
+  run(ctx: ActionContext): Promise<string>;
 }
 
 export interface Strip<S = unknown> {

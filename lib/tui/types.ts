@@ -4,7 +4,7 @@ import type { AlertView } from "../alerts/ops.ts";
 import type { VcEvent } from "../events.ts";
 import type { TriageItem } from "../triage.ts";
 import type { FleetData, FleetRow } from "../views/fleet.ts";
-import type { AnyScreen } from "./screen.ts";
+import type { AnyScreen, ScreenAction } from "./screen.ts";
 import type { Style } from "./theme.ts";
 
 /** A stretch of text in one style. */
@@ -87,7 +87,7 @@ export interface TuiData {
   errors: string[];
 }
 
-export type Mode = "normal" | "search" | "filter" | "help";
+export type Mode = "normal" | "search" | "filter" | "help" | "confirm";
 
 export interface Filter {
   machine?: string;
@@ -110,6 +110,8 @@ export interface ListItem {
   repo?: RepoRef;
   /** A screen's own payload for its detail. */
   value?: unknown;
+  /** The level Enter opens with its `event` (default: the event level). */
+  opens?: ScreenId;
   /** More text the search matches besides the cells. */
   text?: string;
 }
@@ -127,6 +129,8 @@ export interface ViewState {
   filter: Filter;
   /** A one-line status ("acked …", an error). */
   message: string | null;
+  /** The action waiting for y (mode "confirm"). */
+  confirm?: ScreenAction;
   data: TuiData;
   width: number;
   height: number;

@@ -1,7 +1,8 @@
 // The JSON API, generated from the view registry: `GET /api/<view>` for every view with its
 // arguments as query parameters and the robot envelope as the answer; named routes onto views (the
 // plan's §7.2 paths: vc's own here, a plugin's in its `apiRoutes`); a machine's series for charts;
-// ack and silence; `GET /api` listing every view with its arguments as JSON Schema.
+// ack and silence; approving and denying a guardian run; `GET /api` listing every view with its
+// arguments as JSON Schema.
 import * as v from "valibot";
 import { alertView, findAlert } from "../alerts/ops.ts";
 import type { Cockpit } from "../cockpit.ts";
@@ -31,6 +32,8 @@ export interface WebContext {
   /** The path's `:name` segments (and `*`, the rest of a path ending in `/*`), decoded. */
   params: Record<string, string>;
   who: Who;
+  /** Lifts the idle timeout for this request: its answer takes as long as it takes (an approved run's commands and verification). */
+  keepOpen(): void;
 }
 
 /**
@@ -94,6 +97,7 @@ const SilenceBody = v.strictObject({
   comment: v.optional(note),
   by: v.optional(name),
 });
+const DecideBody = v.strictObject({ by: v.optional(name), reason: v.optional(note) });
 
 /** A request's JSON body checked against `schema` (as the socket checks its bodies). */
 const bodyOf = async <S extends v.GenericSchema>(req: Request, schema: S): Promise<v.InferOutput<S>> => parseBody(await req.text(), schema);
@@ -206,6 +210,24 @@ export function apiRoutes(cockpit: Cockpit, o: { events(req: Request): Response 
         return cockpit.silence({ matchers: b.matchers, endsAt: endOf(cockpit.clock.now(), b), untilResolved: b.until_resolved, comment: b.comment, by: actorOf(who, b.by) });
       },
     },
+    // A pending guardian run decided by a person: approved, its planned commands run to the end (no idle timeout), then its verification.
+    {
+      method: "POST",
+      path: "/api/guardian/runs/:id/approve",
+      handle: async ({ req, params, who, keepOpen }) => {
+        const b = await bodyOf(req, DecideBody);
+        keepOpen();
+        return cockpit.approveRun(params.id!, { by: actorOf(who, b.by) });
+      },
+    },
+    {
+      method: "POST",
+      path: "/api/guardian/runs/:id/deny",
+      handle: async ({ req, params, who }) => {
+        const b = await bodyOf(req, DecideBody);
+        return cockpit.denyRun(params.id!, { by: actorOf(who, b.by), reason: b.reason });
+      },
+    },
     ...named.map((r): WebRoute => ({ method: "GET", path: r.path, handle: ({ url, params }) => view(r.view, url, params) })),
     { method: "GET", path: "/api/:view", handle: ({ url, params }) => view(params.view!, url) },
   ];
@@ -223,6 +245,8 @@ function listing(cockpit: Cockpit, named: readonly ApiRoute[]) {
       { method: "POST", path: "/api/alerts/:id/ack", body: { by: "your name (optional)", note: "why (optional)" } },
       { method: "POST", path: "/api/alerts/:id/silence", body: { duration: "2h", until_resolved: false, comment: "", by: "" } },
       { method: "POST", path: "/api/silences", body: { matchers: { rule: "disk_low", machine_id: "orko" }, duration: "2h", comment: "", by: "" } },
+      { method: "POST", path: "/api/guardian/runs/:id/approve", body: { by: "your name (optional)" } },
+      { method: "POST", path: "/api/guardian/runs/:id/deny", body: { by: "your name (optional)", reason: "why (optional)" } },
     ],
     metrics: "/metrics",
   };

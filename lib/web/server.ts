@@ -181,7 +181,7 @@ export function createWebServer(cockpit: Cockpit, options: WebServerOptions): We
       if ("refused" in checked) {
         const r = checked.refused;
         res = json({ error: { code: r.code, message: r.message, ...(r.hint ? { hint: r.hint } : {}) } }, r.status, r.retryAfter ? { "retry-after": String(r.retryAfter) } : {});
-      } else res = await answer(req, url, method, checked.who, route);
+      } else res = await answer(req, url, method, checked.who, route, () => srv.timeout(req, 0));
     } catch (err) {
       if (!isVcError(err)) onError?.(err, `${req.method} ${route.label}`);
       res = json(errorBody(err), isVcError(err) ? (STATUS[err.code] ?? 500) : 500);
@@ -191,7 +191,7 @@ export function createWebServer(cockpit: Cockpit, options: WebServerOptions): We
   }
 
   /** A request that passed the guard: its route's answer, the dashboard's, or why not. */
-  async function answer(req: Request, url: URL, method: string, who: Who, route: { label: string }): Promise<Response> {
+  async function answer(req: Request, url: URL, method: string, who: Who, route: { label: string }, keepOpen: () => void): Promise<Response> {
     const { hit, params } = match(method, url.pathname);
     if (!hit || hit === placeholder) {
       const page = method === "GET" ? await options.ui?.fetch(req) : null;
@@ -206,7 +206,7 @@ export function createWebServer(cockpit: Cockpit, options: WebServerOptions): We
     if (!(await admit()))
       return json(errorBody(new VcError("busy", `vc is answering ${active} requests with ${waiting.length} waiting`, { hint: "retry in a moment" })), 503, { "retry-after": "1" });
     try {
-      const out = await hit.handle({ req, url, params, who });
+      const out = await hit.handle({ req, url, params, who, keepOpen });
       return out instanceof Response ? out : json(out, 200);
     } finally {
       release();

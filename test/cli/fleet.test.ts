@@ -2,7 +2,7 @@
 // machine that allows write commands and one that does not, a fake ntm on PATH recording the exact
 // argv it receives; the audit log read back from the store; and one run through `vc up`.
 import { afterAll, beforeAll, describe, expect, it, setDefaultTimeout } from "bun:test";
-import { existsSync, writeFileSync } from "node:fs";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { isolatedEnv, startUp, vc } from "../helpers/cli.ts";
 import { writeFakeNtm } from "../helpers/fake-ntm.ts";

@@ -89,7 +89,7 @@ console.log(JSON.stringify({ tabs: s.screens.filter((x) => !x.level).map((x) => 
       const pane = Bun.spawnSync([process.execPath, join(dir, "pane.ts")], { env, stdout: "pipe", stderr: "pipe" });
       expect(pane.stderr.toString()).toBe("");
       const drawn = JSON.parse(pane.stdout.toString());
-      expect(drawn.tabs).toEqual(["overview", "machine", "uptime", "events"]);
+      expect(drawn.tabs).toEqual(["overview", "machine", "uptime", "events", "guardian"]);
       expect(drawn.text).toContain("LOAD (uptime) (1)");
       expect(drawn.text).toMatch(/● local +[\d.]+ [\d.]+ [\d.]+/);
       expect(drawn.text).toContain("LOAD AVERAGES");

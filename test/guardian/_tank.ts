@@ -88,3 +88,25 @@ export function tankPlugin(bin: string, o: { withinSeconds?: number; wait?: numb
   });
   return definePlugin({ name: "tank", collectors: [tank], protocols: [protocol] });
 }
+
+/**
+ * Writes `dir/vc.config.ts` as a user would: local machines that allow the autopilot and writes,
+ * sharing the tank at `bin`, with this autopilot (TypeScript source) and anything `extra` adds.
+ */
+export function writeTankConfig(dir: string, o: { bin: string; machines: readonly string[]; autopilot: string; db: string; dataDir: string; extra?: string }): string {
+  const file = join(dir, "vc.config.ts");
+  writeFileSync(
+    file,
+    `import { defineConfig } from "vibe-cockpit";
+import { tankPlugin } from ${JSON.stringify(join(import.meta.dir, "_tank.ts"))};
+export default defineConfig({
+  db: ${JSON.stringify(o.db)},
+  data_dir: ${JSON.stringify(o.dataDir)},
+  machines: ${JSON.stringify(o.machines.map((id) => ({ id, ssh: "local", allow_autopilot: true, allow_write_commands: true })))},
+  plugins: [tankPlugin(${JSON.stringify(o.bin)})],
+  autopilot: ${o.autopilot},${o.extra ?? ""}
+});
+`,
+  );
+  return file;
+}

@@ -2,11 +2,11 @@
 // waiting for approval in `vc up`, approved through the daemon, the audit log, bad input, and two
 // daemons on one store (one serves).
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { isolatedEnv, repoRoot, startUp, vc } from "../helpers/cli.ts";
+import { isolatedEnv, startUp, vc } from "../helpers/cli.ts";
 import { tempDir } from "../helpers/tmp.ts";
-import { makeTank, tankLog } from "./_tank.ts";
+import { makeTank, tankLog, writeTankConfig } from "./_tank.ts";
 
 setDefaultTimeout(120_000);
 
@@ -19,22 +19,14 @@ function setup(name: string, autopilot: string) {
   mkdirSync(dir, { recursive: true });
   const tool = join(dir, "tool");
   const bin = makeTank(tool, 96);
-  const cfg = join(dir, "vc.config.ts");
-  writeFileSync(
-    cfg,
-    `import { defineConfig } from "vibe-cockpit";
-import { tankPlugin } from ${JSON.stringify(join(repoRoot, "test/guardian/_tank.ts"))};
-export default defineConfig({
-  db: ${JSON.stringify(join(dir, "data", "vc.duckdb"))},
-  data_dir: ${JSON.stringify(join(dir, "data"))},
-  polling: { interval_seconds: 3600 },
-  machines: [{ id: "here", ssh: "local", allow_autopilot: true, allow_write_commands: true }],
-  collectors: [],
-  plugins: [tankPlugin(${JSON.stringify(bin)})],
-  autopilot: ${autopilot.replaceAll("BIN", bin)},
-});
-`,
-  );
+  const cfg = writeTankConfig(dir, {
+    bin,
+    machines: ["here"],
+    autopilot: autopilot.replaceAll("BIN", bin),
+    db: join(dir, "data", "vc.duckdb"),
+    dataDir: join(dir, "data"),
+    extra: "\n  polling: { interval_seconds: 3600 },",
+  });
   const run = (...args: string[]) => vc([...args, "--config", cfg], { env });
   return { dir, tool, bin, cfg, run };
 }

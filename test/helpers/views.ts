@@ -18,6 +18,8 @@ export const VIEW_ASK: Record<string, Record<string, string | number | boolean>>
   events: { window: "24h", machine: "node-03" },
   alerts: { all: true },
   incidents: { state: "all" },
+  guardian: { limit: 5 },
+  audit: { limit: 20 },
   diff: { from: new Date(END.getTime() - 3_600_000).toISOString() },
   search: { query: "flock", limit: 5 },
   doctor: {},

@@ -55,6 +55,8 @@ const CALLS: Record<string, Record<string, unknown>> = {
   vc_beads: {},
   vc_attention: {},
   vc_incidents: {},
+  vc_guardian: { limit: 5 },
+  vc_audit: { limit: 10 },
 };
 
 async function everyTool(client: Client) {

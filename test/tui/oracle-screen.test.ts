@@ -20,6 +20,7 @@ import { oracleReplay, START } from "../helpers/oracle-replay.ts";
 import { tempDir } from "../helpers/tmp.ts";
 import { openFixture } from "./_data.ts";
 import { createTuiFleet, END, PLANT } from "./_fixture.ts";
+import { tmuxDriver } from "./_tmux.ts";
 
 setDefaultTimeout(60_000);
 
@@ -188,22 +189,7 @@ describe("the Oracle pane in tmux", () => {
   const socket = `vc-oracle-tui-${process.pid}`;
   const entry = readFileSync(join(repoRoot, "cli/index.ts"), "utf8").includes("commands/tui.ts") ? `${join(repoRoot, "cli/index.ts")} tui` : join(repoRoot, "test/tui/_main.ts");
   let env: Record<string, string>;
-  const tmux = (...args: string[]) => {
-    const r = Bun.spawnSync(["tmux", "-L", socket, ...args], { env, stdout: "pipe", stderr: "pipe" });
-    if (r.exitCode !== 0) throw new Error(`tmux ${args.join(" ")}: ${r.stderr.toString()}`);
-    return r.stdout.toString();
-  };
-  const screen = () => tmux("capture-pane", "-p", "-t", "oracle");
-  async function waitFor(pred: (t: string) => boolean, what: string, ms = 20_000): Promise<string> {
-    const until = Date.now() + ms;
-    let t = "";
-    while (Date.now() < until) {
-      t = screen();
-      if (pred(t)) return t;
-      await Bun.sleep(100);
-    }
-    throw new Error(`timed out waiting for ${what}; the screen:\n${t}`);
-  }
+  const { tmux, waitFor } = tmuxDriver(socket, "oracle", () => env);
 
   beforeAll(async () => {
     requireSystem("tmux");

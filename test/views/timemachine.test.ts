@@ -31,6 +31,8 @@ const ASK: Record<string, Record<string, unknown>> = {
   beads: {},
   attention: {},
   incidents: { state: "all" },
+  guardian: { limit: 5 },
+  audit: { limit: 20 },
 };
 /** Views whose arguments depend on the moment asked about. */
 const askAt = (name: string, at: Date): Record<string, unknown> => (name === "diff" ? { from: new Date(at.getTime() - 3_600_000).toISOString() } : ASK[name]!);

@@ -14,6 +14,7 @@ import { requireSystem } from "../_system.ts";
 import { repoRoot } from "../helpers/cli.ts";
 import { tempDir } from "../helpers/tmp.ts";
 import { END, TOOLS_MACHINE, startWebDaemon, type WebDaemon } from "./_fleet.ts";
+import { watchPages } from "./_browser.ts";
 
 setDefaultTimeout(120_000);
 
@@ -61,7 +62,7 @@ beforeAll(async () => {
   mkdirSync(ARTIFACTS, { recursive: true });
   browser = await chromium.launch({ executablePath: requireSystem("chromium"), args: ["--no-sandbox"] });
   context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
-  watch(context);
+  watchPages(context, problems);
 });
 
 afterAll(async () => {
@@ -73,23 +74,6 @@ afterEach(() => {
   const seen = problems.splice(0);
   expect(seen).toEqual([]);
 });
-
-/** Collects every console error, page error, failed request and error status of a context's pages. */
-function watch(ctx: BrowserContext): void {
-  ctx.on("page", (p) => {
-    p.on("console", (m) => {
-      if (m.type() === "error" || m.type() === "warning") problems.push(`console ${m.type()}: ${m.text()}`);
-    });
-    p.on("pageerror", (e) => problems.push(`page error: ${e.message}`));
-    p.on("requestfailed", (r) => {
-      // The event stream and the sparklines still loading are cut when a page goes: that is no failure.
-      if (r.failure()?.errorText !== "net::ERR_ABORTED") problems.push(`request failed: ${r.url()} ${r.failure()?.errorText}`);
-    });
-    p.on("response", (r) => {
-      if (r.status() >= 400) problems.push(`HTTP ${r.status()}: ${r.url()}`);
-    });
-  });
-}
 
 /** Opens a route and waits until the page has drawn it (and its charts, when it has some). */
 async function open(page: Page, hash: string): Promise<void> {
@@ -197,7 +181,7 @@ describe("every page", () => {
 
   it("follows the dark scheme", async () => {
     const dark = await browser.newContext({ viewport: { width: 1280, height: 800 }, colorScheme: "dark" });
-    watch(dark);
+    watchPages(dark, problems);
     const page = await dark.newPage();
     for (const p of PAGES.slice(0, 2)) {
       await open(page, p.hash);

@@ -1,17 +1,18 @@
-// The cockpit's screens: the core's (overview, machine, events, and the repo and event levels)
+// The cockpit's screens: the core's (overview, machine, events, guardian, and the repo, event and run levels)
 // with each plugin's in between, in plugin order. Two screens with one id or one jump key are
 // refused, naming both owners.
 import { VcError } from "../../errors.ts";
 import type { AnyScreen } from "../screen.ts";
 import event from "./event.ts";
 import events from "./events.ts";
+import { guardianRunScreen, guardianScreen } from "./guardian.ts";
 import machine from "./machine.ts";
 import overview from "./overview.ts";
 import repo from "./repo.ts";
 
-export const coreScreens: readonly AnyScreen[] = [overview, machine, events, repo, event];
+export const coreScreens: readonly AnyScreen[] = [overview, machine, events, guardianScreen, repo, event, guardianRunScreen];
 
-/** The screens in tab order: overview, machine, the plugins', events; then the levels. */
+/** The screens in tab order: overview, machine, the plugins', events, guardian; then the levels. */
 export function screensFor(plugins: readonly { name: string; screens?: readonly AnyScreen[] }[]): AnyScreen[] {
   const owner = new Map<string, string>();
   const claim = (what: string, name: string, by: string) => {
@@ -26,5 +27,5 @@ export function screensFor(plugins: readonly { name: string; screens?: readonly 
   };
   for (const sc of coreScreens) own(sc, "vc");
   const theirs = plugins.flatMap((p) => (p.screens ?? []).map((sc) => own(sc, `plugin ${p.name}`)));
-  return [overview, machine, ...theirs, events, repo, event];
+  return [overview, machine, ...theirs, events, guardianScreen, repo, event, guardianRunScreen];
 }

@@ -1,6 +1,6 @@
 // The dashboard's shell: the routes (in the URL's hash, so the daemon serves one page), the nav,
 // drawing a page and redrawing it when the watch stream says something changed, the live state,
-// toasts, and the keys: 1–5 pages, j/k or arrows between rows, Enter opens, / filters, r redraws,
+// toasts, and the keys: 1–6 pages, j/k or arrows between rows, Enter opens, / filters, r redraws,
 // ? help.
 // uPlot's styles with the page's (small); its script comes with the first chart.
 import "uplot/dist/uPlot.min.css";
@@ -9,6 +9,7 @@ import { clean, h } from "./dom.ts";
 import { accountsPage } from "./page-accounts.ts";
 import { alertPage, alertsPage } from "./page-alerts.ts";
 import { eventsPage } from "./page-events.ts";
+import { guardianPage } from "./page-guardian.ts";
 import { machinePage } from "./page-machine.ts";
 import { overviewPage } from "./page-overview.ts";
 import { viewPage } from "./page-view.ts";
@@ -23,6 +24,7 @@ const pages: Record<string, Page> = {
   accounts: { nav: "accounts", title: () => "Accounts", draw: accountsPage, liveOn: (l) => l.type === "cycle" },
   alerts: { nav: "alerts", title: (p) => (p[0] ? `Alert ${clean(p[0])}` : "Alerts"), draw: (ctx) => (ctx.params[0] ? alertPage(ctx) : alertsPage(ctx)), liveOn: always },
   events: { nav: "events", title: () => "Events", draw: eventsPage, liveOn: (l) => l.type === "event" || l.type === "event_end" || l.type === "cycle" },
+  guardian: { nav: "guardian", title: (p) => (p[0] ? `Run ${clean(p[0])}` : "Guardian"), draw: guardianPage, liveOn: (l) => l.type === "cycle" || l.type === "alert" },
   view: { nav: "view", title: (p) => (p[0] ? `View ${clean(p[0])}` : "Views"), draw: viewPage, liveOn: () => false },
 };
 
@@ -31,6 +33,7 @@ const NAV = [
   { key: "accounts", title: "Accounts", href: link.accounts },
   { key: "alerts", title: "Alerts", href: link.alerts },
   { key: "events", title: "Events", href: link.events },
+  { key: "guardian", title: "Guardian", href: link.guardian },
   { key: "view", title: "Views", href: "#/view" },
 ];
 
@@ -67,7 +70,7 @@ const help = h(
     "dl",
     { class: "kv" },
     [
-      ["1 – 5", "Overview, Accounts, Alerts, Events, Views"],
+      ["1 – 6", "Overview, Accounts, Alerts, Events, Guardian, Views"],
       ["j / k, ↓ / ↑", "next, previous row"],
       ["Enter", "open the row"],
       ["/", "filter"],

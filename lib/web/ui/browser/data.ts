@@ -1,5 +1,5 @@
 // The dashboard's only way to the cockpit: the daemon's JSON API on the page's own origin (views
-// as robot envelopes, ack and silence, explain) and its Server-Sent Events stream of `vc watch`
+// as robot envelopes, ack and silence, explain, a guardian run approved or denied) and its Server-Sent Events stream of `vc watch`
 // lines. Nothing is fetched from anywhere else.
 
 /** The robot envelope every view answers in. */
@@ -42,6 +42,8 @@ export const routes = {
   ack: (id: string) => `/api/alerts/${enc(id)}/ack`,
   silence: (id: string) => `/api/alerts/${enc(id)}/silence`,
   explain: (id: string) => `/api/alerts/${enc(id)}/explain`,
+  approveRun: (id: string) => `/api/guardian/runs/${enc(id)}/approve`,
+  denyRun: (id: string) => `/api/guardian/runs/${enc(id)}/deny`,
 };
 
 async function answer<T>(res: Response): Promise<T> {

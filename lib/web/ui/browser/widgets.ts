@@ -13,6 +13,8 @@ export const link = {
   alert: (id: string) => `#/alerts/${encodeURIComponent(id)}`,
   accounts: "#/accounts",
   events: "#/events",
+  guardian: "#/guardian",
+  guardianRun: (id: string) => `#/guardian/${encodeURIComponent(id)}`,
   view: (name: string) => `#/view/${encodeURIComponent(name)}`,
 };
 
