@@ -13,6 +13,7 @@ const main = defineCommand({
   subCommands: {
     init: () => import("./commands/init.ts").then((m) => m.default),
     up: () => import("./commands/up.ts").then((m) => m.default),
+    node: () => import("./commands/node.ts").then((m) => m.default),
     collect: () => import("./commands/collect.ts").then((m) => m.default),
     robot: () => import("./commands/robot/index.ts").then((m) => m.default),
     query: () => import("./commands/query.ts").then((m) => m.default),

@@ -19,6 +19,9 @@ import { recordAudit } from "./audit.ts";
 import { act, type ActionRequest, type ActionResult } from "./guardian/act.ts";
 import { createGuardian, type CheckReport, type GuardianRun } from "./guardian/engine.ts";
 import { guardianEscalation } from "./guardian/rule.ts";
+import { PUSHED } from "./collect/scheduler.ts";
+import type { Ingest } from "./ingest/hub.ts";
+import { ingestChecks } from "./ingest/doctor.ts";
 import type { Protocol } from "./guardian/define.ts";
 import { finishCycle, type CycleOutcome } from "./cycle.ts";
 import { ackAlert, explainAlert, listAlerts, silenceAlerts, type AlertView, type SilenceInput } from "./alerts/ops.ts";
@@ -77,6 +80,8 @@ export interface Cockpit extends ViewCalls {
   readonly views: ViewRegistry;
   /** Set while this process serves the store to other commands (`vc up`, an in-process `vc tui`). */
   serving?: { socket: string; since: string };
+  /** Set while `vc up` consumes pushed batches (lib/ingest/hub.ts). */
+  ingest?: Ingest;
   /** Read-only SQL over the store. */
   query(text: string): Promise<QueryResult>;
   doctor(): Promise<DoctorReport>;
@@ -156,6 +161,10 @@ export function createExecutorFactory(config: VcConfig, o: { env?: Record<string
   return (m) => {
     const machine = config.machines.find((x) => x.id === m.id);
     if (m.ssh === "local") return createLocalExecutor({ machineId: m.id });
+    if (m.ssh === PUSHED)
+      throw new VcError("unknown_machine", `machine ${m.id} is pushed by its own vc node (ssh: "push"): this hub never reaches it`, {
+        hint: "run the command on that machine, or give it an SSH target",
+      });
     const target = resolveSshTarget(m.ssh, { home: localHome, defaultUser: env.USER ?? userInfo().username });
     return createSshExecutor({
       machineId: m.id,
@@ -312,6 +321,7 @@ export async function openCockpit(options: OpenCockpitOptions = {}): Promise<Coc
         const fix = m.host_key.fix ? `; to fix: ${m.host_key.fix}` : "";
         checks.push({ check: `machine ${m.id}`, ok: m.reachable, detail: m.reachable ? `reachable (${how}, ${m.latency_ms} ms)` : `${m.error ?? "unreachable"}${fix}` });
       }
+      if (config.ingest || config.node) checks.push(...(await ingestChecks(cockpit, cockpit.ingest)));
       for (const f of looseModes({ db: store.path, dataDir: config.data_dir })) {
         checks.push({ check: "file mode", ok: true, warning: true, detail: `${f.path} is ${f.mode}: other users can reach it; ${f.fix}` });
       }

@@ -1,6 +1,7 @@
 import type { Cockpit } from "./cockpit.ts";
 import type { CycleReport } from "./collect/scheduler.ts";
 import type { CheckReport } from "./guardian/engine.ts";
+import type { IngestOutcome } from "./ingest/hub.ts";
 import type { RunRecord } from "./collect/run.ts";
 import { errorMessage } from "./errors.ts";
 import { removeDaemonLock, writeDaemonLock } from "./store/_lock.ts";
@@ -31,6 +32,8 @@ export interface DaemonOptions {
   http?: Partial<WebServerOptions> | false;
   /** Told once HTTP serves (its URL). */
   onHttp?: (url: string) => void;
+  /** Told what happened to each pushed batch (committed, a duplicate, parked with its reason). */
+  onIngest?: (x: IngestOutcome) => void;
   /** Told what each guardian check after a cycle did. */
   onGuardian?: (report: CheckReport) => void;
 }
@@ -99,6 +102,11 @@ export async function runDaemon(vc: Cockpit, o: DaemonOptions): Promise<number> 
       web.route(...mcpRoutes(vc, pkg.version, (q) => ask(vc, q)));
       o.onHttp?.(web.url);
     }
+    // Push ingest: nodes' batches from NATS JetStream, committed as they come (wrong credentials stop `vc up` here).
+    if (vc.config.ingest) {
+      const { startIngest } = await import("./ingest/hub.ts");
+      vc.ingest = await startIngest(vc, { onOutcome: o.onIngest, onError: o.onError });
+    }
     if (o.poll === false) {
       await sleep(Number.POSITIVE_INFINITY, o.signal);
       return 0;
@@ -140,6 +148,8 @@ export async function runDaemon(vc: Cockpit, o: DaemonOptions): Promise<number> 
     if (guarding) await Promise.race([guarding, Bun.sleep(5000)]);
     await following;
     await web?.close();
+    await vc.ingest?.close();
+    vc.ingest = undefined;
     if (served) await served.close();
     else removeDaemonLock(vc.store.path);
   }

@@ -31,7 +31,12 @@ export type VcErrorCode =
   | "request_timeout"
   | "not_found"
   /** The upstream tool has no such operation: the message says what it would need (never a pretend success). */
-  | "not_implemented";
+  | "not_implemented"
+  /** NATS refused the login, the permission, or could not be reached (vc node, the hub's ingest). */
+  | "nats_auth"
+  | "nats_permission"
+  | "nats_unreachable"
+  | "nats_failed";
 
 export interface VcErrorOptions {
   /** One line telling the user what to do about it. */

@@ -2,7 +2,7 @@ import type { Clock } from "./clock.ts";
 import type { VcConfig } from "./config/define.ts";
 import { ensureTools, probeTools } from "./collect/probe.ts";
 import { mapPool } from "./_pool.ts";
-import { machineInfo, type ExecutorFactory } from "./collect/scheduler.ts";
+import { machineInfo, PUSHED, type ExecutorFactory } from "./collect/scheduler.ts";
 import { errorMessage } from "./errors.ts";
 import type { SshStatus } from "./exec/ssh.ts";
 import { sql } from "./store/sql.ts";
@@ -12,6 +12,8 @@ import type { Store } from "./store/store.ts";
 export interface MachineListing {
   id: string;
   ssh: string;
+  /** polled: vc reaches it (locally or over SSH); pushed: its own vc node publishes its runs through NATS. */
+  mode: "polled" | "pushed";
   tags: string[];
   roles: string[];
   allow_write_commands: boolean;
@@ -66,6 +68,7 @@ export async function listMachines(store: Store, config: VcConfig, at?: Date): P
     return {
       id: m.id,
       ssh: m.ssh,
+      mode: m.ssh === PUSHED ? ("pushed" as const) : ("polled" as const),
       tags: m.tags,
       roles: m.roles,
       allow_write_commands: m.allow_write_commands,
@@ -85,7 +88,8 @@ export async function listMachines(store: Store, config: VcConfig, at?: Date): P
  */
 export async function probeMachines(o: { store: Store; config: VcConfig; clock: Clock; executorFor: ExecutorFactory; ids?: string[] }): Promise<MachineProbe[]> {
   const { store, config, clock } = o;
-  const targets = o.ids ? config.machines.filter((m) => o.ids!.includes(m.id)) : config.machines;
+  // A pushed machine is never reached from here: its node's batches say how it is (vc doctor's ingest checks).
+  const targets = (o.ids ? config.machines.filter((m) => o.ids!.includes(m.id)) : config.machines).filter((m) => m.ssh !== PUSHED);
   const lastOk = new Map(
     (await store.query<{ machine_id: string; last_ok_at: string | null }>(sql`SELECT machine_id, last_ok_at FROM machines`)).map((r) => [r.machine_id, r.last_ok_at]),
   );

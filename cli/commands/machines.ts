@@ -13,7 +13,7 @@ const list = defineCommand({
       const rows = await vc.machines();
       const format = outputFormat(args);
       if (format === "json" || format === "jsonl") return void printRows(format, [], rows as unknown as Record<string, unknown>[]);
-      const columns = ["id", "ssh", "tags", "last_seen_at", "last_ok_at", "tools_found", "tools_missing"];
+      const columns = ["id", "ssh", "mode", "tags", "last_seen_at", "last_ok_at", "tools_found", "tools_missing"];
       const table = rows.map((r) => ({ ...r, tags: r.tags.join(",") }));
       if (!printRows(format, columns, table)) process.stdout.write(`${renderTable(columns, table)}\n`);
     }),

@@ -78,6 +78,10 @@ export default defineCommand({
             for (const r of report.machines.flatMap((m) => m.runs).filter((r) => r.result === "failed")) say("warn", oneLine(`${r.machine}/${r.collector}: ${r.error}`));
           },
           onError: (err) => say("error", stripControl(err instanceof Error ? (err.stack ?? err.message) : String(err))),
+          // A pushed batch the hub could not take says why (committed ones count in the cycle's rows).
+          onIngest: (x) => {
+            if (x.kind === "parked") say("warn", `ingest: parked ${x.batch ?? "a message"} on ${x.subject}: ${x.reason}`);
+          },
           // What the guardian did: a suggestion, an approval waiting, a run and how it ended.
           onGuardian: (r) => {
             for (const i of r.items.filter((x) => x.action !== "skipped"))

@@ -70,6 +70,8 @@ export interface PreparedRun {
   readonly record: RunRecord;
   readonly batches: Readonly<Record<string, Record<string, unknown>[]>>;
   readonly cursors: Readonly<Record<string, Cursor>>;
+  /** More to write in the transaction that commits the run (the hub's record of a pushed batch). */
+  readonly also?: (tx: StoreTx) => Promise<void>;
 }
 
 /**
@@ -427,7 +429,7 @@ const PROBE_OK = Symbol("probe ok");
  * bisection (probe inserts, each rolled back), left out with a warning, and the rest committed:
  * a bad row costs its row, never the batch.
  */
-async function commitBatches<T>(
+export async function commitBatches<T>(
   store: Store,
   batches: Record<string, Record<string, unknown>[]>,
   warn: (m: string) => void,
@@ -601,6 +603,7 @@ export async function writeRunRecord(store: Store, rec: RunRecord, now: Date, co
  * (and last_seen_at of the machines in `seen`).
  */
 async function finishRuns(tx: StoreTx, runs: readonly PreparedRun[], records: readonly RunRecord[], seen: CommitRunsOptions["seen"] = []) {
+  for (const r of runs) await r.also?.(tx);
   const ok = runs.filter((_, i) => records[i]!.result === "ok");
   await saveManyCursors(
     tx,

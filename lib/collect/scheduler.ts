@@ -27,6 +27,11 @@ export interface CycleOptions {
   signal?: AbortSignal;
   /** Called as each run ends (progress on a TTY, the daemon's status line). */
   onRun?: (record: RunRecord) => void;
+  /**
+   * Where a machine's prepared runs go instead of this store (`vc node` publishes them); answers
+   * with their records. The store still gives schemas, cursors and the runs' times.
+   */
+  sink?: (runs: readonly PreparedRun[]) => Promise<RunRecord[]>;
 }
 
 export interface MachineReport {
@@ -57,6 +62,25 @@ export function selectTargets(config: VcConfig, filters: { machine?: string; col
     });
   }
   return { machines, collectors };
+}
+
+/** A machine's `ssh` when its own `vc node` pushes its runs (the hub never polls it). */
+export const PUSHED = "push";
+
+/** How long a pushed machine may stay silent before it reads unreachable: the ingest's setting, else 3 poll intervals. */
+export const silentAfterMs = (config: VcConfig) => (config.ingest?.silent_after_seconds ?? 3 * config.polling.interval_seconds) * 1000;
+
+/** Why a pushed machine reads unreachable now (nothing from its node for too long), or null. */
+async function pushSilence(store: Store, machine: string, now: Date, afterMs: number): Promise<string | null> {
+  const [r] = await store.query<{ last: string | null; first: string | null }>(
+    sql`SELECT (SELECT max(run_at)::VARCHAR FROM ingest_batches WHERE machine_id = ${machine}) AS last,
+               (SELECT first_seen_at::VARCHAR FROM machines WHERE machine_id = ${machine}) AS first`,
+  );
+  const since = r?.last ?? r?.first;
+  if (!since || now.getTime() - Date.parse(`${since.replace(" ", "T")}Z`) < afterMs) return null;
+  return r?.last
+    ? `machine ${machine} unreachable: its vc node has sent nothing since ${r.last.replace(" ", "T")}Z`
+    : `machine ${machine} unreachable: its vc node has sent nothing yet (expected through NATS since ${since.replace(" ", "T")}Z)`;
 }
 
 /** A configured machine as collectors see it. */
@@ -97,10 +121,17 @@ export async function runCycle(o: CycleOptions): Promise<CycleReport> {
   // Every run's saved cursors in one query (a run reads its own when this fails, and fails if that does too).
   const cursors = await loadAllCursors(store, { source: o.collector }).catch(() => undefined);
 
-  const commits = createCommitBatch(store, o.onRun);
+  const commits = o.sink ? { add: o.sink, flush: async () => {} } : createCommitBatch(store, o.onRun);
   const pending = await mapPool(machines, config.polling.max_machines_in_flight, async (m): Promise<Omit<MachineReport, "runs"> & { runs: Promise<RunRecord[]> }> => {
     const machine = machineInfo(m);
     const mine = collectors.filter((c) => !m.collectors || m.collectors.includes(c.name));
+    // A pushed machine is never polled: its vc node sends its runs (lib/ingest). Silent too long, it reads unreachable as a polled one would.
+    if (m.ssh === PUSHED) {
+      const silent = await pushSilence(store, m.id, started, silentAfterMs(config));
+      return silent
+        ? { machine: m.id, reachable: false, error: silent, runs: commits.add(mine.map((c) => failedRun(clock, c, machine, silent))) }
+        : { machine: m.id, reachable: true, runs: Promise.resolve([]) };
+    }
     const due = mine.filter((c) => isDue(c, lastRuns.get(`${m.id}\u0000${c.name}`), started, config));
     if (due.length === 0) return { machine: m.id, reachable: true, runs: Promise.resolve([]) };
     let tools: Record<string, ToolInfo>;

@@ -2,7 +2,7 @@ import type { Collector } from "../collect/define.ts";
 import type { Plugin } from "../plugin/define.ts";
 import type { Channel } from "../alerts/channel.ts";
 import type { Rule } from "../rules/define.ts";
-import type { AutopilotConfig, ConfigInput, IncidentsConfig, MachineConfig, PollingConfig, RetentionConfig, StoreConfig } from "./schema.ts";
+import type { AutopilotConfig, ConfigInput, IncidentsConfig, IngestConfig, NodeConfig, MachineConfig, PollingConfig, RetentionConfig, StoreConfig } from "./schema.ts";
 
 type Falsy = false | null | undefined | 0 | "";
 
@@ -52,6 +52,10 @@ export interface VcConfig {
   retention?: RetentionConfig;
   /** HTTP from `vc up`: where (null: none) and the token ($VC_WEB_TOKEN, else serve.token; null: none). */
   serve?: { http: string | null; token: string | null };
+  /** `vc node` on this machine (lib/ingest/node.ts). */
+  node?: NodeConfig;
+  /** The hub's push ingest (lib/ingest/hub.ts). */
+  ingest?: IngestConfig;
 }
 
 /**

@@ -181,6 +181,8 @@ export async function resolveConfig(exported: VcConfigExport, options: { source:
     autopilot: c.autopilot as VcConfig["autopilot"],
     retention: { ...c.retention, export_before_delete: c.retention.export_before_delete === null ? null : abs(c.retention.export_before_delete) },
     serve: { http: c.serve.http ?? null, token: env.VC_WEB_TOKEN || c.serve.token || null },
+    node: c.node,
+    ingest: c.ingest,
   };
 }
 

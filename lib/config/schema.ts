@@ -9,7 +9,7 @@ const positiveInt = (fallback: number) => v.optional(v.pipe(v.number(), v.intege
 /** One machine of the inventory (plan §4.1, §9.3). */
 export const MachineSchema = v.strictObject({
   id: machineId,
-  /** "local", `user@host:port`, or a Host alias from ~/.ssh/config. */
+  /** "local", `user@host:port`, a Host alias from ~/.ssh/config, or "push": its own `vc node` publishes through NATS and the hub never polls it. */
   ssh: v.pipe(v.string(), v.nonEmpty('"local", user@host:port or a Host alias')),
   tags: v.optional(v.array(v.string()), []),
   roles: v.optional(v.array(v.string()), []),
@@ -165,6 +165,51 @@ export const ServeSchema = v.strictObject({
   token: v.optional(v.pipe(v.string(), v.minLength(16, "a token of at least 16 characters"), v.maxLength(1024, "a token of at most 1024 characters"))),
 });
 
+const positive = (what: string) => v.pipe(v.number(), v.minValue(1, what));
+
+/** A NATS server (with JetStream) and how to log in: for `vc node` (publishing) and the hub's ingest (consuming). */
+export const NatsSchema = v.strictObject({
+  /** nats://host:port (or host:port), one or more (a cluster). */
+  servers: v.pipe(v.array(v.pipe(v.string(), v.nonEmpty("a server such as nats://127.0.0.1:4222"))), v.minLength(1, "at least one server")),
+  user: v.optional(v.string()),
+  password: v.optional(v.string()),
+  token: v.optional(v.string()),
+  /** A .creds file (a JWT and its nkey seed), as `nsc` writes them. */
+  creds_file: v.optional(v.string()),
+  /** A file holding an nkey seed (SU…). */
+  nkey_seed_file: v.optional(v.string()),
+  tls: v.optional(v.strictObject({ ca_file: v.optional(v.string()), cert_file: v.optional(v.string()), key_file: v.optional(v.string()) })),
+  /** The stream vc's batches go to, and its limits (what a new hub can still catch up from). */
+  stream: v.optional(
+    v.strictObject({
+      name: v.optional(v.pipe(v.string(), v.regex(/^[A-Za-z0-9_-]+$/, "letters, digits, - and _")), "VC_BATCHES"),
+      max_age_hours: v.optional(positive("at least 1 hour"), 72),
+      max_bytes: v.optional(positive("a number of bytes"), 1024 ** 3),
+      /** Batches published twice within this window (the same id) are kept once. */
+      duplicate_window_minutes: v.optional(positive("at least 1 minute"), 120),
+    }),
+    {},
+  ),
+});
+
+/** `vc node`: this machine's collectors run here, and their batches go to NATS. */
+export const NodeSchema = v.strictObject({
+  /** This machine's id in the fleet (default: the host name); its NATS user may publish only as it. */
+  machine: v.optional(machineId),
+  nats: NatsSchema,
+  /** Batches kept on disk while the server cannot be reached, sent in order when it is back; the oldest go past this. */
+  spool_max_bytes: v.optional(positive("a number of bytes"), 64 * 1024 ** 2),
+});
+
+/** The hub's push ingest: `vc up` consumes what nodes publish. */
+export const IngestSchema = v.strictObject({
+  nats: NatsSchema,
+  /** This hub's durable consumer: a second hub with another name builds its own store from the same stream. */
+  durable: v.optional(v.pipe(v.string(), v.regex(/^[A-Za-z0-9_-]+$/, "letters, digits, - and _")), "vc-hub"),
+  /** A pushed machine silent this long is unreachable (default: 3 poll intervals). */
+  silent_after_seconds: v.optional(positive("a number of seconds")),
+});
+
 /** The whole of vc.config.ts. */
 export const ConfigSchema = v.strictObject({
   /** The DuckDB file (default $XDG_DATA_HOME/vc/vc.duckdb). */
@@ -198,6 +243,10 @@ export const ConfigSchema = v.strictObject({
   autopilot: v.optional(AutopilotSchema, {}),
   /** HTTP from `vc up`: the JSON API, the event stream, /metrics (lib/web); off unless `http` is set. */
   serve: v.optional(ServeSchema, {}),
+  /** `vc node` on this machine: where its batches go. */
+  node: v.optional(NodeSchema),
+  /** The hub's push ingest from NATS JetStream (lib/ingest). */
+  ingest: v.optional(IngestSchema),
 });
 
 export type ConfigInput = v.InferInput<typeof ConfigSchema>;
@@ -206,5 +255,8 @@ export type PollingConfig = v.InferOutput<typeof PollingSchema>;
 export type StoreConfig = v.InferOutput<typeof StoreSchema>;
 export type IncidentsConfig = v.InferOutput<typeof IncidentsSchema>;
 export type AutopilotConfig = v.InferOutput<typeof AutopilotSchema>;
+export type NatsConfig = v.InferOutput<typeof NatsSchema>;
+export type NodeConfig = v.InferOutput<typeof NodeSchema>;
+export type IngestConfig = v.InferOutput<typeof IngestSchema>;
 export type RetentionConfig = v.InferOutput<typeof RetentionSchema>;
 export type ServeConfig = v.InferOutput<typeof ServeSchema>;

@@ -1,0 +1,186 @@
+// The hub's push ingest: `vc up` with `ingest: { nats }` reads vc node's batches through a durable
+// JetStream consumer, one at a time in stream order, and commits each in one transaction with its
+// natural keys and a row in ingest_batches — acknowledging only after the commit. A crash anywhere
+// loses nothing (what was not acknowledged comes again) and duplicates nothing (a batch part already
+// in ingest_batches is acknowledged without a second commit; rows are keyed). A batch the hub
+// cannot take is parked with the reason, and the rest go on. Pushed machines' runs land exactly as
+// polled ones do (collector_state, run records), so health, rules, alerts and staleness read them alike.
+import { AckPolicy, DeliverPolicy, jetstream, type ConsumerMessages, type JetStreamManager, type JsMsg } from "@nats-io/jetstream";
+import { nanos, type NatsConnection } from "@nats-io/transport-node";
+import { newId } from "../_id.ts";
+import type { Cockpit } from "../cockpit.ts";
+import { commitBatches, commitRuns, type PreparedRun, type RunRecord } from "../collect/run.ts";
+import { PUSHED } from "../collect/scheduler.ts";
+import { errorMessage } from "../errors.ts";
+import { sql } from "../store/sql.ts";
+import type { StoreTx } from "../store/store.ts";
+import { parseBatch, type Batch } from "./batch.ts";
+import { connectNats, ensureStream, machineOfSubject, managerOf, natsError, streamOf, subjectOf } from "./nats.ts";
+
+/** What happened to one message. */
+export type IngestOutcome =
+  | { kind: "committed"; batch: string; part: number; rows: number; machine: string; collector: string }
+  | { kind: "duplicate"; batch: string; part: number }
+  | { kind: "parked"; batch: string | null; reason: string; subject: string };
+
+export interface IngestStatus {
+  connected: boolean;
+  server: string | null;
+  stream: { name: string; messages: number; bytes: number; max_age_hours: number; max_bytes: number } | null;
+  consumer: { durable: string; pending: number; ack_pending: number; redelivered: number } | null;
+  error: string | null;
+}
+
+export interface Ingest {
+  status(): Promise<IngestStatus>;
+  close(): Promise<void>;
+}
+
+/** Seconds JetStream waits for an acknowledgement before it delivers a message again. */
+const ACK_WAIT_SECONDS = 30;
+
+/**
+ * Starts consuming. Wrong credentials fail here, at once (`vc up` stops, saying so); a server down
+ * at start or later is waited for (the client reconnects with backoff).
+ */
+export async function startIngest(vc: Cockpit, o: { onOutcome?: (x: IngestOutcome) => void; onError?: (err: unknown) => void; ackWaitSeconds?: number } = {}): Promise<Ingest> {
+  const cfg = vc.config.ingest!;
+  const durable = cfg.durable;
+  const stream = streamOf(cfg.nats).name;
+  const nc: NatsConnection = await connectNats(cfg.nats, { name: `vc hub ${durable}`, reconnect: true });
+  let jsm: JetStreamManager;
+  try {
+    jsm = await managerOf(nc);
+    await ensureStream(jsm, cfg.nats);
+    const ackWait = nanos((o.ackWaitSeconds ?? ACK_WAIT_SECONDS) * 1000);
+    try {
+      await jsm.consumers.info(stream, durable);
+    } catch {
+      await jsm.consumers.add(stream, { durable_name: durable, ack_policy: AckPolicy.Explicit, deliver_policy: DeliverPolicy.All, ack_wait: ackWait, max_ack_pending: 256 });
+    }
+  } catch (err) {
+    await nc.close().catch(() => {});
+    throw natsError(err, cfg.nats);
+  }
+  const tables = new Set((await vc.store.query<{ t: string }>("SELECT table_name AS t FROM information_schema.tables")).map((r) => r.t.toLowerCase()));
+  let closing = false;
+  let messages: ConsumerMessages | null = null;
+  let lastError: string | null = null;
+
+  const loop = (async () => {
+    const js = jetstream(nc);
+    while (!closing) {
+      try {
+        const c = await js.consumers.get(stream, durable);
+        messages = await c.consume({ max_messages: 64 });
+        for await (const m of messages) {
+          const outcome = await take(m);
+          m.ack();
+          o.onOutcome?.(outcome);
+          lastError = null;
+        }
+      } catch (err) {
+        if (closing) break;
+        lastError = errorMessage(err);
+        o.onError?.(natsError(err, cfg.nats));
+        await Bun.sleep(1000);
+      }
+    }
+  })();
+
+  /** One message: parked with a reason, skipped as already committed, or committed. */
+  async function take(m: JsMsg): Promise<IngestOutcome> {
+    const parsed = parseBatch(m.data);
+    if ("invalid" in parsed) return park(m, null, `not a vc batch: ${parsed.invalid}`);
+    const b = parsed;
+    // A node may publish only under its own machine's subject (its NATS user's permission); the batch must say the same.
+    if (machineOfSubject(m.subject) !== machineOfSubject(subjectOf(b.machine, b.collector)))
+      return park(m, b, `forged: the subject ${m.subject} is machine "${machineOfSubject(m.subject)}"'s, the batch says "${b.machine}"`);
+    const machine = vc.config.machines.find((x) => x.id === b.machine);
+    if (!machine) return park(m, b, `machine "${b.machine}" is not in this hub's config (add it with ssh: "push")`);
+    if (machine.ssh !== PUSHED) return park(m, b, `machine "${b.machine}" is polled by this hub (ssh: ${machine.ssh}), not pushed: set its ssh to "push"`);
+    const collector = vc.config.collectors.find((c) => c.name === b.collector);
+    if (!collector) return park(m, b, `this hub has no collector "${b.collector}" (the node runs ${b.collector} ${b.source_version})`);
+    if (b.schema_version > collector.schemaVersion)
+      return park(
+        m,
+        b,
+        `the node's ${b.collector} is newer than the hub's: schema ${b.schema_version} (version ${b.source_version}, vc ${b.vc_version}) on ${b.machine}, schema ${collector.schemaVersion} (version ${collector.version}) here; upgrade the hub`,
+      );
+    const unknown = Object.keys(b.rows).filter((t) => !tables.has(t.toLowerCase()));
+    if (unknown.length) return park(m, b, `this hub has no table ${unknown.join(", ")} (rows for it from ${b.collector} ${b.source_version})`);
+    const [seen] = await vc.store.query(sql`SELECT 1 FROM ingest_batches WHERE batch_id = ${b.id} AND part = ${b.part}`);
+    if (seen) return { kind: "duplicate", batch: b.id, part: b.part };
+
+    const rows = Object.values(b.rows).reduce((n, r) => n + r.length, 0);
+    const mark = (tx: Pick<StoreTx, "run">, n: number) =>
+      tx.run(sql`INSERT INTO ingest_batches(batch_id, part, parts, machine_id, collector, run_at, committed_at, stream_seq, rows)
+        VALUES (${b.id}, ${b.part}, ${b.parts}, ${b.machine}, ${b.collector}, ${b.at}::TIMESTAMP, ${vc.clock.now().toISOString()}::TIMESTAMP, ${m.info.streamSequence}, ${n})
+        ON CONFLICT DO NOTHING`);
+    try {
+      if (b.part < b.parts) {
+        // An early part: its rows only (the run's record and cursors come with the last).
+        const n = await commitBatches(
+          vc.store,
+          b.rows,
+          () => {},
+          async (tx, _by, total) => (await mark(tx, total), total),
+        );
+        return { kind: "committed", batch: b.id, part: b.part, rows: n, machine: b.machine, collector: b.collector };
+      }
+      const run: PreparedRun = {
+        collector: { ...collector, version: b.source_version },
+        now: new Date(b.at),
+        record: b.record as RunRecord,
+        batches: b.rows,
+        cursors: b.cursors ?? {},
+        also: async (tx) => void (await mark(tx, rows)),
+      };
+      const [rec] = await commitRuns(vc.store, [run], { seen: [{ machine: b.machine, at: new Date(b.at) }] });
+      if (rec!.result === "failed" && b.record?.result === "ok") return park(m, b, `the hub could not commit it: ${rec!.error}`);
+      return { kind: "committed", batch: b.id, part: b.part, rows: rec!.rows, machine: b.machine, collector: b.collector };
+    } catch (err) {
+      return park(m, b, `the hub could not commit it: ${errorMessage(err)}`);
+    }
+  }
+
+  async function park(m: JsMsg, b: Batch | null, reason: string): Promise<IngestOutcome> {
+    const text = new TextDecoder().decode(m.data);
+    let payload: string | null = text.length <= 1024 * 1024 ? text : null;
+    try {
+      if (payload) JSON.parse(payload);
+    } catch {
+      payload = JSON.stringify({ raw: text.slice(0, 10_000) });
+    }
+    await vc.store.run(sql`INSERT INTO ingest_parked(parked_id, batch_id, subject, machine_id, collector, parked_at, reason, stream_seq, payload_json)
+      VALUES (${newId()}, ${b?.id ?? null}, ${m.subject}, ${b?.machine ?? null}, ${b?.collector ?? null}, ${vc.clock.now().toISOString()}::TIMESTAMP, ${reason}, ${m.info.streamSequence}, ${payload}::JSON)`);
+    return { kind: "parked", batch: b?.id ?? null, reason, subject: m.subject };
+  }
+
+  return {
+    async status() {
+      const out: IngestStatus = { connected: !nc.isClosed() && nc.info !== undefined, server: nc.getServer() || null, stream: null, consumer: null, error: lastError };
+      try {
+        const s = await jsm.streams.info(stream);
+        out.stream = {
+          name: stream,
+          messages: s.state.messages,
+          bytes: s.state.bytes,
+          max_age_hours: Math.round(s.config.max_age / 3.6e12),
+          max_bytes: s.config.max_bytes,
+        };
+        const c = await jsm.consumers.info(stream, durable);
+        out.consumer = { durable, pending: c.num_pending, ack_pending: c.num_ack_pending, redelivered: c.num_redelivered };
+      } catch (err) {
+        out.error = errorMessage(err);
+      }
+      return out;
+    },
+    async close() {
+      closing = true;
+      messages?.stop();
+      await loop;
+      await nc.drain().catch(() => {});
+    },
+  };
+}

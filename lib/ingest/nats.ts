@@ -1,0 +1,123 @@
+// NATS with JetStream, as vc uses it: connecting with the config's credentials (a clear error for
+// wrong ones, and no retry storm), the stream of batches with its limits, and the subject of a
+// machine's collector (a node's NATS user may be allowed to publish under its own machine only).
+import { readFileSync } from "node:fs";
+import { jetstreamManager, DiscardPolicy, RetentionPolicy, StorageType, type JetStreamManager, type StreamInfo } from "@nats-io/jetstream";
+import { connect, credsAuthenticator, nanos, nkeyAuthenticator, type NatsConnection } from "@nats-io/transport-node";
+import type { NatsConfig } from "../config/schema.ts";
+import { VcError, errorMessage } from "../errors.ts";
+
+/** The subjects of vc's batches: `vc.batch.<machine>.<collector>`. */
+export const SUBJECT_PREFIX = "vc.batch";
+export const subjectOf = (machine: string, collector: string) => `${SUBJECT_PREFIX}.${token(machine)}.${token(collector)}`;
+/** A subject token: NATS separates tokens with dots and treats `*`, `>` and spaces specially. */
+const token = (s: string) => s.replace(/[.*>\s]/g, "_");
+/** The machine a subject names (its second token after the prefix). */
+export const machineOfSubject = (subject: string) => subject.split(".")[2] ?? "";
+
+const DEFAULT_STREAM = { name: "VC_BATCHES", max_age_hours: 72, max_bytes: 1024 ** 3, duplicate_window_minutes: 120 };
+export const streamOf = (cfg: NatsConfig) => ({ ...DEFAULT_STREAM, ...cfg.stream });
+
+/** Who is logging in, for messages: the user, "a token", "creds <file>"… */
+function loginOf(cfg: NatsConfig): string {
+  if (cfg.creds_file) return `the credentials in ${cfg.creds_file}`;
+  if (cfg.nkey_seed_file) return `the nkey in ${cfg.nkey_seed_file}`;
+  if (cfg.user) return `user "${cfg.user}"`;
+  if (cfg.token) return "a token";
+  return "no credentials";
+}
+
+/**
+ * Connects to the configured servers. Wrong credentials fail at once with a VcError naming the
+ * server and the login (the client does not retry them); an unreachable server fails after one
+ * attempt per server unless `reconnect` (a daemon keeps trying, with the client's backoff).
+ */
+export async function connectNats(cfg: NatsConfig, o: { name: string; reconnect?: boolean; timeoutMs?: number }): Promise<NatsConnection> {
+  const read = (file: string, what: string) => {
+    try {
+      return readFileSync(file);
+    } catch (err) {
+      throw new VcError("config_invalid", `nats: cannot read the ${what} ${file}: ${errorMessage(err)}`);
+    }
+  };
+  const authenticator = cfg.creds_file
+    ? credsAuthenticator(read(cfg.creds_file, "credentials file"))
+    : cfg.nkey_seed_file
+      ? nkeyAuthenticator(new TextEncoder().encode(read(cfg.nkey_seed_file, "nkey seed file").toString("utf8").trim()))
+      : undefined;
+  const tls = cfg.tls
+    ? {
+        ...(cfg.tls.ca_file ? { caFile: cfg.tls.ca_file } : {}),
+        ...(cfg.tls.cert_file ? { certFile: cfg.tls.cert_file } : {}),
+        ...(cfg.tls.key_file ? { keyFile: cfg.tls.key_file } : {}),
+      }
+    : undefined;
+  try {
+    return await connect({
+      servers: cfg.servers,
+      name: o.name,
+      ...(cfg.user ? { user: cfg.user, pass: cfg.password } : {}),
+      ...(cfg.token ? { token: cfg.token } : {}),
+      ...(authenticator ? { authenticator } : {}),
+      ...(tls ? { tls } : {}),
+      timeout: o.timeoutMs ?? 5000,
+      // A daemon rides out a server restart; a one-shot command says so and stops.
+      reconnect: o.reconnect ?? false,
+      maxReconnectAttempts: o.reconnect ? -1 : 0,
+      reconnectTimeWait: 1000,
+      waitOnFirstConnect: false,
+    });
+  } catch (err) {
+    throw natsError(err, cfg);
+  }
+}
+
+/** A NATS failure as a VcError that says what to do: wrong credentials, no server, no permission. */
+export function natsError(err: unknown, cfg: NatsConfig): VcError {
+  if (err instanceof VcError) return err;
+  const name = (err as { name?: string; constructor?: { name?: string } })?.constructor?.name ?? "";
+  const text = errorMessage(err);
+  const where = cfg.servers.join(", ");
+  if (/Authorization|Authentication|AuthorizationError/i.test(`${name} ${text}`))
+    return new VcError("nats_auth", `NATS at ${where} refused ${loginOf(cfg)}: ${text}`, { hint: "check nats.user/password, token, creds_file or nkey_seed_file in the config" });
+  if (/Permissions Violation/i.test(text))
+    return new VcError("nats_permission", `NATS at ${where} does not let ${loginOf(cfg)} do that: ${text}`, {
+      hint: "a node's NATS user may publish only under vc.batch.<its machine>.>",
+    });
+  if (/ECONNREFUSED|connection refused|CONNECTION_REFUSED|timeout|TIMEOUT|ENOTFOUND|closed/i.test(`${name} ${text}`))
+    return new VcError("nats_unreachable", `NATS at ${where} cannot be reached: ${text}`, { hint: "is nats-server running (with -js)?" });
+  return new VcError("nats_failed", `NATS at ${where}: ${text}`);
+}
+
+/** Creates the stream of batches (or updates its limits to the config's); returns its info. */
+export async function ensureStream(jsm: JetStreamManager, cfg: NatsConfig): Promise<StreamInfo> {
+  const s = streamOf(cfg);
+  const config = {
+    name: s.name,
+    subjects: [`${SUBJECT_PREFIX}.>`],
+    retention: RetentionPolicy.Limits,
+    storage: StorageType.File,
+    discard: DiscardPolicy.Old,
+    max_age: nanos(s.max_age_hours * 3_600_000),
+    max_bytes: s.max_bytes,
+    duplicate_window: nanos(s.duplicate_window_minutes * 60_000),
+  };
+  try {
+    return await jsm.streams.info(s.name).then(async (info) => {
+      const c = info.config;
+      if (c.max_age !== config.max_age || c.max_bytes !== config.max_bytes || c.duplicate_window !== config.duplicate_window)
+        return jsm.streams.update(s.name, { max_age: config.max_age, max_bytes: config.max_bytes, duplicate_window: config.duplicate_window });
+      return info;
+    });
+  } catch (err) {
+    if (!/stream not found/i.test(errorMessage(err))) throw natsError(err, cfg);
+  }
+  try {
+    return await jsm.streams.add(config);
+  } catch (err) {
+    throw natsError(err, cfg);
+  }
+}
+
+/** The stream's manager on a connection. */
+export const managerOf = (nc: NatsConnection) => jetstreamManager(nc);
