@@ -35,7 +35,7 @@ export {
   type MachineInfo,
   type ToolInfo,
 } from "./collect/define.ts";
-export { runCollector, type RunRecord } from "./collect/run.ts";
+export { runCollector, type RunRecord, type PreparedRun } from "./collect/run.ts";
 export { runCycle, selectTargets, type CycleReport, type MachineReport, type ExecutorFactory } from "./collect/scheduler.ts";
 export { probeTools, ensureTools } from "./collect/probe.ts";
 export { computeHealth, severityOf, type FleetHealth, type MachineHealth, type HealthFactor, type Severity } from "./health/index.ts";

@@ -9,7 +9,7 @@ import pkg from "../../package.json" with { type: "json" };
 export function nodeLine(r: NodeCycleReport): string {
   const count = (s: string) => r.runs.filter((x) => x.sent === s).length;
   const rows = r.runs.reduce((n, x) => n + x.rows, 0);
-  return `node ${r.machine} · ${r.runs.length} runs, ${rows} rows (${count("acked")} acked, ${count("spooled")} spooled, ${count("failed")} failed) · drained ${r.drained} · spool ${r.spooled}${r.dropped ? ` · ${r.dropped} dropped past the spool's bound` : ""}${r.connected ? "" : " · NATS unreachable"}`;
+  return `node ${r.machine} · ${r.runs.length} runs, ${rows} rows (${count("acked")} acked, ${count("spooled")} spooled, ${count("failed")} failed) · drained ${r.drained} · spool ${r.spooled}${r.dropped ? ` · ${r.dropped} dropped past the spool's bound` : ""}${r.connected ? "" : ` · not sent: ${r.error ?? "NATS unreachable"}`}`;
 }
 
 export default defineCommand({

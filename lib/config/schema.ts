@@ -208,6 +208,8 @@ export const IngestSchema = v.strictObject({
   durable: v.optional(v.pipe(v.string(), v.regex(/^[A-Za-z0-9_-]+$/, "letters, digits, - and _")), "vc-hub"),
   /** A pushed machine silent this long is unreachable (default: 3 poll intervals). */
   silent_after_seconds: v.optional(positive("a number of seconds")),
+  /** Seconds JetStream waits for the hub's acknowledgement before it delivers a batch again (after a crash). */
+  ack_wait_seconds: v.optional(positive("a number of seconds"), 30),
 });
 
 /** The whole of vc.config.ts. */

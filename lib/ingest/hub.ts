@@ -52,7 +52,7 @@ export async function startIngest(vc: Cockpit, o: { onOutcome?: (x: IngestOutcom
   try {
     jsm = await managerOf(nc);
     await ensureStream(jsm, cfg.nats);
-    const ackWait = nanos((o.ackWaitSeconds ?? ACK_WAIT_SECONDS) * 1000);
+    const ackWait = nanos((o.ackWaitSeconds ?? cfg.ack_wait_seconds ?? ACK_WAIT_SECONDS) * 1000);
     try {
       await jsm.consumers.info(stream, durable);
     } catch {

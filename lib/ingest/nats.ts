@@ -7,6 +7,9 @@ import { connect, credsAuthenticator, nanos, nkeyAuthenticator, type NatsConnect
 import type { NatsConfig } from "../config/schema.ts";
 import { VcError, errorMessage } from "../errors.ts";
 
+/** A NATS config as a caller may give it (the stream's limits default). */
+export type NatsOptions = Omit<NatsConfig, "stream"> & { stream?: Partial<NatsConfig["stream"]> };
+
 /** The subjects of vc's batches: `vc.batch.<machine>.<collector>`. */
 export const SUBJECT_PREFIX = "vc.batch";
 export const subjectOf = (machine: string, collector: string) => `${SUBJECT_PREFIX}.${token(machine)}.${token(collector)}`;
@@ -16,10 +19,10 @@ const token = (s: string) => s.replace(/[.*>\s]/g, "_");
 export const machineOfSubject = (subject: string) => subject.split(".")[2] ?? "";
 
 const DEFAULT_STREAM = { name: "VC_BATCHES", max_age_hours: 72, max_bytes: 1024 ** 3, duplicate_window_minutes: 120 };
-export const streamOf = (cfg: NatsConfig) => ({ ...DEFAULT_STREAM, ...cfg.stream });
+export const streamOf = (cfg: NatsOptions) => ({ ...DEFAULT_STREAM, ...cfg.stream });
 
 /** Who is logging in, for messages: the user, "a token", "creds <file>"… */
-function loginOf(cfg: NatsConfig): string {
+function loginOf(cfg: NatsOptions): string {
   if (cfg.creds_file) return `the credentials in ${cfg.creds_file}`;
   if (cfg.nkey_seed_file) return `the nkey in ${cfg.nkey_seed_file}`;
   if (cfg.user) return `user "${cfg.user}"`;
@@ -32,7 +35,7 @@ function loginOf(cfg: NatsConfig): string {
  * server and the login (the client does not retry them); an unreachable server fails after one
  * attempt per server unless `reconnect` (a daemon keeps trying, with the client's backoff).
  */
-export async function connectNats(cfg: NatsConfig, o: { name: string; reconnect?: boolean; timeoutMs?: number }): Promise<NatsConnection> {
+export async function connectNats(cfg: NatsOptions, o: { name: string; reconnect?: boolean; timeoutMs?: number }): Promise<NatsConnection> {
   const read = (file: string, what: string) => {
     try {
       return readFileSync(file);
@@ -73,7 +76,7 @@ export async function connectNats(cfg: NatsConfig, o: { name: string; reconnect?
 }
 
 /** A NATS failure as a VcError that says what to do: wrong credentials, no server, no permission. */
-export function natsError(err: unknown, cfg: NatsConfig): VcError {
+export function natsError(err: unknown, cfg: NatsOptions): VcError {
   if (err instanceof VcError) return err;
   const name = (err as { name?: string; constructor?: { name?: string } })?.constructor?.name ?? "";
   const text = errorMessage(err);
@@ -84,13 +87,17 @@ export function natsError(err: unknown, cfg: NatsConfig): VcError {
     return new VcError("nats_permission", `NATS at ${where} does not let ${loginOf(cfg)} do that: ${text}`, {
       hint: "a node's NATS user may publish only under vc.batch.<its machine>.>",
     });
+  if (/no responders|503/i.test(`${name} ${text}`))
+    return new VcError("nats_unreachable", `NATS at ${where} has no stream for vc's batches yet: ${text}`, {
+      hint: "start a hub once (vc up with ingest.nats creates the stream), or create it with the nats CLI",
+    });
   if (/ECONNREFUSED|connection refused|CONNECTION_REFUSED|timeout|TIMEOUT|ENOTFOUND|closed/i.test(`${name} ${text}`))
     return new VcError("nats_unreachable", `NATS at ${where} cannot be reached: ${text}`, { hint: "is nats-server running (with -js)?" });
   return new VcError("nats_failed", `NATS at ${where}: ${text}`);
 }
 
 /** Creates the stream of batches (or updates its limits to the config's); returns its info. */
-export async function ensureStream(jsm: JetStreamManager, cfg: NatsConfig): Promise<StreamInfo> {
+export async function ensureStream(jsm: JetStreamManager, cfg: NatsOptions): Promise<StreamInfo> {
   const s = streamOf(cfg);
   const config = {
     name: s.name,

@@ -31,6 +31,8 @@ export interface NodeCycleReport {
   spooled: number;
   dropped: number;
   connected: boolean;
+  /** Why batches could not be sent (the server unreachable, no stream yet). */
+  error?: string;
 }
 
 export interface NodeOptions {
@@ -146,6 +148,7 @@ async function cycle(o: {
       if (v.code === "nats_permission" || v.code === "nats_auth") throw v;
       js = null;
       report.connected = false;
+      report.error = v.message;
       return false;
     }
   };

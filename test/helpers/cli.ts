@@ -46,11 +46,22 @@ export function vcSpawn(args: string[], o: { env: Record<string, string>; cwd?: 
   return Bun.spawn(["bun", cliEntry, ...args], { cwd: o.cwd ?? o.env.HOME, env: o.env, stdout: "pipe", stderr: "pipe", stdin: "ignore" });
 }
 
-/** Starts `vc up` with these args and waits until its socket exists (30 s at most); kill it with SIGTERM and await `exited`. */
+/** Whether the daemon with this pid answers on the socket (a socket file left by a killed one does not). */
+async function answers(socket: string, pid: number): Promise<boolean> {
+  if (!existsSync(socket)) return false;
+  try {
+    const r = await fetch("http://localhost/v1/info", { unix: socket } as RequestInit);
+    return ((await r.json()) as { pid?: number }).pid === pid;
+  } catch {
+    return false;
+  }
+}
+
+/** Starts `vc up` with these args and waits until it answers on its socket (30 s at most); kill it with SIGTERM and await `exited`. */
 export async function startUp(args: string[], o: { env: Record<string, string>; socket: string }) {
   const up = vcSpawn(["up", ...args], { env: o.env });
   const end = Date.now() + 30_000;
-  while (!existsSync(o.socket)) {
+  while (!(await answers(o.socket, up.pid))) {
     if (Date.now() > end) {
       up.kill("SIGKILL");
       throw new Error(`vc up did not open ${o.socket} within 30 s: ${await new Response(up.stderr).text()}`);

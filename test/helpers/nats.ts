@@ -7,6 +7,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { connect } from "node:net";
 import { requireSystem } from "../_system.ts";
+import { connectNats, ensureStream } from "../../lib/index.ts";
+import { jetstreamManager } from "@nats-io/jetstream";
 import { freePort } from "./sshd.ts";
 
 export interface NatsUser {
@@ -79,4 +81,14 @@ async function waitForPort(port: number, ms = 10_000): Promise<void> {
     await Bun.sleep(50);
   }
   throw new Error(`nats-server did not listen on 127.0.0.1:${port} within ${ms} ms`);
+}
+
+/** Creates vc's stream as an operator (or a first hub) would, before any node publishes. */
+export async function createStream(nats: NatsServer): Promise<void> {
+  const nc = await connectNats({ servers: [nats.url], user: HUB.user, password: HUB.password }, { name: "test operator" });
+  try {
+    await ensureStream(await jetstreamManager(nc), { servers: [nats.url] });
+  } finally {
+    await nc.close();
+  }
 }
