@@ -162,7 +162,7 @@ const approve = defineCommand({
       const r = await vc.approveRun(args.id, { by: args.by ?? me() });
       if (args.json) return printJson(r);
       printRun(r);
-      if (r.status !== "verified") process.exitCode = 1;
+      return r.status === "verified" ? 0 : 1;
     }),
 });
 

@@ -44,6 +44,6 @@ export default defineCommand({
         },
         onError: (err) => process.stderr.write(`${new Date().toISOString()} ${oneLine(err instanceof Error ? err.message : String(err))}\n`),
       });
-      if (args.once && unsent > 0) process.exitCode = 1;
+      return args.once && unsent > 0 ? 1 : 0;
     }),
 });
