@@ -70,6 +70,13 @@ export default defineConfig({
       ["caam", "acked"],
     ]);
 
+    // On the node, doctor says whether its server takes it.
+    const nodeDoctor = JSON.parse((await cli(["doctor", "--json", "--config", nodeCfg], { env: nodeEnv })).stdout);
+    expect(nodeDoctor.checks.find((c: { check: string }) => c.check === "node: nats")).toMatchObject({
+      ok: true,
+      detail: expect.stringMatching(/^connected to 127\.0\.0\.1:\d+ \(max message 1048576 bytes\); stream VC_BATCHES holds 3 message\(s\)$/),
+    });
+
     const env = isolatedEnv(hubDir);
     const up = await startUp(["--config", hubCfg], { env, socket: join(hubDir, "vc.sock") });
     try {
