@@ -36,6 +36,9 @@ export interface Ingest {
   close(): Promise<void>;
 }
 
+/** Messages committed together at most (under load). */
+const GROUP = 256;
+
 /** Seconds JetStream waits for an acknowledgement before it delivers a message again. */
 const ACK_WAIT_SECONDS = 30;
 
@@ -72,11 +75,17 @@ export async function startIngest(vc: Cockpit, o: { onOutcome?: (x: IngestOutcom
     while (!closing) {
       try {
         const c = await js.consumers.get(stream, durable);
-        messages = await c.consume({ max_messages: 64 });
+        messages = await c.consume({ max_messages: GROUP });
+        // Under load, what has arrived commits together (one transaction, one insert per table);
+        // idle, each batch commits as it comes.
+        let group: JsMsg[] = [];
         for await (const m of messages) {
-          const outcome = await take(m);
-          m.ack();
-          o.onOutcome?.(outcome);
+          group.push(m);
+          if (messages.getPending() > 0 && group.length < GROUP) continue;
+          const outcomes = await takeAll(group);
+          for (const x of group) x.ack();
+          group = [];
+          for (const x of outcomes) o.onOutcome?.(x);
           lastError = null;
         }
       } catch (err) {
@@ -88,60 +97,99 @@ export async function startIngest(vc: Cockpit, o: { onOutcome?: (x: IngestOutcom
     }
   })();
 
-  /** One message: parked with a reason, skipped as already committed, or committed. */
-  async function take(m: JsMsg): Promise<IngestOutcome> {
-    const parsed = parseBatch(m.data);
-    if ("invalid" in parsed) return park(m, null, `not a vc batch: ${parsed.invalid}`);
-    const b = parsed;
+  /** Why the hub cannot take a batch (it is parked with that reason), or null. */
+  function refusal(m: JsMsg, b: Batch): string | null {
     // A node may publish only under its own machine's subject (its NATS user's permission); the batch must say the same.
     if (machineOfSubject(m.subject) !== machineOfSubject(subjectOf(b.machine, b.collector)))
-      return park(m, b, `forged: the subject ${m.subject} is machine "${machineOfSubject(m.subject)}"'s, the batch says "${b.machine}"`);
+      return `forged: the subject ${m.subject} is machine "${machineOfSubject(m.subject)}"'s, the batch says "${b.machine}"`;
     const machine = vc.config.machines.find((x) => x.id === b.machine);
-    if (!machine) return park(m, b, `machine "${b.machine}" is not in this hub's config (add it with ssh: "push")`);
-    if (machine.ssh !== PUSHED) return park(m, b, `machine "${b.machine}" is polled by this hub (ssh: ${machine.ssh}), not pushed: set its ssh to "push"`);
+    if (!machine) return `machine "${b.machine}" is not in this hub's config (add it with ssh: "push")`;
+    if (machine.ssh !== PUSHED) return `machine "${b.machine}" is polled by this hub (ssh: ${machine.ssh}), not pushed: set its ssh to "push"`;
     const collector = vc.config.collectors.find((c) => c.name === b.collector);
-    if (!collector) return park(m, b, `this hub has no collector "${b.collector}" (the node runs ${b.collector} ${b.source_version})`);
+    if (!collector) return `this hub has no collector "${b.collector}" (the node runs ${b.collector} ${b.source_version})`;
     if (b.schema_version > collector.schemaVersion)
-      return park(
-        m,
-        b,
-        `the node's ${b.collector} is newer than the hub's: schema ${b.schema_version} (version ${b.source_version}, vc ${b.vc_version}) on ${b.machine}, schema ${collector.schemaVersion} (version ${collector.version}) here; upgrade the hub`,
-      );
+      return `the node's ${b.collector} is newer than the hub's: schema ${b.schema_version} (version ${b.source_version}, vc ${b.vc_version}) on ${b.machine}, schema ${collector.schemaVersion} (version ${collector.version}) here; upgrade the hub`;
     const unknown = Object.keys(b.rows).filter((t) => !tables.has(t.toLowerCase()));
-    if (unknown.length) return park(m, b, `this hub has no table ${unknown.join(", ")} (rows for it from ${b.collector} ${b.source_version})`);
-    const [seen] = await vc.store.query(sql`SELECT 1 FROM ingest_batches WHERE batch_id = ${b.id} AND part = ${b.part}`);
-    if (seen) return { kind: "duplicate", batch: b.id, part: b.part };
+    if (unknown.length) return `this hub has no table ${unknown.join(", ")} (rows for it from ${b.collector} ${b.source_version})`;
+    return null;
+  }
 
-    const rows = Object.values(b.rows).reduce((n, r) => n + r.length, 0);
-    const mark = (tx: Pick<StoreTx, "run">, n: number) =>
+  /** A group of messages: each parked with a reason, skipped as already committed, or committed — the runs together. */
+  async function takeAll(group: readonly JsMsg[]): Promise<IngestOutcome[]> {
+    const out: IngestOutcome[] = [];
+    const valid: { m: JsMsg; b: Batch }[] = [];
+    for (const m of group) {
+      const parsed = parseBatch(m.data);
+      if ("invalid" in parsed) out.push(await park(m, null, `not a vc batch: ${parsed.invalid}`));
+      else {
+        const why = refusal(m, parsed);
+        if (why) out.push(await park(m, parsed, why));
+        else valid.push({ m, b: parsed });
+      }
+    }
+    if (valid.length === 0) return out;
+    const key = (b: Batch) => `${b.id}#${b.part}`;
+    const done = new Set(
+      (
+        await vc.store.query<{ k: string }>(
+          sql`SELECT batch_id || '#' || part AS k FROM ingest_batches WHERE batch_id IN (${sql.join([...new Set(valid.map((x) => x.b.id))].map((id) => sql`${id}`))})`,
+        )
+      ).map((r) => r.k),
+    );
+    const mark = (tx: Pick<StoreTx, "run">, m: JsMsg, b: Batch, n: number) =>
       tx.run(sql`INSERT INTO ingest_batches(batch_id, part, parts, machine_id, collector, run_at, committed_at, stream_seq, rows)
         VALUES (${b.id}, ${b.part}, ${b.parts}, ${b.machine}, ${b.collector}, ${b.at}::TIMESTAMP, ${vc.clock.now().toISOString()}::TIMESTAMP, ${m.info.streamSequence}, ${n})
         ON CONFLICT DO NOTHING`);
-    try {
-      if (b.part < b.parts) {
-        // An early part: its rows only (the run's record and cursors come with the last).
-        const n = await commitBatches(
-          vc.store,
-          b.rows,
-          () => {},
-          async (tx, _by, total) => (await mark(tx, total), total),
-        );
-        return { kind: "committed", batch: b.id, part: b.part, rows: n, machine: b.machine, collector: b.collector };
+    const runs: { m: JsMsg; b: Batch; run: PreparedRun }[] = [];
+    for (const { m, b } of valid) {
+      if (done.has(key(b))) {
+        out.push({ kind: "duplicate", batch: b.id, part: b.part });
+        continue;
       }
-      const run: PreparedRun = {
-        collector: { ...collector, version: b.source_version },
-        now: new Date(b.at),
-        record: b.record as RunRecord,
-        batches: b.rows,
-        cursors: b.cursors ?? {},
-        also: async (tx) => void (await mark(tx, rows)),
-      };
-      const [rec] = await commitRuns(vc.store, [run], { seen: [{ machine: b.machine, at: new Date(b.at) }] });
-      if (rec!.result === "failed" && b.record?.result === "ok") return park(m, b, `the hub could not commit it: ${rec!.error}`);
-      return { kind: "committed", batch: b.id, part: b.part, rows: rec!.rows, machine: b.machine, collector: b.collector };
-    } catch (err) {
-      return park(m, b, `the hub could not commit it: ${errorMessage(err)}`);
+      done.add(key(b));
+      const collector = vc.config.collectors.find((c) => c.name === b.collector)!;
+      if (b.part < b.parts) {
+        // An early part: its rows only, now (the run's record and cursors come with the last part, after it in the stream).
+        try {
+          const n = await commitBatches(
+            vc.store,
+            b.rows,
+            () => {},
+            async (tx, _by, total) => (await mark(tx, m, b, total), total),
+          );
+          out.push({ kind: "committed", batch: b.id, part: b.part, rows: n, machine: b.machine, collector: b.collector });
+        } catch (err) {
+          out.push(await park(m, b, `the hub could not commit it: ${errorMessage(err)}`));
+        }
+        continue;
+      }
+      const rows = Object.values(b.rows).reduce((n, r) => n + r.length, 0);
+      runs.push({
+        m,
+        b,
+        run: {
+          collector: { ...collector, version: b.source_version },
+          now: new Date(b.at),
+          record: b.record as RunRecord,
+          batches: b.rows,
+          cursors: b.cursors ?? {},
+          also: async (tx) => void (await mark(tx, m, b, rows)),
+        },
+      });
     }
+    if (runs.length === 0) return out;
+    const seen = [...new Map(runs.map((r) => [r.b.machine, { machine: r.b.machine, at: new Date(r.b.at) }])).values()];
+    const records = await commitRuns(
+      vc.store,
+      runs.map((r) => r.run),
+      { seen },
+    );
+    for (const [i, { m, b }] of runs.entries()) {
+      const rec = records[i]!;
+      if (rec.result === "failed" && b.record?.result === "ok") out.push(await park(m, b, `the hub could not commit it: ${rec.error}`));
+      else out.push({ kind: "committed", batch: b.id, part: b.part, rows: rec.rows, machine: b.machine, collector: b.collector });
+    }
+    return out;
   }
 
   async function park(m: JsMsg, b: Batch | null, reason: string): Promise<IngestOutcome> {
