@@ -306,7 +306,7 @@ describe("one output convention", () => {
     expect(csv.stdout).toMatch(/^machine,collector,result,rows,ms,note\n[^,\n]+,sysprobe,ok,\d+,\d+,\n$/);
     // The same flags on the other lists.
     const machines = await vc(["machines", "list", "--format", "csv"], { env });
-    expect(machines.stdout).toMatch(/^id,ssh,tags,last_seen_at,last_ok_at,tools_found,tools_missing\n[^\n]+,local,/);
+    expect(machines.stdout).toMatch(/^id,ssh,mode,tags,last_seen_at,last_ok_at,tools_found,tools_missing\n[^\n]+,local,polled,/);
     const alerts = await vc(["alerts", "list", "--all", "--format", "jsonl"], { env });
     expect([alerts.code, alerts.stderr]).toEqual([0, ""]);
     const rows = await vc(["query", "select machine_id, source from sys_samples limit 1", "--json"], { env });
