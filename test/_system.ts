@@ -28,6 +28,7 @@ export const SYSTEM_NEEDS: readonly SystemNeed[] = [
   { tool: "promtool", pkg: "prometheus", for: "checking /metrics, test/web/metrics.test.ts" },
   { tool: "prometheus", pkg: "prometheus", for: "a real Prometheus scraping vc, test/web/metrics.test.ts" },
   { tool: "chromium", pkg: "chromium", for: "the web dashboard in a real browser" },
+  { tool: "openssl", pkg: "openssl", for: "a TLS certificate for the NATS tests" },
   { tool: "nats-server", pkg: "nats-server", for: "vc node and the hub's ingest through JetStream, test/ingest" },
 ];
 

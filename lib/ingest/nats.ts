@@ -48,11 +48,12 @@ export async function connectNats(cfg: NatsOptions, o: { name: string; reconnect
     : cfg.nkey_seed_file
       ? nkeyAuthenticator(new TextEncoder().encode(read(cfg.nkey_seed_file, "nkey seed file").toString("utf8").trim()))
       : undefined;
+  // The files' PEM text, read here (Bun's TLS upgrade of a socket takes the text, not the client's file loading).
   const tls = cfg.tls
     ? {
-        ...(cfg.tls.ca_file ? { caFile: cfg.tls.ca_file } : {}),
-        ...(cfg.tls.cert_file ? { certFile: cfg.tls.cert_file } : {}),
-        ...(cfg.tls.key_file ? { keyFile: cfg.tls.key_file } : {}),
+        ...(cfg.tls.ca_file ? { ca: read(cfg.tls.ca_file, "TLS CA file").toString("utf8") } : {}),
+        ...(cfg.tls.cert_file ? { cert: read(cfg.tls.cert_file, "TLS certificate file").toString("utf8") } : {}),
+        ...(cfg.tls.key_file ? { key: read(cfg.tls.key_file, "TLS key file").toString("utf8") } : {}),
       }
     : undefined;
   try {
@@ -86,6 +87,10 @@ export function natsError(err: unknown, cfg: NatsOptions): VcError {
   if (/Permissions Violation/i.test(text))
     return new VcError("nats_permission", `NATS at ${where} does not let ${loginOf(cfg)} do that: ${text}`, {
       hint: "a node's NATS user may publish only under vc.batch.<its machine>.>",
+    });
+  if (/certificate|self.signed|TLS|SSL/i.test(text))
+    return new VcError("nats_failed", `NATS at ${where}: TLS: ${text}`, {
+      hint: "set nats.tls.ca_file to the CA that signed the server's certificate (and cert_file/key_file if it asks for a client certificate)",
     });
   if (/no responders|503/i.test(`${name} ${text}`))
     return new VcError("nats_unreachable", `NATS at ${where} has no stream for vc's batches yet: ${text}`, {

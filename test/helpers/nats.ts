@@ -30,10 +30,11 @@ export interface NatsServer {
 export const HUB = { user: "hub", password: "hub-secret" };
 export const nodeUser = (machine: string): NatsUser => ({ user: `node-${machine}`, password: `${machine}-secret`, machine });
 
-export async function startNats(o: { users: readonly NatsUser[]; maxPayload?: number }): Promise<NatsServer> {
+export async function startNats(o: { users: readonly NatsUser[]; maxPayload?: number; tls?: boolean }): Promise<NatsServer & { ca?: string }> {
   const bin = requireSystem("nats-server");
   const dir = mkdtempSync(join(tmpdir(), "vc-nats-"));
   const port = await freePort();
+  const tls = o.tls ? makeCerts(dir) : null;
   const users = o.users.map((u) => {
     const perms = u.machine
       ? `, permissions: { publish: { allow: ["vc.batch.${u.machine}.>", "$JS.API.INFO", "$JS.API.STREAM.INFO.>", "_INBOX.>"] }, subscribe: { allow: ["_INBOX.>"] } }`
@@ -45,7 +46,7 @@ export async function startNats(o: { users: readonly NatsUser[]; maxPayload?: nu
     conf,
     `listen: 127.0.0.1:${port}
 max_payload: ${o.maxPayload ?? 1048576}
-jetstream { store_dir: ${JSON.stringify(join(dir, "js"))} }
+${tls ? `tls { cert_file: ${JSON.stringify(tls.cert)}, key_file: ${JSON.stringify(tls.key)} }\n` : ""}jetstream { store_dir: ${JSON.stringify(join(dir, "js"))} }
 authorization {
   users = [
 ${users.join("\n")}
@@ -64,7 +65,22 @@ ${users.join("\n")}
     proc = null;
   };
   await start();
-  return { url: `nats://127.0.0.1:${port}`, port, dir, start, stop };
+  return { url: `${tls ? "tls" : "nats"}://127.0.0.1:${port}`, port, dir, start, stop, ...(tls ? { ca: tls.ca } : {}) };
+}
+
+/** A throwaway CA and a server certificate for 127.0.0.1, made with openssl. */
+function makeCerts(dir: string): { ca: string; cert: string; key: string } {
+  requireSystem("openssl");
+  const f = (n: string) => join(dir, n);
+  const run = (args: string[]) => {
+    const r = Bun.spawnSync(["openssl", ...args], { stdout: "pipe", stderr: "pipe" });
+    if (r.exitCode !== 0) throw new Error(`openssl ${args.join(" ")}: ${r.stderr.toString()}`);
+  };
+  run(["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", f("ca.key"), "-out", f("ca.pem"), "-days", "2", "-subj", "/CN=vc-test-ca"]);
+  run(["req", "-newkey", "rsa:2048", "-nodes", "-keyout", f("server.key"), "-out", f("server.csr"), "-subj", "/CN=127.0.0.1"]);
+  writeFileSync(f("ext"), "subjectAltName=IP:127.0.0.1\n");
+  run(["x509", "-req", "-in", f("server.csr"), "-CA", f("ca.pem"), "-CAkey", f("ca.key"), "-CAcreateserial", "-out", f("server.pem"), "-days", "2", "-extfile", f("ext")]);
+  return { ca: f("ca.pem"), cert: f("server.pem"), key: f("server.key") };
 }
 
 async function waitForPort(port: number, ms = 10_000): Promise<void> {

@@ -77,7 +77,7 @@ export async function nodeOnce(
   nats: NatsServer,
   m: Machine,
   clock: ReturnType<typeof createFixedClock>,
-  o: { as?: string; password?: string; extra?: Partial<VcConfigInput> } = {},
+  o: { as?: string; password?: string; tls?: { ca_file: string }; extra?: Partial<VcConfigInput> } = {},
 ): Promise<NodeCycleReport> {
   const user = nodeUser(m.id);
   const config = await resolveConfig(
@@ -85,7 +85,7 @@ export async function nodeOnce(
       data_dir: join(dir, m.id, "node"),
       machines: [{ id: o.as ?? m.id, ssh: "local" }],
       collectors: [dcg(), caam()],
-      node: { machine: o.as ?? m.id, nats: { servers: [nats.url], user: user.user, password: o.password ?? user.password } },
+      node: { machine: o.as ?? m.id, nats: { servers: [nats.url], user: user.user, password: o.password ?? user.password, ...(o.tls ? { tls: o.tls } : {}) } },
       ...o.extra,
     },
     { source: `node ${m.id}`, env: {} },
@@ -95,14 +95,14 @@ export async function nodeOnce(
 }
 
 /** A hub over a store of its own, consuming with `durable`. */
-export async function startHub(dir: string, name: string, nats: NatsServer, machines: readonly string[], o: { durable?: string } = {}) {
+export async function startHub(dir: string, name: string, nats: NatsServer, machines: readonly string[], o: { durable?: string; tls?: { ca_file: string } } = {}) {
   const config = await resolveConfig(
     {
       db: join(dir, name, "vc.duckdb"),
       data_dir: join(dir, name),
       machines: machines.map((id) => ({ id, ssh: "push" })),
       collectors: [dcg(), caam()],
-      ingest: { nats: { servers: [nats.url], ...{ user: HUB.user, password: HUB.password } }, durable: o.durable ?? name },
+      ingest: { nats: { servers: [nats.url], user: HUB.user, password: HUB.password, ...(o.tls ? { tls: o.tls } : {}) }, durable: o.durable ?? name },
     },
     { source: `hub ${name}`, env: {} },
   );
