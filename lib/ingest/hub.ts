@@ -11,7 +11,7 @@ import { newId } from "../_id.ts";
 import type { Cockpit } from "../cockpit.ts";
 import { commitBatches, commitRuns, type PreparedRun, type RunRecord } from "../collect/run.ts";
 import { PUSHED } from "../collect/scheduler.ts";
-import { errorMessage } from "../errors.ts";
+import { errorMessage, isVcError } from "../errors.ts";
 import { sql } from "../store/sql.ts";
 import type { StoreTx } from "../store/store.ts";
 import { parseBatch, type Batch } from "./batch.ts";
@@ -50,31 +50,45 @@ export async function startIngest(vc: Cockpit, o: { onOutcome?: (x: IngestOutcom
   const cfg = vc.config.ingest!;
   const durable = cfg.durable;
   const stream = streamOf(cfg.nats).name;
-  const nc: NatsConnection = await connectNats(cfg.nats, { name: `vc hub ${durable}`, reconnect: true });
-  let jsm: JetStreamManager;
-  try {
-    jsm = await managerOf(nc);
-    await ensureStream(jsm, cfg.nats);
-    const ackWait = nanos((o.ackWaitSeconds ?? cfg.ack_wait_seconds ?? ACK_WAIT_SECONDS) * 1000);
+  let nc: NatsConnection | null = null;
+  let jsm: JetStreamManager | null = null;
+  /** Connects, makes the stream and this hub's durable consumer (each once: they outlive a restart). */
+  const setup = async () => {
+    const conn = await connectNats(cfg.nats, { name: `vc hub ${durable}`, reconnect: true });
     try {
-      await jsm.consumers.info(stream, durable);
-    } catch {
-      await jsm.consumers.add(stream, { durable_name: durable, ack_policy: AckPolicy.Explicit, deliver_policy: DeliverPolicy.All, ack_wait: ackWait, max_ack_pending: 256 });
+      const m = await managerOf(conn);
+      await ensureStream(m, cfg.nats);
+      const ackWait = nanos((o.ackWaitSeconds ?? cfg.ack_wait_seconds ?? ACK_WAIT_SECONDS) * 1000);
+      try {
+        await m.consumers.info(stream, durable);
+      } catch {
+        await m.consumers.add(stream, { durable_name: durable, ack_policy: AckPolicy.Explicit, deliver_policy: DeliverPolicy.All, ack_wait: ackWait, max_ack_pending: 256 });
+      }
+      nc = conn;
+      jsm = m;
+    } catch (err) {
+      await conn.close().catch(() => {});
+      throw natsError(err, cfg.nats);
     }
+  };
+  // Wrong credentials or a refused permission stop `vc up` here; a server not up yet is waited for.
+  try {
+    await setup();
   } catch (err) {
-    await nc.close().catch(() => {});
-    throw natsError(err, cfg.nats);
+    if (!isVcError(err) || err.code !== "nats_unreachable") throw err;
+    o.onError?.(err);
   }
   const tables = new Set((await vc.store.query<{ t: string }>("SELECT table_name AS t FROM information_schema.tables")).map((r) => r.t.toLowerCase()));
   let closing = false;
   let messages: ConsumerMessages | null = null;
   let lastError: string | null = null;
+  let failures = 0;
 
   const loop = (async () => {
-    const js = jetstream(nc);
     while (!closing) {
       try {
-        const c = await js.consumers.get(stream, durable);
+        if (!nc) await setup();
+        const c = await jetstream(nc!).consumers.get(stream, durable);
         messages = await c.consume({ max_messages: GROUP });
         // Under load, what has arrived commits together (one transaction, one insert per table);
         // idle, each batch commits as it comes.
@@ -87,12 +101,15 @@ export async function startIngest(vc: Cockpit, o: { onOutcome?: (x: IngestOutcom
           group = [];
           for (const x of outcomes) o.onOutcome?.(x);
           lastError = null;
+          failures = 0;
         }
       } catch (err) {
         if (closing) break;
         lastError = errorMessage(err);
         o.onError?.(natsError(err, cfg.nats));
-        await Bun.sleep(1000);
+        // Waits a little longer each time the server stays away (never a retry storm).
+        await Bun.sleep(Math.min(30_000, 1000 * 2 ** Math.min(5, failures++)));
+        continue;
       }
     }
   })();
@@ -207,7 +224,15 @@ export async function startIngest(vc: Cockpit, o: { onOutcome?: (x: IngestOutcom
 
   return {
     async status() {
-      const out: IngestStatus = { connected: !nc.isClosed() && nc.info !== undefined, server: nc.getServer() || null, stream: null, consumer: null, error: lastError };
+      const conn = nc as NatsConnection | null;
+      const out: IngestStatus = {
+        connected: conn !== null && !conn.isClosed() && conn.info !== undefined,
+        server: conn?.getServer() || null,
+        stream: null,
+        consumer: null,
+        error: lastError,
+      };
+      if (!jsm) return out;
       try {
         const s = await jsm.streams.info(stream);
         out.stream = {
@@ -228,7 +253,7 @@ export async function startIngest(vc: Cockpit, o: { onOutcome?: (x: IngestOutcom
       closing = true;
       messages?.stop();
       await loop;
-      await nc.drain().catch(() => {});
+      await (nc as NatsConnection | null)?.drain().catch(() => {});
     },
   };
 }

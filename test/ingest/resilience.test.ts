@@ -98,3 +98,20 @@ describe("a pushed machine that falls silent", () => {
     expect(machines.map((m) => [m.id, m.mode])).toEqual([["orko", "pushed"]]);
   });
 });
+
+describe("a hub started while the server is down", () => {
+  test("starts, waits for the server, then consumes", async () => {
+    await nats.stop();
+    let late: Awaited<ReturnType<typeof startHub>> | undefined;
+    try {
+      late = await startHub(dir, "late-hub", nats, ["orko"]);
+      expect((await late.ingest.status()).connected).toBe(false);
+      await nats.start();
+      await committed(late, 1, 60_000);
+      expect((await late.ingest.status()).connected).toBe(true);
+    } finally {
+      await late?.ingest.close();
+      await late?.vc.close();
+    }
+  });
+});
