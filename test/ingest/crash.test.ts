@@ -14,6 +14,8 @@ setDefaultTimeout(180_000);
 const dir = tempDir("vc-push-crash-");
 let nats: NatsServer;
 let machines: Machine[];
+/** The hub process of the moment: killed after the test whatever happened (no stray daemon). */
+let up: Awaited<ReturnType<typeof startUp>> | undefined;
 
 beforeAll(async () => {
   nats = await startNats({ users: [HUB, nodeUser("orko"), nodeUser("sydney")], maxPayload: 16 * 1024 });
@@ -21,6 +23,8 @@ beforeAll(async () => {
   await createStream(nats);
 });
 afterAll(async () => {
+  up?.kill("SIGKILL");
+  await up?.exited;
   await nats?.stop();
 });
 
@@ -61,7 +65,7 @@ export default defineConfig({
       return r.code === 0 ? Number(JSON.parse(r.stdout)[0].n) : -1;
     };
 
-    let up = await startUp(["--config", cfg], { env, socket });
+    up = await startUp(["--config", cfg], { env, socket });
     let seen = 0;
     for (const until = Date.now() + 60_000; Date.now() < until && seen <= 0; ) seen = await count();
     up.kill("SIGKILL");
