@@ -38,6 +38,8 @@ export interface Ingest {
 
 /** Messages committed together at most (under load). */
 const GROUP = 256;
+/** How long a pull waits for more messages to commit with the first (the latency an idle hub adds). */
+const WINDOW_MS = 25;
 
 /** Seconds JetStream waits for an acknowledgement before it delivers a message again. */
 const ACK_WAIT_SECONDS = 30;
@@ -90,26 +92,49 @@ export async function startIngest(vc: Cockpit, o: { onOutcome?: (x: IngestOutcom
         if (!nc) await setup();
         const c = await jetstream(nc!).consumers.get(stream, durable);
         messages = await c.consume({ max_messages: GROUP });
-        // Under load, what has arrived commits together (one transaction, one insert per table);
-        // idle, each batch commits as it comes.
-        let group: JsMsg[] = [];
-        for await (const m of messages) {
-          group.push(m);
-          if (messages.getPending() > 0 && group.length < GROUP) continue;
+        // What has arrived commits together (one transaction, one insert per table): a reader fills
+        // an inbox as messages come, the committer takes up to GROUP of them after a short window.
+        // Under load the inbox is full at once; idle, a batch waits WINDOW_MS.
+        const inbox: JsMsg[] = [];
+        const sig: { wake: (() => void) | null; space: (() => void) | null } = { wake: null, space: null };
+        let ended: { err?: unknown } | null = null;
+        const reader = (async () => {
+          try {
+            for await (const m of messages!) {
+              inbox.push(m);
+              sig.wake?.();
+              // Past two groups waiting, stop pulling: the client asks the server for no more meanwhile.
+              if (inbox.length >= 2 * GROUP) await new Promise<void>((r) => (sig.space = r));
+            }
+            ended = {};
+          } catch (err) {
+            ended = { err };
+          }
+          sig.wake?.();
+        })();
+        while (!closing) {
+          if (inbox.length === 0 && !ended) await new Promise<void>((r) => (sig.wake = r));
+          sig.wake = null;
+          if (inbox.length === 0) break;
+          if (inbox.length < GROUP) await Bun.sleep(WINDOW_MS);
+          const group = inbox.splice(0, GROUP);
+          sig.space?.();
+          sig.space = null;
           const outcomes = await takeAll(group);
           for (const x of group) x.ack();
-          group = [];
           for (const x of outcomes) o.onOutcome?.(x);
           lastError = null;
           failures = 0;
         }
+        await reader;
+        const end = ended as { err?: unknown } | null;
+        if (end?.err) throw end.err;
       } catch (err) {
         if (closing) break;
         lastError = errorMessage(err);
         o.onError?.(natsError(err, cfg.nats));
         // Waits a little longer each time the server stays away (never a retry storm).
         await Bun.sleep(Math.min(30_000, 1000 * 2 ** Math.min(5, failures++)));
-        continue;
       }
     }
   })();
