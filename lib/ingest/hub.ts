@@ -39,7 +39,7 @@ export interface Ingest {
 /** Messages committed together at most (under load). */
 const GROUP = 256;
 /** How long a pull waits for more messages to commit with the first (the latency an idle hub adds). */
-const WINDOW_MS = 25;
+const WINDOW_MS = 200;
 
 /** Seconds JetStream waits for an acknowledgement before it delivers a message again. */
 const ACK_WAIT_SECONDS = 30;
@@ -219,17 +219,27 @@ export async function startIngest(vc: Cockpit, o: { onOutcome?: (x: IngestOutcom
         },
       });
     }
-    if (runs.length === 0) return out;
-    const seen = [...new Map(runs.map((r) => [r.b.machine, { machine: r.b.machine, at: new Date(r.b.at) }])).values()];
-    const records = await commitRuns(
-      vc.store,
-      runs.map((r) => r.run),
-      { seen },
-    );
-    for (const [i, { m, b }] of runs.entries()) {
-      const rec = records[i]!;
-      if (rec.result === "failed" && b.record?.result === "ok") out.push(await park(m, b, `the hub could not commit it: ${rec.error}`));
-      else out.push({ kind: "committed", batch: b.id, part: b.part, rows: rec.rows, machine: b.machine, collector: b.collector });
+    // In waves of at most one run per machine and collector: two runs of one collector in one insert
+    // may carry the same keys (a backlog of a machine's cycles), which one statement cannot take.
+    const waves: (typeof runs)[] = [];
+    for (const r of runs) {
+      const k = `${r.b.machine}\u0000${r.b.collector}`;
+      const wave = waves.find((w) => !w.some((x) => `${x.b.machine}\u0000${x.b.collector}` === k));
+      if (wave) wave.push(r);
+      else waves.push([r]);
+    }
+    for (const wave of waves) {
+      const seen = [...new Map(wave.map((r) => [r.b.machine, { machine: r.b.machine, at: new Date(r.b.at) }])).values()];
+      const records = await commitRuns(
+        vc.store,
+        wave.map((r) => r.run),
+        { seen },
+      );
+      for (const [i, { m, b }] of wave.entries()) {
+        const rec = records[i]!;
+        if (rec.result === "failed" && b.record?.result === "ok") out.push(await park(m, b, `the hub could not commit it: ${rec.error}`));
+        else out.push({ kind: "committed", batch: b.id, part: b.part, rows: rec.rows, machine: b.machine, collector: b.collector });
+      }
     }
     return out;
   }
