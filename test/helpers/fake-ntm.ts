@@ -32,8 +32,9 @@ export function writeFakeNtm(dir: string): FakeNtm {
   const at = '\\"generated_at\\":\\"2026-08-20T15:10:16Z\\"';
   writeFileSync(
     join(bin, "ntm"),
+    // Each call's line in one write: calls on two machines run at once and must not interleave.
     `#!/bin/sh
-{ printf '%s${US}' "$PPID"; for a in "$@"; do printf '%s${US}' "$a"; done; printf '\\n'; } >> ${sh(log)}
+line="$PPID${US}"; for a in "$@"; do line="$line$a${US}"; done; printf '%s\\n' "$line" >> ${sh(log)}
 case "$1 $2" in
   "list --json") cat ${sh(join(FX, "list.json"))}; exit 0 ;;
   "--robot-status "*) cat ${sh(join(FX, "robot-status.json"))}; exit 0 ;;
