@@ -43,3 +43,17 @@ function parseInstant(at: string | Date | number, what: string): number {
   }
   return t;
 }
+
+/** Waits `ms` (Infinity: until aborted), or less when `signal` aborts; never rejects. */
+export function sleepOrAbort(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal?.aborted) return resolve();
+    const t = Number.isFinite(ms) ? setTimeout(done, ms) : undefined;
+    function done() {
+      clearTimeout(t);
+      signal?.removeEventListener("abort", done);
+      resolve();
+    }
+    signal?.addEventListener("abort", done, { once: true });
+  });
+}

@@ -1,3 +1,4 @@
+import { sleepOrAbort } from "./clock.ts";
 import type { Cockpit } from "./cockpit.ts";
 import type { CycleReport } from "./collect/scheduler.ts";
 import type { CheckReport } from "./guardian/engine.ts";
@@ -108,7 +109,7 @@ export async function runDaemon(vc: Cockpit, o: DaemonOptions): Promise<number> 
       vc.ingest = await startIngest(vc, { onOutcome: o.onIngest, onError: o.onError });
     }
     if (o.poll === false) {
-      await sleep(Number.POSITIVE_INFINITY, o.signal);
+      await sleepOrAbort(Number.POSITIVE_INFINITY, o.signal);
       return 0;
     }
     // A retention span naming a table the store does not have stops `vc up` now, not at the quiet hour.
@@ -139,7 +140,7 @@ export async function runDaemon(vc: Cockpit, o: DaemonOptions): Promise<number> 
       await vacuumAtQuietHour(vc).catch((err) => o.onError?.(err instanceof Error ? err : new Error(errorMessage(err))));
       if (o.maxCycles !== undefined && n >= o.maxCycles) break;
       const wait = vc.config.polling.interval_seconds * 1000 - (performance.now() - started);
-      await sleep(Math.max(0, wait), o.signal);
+      await sleepOrAbort(Math.max(0, wait), o.signal);
     }
   } finally {
     stopWatching();
@@ -154,17 +155,4 @@ export async function runDaemon(vc: Cockpit, o: DaemonOptions): Promise<number> 
     else removeDaemonLock(vc.store.path);
   }
   return n;
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const t = Number.isFinite(ms) ? setTimeout(done, ms) : undefined;
-    function done() {
-      clearTimeout(t);
-      signal.removeEventListener("abort", done);
-      resolve();
-    }
-    signal.addEventListener("abort", done, { once: true });
-  });
 }

@@ -8,7 +8,7 @@ import { hostname } from "node:os";
 import { join } from "node:path";
 import { jetstream, type JetStreamClient } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
-import { systemClock, type Clock } from "../clock.ts";
+import { sleepOrAbort, systemClock, type Clock } from "../clock.ts";
 import { createExecutorFactory, openCockpit, type Cockpit } from "../cockpit.ts";
 import { commitRuns, type PreparedRun, type RunRecord } from "../collect/run.ts";
 import { runCycle, type ExecutorFactory } from "../collect/scheduler.ts";
@@ -108,7 +108,7 @@ export async function runNode(o: NodeOptions): Promise<NodeCycleReport[]> {
       reports.push(report);
       o.onCycle?.(report);
       if (o.once) break;
-      await sleep(tickMs(vc.config), o.signal);
+      await sleepOrAbort(tickMs(vc.config), o.signal);
     }
   } finally {
     await nc?.drain().catch(() => {});
@@ -207,17 +207,4 @@ async function cycle(o: {
   await runCycle({ store: vc.store, config: o.config, clock: o.clock, executorFor: o.executorFor, sink, signal: o.signal });
   report.spooled = spool.size().entries;
   return report;
-}
-
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal?.aborted) return resolve();
-    const t = setTimeout(done, ms);
-    function done() {
-      clearTimeout(t);
-      signal?.removeEventListener("abort", done);
-      resolve();
-    }
-    signal?.addEventListener("abort", done, { once: true });
-  });
 }

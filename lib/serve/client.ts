@@ -2,7 +2,7 @@
 // the store. Kept light (no DuckDB, no config loading) so a command that finds the daemon starts fast.
 import { existsSync } from "node:fs";
 import { resolve } from "node:path";
-import { clockFromEnv, type Clock } from "../clock.ts";
+import { clockFromEnv, sleepOrAbort, type Clock } from "../clock.ts";
 import type { Cockpit } from "../cockpit.ts";
 import { VcError, errorMessage, type VcErrorCode } from "../errors.ts";
 import type { RunRecord } from "../collect/run.ts";
@@ -268,7 +268,7 @@ function createRemoteCockpit(socketPath: string, clock: Clock): RemoteCockpit {
           return { ended: "closed" };
         }
         o.onStatus?.("reconnecting", err);
-        await sleep(delay, o.signal);
+        await sleepOrAbort(delay, o.signal);
         delay = Math.min(5000, delay * 2);
       }
     },
@@ -297,19 +297,6 @@ class StreamDropped extends Error {
   constructor(override readonly cause: unknown) {
     super(errorMessage(cause));
   }
-}
-
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal?.aborted) return resolve();
-    const t = setTimeout(done, ms);
-    function done() {
-      clearTimeout(t);
-      signal?.removeEventListener("abort", done);
-      resolve();
-    }
-    signal?.addEventListener("abort", done, { once: true });
-  });
 }
 
 function unreachable(socketPath: string, err: unknown): VcError {

@@ -6,42 +6,16 @@
 // spare` moves orko to bob's account, `ntm --robot-interrupt` brings the pane back.
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { caamLimits, caamStatus } from "../helpers/caam.ts";
 
 const fixtures = join(import.meta.dir, "../fixtures");
 const read = (p: string) => readFileSync(join(fixtures, p), "utf8");
-const LIMITS = JSON.parse(read("caam/limits.format-json.json")) as Record<string, unknown>[];
-const STATUS = JSON.parse(read("caam/status.json")) as { tools: Record<string, unknown>[] };
 const SNAPSHOT = JSON.parse(read("ntm/robot-snapshot.json")) as { latest_cursor: number; sessions: { name: string; agents: Record<string, unknown>[] }[] };
 
 export const DAY_START = Date.parse("2026-11-03T08:00:00Z");
 export const STEP_MIN = 10;
 export const STEPS = 12;
 export const at = (i: number) => new Date(DAY_START + i * STEP_MIN * 60_000);
-const RESET = "2026-11-03T12:30:00Z";
-const EMAIL: Record<string, string> = { work: "alice@fleet.dev", spare: "bob@fleet.dev" };
-
-/** `caam limits --format json` with each profile's 5-hour window at `used` %. */
-export function caamLimits(now: Date, used: Record<string, number>, resetsAt = RESET) {
-  const claude = LIMITS.find((p) => p.provider === "claude")!;
-  return Object.entries(used).map(([name, pct]) => ({
-    ...claude,
-    profile_name: name,
-    usage: {
-      ...(claude.usage as Record<string, unknown>),
-      profile_name: name,
-      primary_window: { utilization: pct / 100, used_percent: Math.floor(pct), resets_at: resetsAt, window_duration: 18_000_000_000_000 },
-      secondary_window: { utilization: 0.2, used_percent: 20, resets_at: "2026-11-08T07:00:00Z", window_duration: 604_800_000_000_000 },
-      fetched_at: now.toISOString(),
-    },
-  }));
-}
-
-/** `caam status --json` with `profile` active for claude. */
-export function caamStatus(profile: string) {
-  const claude = STATUS.tools.find((t) => t.tool === "claude")!;
-  return { tools: [{ ...claude, active_profile: profile, identity: { ...(claude.identity as object), email: EMAIL[profile] } }] };
-}
-
 /** ntm's snapshot with pane 0.3 of corpus-session-1 silent for `age` seconds (the other panes as the fixture has them). */
 function snapshot(now: Date, cursor: number, age: number) {
   const s = structuredClone(SNAPSHOT);

@@ -4,7 +4,6 @@
 // trigger reads the oracle's live forecast from it, its steps plan caam's real commands, and its
 // verification re-reads the store after a later collection.
 import { afterAll, beforeAll, describe, expect, it, setDefaultTimeout } from "bun:test";
-import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { createFixedClock } from "../../lib/clock.ts";
 import {
@@ -23,46 +22,19 @@ import { accountsPlugin } from "../../plugins/accounts/index.ts";
 import { RATE_LIMIT_THRESHOLD_PCT, rateLimitRecovery } from "../../plugins/accounts/protocols.ts";
 import { caam } from "../../plugins/caam/index.ts";
 import { tempDir } from "../helpers/tmp.ts";
+import { caamLimits, caamStatus } from "../helpers/caam.ts";
 
 setDefaultTimeout(60_000);
 
 const dir = tempDir("vc-protocols-accounts-");
-const fx = (p: string) => JSON.parse(readFileSync(join(import.meta.dir, "../fixtures/caam", p), "utf8"));
-const LIMITS = fx("limits.format-json.json") as Record<string, unknown>[];
-const STATUS = fx("status.json") as { tools: Record<string, unknown>[] };
 
 const START = Date.parse("2026-11-03T08:00:00Z");
 const STEP_MIN = 4;
-const RESET = "2026-11-03T12:30:00Z";
 const minute = (min: number) => new Date(START + min * 60_000);
-/** The caam profiles: "work" is alice's account, "spare" bob's. */
-const EMAIL: Record<string, string> = { work: "alice@fleet.dev", spare: "bob@fleet.dev" };
-
-/** `caam limits --format json`: each profile's primary window at `used` %, its weekly window at 20 %. */
-function limits(at: Date, used: Record<string, number>) {
-  const claude = LIMITS.find((p) => p.provider === "claude")!;
-  return Object.entries(used).map(([name, pct]) => ({
-    ...claude,
-    profile_name: name,
-    usage: {
-      ...(claude.usage as Record<string, unknown>),
-      profile_name: name,
-      primary_window: { utilization: pct / 100, used_percent: Math.floor(pct), resets_at: RESET, window_duration: 18_000_000_000_000 },
-      secondary_window: { utilization: 0.2, used_percent: 20, resets_at: "2026-11-08T07:00:00Z", window_duration: 604_800_000_000_000 },
-      fetched_at: at.toISOString(),
-    },
-  }));
-}
-
-/** `caam status --json` with `profile` active for claude. */
-function status(profile: string) {
-  const claude = STATUS.tools.find((t) => t.tool === "claude")!;
-  return { tools: [{ ...claude, active_profile: profile, identity: { ...(claude.identity as object), email: EMAIL[profile] } }] };
-}
 
 /** One run of the real caam collector on machine `id` at `at`, printing those. */
 async function collect(store: Awaited<ReturnType<typeof createTestStore>>, id: string, at: Date, used: Record<string, number>, active: string) {
-  const m = createFakeMachine({ id, tools: { caam: { "limits --format json": JSON.stringify(limits(at, used)), "status --json": JSON.stringify(status(active)) } } });
+  const m = createFakeMachine({ id, tools: { caam: { "limits --format json": JSON.stringify(caamLimits(at, used)), "status --json": JSON.stringify(caamStatus(active)) } } });
   try {
     const run = await runOnce({ store, collector: caam(), machine: m, clock: createFixedClock(at) });
     expect(run).toMatchObject({ result: "ok", warnings: [] });
@@ -173,7 +145,7 @@ describe("rate_limit_recovery", () => {
     const limitsStep = step(rateLimitRecovery.diagnosis, "caam_limits", "command");
     expect(limitsStep.writes).toBe(false);
     expect(limitsStep.command(stepCtx(base, t!, facts))).toEqual({ argv: ["caam", "limits", "claude", "--format", "json"] });
-    const live = limitsStep.parse!(JSON.stringify(limits(AT, { work: 90.5, spare: 16 })), stepCtx(base, t!, facts));
+    const live = limitsStep.parse!(JSON.stringify(caamLimits(AT, { work: 90.5, spare: 16 })), stepCtx(base, t!, facts));
     expect(live).toMatchObject({ live_from_used_percent: 90.5, live_to_used_percent: 20 });
     expect((live!.live_limits as unknown[]).length).toBe(4);
     expect(limitsStep.parse!("Error: no vault", stepCtx(base, t!, facts))).toEqual({ live_limits_error: expect.stringContaining("caam limits printed no JSON") });
