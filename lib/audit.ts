@@ -1,5 +1,4 @@
 import { newId } from "./_id.ts";
-import { sql } from "./store/sql.ts";
 import type { StoreTx } from "./store/store.ts";
 import { jsonText } from "./store/_values.ts";
 
@@ -24,22 +23,31 @@ export interface AuditEvent {
  * Appends an event to `audit_events` inside the caller's transaction; returns its id. Details that
  * are not valid JSON for DuckDB (lone surrogates, nesting too deep) are repaired, never refused.
  */
-export async function recordAudit(tx: Pick<StoreTx, "run">, e: AuditEvent): Promise<string> {
+export async function recordAudit(tx: Pick<StoreTx, "insert">, e: AuditEvent): Promise<string> {
   return (await recordAudits(tx, [e]))[0]!;
 }
 
 /** `recordAudit` for several events, in one statement; returns their ids in order. */
-export async function recordAudits(tx: Pick<StoreTx, "run">, events: readonly AuditEvent[]): Promise<string[]> {
+export async function recordAudits(tx: Pick<StoreTx, "insert">, events: readonly AuditEvent[]): Promise<string[]> {
   const ids = events.map(() => newId());
   if (events.length === 0) return ids;
-  const values = events.map(
-    (
-      e,
-      i,
-    ) => sql`(${ids[i]}, ${e.ts.toISOString()}::TIMESTAMP, ${e.eventType}, ${e.actor}, ${e.machineId ?? null}, ${e.action ?? null}, ${e.result ?? null}, ${e.durationMs ?? null},
-            ${e.rowsInserted ?? null}, ${e.bytesRead ?? null}, ${e.warningsCount ?? null}, ${e.error ?? null}, ${e.details === undefined ? null : (jsonText(e.details) ?? null)})`,
+  await tx.insert(
+    "audit_events",
+    events.map((e, i) => ({
+      event_id: ids[i],
+      ts: e.ts.toISOString(),
+      event_type: e.eventType,
+      actor: e.actor,
+      machine_id: e.machineId ?? null,
+      action: e.action ?? null,
+      result: e.result ?? null,
+      duration_ms: e.durationMs ?? null,
+      rows_inserted: e.rowsInserted ?? null,
+      bytes_read: e.bytesRead ?? null,
+      warnings_count: e.warningsCount ?? null,
+      error: e.error ?? null,
+      details_json: e.details === undefined ? null : (jsonText(e.details) ?? null),
+    })),
   );
-  await tx.run(sql`INSERT INTO audit_events(event_id, ts, event_type, actor, machine_id, action, result, duration_ms, rows_inserted, bytes_read, warnings_count, error, details_json)
-    VALUES ${sql.join(values)}`);
   return ids;
 }

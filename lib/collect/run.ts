@@ -70,8 +70,11 @@ export interface PreparedRun {
   readonly record: RunRecord;
   readonly batches: Readonly<Record<string, Record<string, unknown>[]>>;
   readonly cursors: Readonly<Record<string, Cursor>>;
-  /** More to write in the transaction that commits the run (the hub's record of a pushed batch). */
-  readonly also?: (tx: StoreTx) => Promise<void>;
+  /**
+   * More rows to write, by table, in the transaction that commits the run (the hub's record of a
+   * pushed batch); not counted as the run's. Written with the other runs' in one insert per table.
+   */
+  readonly also?: Readonly<Record<string, Record<string, unknown>[]>>;
 }
 
 /**
@@ -603,7 +606,9 @@ export async function writeRunRecord(store: Store, rec: RunRecord, now: Date, co
  * (and last_seen_at of the machines in `seen`).
  */
 async function finishRuns(tx: StoreTx, runs: readonly PreparedRun[], records: readonly RunRecord[], seen: CommitRunsOptions["seen"] = []) {
-  for (const r of runs) await r.also?.(tx);
+  const also = new Map<string, Record<string, unknown>[]>();
+  for (const r of runs) for (const [table, rows] of Object.entries(r.also ?? {})) also.set(table, [...(also.get(table) ?? []), ...rows]);
+  for (const [table, rows] of also) await tx.insert(table, rows);
   const ok = runs.filter((_, i) => records[i]!.result === "ok");
   await saveManyCursors(
     tx,

@@ -70,17 +70,29 @@ export const PUSHED = "push";
 /** How long a pushed machine may stay silent before it reads unreachable: the ingest's setting, else 3 poll intervals. */
 export const silentAfterMs = (config: VcConfig) => (config.ingest?.silent_after_seconds ?? 3 * config.polling.interval_seconds) * 1000;
 
-/** Why a pushed machine reads unreachable now (nothing from its node for too long), or null. */
-async function pushSilence(store: Store, machine: string, now: Date, afterMs: number): Promise<string | null> {
-  const [r] = await store.query<{ last: string | null; first: string | null }>(
-    sql`SELECT (SELECT max(run_at)::VARCHAR FROM ingest_batches WHERE machine_id = ${machine}) AS last,
-               (SELECT first_seen_at::VARCHAR FROM machines WHERE machine_id = ${machine}) AS first`,
+/**
+ * Why each pushed machine reads unreachable now (nothing from its node for too long), by machine id;
+ * absent when it is heard from. One query for all of them.
+ */
+async function pushSilences(store: Store, machines: readonly string[], now: Date, afterMs: number): Promise<Map<string, string>> {
+  const out = new Map<string, string>();
+  if (machines.length === 0) return out;
+  const rows = await store.query<{ id: string; last: string | null; first: string | null }>(
+    sql`SELECT m.machine_id AS id, b.last::VARCHAR AS last, m.first_seen_at::VARCHAR AS first
+        FROM machines m LEFT JOIN (SELECT machine_id, max(run_at) AS last FROM ingest_batches GROUP BY machine_id) b USING (machine_id)
+        WHERE m.machine_id IN (${sql.join(machines.map((id) => sql`${id}`))})`,
   );
-  const since = r?.last ?? r?.first;
-  if (!since || now.getTime() - Date.parse(`${since.replace(" ", "T")}Z`) < afterMs) return null;
-  return r?.last
-    ? `machine ${machine} unreachable: its vc node has sent nothing since ${r.last.replace(" ", "T")}Z`
-    : `machine ${machine} unreachable: its vc node has sent nothing yet (expected through NATS since ${since.replace(" ", "T")}Z)`;
+  for (const { id, last, first } of rows) {
+    const since = last ?? first;
+    if (!since || now.getTime() - Date.parse(`${since.replace(" ", "T")}Z`) < afterMs) continue;
+    out.set(
+      id,
+      last
+        ? `machine ${id} unreachable: its vc node has sent nothing since ${last.replace(" ", "T")}Z`
+        : `machine ${id} unreachable: its vc node has sent nothing yet (expected through NATS since ${since.replace(" ", "T")}Z)`,
+    );
+  }
+  return out;
 }
 
 /** A configured machine as collectors see it. */
@@ -121,13 +133,19 @@ export async function runCycle(o: CycleOptions): Promise<CycleReport> {
   // Every run's saved cursors in one query (a run reads its own when this fails, and fails if that does too).
   const cursors = await loadAllCursors(store, { source: o.collector }).catch(() => undefined);
 
+  const silences = await pushSilences(
+    store,
+    machines.filter((m) => m.ssh === PUSHED).map((m) => m.id),
+    started,
+    silentAfterMs(config),
+  );
   const commits = o.sink ? { add: o.sink, flush: async () => {} } : createCommitBatch(store, o.onRun);
   const pending = await mapPool(machines, config.polling.max_machines_in_flight, async (m): Promise<Omit<MachineReport, "runs"> & { runs: Promise<RunRecord[]> }> => {
     const machine = machineInfo(m);
     const mine = collectors.filter((c) => !m.collectors || m.collectors.includes(c.name));
     // A pushed machine is never polled: its vc node sends its runs (lib/ingest). Silent too long, it reads unreachable as a polled one would.
     if (m.ssh === PUSHED) {
-      const silent = await pushSilence(store, m.id, started, silentAfterMs(config));
+      const silent = silences.get(m.id);
       return silent
         ? { machine: m.id, reachable: false, error: silent, runs: commits.add(mine.map((c) => failedRun(clock, c, machine, silent))) }
         : { machine: m.id, reachable: true, runs: Promise.resolve([]) };

@@ -210,6 +210,12 @@ export const IngestSchema = v.strictObject({
   silent_after_seconds: v.optional(positive("a number of seconds")),
   /** Seconds JetStream waits for the hub's acknowledgement before it delivers a batch again (after a crash). */
   ack_wait_seconds: v.optional(positive("a number of seconds"), 30),
+  /**
+   * Milliseconds the hub gathers batches that arrive one by one before it commits them together: a
+   * commit costs about the same for 1 batch as for 50, so a longer window saves CPU and adds latency.
+   * A backlog commits as fast as it arrives, whatever this says.
+   */
+  window_ms: v.optional(v.pipe(v.number(), v.integer("a whole number of milliseconds"), v.minValue(0, "0 or more milliseconds"), v.maxValue(60_000, "at most 60000 ms")), 1000),
 });
 
 /** The whole of vc.config.ts. */

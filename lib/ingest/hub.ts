@@ -13,7 +13,6 @@ import { commitBatches, commitRuns, type PreparedRun, type RunRecord } from "../
 import { PUSHED } from "../collect/scheduler.ts";
 import { errorMessage, isVcError } from "../errors.ts";
 import { sql } from "../store/sql.ts";
-import type { StoreTx } from "../store/store.ts";
 import { parseBatch, type Batch } from "./batch.ts";
 import { connectNats, ensureStream, machineOfSubject, managerOf, natsError, streamOf, subjectOf } from "./nats.ts";
 
@@ -37,9 +36,9 @@ export interface Ingest {
 }
 
 /** Messages committed together at most (under load). */
-const GROUP = 256;
-/** How long a pull waits for more messages to commit with the first (the latency an idle hub adds). */
-const WINDOW_MS = 200;
+export const GROUP = 256;
+/** Messages delivered and not yet acknowledged at most: the next group arrives while one commits. */
+export const MAX_ACK_PENDING = 2 * GROUP;
 
 /** Seconds JetStream waits for an acknowledgement before it delivers a message again. */
 const ACK_WAIT_SECONDS = 30;
@@ -51,6 +50,8 @@ const ACK_WAIT_SECONDS = 30;
 export async function startIngest(vc: Cockpit, o: { onOutcome?: (x: IngestOutcome) => void; onError?: (err: unknown) => void; ackWaitSeconds?: number } = {}): Promise<Ingest> {
   const cfg = vc.config.ingest!;
   const durable = cfg.durable;
+  /** How long the committer waits for more messages to commit with the first (the latency an idle hub adds). */
+  const windowMs = cfg.window_ms;
   const stream = streamOf(cfg.nats).name;
   let nc: NatsConnection | null = null;
   let jsm: JetStreamManager | null = null;
@@ -61,11 +62,17 @@ export async function startIngest(vc: Cockpit, o: { onOutcome?: (x: IngestOutcom
       const m = await managerOf(conn);
       await ensureStream(m, cfg.nats);
       const ackWait = nanos((o.ackWaitSeconds ?? cfg.ack_wait_seconds ?? ACK_WAIT_SECONDS) * 1000);
-      try {
-        await m.consumers.info(stream, durable);
-      } catch {
-        await m.consumers.add(stream, { durable_name: durable, ack_policy: AckPolicy.Explicit, deliver_policy: DeliverPolicy.All, ack_wait: ackWait, max_ack_pending: 256 });
-      }
+      const had = await m.consumers.info(stream, durable).catch(() => null);
+      if (!had)
+        await m.consumers.add(stream, {
+          durable_name: durable,
+          ack_policy: AckPolicy.Explicit,
+          deliver_policy: DeliverPolicy.All,
+          ack_wait: ackWait,
+          max_ack_pending: MAX_ACK_PENDING,
+        });
+      else if (had.config.max_ack_pending !== MAX_ACK_PENDING || had.config.ack_wait !== ackWait)
+        await m.consumers.update(stream, durable, { max_ack_pending: MAX_ACK_PENDING, ack_wait: ackWait });
       nc = conn;
       jsm = m;
     } catch (err) {
@@ -93,8 +100,8 @@ export async function startIngest(vc: Cockpit, o: { onOutcome?: (x: IngestOutcom
         const c = await jetstream(nc!).consumers.get(stream, durable);
         messages = await c.consume({ max_messages: GROUP });
         // What has arrived commits together (one transaction, one insert per table): a reader fills
-        // an inbox as messages come, the committer takes up to GROUP of them after a short window.
-        // Under load the inbox is full at once; idle, a batch waits WINDOW_MS.
+        // an inbox as messages come, the committer takes up to GROUP of them: a backlog as fast as it
+        // arrives, live batches after windowMs, so that those published close together commit together.
         const inbox: JsMsg[] = [];
         const sig: { wake: (() => void) | null; space: (() => void) | null } = { wake: null, space: null };
         let ended: { err?: unknown } | null = null;
@@ -116,7 +123,19 @@ export async function startIngest(vc: Cockpit, o: { onOutcome?: (x: IngestOutcom
           if (inbox.length === 0 && !ended) await new Promise<void>((r) => (sig.wake = r));
           sig.wake = null;
           if (inbox.length === 0) break;
-          if (inbox.length < GROUP) await Bun.sleep(WINDOW_MS);
+          if (inbox.length < GROUP) {
+            // A message that came alone (nothing pending behind it) is live traffic: wait the window for
+            // its neighbours. A backlog: take what the server still holds for us, then commit at once.
+            const live = inbox[0]!.info.pending === 0;
+            const until = performance.now() + windowMs;
+            while (inbox.length < GROUP && !ended && !closing && performance.now() < until) {
+              const more = inbox.at(-1)!.info.pending > 0;
+              if (!more && !live) break;
+              if (more) await Promise.race([new Promise<void>((r) => (sig.wake = r)), Bun.sleep(until - performance.now())]);
+              else await Bun.sleep(until - performance.now());
+              sig.wake = null;
+            }
+          }
           const group = inbox.splice(0, GROUP);
           sig.space?.();
           sig.space = null;
@@ -178,10 +197,22 @@ export async function startIngest(vc: Cockpit, o: { onOutcome?: (x: IngestOutcom
         )
       ).map((r) => r.k),
     );
-    const mark = (tx: Pick<StoreTx, "run">, m: JsMsg, b: Batch, n: number) =>
-      tx.run(sql`INSERT INTO ingest_batches(batch_id, part, parts, machine_id, collector, run_at, committed_at, stream_seq, rows)
-        VALUES (${b.id}, ${b.part}, ${b.parts}, ${b.machine}, ${b.collector}, ${b.at}::TIMESTAMP, ${vc.clock.now().toISOString()}::TIMESTAMP, ${m.info.streamSequence}, ${n})
-        ON CONFLICT DO NOTHING`);
+    /** The hub's record of a batch part it commits (its primary key keeps a part from committing twice). */
+    const record = (m: JsMsg, b: Batch, n: number) => ({
+      ingest_batches: [
+        {
+          batch_id: b.id,
+          part: b.part,
+          parts: b.parts,
+          machine_id: b.machine,
+          collector: b.collector,
+          run_at: b.at,
+          committed_at: vc.clock.now().toISOString(),
+          stream_seq: m.info.streamSequence,
+          rows: n,
+        },
+      ],
+    });
     const runs: { m: JsMsg; b: Batch; run: PreparedRun }[] = [];
     for (const { m, b } of valid) {
       if (done.has(key(b))) {
@@ -197,7 +228,7 @@ export async function startIngest(vc: Cockpit, o: { onOutcome?: (x: IngestOutcom
             vc.store,
             b.rows,
             () => {},
-            async (tx, _by, total) => (await mark(tx, m, b, total), total),
+            async (tx, _by, total) => (await tx.insert("ingest_batches", record(m, b, total).ingest_batches), total),
           );
           out.push({ kind: "committed", batch: b.id, part: b.part, rows: n, machine: b.machine, collector: b.collector });
         } catch (err) {
@@ -215,7 +246,7 @@ export async function startIngest(vc: Cockpit, o: { onOutcome?: (x: IngestOutcom
           record: b.record as RunRecord,
           batches: b.rows,
           cursors: b.cursors ?? {},
-          also: async (tx) => void (await mark(tx, m, b, rows)),
+          also: record(m, b, rows),
         },
       });
     }

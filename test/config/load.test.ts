@@ -88,6 +88,22 @@ describe("config validation", () => {
     return err as VcError;
   }
 
+  it("refuses an ingest window_ms that is not a whole number of milliseconds from 0 to 60000, naming it; 1000 when unset", async () => {
+    const nats = { servers: ["nats://127.0.0.1:4222"], user: "hub", password: "x" };
+    for (const [bad, says] of [
+      [-1, "0 or more"],
+      [1.5, "whole number"],
+      [120_000, "at most 60000"],
+      ["1s", "number"],
+    ] as const) {
+      const err = await invalid({ ingest: { nats, window_ms: bad } });
+      expect(err.message).toStartWith("/x/vc.config.ts: ingest.window_ms:");
+      expect(err.message).toContain(says);
+    }
+    expect((await resolveConfig({ ingest: { nats, window_ms: 0 } }, { source: "t", env: {} })).ingest?.window_ms).toBe(0);
+    expect((await resolveConfig({ ingest: { nats } }, { source: "t", env: {} })).ingest?.window_ms).toBe(1000);
+  });
+
   it("names the file, the field path and what was expected", async () => {
     const err = await invalid({
       machines: [

@@ -95,14 +95,24 @@ export async function nodeOnce(
 }
 
 /** A hub over a store of its own, consuming with `durable`. */
-export async function startHub(dir: string, name: string, nats: NatsServer, machines: readonly string[], o: { durable?: string; tls?: { ca_file: string } } = {}) {
+export async function startHub(
+  dir: string,
+  name: string,
+  nats: NatsServer,
+  machines: readonly string[],
+  o: { durable?: string; tls?: { ca_file: string }; windowMs?: number } = {},
+) {
   const config = await resolveConfig(
     {
       db: join(dir, name, "vc.duckdb"),
       data_dir: join(dir, name),
       machines: machines.map((id) => ({ id, ssh: "push" })),
       collectors: [dcg(), caam()],
-      ingest: { nats: { servers: [nats.url], user: HUB.user, password: HUB.password, ...(o.tls ? { tls: o.tls } : {}) }, durable: o.durable ?? name },
+      ingest: {
+        nats: { servers: [nats.url], user: HUB.user, password: HUB.password, ...(o.tls ? { tls: o.tls } : {}) },
+        durable: o.durable ?? name,
+        ...(o.windowMs === undefined ? {} : { window_ms: o.windowMs }),
+      },
     },
     { source: `hub ${name}`, env: {} },
   );
