@@ -93,7 +93,7 @@ export interface PushResult {
   machines: number;
   /** The backlog: messages, the rows in them, node cycles per machine. */
   backlog: { messages: number; rows: number; cycles: number };
-  /** Rows per second: the hub (first to last commit) and a bare consumer that only acks (median of 3 drains). */
+  /** Rows per second: the hub (its first delivery to its last acknowledgement, as the server reports them) and a bare consumer that only acks (median of 3 drains). */
   hubRowsPerSec: number;
   bareRowsPerSec: number;
   hubDrainSeconds: number;

@@ -9,7 +9,7 @@
 //   runs the real collectors made on a fake machine, re-stamped per node) to a real nats-server; the
 //   hub is a real `vc up` with `ingest: { nats }` and N machines `ssh: "push"`. A backlog (about
 //   1500 messages) drained by a bare JetStream consumer that only acks (3 times, median) and then by
-//   the hub (first to last commit): rows/s and the ratio, target ≥ 0.5×. Then 30 single batches,
+//   the hub (first delivery to last ack, as the server reports them): rows/s and the ratio, target ≥ 0.5×. Then 30 single batches,
 //   publish → row answered by a query through the daemon's socket (what `vc query` does).
 // - push at N = 500, one node cycle per machine per minute in real time (not compressed): the hub's
 //   CPU and RSS over the window, its own poll cycle included. Targets ≤ 25 % of one core, ≤ 300 MB.
@@ -122,7 +122,7 @@ try {
     `${perCycle} rows/node cycle`,
   );
   row(
-    "push: hub ingest (first→last commit)",
+    "push: hub ingest (first delivery→last ack)",
     push.map((r) => `${f1(r.hubRowsPerSec)} rows/s`),
   );
   row(
