@@ -23,6 +23,11 @@ export interface FollowOptions {
   timeoutMs?: number;
 }
 
+/** A wait shorter than this did not block: it counts toward asking that tool less often. */
+const QUICK_MS = 1000;
+/** The longest pause between waits of a tool whose waits end at once. */
+const QUICK_MAX_MS = 30_000;
+
 /** How often a pair whose collector has not (yet) succeeded on the machine is looked at again. */
 const READY_RECHECK_MS = 5000;
 
@@ -57,6 +62,7 @@ export async function followSources(o: FollowOptions): Promise<void> {
     pairs.slice(0, max).map(async ({ machine, collector }) => {
       let backoff = 1000;
       let reported = false;
+      let quick = 0;
       while (!o.signal.aborted) {
         try {
           if (!(await o.ready(machine.id, collector.name))) {
@@ -64,6 +70,7 @@ export async function followSources(o: FollowOptions): Promise<void> {
             continue;
           }
           const exec = await o.executorFor(machine);
+          const started = performance.now();
           const r = await collector.follow!({
             machine,
             exec,
@@ -73,11 +80,11 @@ export async function followSources(o: FollowOptions): Promise<void> {
           });
           backoff = 1000;
           reported = false;
-          if (r === "changed" && !o.signal.aborted) {
-            o.onChange(machine.id, collector.name);
-            // A tool that wakes at once again and again costs a wait per quarter second, no more.
-            await sleep(250, o.signal);
-          }
+          if (r === "changed" && !o.signal.aborted) o.onChange(machine.id, collector.name);
+          // A wait that ends at once, again and again (a tool that does not block, or wakes on the same
+          // thing each time), is asked less and less often: a quarter second, doubling to QUICK_MAX_MS.
+          quick = performance.now() - started < QUICK_MS ? quick + 1 : 0;
+          if (quick > 0) await sleep(Math.min(QUICK_MAX_MS, 250 * 2 ** (quick - 1)), o.signal);
         } catch (err) {
           if (o.signal.aborted) break;
           // Once per streak of failures: a machine that is down is not news every second.

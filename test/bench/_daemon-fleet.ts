@@ -30,7 +30,20 @@ function fakeRemote(): FakeMachine {
     id: "fleet",
     tools: {
       sysmoni: { "--json": fx("sysmoni/json.json"), "--json-stream": fx("sysmoni/json-stream.ndjson") },
-      ntm: { "--robot-status": fx("ntm/robot-status.json"), "list --json": fx("ntm/list.json") },
+      ntm: {
+        "--robot-status": fx("ntm/robot-status.json"),
+        "list --json": fx("ntm/list.json"),
+        // The attention feed: its snapshot (at cursor 117), the events after it, then none new — the
+        // wait from the newest cursor blocks until its timeout, as ntm's does on a quiet fleet.
+        "--robot-snapshot": fx("ntm/robot-snapshot.json"),
+        "--robot-attention --attention-cursor=123 *": {
+          stdout: JSON.stringify({ success: true, wake_reason: "timeout", digest: { items: [] }, cursor_info: { start_cursor: 123, end_cursor: 123 } }),
+          delaySeconds: 30,
+        },
+        "--robot-attention*": fx("ntm/robot-attention.json"),
+        "--robot-events --since-cursor=117 *": fx("ntm/robot-events.json"),
+        "--robot-events --since-cursor=123 *": JSON.stringify({ success: true, timestamp: "2026-08-16T12:02:00Z", events: [], next_cursor: 123, has_more: false }),
+      },
       caut: { "usage --json": fx("caut/usage.json"), "cost --json": fx("caut/cost.json") },
       caam: { "limits --format json": fx("caam/limits.format-json.json"), "status --json": fx("caam/status.json") },
       cass: { "health --json": fx("cass/health.json"), "stats --json": fx("cass/stats.json"), "timeline --json": fx("cass/timeline.json") },

@@ -3,9 +3,12 @@
 // waiting for the next poll (the poll interval here is an hour), and leaves the attention view
 // once ntm says it is handled. A fake ntm on PATH changes state when the test says so.
 import { describe, expect, it, setDefaultTimeout } from "bun:test";
-import { existsSync, rmSync } from "node:fs";
+import { existsSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import { openCockpit, runDaemon } from "../../lib/index.ts";
+import { followSources } from "../../lib/follow.ts";
+import { openCockpit, resolveConfig, runDaemon } from "../../lib/index.ts";
+import { createFakeMachine } from "../../lib/testkit.ts";
+import { ntmAttention } from "../../plugins/index.ts";
 import { lineWaiter } from "../helpers/dcg-watch.ts";
 import { isolatedEnv, vc, vcSpawn } from "../helpers/cli.ts";
 import { tempDir } from "../helpers/tmp.ts";
@@ -13,6 +16,7 @@ import { until, writeFollowConfig, writeFollowNtm } from "../helpers/ntm-follow.
 import { SSH_TEST_HOME, startSshd } from "../helpers/sshd.ts";
 
 setDefaultTimeout(90_000); // real processes
+const FX = join(import.meta.dir, "../fixtures/ntm");
 
 /** `vc up` and `vc watch` on one machine running the fake ntm (`ssh`: its target, else local); returns the wake-to-line time. */
 async function followOnce(machine: { ssh: string; identity_file?: string; known_hosts?: string[] }, ntmDir: string, label: string): Promise<number> {
@@ -93,5 +97,36 @@ describe("the follows end with the daemon's loop", () => {
     const n = await runDaemon(c, { signal: never, maxCycles: 2, socketPath: false });
     expect(n).toBe(2);
     expect(ntm.calls().some((x) => x.startsWith("--robot-attention --attention-cursor=117 "))).toBe(true);
+  });
+});
+
+describe("a wait that does not block", () => {
+  it("is asked less and less often: a quarter second, then doubling, not four times a second", async () => {
+    // An ntm whose attention wait answers at once, every time, with the same wake (an older ntm, or a wrapper that does not block).
+    const m = createFakeMachine({
+      tools: { ntm: { "--robot-snapshot": readFileSync(join(FX, "robot-snapshot.json"), "utf8"), "--robot-attention*": readFileSync(join(FX, "robot-attention.json"), "utf8") } },
+    });
+    try {
+      const config = await resolveConfig({ machines: [{ id: "m", ssh: "local" }], collectors: [ntmAttention()] }, { source: "test", env: {} });
+      const stop = new AbortController();
+      const changes: number[] = [];
+      const following = followSources({
+        config,
+        executorFor: () => m.exec,
+        signal: stop.signal,
+        ready: async () => true,
+        onChange: () => changes.push(performance.now()),
+      });
+      await Bun.sleep(4000);
+      stop.abort();
+      await following;
+      const waits = m.calls("ntm").filter((c) => c.startsWith("--robot-attention"));
+      // At once, then after 0.25, 0.5, 1 and 2 s: five waits in four seconds (sixteen at a quarter second each).
+      expect(waits.length).toBeGreaterThanOrEqual(3);
+      expect(waits.length).toBeLessThanOrEqual(6);
+      expect(changes.length).toBe(waits.length);
+    } finally {
+      m.close();
+    }
   });
 });
