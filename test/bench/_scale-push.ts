@@ -72,6 +72,38 @@ export function restamp(run: PreparedRun, machine: string, at: Date): PreparedRu
 
 const rowsOf = (run: PreparedRun) => Object.values(run.batches).reduce((n, r) => n + r.length, 0);
 
+/**
+ * The backlog (`cycles` node cycles of `ids`, in publishing order) committed by commitRuns into a
+ * fresh store as the hub commits it — GROUP runs at a time, in waves of one run per machine and
+ * collector — with nothing else running: rows per second.
+ */
+async function storeFloor(dir: string, templates: readonly PreparedRun[], ids: readonly string[], cycles: number, base: number): Promise<number> {
+  const config = await resolveConfig(
+    { db: join(dir, "floor.duckdb"), data_dir: join(dir, "floor"), machines: ids.map((id) => ({ id, ssh: "push" })), collectors: [sysprobe(), caam(), caut()] },
+    { source: "scale store floor", env: {} },
+  );
+  const vc = await openCockpit({ config, clock: createFixedClock(new Date()) });
+  try {
+    const runs: PreparedRun[] = [];
+    for (let c = 0; c < cycles; c++) ids.forEach((id, i) => runs.push(...templates.map((t) => restamp(t, id, new Date(base + c * 1000 + i)))));
+    const rows = runs.reduce((n, r) => n + rowsOf(r), 0);
+    const t0 = performance.now();
+    for (let g = 0; g < runs.length; g += GROUP) {
+      const waves: PreparedRun[][] = [];
+      for (const r of runs.slice(g, g + GROUP)) {
+        const k = `${r.record.machine}\u0000${r.collector.name}`;
+        const wave = waves.find((w) => !w.some((x) => `${x.record.machine}\u0000${x.collector.name}` === k));
+        if (wave) wave.push(r);
+        else waves.push([r]);
+      }
+      for (const wave of waves) await commitRuns(vc.store, wave, { seen: [...new Set(wave.map((r) => r.record.machine))].map((machine) => ({ machine, at: new Date() })) });
+    }
+    return rows / ((performance.now() - t0) / 1000);
+  } finally {
+    await vc.close();
+  }
+}
+
 /** Publishes one node's cycle (every template run, re-stamped) as `vc node` does: toBatches, its subject, its message ids. */
 async function publishCycle(js: JetStreamClient, runs: readonly PreparedRun[], machine: string, at: Date): Promise<{ messages: number; rows: number; seq: number }> {
   let messages = 0;
@@ -96,6 +128,8 @@ export interface PushResult {
   /** Rows per second: the hub (its first delivery to its last acknowledgement, as the server reports them) and a bare consumer that only acks (median of 3 drains). */
   hubRowsPerSec: number;
   bareRowsPerSec: number;
+  /** The same backlog committed straight into a fresh store by the hub's commit code, in the hub's groups and waves (no NATS, no parsing): what the store alone allows. */
+  storeRowsPerSec: number;
   hubDrainSeconds: number;
   bareDrainSeconds: number[];
   /** Publish → the row answered by a query through the daemon's socket, ms, one batch at a time. */
@@ -233,6 +267,7 @@ export async function measurePush(templates: readonly PreparedRun[], n: number, 
       bareDrainSeconds.push(ms / 1000);
     }
     const bareSeconds = median(bareDrainSeconds);
+    const storeRowsPerSec = await storeFloor(o.dir, templates, ids, o.cycles, base);
 
     // The hub: started on the backlog, drains it.
     const hub = await startHub(o.dir, n, s.cfg);
@@ -295,6 +330,7 @@ export async function measurePush(templates: readonly PreparedRun[], n: number, 
       backlog: { messages, rows, cycles: o.cycles },
       hubRowsPerSec: rows / hubSeconds,
       bareRowsPerSec: rows / bareSeconds,
+      storeRowsPerSec,
       hubDrainSeconds: hubSeconds,
       bareDrainSeconds,
       latencyMs,

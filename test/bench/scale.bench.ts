@@ -9,7 +9,9 @@
 //   runs the real collectors made on a fake machine, re-stamped per node) to a real nats-server; the
 //   hub is a real `vc up` with `ingest: { nats }` and N machines `ssh: "push"`. A backlog (about
 //   1500 messages) drained by a bare JetStream consumer that only acks (3 times, median) and then by
-//   the hub (first delivery to last ack, as the server reports them): rows/s and the ratio, target ≥ 0.5×. Then 30 single batches,
+//   the hub (first delivery to last ack, as the server reports them): rows/s and the ratio, target ≥ 0.5×;
+//   beside them, the same rows committed straight into a fresh store by the hub's commit code (what
+//   the store alone allows, so the table shows what NATS and the hub add to it). Then 30 single batches,
 //   publish → row answered by a query through the daemon's socket (what `vc query` does).
 // - push at N = 500, one node cycle per machine per minute in real time (not compressed): the hub's
 //   CPU and RSS over the window, its own poll cycle included. Targets ≤ 25 % of one core, ≤ 300 MB.
@@ -128,6 +130,16 @@ try {
   row(
     "push: bare consumer, ack only",
     push.map((r) => `${f1(r.bareRowsPerSec)} rows/s`),
+  );
+  row(
+    "push: the same rows, store alone (hub's commit code)",
+    push.map((r) => `${f1(r.storeRowsPerSec)} rows/s`),
+    "no NATS, no parsing",
+  );
+  row(
+    "push: hub / store alone",
+    push.map((r) => `${(r.hubRowsPerSec / r.storeRowsPerSec).toFixed(2)}x`),
+    "what the hub adds",
   );
   const worst = Math.min(...push.map((r) => r.hubRowsPerSec / r.bareRowsPerSec));
   row(
