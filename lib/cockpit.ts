@@ -50,6 +50,9 @@ export interface OpenCockpitOptions extends LoadConfigOptions {
   views?: readonly AnyView[];
 }
 
+/** How long the first wake of a follow waits for others to be collected in the same cycle. */
+const FOLLOW_GATHER_MS = 200;
+
 /** Everything a front end or a user script asks of vc, over one store. */
 export interface Cockpit extends ViewCalls {
   readonly config: VcConfig;
@@ -58,6 +61,8 @@ export interface Cockpit extends ViewCalls {
   /** One poll cycle (or part of one), ending with health, rules, alerts, delivery and a snapshot. */
   collect(options?: {
     machine?: string;
+    /** Only these machines (by id). */
+    machines?: readonly string[];
     collector?: string;
     force?: boolean;
     signal?: AbortSignal;
@@ -270,13 +275,31 @@ export async function openCockpit(options: OpenCockpitOptions = {}): Promise<Coc
     views,
     ...viewCalls(view),
     follow(o) {
+      // Wakes that come close together (several machines' agents, one burst of events) are collected
+      // together: one cycle per collector for the machines that woke, after the cycle in progress
+      // and FOLLOW_GATHER_MS, instead of one cycle (rules, health, alerts) per wake.
+      const woke = new Map<string, Set<string>>();
+      let scheduled = false;
+      const flush = async () => {
+        await Bun.sleep(FOLLOW_GATHER_MS);
+        await cycles;
+        scheduled = false;
+        const batch = [...woke].map(([collector, machines]) => ({ collector, machines: [...machines] }));
+        woke.clear();
+        for (const b of batch) if (!o.signal.aborted) await cockpit.collect({ ...b, signal: o.signal }).catch((err) => o.onError?.(err));
+      };
       return followSources({
         config,
         executorFor: execFor,
         ready: async (machine, collector) =>
           (await store.query<{ r: string }>(sql`SELECT last_result AS r FROM collector_state WHERE machine_id = ${machine} AND collector = ${collector}`))[0]?.r === "ok",
         ...o,
-        onChange: (machine, collector) => void cockpit.collect({ machine, collector, signal: o.signal }).catch((err) => o.onError?.(err)),
+        onChange: (machine, collector) => {
+          (woke.get(collector) ?? woke.set(collector, new Set()).get(collector)!).add(machine);
+          if (scheduled) return;
+          scheduled = true;
+          void flush();
+        },
       });
     },
     collect(o = {}) {

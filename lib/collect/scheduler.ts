@@ -20,6 +20,8 @@ export interface CycleOptions {
   executorFor: ExecutorFactory;
   /** Only this machine (by id). */
   machine?: string;
+  /** Only these machines (by id). */
+  machines?: readonly string[];
   /** Only this collector (by name). */
   collector?: string;
   /** Run every collector now, ignoring each one's own interval. */
@@ -48,13 +50,15 @@ export interface CycleReport {
 }
 
 /** Machines and collectors a cycle covers, after --machine / --collector filters. */
-export function selectTargets(config: VcConfig, filters: { machine?: string; collector?: string }) {
-  const machines = filters.machine ? config.machines.filter((m) => m.id === filters.machine) : config.machines;
-  if (filters.machine && machines.length === 0) {
-    throw new VcError("unknown_machine", `no machine "${filters.machine}" in ${config.source}`, {
-      hint: `known machines: ${config.machines.map((m) => m.id).join(", ")}`,
-    });
+export function selectTargets(config: VcConfig, filters: { machine?: string; machines?: readonly string[]; collector?: string }) {
+  for (const id of [...(filters.machine ? [filters.machine] : []), ...(filters.machines ?? [])]) {
+    if (!config.machines.some((m) => m.id === id)) {
+      throw new VcError("unknown_machine", `no machine "${id}" in ${config.source}`, {
+        hint: `known machines: ${config.machines.map((m) => m.id).join(", ")}`,
+      });
+    }
   }
+  const machines = config.machines.filter((m) => (!filters.machine || m.id === filters.machine) && (!filters.machines || filters.machines.includes(m.id)));
   const collectors = filters.collector ? config.collectors.filter((c) => c.name === filters.collector) : config.collectors;
   if (filters.collector && collectors.length === 0) {
     throw new VcError("unknown_collector", `no collector "${filters.collector}" in ${config.source}`, {

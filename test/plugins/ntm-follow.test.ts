@@ -130,3 +130,38 @@ describe("a wait that does not block", () => {
     }
   });
 });
+
+describe("wakes close together", () => {
+  it("are collected in one cycle for the machines that woke, not a cycle (rules, health, alerts) per wake", async () => {
+    const m = createFakeMachine({
+      tools: { ntm: { "--robot-snapshot": readFileSync(join(FX, "robot-snapshot.json"), "utf8"), "--robot-attention*": readFileSync(join(FX, "robot-attention.json"), "utf8") } },
+    });
+    const dir = tempDir("vc-follow-gather-");
+    try {
+      const config = await resolveConfig(
+        { db: join(dir, "vc.duckdb"), data_dir: dir, machines: ["a", "b", "c", "d"].map((id) => ({ id, ssh: "local" })), collectors: [ntmAttention()] },
+        { source: "test", env: {} },
+      );
+      await using c = await openCockpit({ config, executorFor: () => m.exec });
+      await c.collect(); // the collector is ready on every machine: the follows open their waits
+      const cycles: string[][] = [];
+      c.subscribe((_outcome, report) => cycles.push(report.machines.map((x) => x.machine).sort()));
+      const stop = new AbortController();
+      const following = c.follow({ signal: stop.signal });
+      await Bun.sleep(2500);
+      stop.abort();
+      await following;
+      await c.collect({ machine: "a" }); // after the last follow cycle
+      cycles.pop();
+      const wakes = m.calls("ntm").filter((x) => x.includes("--attention-timeout=30s")).length;
+      // Four machines wake at once, then again and again (this ntm does not block): about four wakes each.
+      expect(wakes).toBeGreaterThanOrEqual(8);
+      expect(cycles.length).toBeGreaterThanOrEqual(1);
+      expect(cycles.length).toBeLessThan(wakes / 2);
+      // The first wakes of the four machines came together: one cycle collected all four.
+      expect(cycles).toContainEqual(["a", "b", "c", "d"]);
+    } finally {
+      m.close();
+    }
+  });
+});
