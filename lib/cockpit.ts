@@ -280,6 +280,7 @@ export async function openCockpit(options: OpenCockpitOptions = {}): Promise<Coc
       // and FOLLOW_GATHER_MS, instead of one cycle (rules, health, alerts) per wake.
       const woke = new Map<string, Set<string>>();
       let scheduled = false;
+      let flushing: Promise<void> = Promise.resolve();
       const flush = async () => {
         await Bun.sleep(FOLLOW_GATHER_MS);
         await cycles;
@@ -288,7 +289,7 @@ export async function openCockpit(options: OpenCockpitOptions = {}): Promise<Coc
         woke.clear();
         for (const b of batch) if (!o.signal.aborted) await cockpit.collect({ ...b, signal: o.signal }).catch((err) => o.onError?.(err));
       };
-      return followSources({
+      const following = followSources({
         config,
         executorFor: execFor,
         ready: async (machine, collector) =>
@@ -298,9 +299,11 @@ export async function openCockpit(options: OpenCockpitOptions = {}): Promise<Coc
           (woke.get(collector) ?? woke.set(collector, new Set()).get(collector)!).add(machine);
           if (scheduled) return;
           scheduled = true;
-          void flush();
+          flushing = flush();
         },
       });
+      // Ends when the follows have, and the collect their last wakes asked for with them (none starts once `signal` aborts).
+      return following.then(() => flushing);
     },
     collect(o = {}) {
       // One cycle at a time: a file-triggered collect waits for the poll in progress, and the other way round.
