@@ -57,7 +57,9 @@ async function tally(db: string, out: string) {
       const cols = (
         await c.runAndReadAll(`SELECT string_agg('"' || column_name || '"', ', ' ORDER BY column_index) FROM duckdb_columns() WHERE database_name = 'o' AND table_name = '${t}'`)
       ).getRows()[0]![0] as string;
-      const files = existsSync(join(out, `table=${t}`));
+      // A table's folder may be left with no file in it by a kill between making it and moving the first file in.
+      const dir = join(out, `table=${t}`);
+      const files = existsSync(dir) && [...new Bun.Glob("**/*.parquet").scanSync({ cwd: dir })].length > 0;
       const pq = files ? `SELECT ${cols} FROM read_parquet('${out}/table=${t}/**/*.parquet', hive_partitioning = false)` : `SELECT ${cols} FROM o.${t} WHERE false`;
       out_[t] = {
         original: await n(`SELECT * FROM o.${t}`),
