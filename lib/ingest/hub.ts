@@ -22,6 +22,20 @@ export type IngestOutcome =
   | { kind: "duplicate"; batch: string; part: number }
   | { kind: "parked"; batch: string | null; reason: string; subject: string };
 
+/** Items in stream order, in waves of at most one per machine and collector (each wave in order). */
+export function inWaves<T>(items: readonly T[], machineAndCollector: (x: T) => readonly [string, string]): T[][] {
+  const waves: { keys: Set<string>; items: T[] }[] = [];
+  for (const x of items) {
+    const k = machineAndCollector(x).join("\u0000");
+    const wave = waves.find((w) => !w.keys.has(k));
+    if (wave) {
+      wave.keys.add(k);
+      wave.items.push(x);
+    } else waves.push({ keys: new Set([k]), items: [x] });
+  }
+  return waves.map((w) => w.items);
+}
+
 export interface IngestStatus {
   connected: boolean;
   server: string | null;
@@ -252,13 +266,7 @@ export async function startIngest(vc: Cockpit, o: { onOutcome?: (x: IngestOutcom
     }
     // In waves of at most one run per machine and collector: two runs of one collector in one insert
     // may carry the same keys (a backlog of a machine's cycles), which one statement cannot take.
-    const waves: (typeof runs)[] = [];
-    for (const r of runs) {
-      const k = `${r.b.machine}\u0000${r.b.collector}`;
-      const wave = waves.find((w) => !w.some((x) => `${x.b.machine}\u0000${x.b.collector}` === k));
-      if (wave) wave.push(r);
-      else waves.push([r]);
-    }
+    const waves = inWaves(runs, (r) => [r.b.machine, r.b.collector]);
     for (const wave of waves) {
       const seen = [...new Map(wave.map((r) => [r.b.machine, { machine: r.b.machine, at: new Date(r.b.at) }])).values()];
       const records = await commitRuns(

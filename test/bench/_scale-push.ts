@@ -11,7 +11,7 @@ import { commitRuns, type PreparedRun } from "../../lib/collect/run.ts";
 import type { NatsConfig } from "../../lib/config/schema.ts";
 import { connectDaemon, createFixedClock, openCockpit, resolveConfig, runCycle, toBatches, type RemoteCockpit } from "../../lib/index.ts";
 import { connectNats, ensureStream, managerOf, streamOf, subjectOf } from "../../lib/ingest/nats.ts";
-import { GROUP, MAX_ACK_PENDING } from "../../lib/ingest/hub.ts";
+import { GROUP, MAX_ACK_PENDING, inWaves } from "../../lib/ingest/hub.ts";
 import type { FakeMachine } from "../../lib/testkit.ts";
 import { socketPathFor } from "../../lib/store/files.ts";
 import { caam, caut, sysprobe } from "../../plugins/index.ts";
@@ -89,13 +89,7 @@ async function storeFloor(dir: string, templates: readonly PreparedRun[], ids: r
     const rows = runs.reduce((n, r) => n + rowsOf(r), 0);
     const t0 = performance.now();
     for (let g = 0; g < runs.length; g += GROUP) {
-      const waves: PreparedRun[][] = [];
-      for (const r of runs.slice(g, g + GROUP)) {
-        const k = `${r.record.machine}\u0000${r.collector.name}`;
-        const wave = waves.find((w) => !w.some((x) => `${x.record.machine}\u0000${x.collector.name}` === k));
-        if (wave) wave.push(r);
-        else waves.push([r]);
-      }
+      const waves = inWaves(runs.slice(g, g + GROUP), (r) => [r.record.machine, r.collector.name]);
       for (const wave of waves) await commitRuns(vc.store, wave, { seen: [...new Set(wave.map((r) => r.record.machine))].map((machine) => ({ machine, at: new Date() })) });
     }
     return rows / ((performance.now() - t0) / 1000);

@@ -17,6 +17,11 @@ import { SSH_TEST_HOME, startSshd } from "../helpers/sshd.ts";
 
 setDefaultTimeout(90_000); // real processes
 const FX = join(import.meta.dir, "../fixtures/ntm");
+/** An ntm whose attention wait answers at once, every time, with the same wake (an older ntm, or a wrapper that does not block). */
+const ntmThatNeverBlocks = () =>
+  createFakeMachine({
+    tools: { ntm: { "--robot-snapshot": readFileSync(join(FX, "robot-snapshot.json"), "utf8"), "--robot-attention*": readFileSync(join(FX, "robot-attention.json"), "utf8") } },
+  });
 
 /** `vc up` and `vc watch` on one machine running the fake ntm (`ssh`: its target, else local); returns the wake-to-line time. */
 async function followOnce(machine: { ssh: string; identity_file?: string; known_hosts?: string[] }, ntmDir: string, label: string): Promise<number> {
@@ -102,10 +107,7 @@ describe("the follows end with the daemon's loop", () => {
 
 describe("a wait that does not block", () => {
   it("is asked less and less often: a quarter second, then doubling, not four times a second", async () => {
-    // An ntm whose attention wait answers at once, every time, with the same wake (an older ntm, or a wrapper that does not block).
-    const m = createFakeMachine({
-      tools: { ntm: { "--robot-snapshot": readFileSync(join(FX, "robot-snapshot.json"), "utf8"), "--robot-attention*": readFileSync(join(FX, "robot-attention.json"), "utf8") } },
-    });
+    const m = ntmThatNeverBlocks();
     try {
       const config = await resolveConfig({ machines: [{ id: "m", ssh: "local" }], collectors: [ntmAttention()] }, { source: "test", env: {} });
       const stop = new AbortController();
@@ -133,9 +135,7 @@ describe("a wait that does not block", () => {
 
 describe("wakes close together", () => {
   it("are collected in one cycle for the machines that woke, not a cycle (rules, health, alerts) per wake", async () => {
-    const m = createFakeMachine({
-      tools: { ntm: { "--robot-snapshot": readFileSync(join(FX, "robot-snapshot.json"), "utf8"), "--robot-attention*": readFileSync(join(FX, "robot-attention.json"), "utf8") } },
-    });
+    const m = ntmThatNeverBlocks();
     const dir = tempDir("vc-follow-gather-");
     try {
       const config = await resolveConfig(
