@@ -21,7 +21,6 @@ import { createGuardian, type CheckReport, type GuardianRun } from "./guardian/e
 import { guardianEscalation } from "./guardian/rule.ts";
 import { PUSHED } from "./collect/scheduler.ts";
 import type { Ingest } from "./ingest/hub.ts";
-import { ingestChecks } from "./ingest/doctor.ts";
 import type { Protocol } from "./guardian/define.ts";
 import { finishCycle, type CycleOutcome } from "./cycle.ts";
 import { ackAlert, explainAlert, listAlerts, silenceAlerts, type AlertView, type SilenceInput } from "./alerts/ops.ts";
@@ -347,7 +346,8 @@ export async function openCockpit(options: OpenCockpitOptions = {}): Promise<Coc
         const fix = m.host_key.fix ? `; to fix: ${m.host_key.fix}` : "";
         checks.push({ check: `machine ${m.id}`, ok: m.reachable, detail: m.reachable ? `reachable (${how}, ${m.latency_ms} ms)` : `${m.error ?? "unreachable"}${fix}` });
       }
-      if (config.ingest || config.node) checks.push(...(await ingestChecks(cockpit, cockpit.ingest)));
+      // The NATS client loads here, for a store that pushes or is pushed to, and not with every cockpit.
+      if (config.ingest || config.node) checks.push(...(await (await import("./ingest/doctor.ts")).ingestChecks(cockpit, cockpit.ingest)));
       for (const f of looseModes({ db: store.path, dataDir: config.data_dir })) {
         checks.push({ check: "file mode", ok: true, warning: true, detail: `${f.path} is ${f.mode}: other users can reach it; ${f.fix}` });
       }

@@ -244,8 +244,9 @@ export {
 export { guardianEscalation } from "./guardian/rule.ts";
 export type { GuardianData, ProtocolListing } from "./views/guardian.ts";
 export type { AuditData, AuditRow } from "./views/audit.ts";
-export { runNode, nodeMachine, type NodeCycleReport, type NodeOptions } from "./ingest/node.ts";
-export { startIngest, type Ingest, type IngestOutcome, type IngestStatus } from "./ingest/hub.ts";
+export type { NodeCycleReport, NodeOptions } from "./ingest/node.ts";
+export type { Ingest, IngestOutcome, IngestStatus } from "./ingest/hub.ts";
+export { nodeMachine, subjectOf as batchSubject, SUBJECT_PREFIX } from "./ingest/names.ts";
+export { runNode, startIngest, connectNats, ensureStream } from "./ingest/api.ts";
 export { toBatches, parseBatch, BATCH_VERSION, type Batch } from "./ingest/batch.ts";
-export { connectNats, ensureStream, subjectOf as batchSubject, SUBJECT_PREFIX } from "./ingest/nats.ts";
 export { openSpool, type Spool, type SpoolEntry } from "./ingest/spool.ts";

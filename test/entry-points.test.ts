@@ -89,6 +89,19 @@ describe("entry points", () => {
     expect(lines.every((l) => Bun.stringWidth(l) === 80)).toBe(true);
   });
 
+  it("loads neither the NATS client nor the MCP SDK with the library or `vc up` until something uses them", async () => {
+    // A daemon of a pull-only fleet with no MCP endpoint holds neither (each is several MB of RSS).
+    const script = `await import(${JSON.stringify(join(root, "cli/commands/up.ts"))}); await import("vibe-cockpit"); await import("vibe-cockpit/plugins");
+      console.log(JSON.stringify(Object.keys(require.cache).filter((k) => /@nats-io|@modelcontextprotocol|[\\/]zod[\\/]|[\\/]ajv[\\/]/.test(k))));`;
+    const p = Bun.spawnSync([process.execPath, "-e", script], { cwd: root, stderr: "pipe" });
+    expect(p.stderr.toString()).toBe("");
+    const loaded = JSON.parse(p.stdout.toString()) as string[];
+    expect(loaded).toEqual([]);
+    // …and they still load when asked for: the wrappers reach the real functions.
+    const lib = await import("vibe-cockpit");
+    await expect(lib.connectNats({ servers: ["127.0.0.1:1"] }, { name: "entry-points test", timeoutMs: 500 })).rejects.toThrow(/127\.0\.0\.1:1/);
+  });
+
   it("registers the config's self-module outside lib/config, so lib/config imports no entry point", () => {
     for (const file of ["lib/config/load.ts", "lib/config/define.ts", "lib/config/schema.ts", "lib/config/starter.ts"]) {
       const text = readFileSync(join(root, file), "utf8");

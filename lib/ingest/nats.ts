@@ -4,22 +4,10 @@
 import { readFileSync } from "node:fs";
 import { jetstreamManager, DiscardPolicy, RetentionPolicy, StorageType, type JetStreamManager, type StreamInfo } from "@nats-io/jetstream";
 import { connect, credsAuthenticator, nanos, nkeyAuthenticator, type NatsConnection } from "@nats-io/transport-node";
-import type { NatsConfig } from "../config/schema.ts";
 import { VcError, errorMessage } from "../errors.ts";
+import { SUBJECT_PREFIX, streamOf, type NatsOptions } from "./names.ts";
 
-/** A NATS config as a caller may give it (the stream's limits default). */
-export type NatsOptions = Omit<NatsConfig, "stream"> & { stream?: Partial<NatsConfig["stream"]> };
-
-/** The subjects of vc's batches: `vc.batch.<machine>.<collector>`. */
-export const SUBJECT_PREFIX = "vc.batch";
-export const subjectOf = (machine: string, collector: string) => `${SUBJECT_PREFIX}.${token(machine)}.${token(collector)}`;
-/** A subject token: NATS separates tokens with dots and treats `*`, `>` and spaces specially. */
-const token = (s: string) => s.replace(/[.*>\s]/g, "_");
-/** The machine a subject names (its second token after the prefix). */
-export const machineOfSubject = (subject: string) => subject.split(".")[2] ?? "";
-
-const DEFAULT_STREAM = { name: "VC_BATCHES", max_age_hours: 72, max_bytes: 1024 ** 3, duplicate_window_minutes: 120 };
-export const streamOf = (cfg: NatsOptions) => ({ ...DEFAULT_STREAM, ...cfg.stream });
+export { SUBJECT_PREFIX, machineOfSubject, streamOf, subjectOf, type NatsOptions } from "./names.ts";
 
 /** Who is logging in, for messages: the user, "a token", "creds <file>"… */
 function loginOf(cfg: NatsOptions): string {

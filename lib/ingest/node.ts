@@ -4,7 +4,6 @@
 // acknowledged it; while the server cannot be reached, batches wait in a bounded spool on disk and
 // go, in order, before anything new when it is back. A small store of its own (beside vc's) keeps the
 // tables' shapes, the cursors and the runs' times — never the rows.
-import { hostname } from "node:os";
 import { join } from "node:path";
 import { jetstream, type JetStreamClient } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
@@ -17,6 +16,7 @@ import type { Collector } from "../collect/define.ts";
 import { saveCursors, type Cursor } from "../cursor/index.ts";
 import { VcError, errorMessage, isVcError } from "../errors.ts";
 import { toBatches } from "./batch.ts";
+import { nodeMachine } from "./names.ts";
 import { connectNats, natsError, subjectOf } from "./nats.ts";
 import { openSpool, type Spool, type SpoolEntry } from "./spool.ts";
 
@@ -50,9 +50,6 @@ export interface NodeOptions {
   onCycle?: (r: NodeCycleReport) => void;
   onError?: (err: unknown) => void;
 }
-
-/** The node's machine id: the config's `node.machine`, else this host's name. */
-export const nodeMachine = (config: VcConfig) => config.node?.machine ?? hostname().split(".")[0]!;
 
 /** The message size the server takes, when it has not said (NATS's default). */
 const DEFAULT_MAX_PAYLOAD = 1024 * 1024;

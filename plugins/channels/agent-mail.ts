@@ -3,8 +3,7 @@
 // ones (escalated, resolved …) following in the same thread, through the server's own MCP tools.
 import { existsSync, readFileSync } from "node:fs";
 import { isAbsolute } from "node:path";
-import { Client } from "@modelcontextprotocol/sdk/client/index.js";
-import { StreamableHTTPClientTransport, StreamableHTTPError } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
+import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { appendPrivateFile, defineChannel, errorMessage, oneLine, stripControl, VcError, type AlertEvent, type ChannelContext } from "vibe-cockpit";
 
 /** mcp_agent_mail's `importance` values. */
@@ -192,6 +191,12 @@ export function agentMail(options: AgentMailOptions) {
     attempts: options.attempts ?? 3,
     backoffMs: options.backoffMs ?? 1000,
     async deliver(event, ctx) {
+      // The MCP client (and the schema libraries under it) loads when a message is first sent, not
+      // with every process that reads the config: ~10 MB of RSS a daemon would otherwise always hold.
+      const [{ Client }, { StreamableHTTPClientTransport, StreamableHTTPError }] = await Promise.all([
+        import("@modelcontextprotocol/sdk/client/index.js"),
+        import("@modelcontextprotocol/sdk/client/streamableHttp.js"),
+      ]);
       const client = new Client({ name: "vc", version: "1" });
       const transport = new StreamableHTTPClientTransport(endpoint, options.token ? { requestInit: { headers: { authorization: `Bearer ${options.token}` } } } : {});
       try {
