@@ -298,7 +298,9 @@ export async function openCockpit(options: OpenCockpitOptions = {}): Promise<Coc
           (woke.get(collector) ?? woke.set(collector, new Set()).get(collector)!).add(machine);
           if (scheduled) return;
           scheduled = true;
-          flushing = flush();
+          // After the flush before it: wakes that came while it collected are the next batch, never a
+          // second flush running beside it (the promise returned below then covers every collect).
+          flushing = flushing.then(flush);
         },
       });
       // Ends when the follows have, and the collect their last wakes asked for with them (none starts once `signal` aborts).
