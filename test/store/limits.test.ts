@@ -98,7 +98,8 @@ describe("store limits", () => {
 
   it("checkpoints after a quiet spell, so what a cycle wrote leaves memory for the file", async () => {
     const path = dbPath();
-    await using store = await openStore({ path, limits: { releaseAfterIdleMs: 50 } });
+    // 1 s of quiet: long enough that the WAL is seen before the release, even on a loaded machine.
+    await using store = await openStore({ path, limits: { releaseAfterIdleMs: 1000 } });
     await store.run("CHECKPOINT");
     await store.run("CREATE TABLE t(id INTEGER PRIMARY KEY, s VARCHAR)");
     await store.transaction(async (tx) => {
