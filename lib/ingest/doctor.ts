@@ -5,7 +5,8 @@ import { PUSHED } from "../collect/scheduler.ts";
 import { errorMessage } from "../errors.ts";
 import { sql } from "../store/sql.ts";
 import type { Ingest } from "./hub.ts";
-import { connectNats, managerOf, streamOf } from "./nats.ts";
+import { streamOf } from "./names.ts";
+import { connectNats, managerOf } from "./nats.ts";
 
 export async function ingestChecks(vc: Pick<Cockpit, "config" | "store" | "clock">, running: Ingest | undefined): Promise<DoctorCheck[]> {
   const checks: DoctorCheck[] = [];

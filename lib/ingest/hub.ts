@@ -14,7 +14,8 @@ import { PUSHED } from "../collect/scheduler.ts";
 import { errorMessage, isVcError } from "../errors.ts";
 import { sql } from "../store/sql.ts";
 import { parseBatch, type Batch } from "./batch.ts";
-import { connectNats, ensureStream, machineOfSubject, managerOf, natsError, streamOf, subjectOf } from "./nats.ts";
+import { machineOfSubject, streamOf, subjectOf } from "./names.ts";
+import { connectNats, ensureStream, managerOf, natsError } from "./nats.ts";
 
 /** What happened to one message. */
 export type IngestOutcome =

@@ -7,8 +7,6 @@ import { connect, credsAuthenticator, nanos, nkeyAuthenticator, type NatsConnect
 import { VcError, errorMessage } from "../errors.ts";
 import { SUBJECT_PREFIX, streamOf, type NatsOptions } from "./names.ts";
 
-export { SUBJECT_PREFIX, machineOfSubject, streamOf, subjectOf, type NatsOptions } from "./names.ts";
-
 /** Who is logging in, for messages: the user, "a token", "creds <file>"… */
 function loginOf(cfg: NatsOptions): string {
   if (cfg.creds_file) return `the credentials in ${cfg.creds_file}`;

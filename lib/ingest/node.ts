@@ -16,8 +16,8 @@ import type { Collector } from "../collect/define.ts";
 import { saveCursors, type Cursor } from "../cursor/index.ts";
 import { VcError, errorMessage, isVcError } from "../errors.ts";
 import { toBatches } from "./batch.ts";
-import { nodeMachine } from "./names.ts";
-import { connectNats, natsError, subjectOf } from "./nats.ts";
+import { nodeMachine, subjectOf } from "./names.ts";
+import { connectNats, natsError } from "./nats.ts";
 import { openSpool, type Spool, type SpoolEntry } from "./spool.ts";
 
 /** What one cycle of the node did. */
