@@ -59,8 +59,10 @@ describe("a machine unreachable mid-protocol", () => {
     const level = await vc.store.query<{ level: number }>("SELECT level FROM tank_levels");
     expect(level.map((r) => r.level)).toEqual([97]);
     const running = vc.guardianCheck();
-    // The diagnosis ran over SSH; during the treatment's pause the machine goes away.
-    for (const end = Date.now() + 20_000; !tankLog(tool).includes("inspect") && Date.now() < end; ) await Bun.sleep(50);
+    // The diagnosis ran over SSH; during the treatment's pause the machine goes away. The step on
+    // record (not the tool's log, written before its command has returned over SSH) says it is done.
+    const inspected = async () => (await vc.store.query(sql`SELECT 1 FROM guardian_steps WHERE step = 'inspect' AND status = 'ok'`)).length > 0;
+    for (const end = Date.now() + 20_000; !(await inspected()) && Date.now() < end; ) await Bun.sleep(50);
     expect(tankLog(tool)).toEqual(["inspect"]);
     await sshd.stop();
     const r = await running;
